@@ -1,0 +1,44 @@
+// Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no AWS SDK.
+// All side effects live in activities (src/activities), which workflows import only as types.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const ioModules = [
+  { group: ['node:*'], message: 'Workflow code must be deterministic: move I/O into an activity.' },
+  { group: ['@aws-sdk/*'], message: 'AWS calls belong in src/activities; import their types only.' },
+  {
+    group: ['fs', 'fs/*', 'child_process', 'http', 'https', 'net', 'dns', 'os', 'path', 'crypto', 'worker_threads'],
+    message: 'Workflow code must be deterministic: move I/O into an activity.',
+  },
+  { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Not for workflow code.' },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.switchyard/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['scripts/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: ioModules.map((p) => ({ ...p, allowTypeImports: true })) },
+      ],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    ignores: [],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../activities', '../activities/*'], message: 'Workflows import activities with `import type` only.', allowTypeImports: true }] },
+      ],
+    },
+  },
+);

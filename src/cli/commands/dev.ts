@@ -1,0 +1,71 @@
+// `switchyard dev`: the whole thing on loopback — Temporal dev server + web UI, moto, and a worker —
+// until Ctrl-C, which stops the worker first and then every process this command started.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { connectClient, runPreflight } from '../../client';
+import type { Config } from '../../config';
+import { demoAccount, emulatorCredentials } from '../../dev/demo';
+import { assertPortFree } from '../../dev/processes';
+import { startDevStack } from '../../dev/stack';
+import { createWorker } from '../../worker';
+import { formatPreflight, workflowUrl } from '../output';
+
+export interface DevOptions {
+  temporalPort: number;
+  uiPort: number;
+  awsPort: number;
+  namespace: string;
+  taskQueue: string;
+  demo: boolean;
+}
+
+const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export async function devCommand(opts: DevOptions, print: (line: string) => void): Promise<void> {
+  // We stop the worker ourselves, before the servers it talks to.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  await assertPortFree(opts.temporalPort, '--temporal-port');
+  await assertPortFree(opts.uiPort, '--ui-port');
+  await assertPortFree(opts.awsPort, '--aws-port');
+
+  const stack = await startDevStack({ ...opts, progress: print });
+  let parts: Awaited<ReturnType<typeof createWorker>> | undefined;
+  try {
+    print('bundling workflows and starting the worker');
+    parts = await createWorker(stack.config, { credentials: emulatorCredentials });
+    const running = parts.worker.run();
+    const { temporal, aws } = stack.config;
+    print('');
+    print(`Temporal web UI   ${stack.uiUrl}`);
+    print(`Temporal          ${temporal.address} (namespace ${temporal.namespace}, task queue ${temporal.taskQueue})`);
+    print(`AWS emulator      ${aws.endpoint} (region ${aws.region})`);
+    print(`State and logs    ${stack.stateDir}`);
+    print(`Other terminals:  export TEMPORAL_ADDRESS=${temporal.address} AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
+    print('Press Ctrl-C to stop everything.');
+
+    if (opts.demo) await runDemo(stack.config, stack.uiUrl, print);
+
+    const signal = await Promise.race([
+      new Promise<string>((resolve) => stopSignals.forEach((s) => process.once(s, () => resolve(s)))),
+      running.then(() => 'worker stopped'),
+    ]);
+    print(`\n${signal}: stopping the worker, Temporal and moto`);
+    if (parts.worker.getState() === 'RUNNING') parts.worker.shutdown();
+    await running;
+  } finally {
+    await parts?.connection.close().catch(() => undefined);
+    await stack.stop();
+  }
+  print('stopped');
+}
+
+async function runDemo(config: Config, uiUrl: string, print: (line: string) => void): Promise<void> {
+  const session = await connectClient(config.temporal);
+  try {
+    print('\ndemo: running a preflight of the seeded account through Temporal');
+    const { workflowId, report } = await runPreflight(session, config.temporal, demoAccount);
+    print(formatPreflight(report));
+    print(`demo: see it in the web UI: ${workflowUrl(uiUrl, config.temporal.namespace, workflowId)}`);
+  } finally {
+    await session.close();
+  }
+}

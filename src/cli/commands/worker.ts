@@ -1,0 +1,17 @@
+// `switchyard worker`: a worker for the configured Temporal and AWS (environment variables).
+// Temporal's runtime stops it gracefully on SIGINT/SIGTERM.
+import type { Config } from '../../config';
+import { destroyAwsClients } from '../../aws/clients';
+import { createWorker } from '../../worker';
+
+export async function workerCommand(config: Config, print: (line: string) => void): Promise<void> {
+  const { worker, connection, clients } = await createWorker(config);
+  const aws = config.aws.endpoint ?? `AWS region ${config.aws.region ?? '(from the AWS config)'}`;
+  print(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}; AWS: ${aws}`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    destroyAwsClients(clients);
+  }
+}

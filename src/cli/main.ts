@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// The CLI only declares commands; each lives in src/cli/commands. Errors are caught once, here,
+// and mapped to exit codes CI can trust: 0 success, 1 failed or invalid input, 2 rolled back.
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config';
+import { ExitCode, UserError } from '../shared/errors';
+import { devCommand } from './commands/dev';
+import { parsePreflightOptions, preflightCommand } from './commands/preflight';
+import { workerCommand } from './commands/worker';
+import { formatPreflight } from './output';
+
+// Our @aws-sdk/* versions are pinned and support Node 20; the SDK's notice about releases after
+// January 2027 would otherwise precede every message this CLI prints.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number 1-65535');
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('switchyard')
+    .description('Durable blue/green and canary deployments for Amazon ECS, run as Temporal workflows')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('dev')
+    .description('start the embedded stack: Temporal dev server + web UI, AWS emulator (moto) and a worker')
+    .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
+    .option('--ui-port <port>', 'Temporal web UI port', port, 8233)
+    .option('--aws-port <port>', 'AWS emulator port', port, 5000)
+    .option('--demo', 'also run the demo against the seeded account', false)
+    .action(async (opts) => {
+      const env = loadConfig({ ...process.env, TEMPORAL_ADDRESS: undefined, AWS_ENDPOINT_URL: undefined });
+      await devCommand({ ...opts, namespace: env.temporal.namespace, taskQueue: env.temporal.taskQueue }, print);
+    });
+
+  program
+    .command('worker')
+    .description('run a worker for TEMPORAL_ADDRESS and AWS (AWS_REGION, AWS_ENDPOINT_URL)')
+    .action(async () => workerCommand(loadConfig(), print));
+
+  program
+    .command('preflight')
+    .description('check that the cluster, load balancer (and listener) and hosted zone exist')
+    .requiredOption('--cluster <name>', 'ECS cluster name or ARN')
+    .requiredOption('--load-balancer <name>', 'ALB name or ARN')
+    .option('--listener-port <port>', 'listener port that must exist')
+    .requiredOption('--hosted-zone <name>', 'Route 53 hosted zone name')
+    .option('--json', 'print the report as JSON', false)
+    .action(async (opts) => {
+      const report = await preflightCommand(loadConfig(), parsePreflightOptions(opts));
+      print(opts.json ? JSON.stringify(report, null, 2) : formatPreflight(report));
+      if (!report.ok) process.exitCode = ExitCode.failed;
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return Number(process.exitCode ?? ExitCode.ok);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  const code = (err as { code?: string }).code;
+  if (typeof code === 'string' && code.startsWith('commander.')) {
+    // commander already printed its message (or the help/version it was asked for).
+    return code === 'commander.helpDisplayed' || code === 'commander.version' ? ExitCode.ok : ExitCode.failed;
+  }
+  if (err instanceof UserError) {
+    process.stderr.write(`switchyard: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`switchyard: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return ExitCode.failed;
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => process.exit(code));
+}

@@ -1,0 +1,77 @@
+// Seeds an (emulated) account with what a demo deployment needs: a cluster, an ALB with an HTTP
+// listener in the default VPC's subnets, and a hosted zone. Each step is skipped when already there.
+import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand } from '@aws-sdk/client-ecs';
+import { CreateListenerCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
+import { createActivities } from '../activities';
+import type { AwsClients } from '../aws/clients';
+
+export interface SeedNames {
+  cluster: string;
+  loadBalancer: string;
+  listenerPort: number;
+  hostedZone: string;
+}
+
+export async function seedAccount(clients: AwsClients, names: SeedNames): Promise<string[]> {
+  const find = createActivities(clients);
+  const created: string[] = [];
+
+  const cluster = await find.findCluster(names.cluster);
+  if (cluster?.status !== 'ACTIVE') {
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: names.cluster }));
+    created.push(`ECS cluster ${names.cluster}`);
+  }
+
+  let lb = await find.findLoadBalancer(names.loadBalancer);
+  if (!lb) {
+    const network = await defaultNetwork(clients);
+    const out = await clients.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: names.loadBalancer,
+        Type: 'application',
+        Scheme: 'internet-facing',
+        Subnets: network.subnetIds.slice(0, 2),
+        SecurityGroups: network.securityGroupIds,
+      }),
+    );
+    created.push(`load balancer ${names.loadBalancer}`);
+    lb = (await find.findLoadBalancer(out.LoadBalancers![0].LoadBalancerArn!))!;
+  }
+  if (!lb.listenerPorts.includes(names.listenerPort)) {
+    await clients.elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.arn,
+        Protocol: 'HTTP',
+        Port: names.listenerPort,
+        DefaultActions: [
+          { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } },
+        ],
+      }),
+    );
+    created.push(`HTTP listener on port ${names.listenerPort}`);
+  }
+
+  if (!(await find.findHostedZone(names.hostedZone))) {
+    await clients.route53.send(
+      new CreateHostedZoneCommand({ Name: names.hostedZone, CallerReference: `switchyard-seed-${names.hostedZone}` }),
+    );
+    created.push(`hosted zone ${names.hostedZone}`);
+  }
+  return created;
+}
+
+async function defaultNetwork(clients: AwsClients): Promise<{ subnetIds: string[]; securityGroupIds: string[] }> {
+  const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }));
+  const vpcId = vpcs.Vpcs?.[0]?.VpcId;
+  if (!vpcId) throw new Error('the account has no default VPC to place the demo load balancer in');
+  const subnets = await clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const groups = await clients.ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] }),
+  );
+  return {
+    subnetIds: (subnets.Subnets ?? []).map((s) => s.SubnetId!).filter(Boolean),
+    securityGroupIds: (groups.SecurityGroups ?? []).map((g) => g.GroupId!).filter(Boolean),
+  };
+}

@@ -1,0 +1,84 @@
+// The embedded dev stack: Temporal dev server (with web UI and a SQLite file), moto, search attributes
+// registered and the emulated account seeded. The worker is started by the caller (src/cli/commands/dev.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { createAwsClients, destroyAwsClients } from '../aws/clients';
+import type { Config } from '../config';
+import { allSearchAttributes } from '../shared/names';
+import { demoAccount, emulatorCredentials } from './demo';
+import { startMotoServer, type MotoServer } from './moto-server';
+import { seedAccount } from './seed';
+import { registerSearchAttributes, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
+import { readToolPaths, switchyardHome } from './tools';
+
+export interface DevStackOptions {
+  temporalPort: number;
+  uiPort: number;
+  awsPort: number;
+  namespace: string;
+  taskQueue: string;
+  /** Where the SQLite file and logs go (default .switchyard/state). */
+  stateDir?: string;
+  progress?: (line: string) => void;
+}
+
+export interface DevStack {
+  config: Config;
+  uiUrl: string;
+  stateDir: string;
+  seeded: string[];
+  stop(): Promise<void>;
+}
+
+export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
+  const progress = opts.progress ?? (() => undefined);
+  const tools = readToolPaths();
+  const stateDir = opts.stateDir ?? path.join(switchyardHome(), 'state');
+  fs.mkdirSync(stateDir, { recursive: true });
+
+  const started: { process: { stop(): Promise<void> } }[] = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.process.stop();
+  };
+  try {
+    progress(`starting moto (AWS emulator) on 127.0.0.1:${opts.awsPort}`);
+    const moto: MotoServer = await startMotoServer({
+      python: tools.python,
+      port: opts.awsPort,
+      logFile: path.join(stateDir, 'moto.log'),
+    });
+    started.push(moto);
+
+    progress(`starting Temporal dev server on 127.0.0.1:${opts.temporalPort} (web UI ${opts.uiPort})`);
+    const temporal: TemporalDevServer = await startTemporalDevServer({
+      cli: tools.temporal,
+      port: opts.temporalPort,
+      uiPort: opts.uiPort,
+      namespace: opts.namespace,
+      dbFile: path.join(stateDir, 'temporal.db'),
+      logFile: path.join(stateDir, 'temporal.log'),
+    });
+    started.push(temporal);
+
+    const added = await registerSearchAttributes(temporal.address, opts.namespace, allSearchAttributes);
+    if (added.length) progress(`registered search attributes ${added.join(', ')}`);
+
+    const config: Config = {
+      temporal: { address: temporal.address, namespace: opts.namespace, taskQueue: opts.taskQueue },
+      aws: { region: demoAccount.region, endpoint: moto.endpoint },
+    };
+    const clients = createAwsClients({ ...config.aws, credentials: emulatorCredentials });
+    let seeded: string[];
+    try {
+      seeded = await seedAccount(clients, demoAccount);
+    } finally {
+      destroyAwsClients(clients);
+    }
+    if (seeded.length) progress(`seeded the emulated account: ${seeded.join(', ')}`);
+
+    return { config, uiUrl: temporal.uiUrl!, stateDir, seeded, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
