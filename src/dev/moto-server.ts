@@ -15,8 +15,6 @@ export interface MotoServer {
 export async function startMotoServer(opts: MotoServerOptions): Promise<MotoServer> {
   const proc = startProcess('moto', opts.python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(opts.port)], {
     logFile: opts.logFile,
-    // AWS-managed policies (e.g. AmazonECSTaskExecutionRolePolicy) exist in AWS; moto loads them only on request.
-    env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
   });
   const endpoint = `http://127.0.0.1:${opts.port}`;
   try {

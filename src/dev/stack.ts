@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createAwsClients, destroyAwsClients } from '../aws/clients';
 import type { Config } from '../config';
+import { connectClient } from '../client';
+import { registerSearchAttributes } from '../search-attribute-registration';
 import { allSearchAttributes } from '../shared/names';
 import { demoAccount, emulatorCredentials } from './demo';
 import { startMotoServer, type MotoServer } from './moto-server';
 import { seedAccount } from './seed';
-import { registerSearchAttributes, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
 import { readToolPaths, switchyardHome } from './tools';
 
 export interface DevStackOptions {
@@ -60,13 +62,17 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     });
     started.push(temporal);
 
-    const added = await registerSearchAttributes(temporal.address, opts.namespace, allSearchAttributes);
-    if (added.length) progress(`registered search attributes ${added.join(', ')}`);
-
     const config: Config = {
       temporal: { address: temporal.address, namespace: opts.namespace, taskQueue: opts.taskQueue },
       aws: { region: demoAccount.region, endpoint: moto.endpoint },
     };
+    const session = await connectClient(config.temporal);
+    try {
+      const added = await registerSearchAttributes(session.connection, opts.namespace, allSearchAttributes);
+      if (added.length) progress(`registered search attributes ${added.join(', ')}`);
+    } finally {
+      await session.close();
+    }
     const clients = createAwsClients({ ...config.aws, credentials: emulatorCredentials });
     let seeded: string[];
     try {

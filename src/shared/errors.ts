@@ -13,12 +13,18 @@ export class UserError extends Error {
   }
 }
 
-/** Why a call failed, in one line: the network error code when there is one, else the message's first line. */
+const networkCode = /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
+
+/**
+ * Why a call failed, in one line: the network error code when there is one, else the first line of the
+ * message. Duck-typed: errors from another realm (the AWS SDK wraps those) fail `instanceof Error`.
+ */
 export function describeCause(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: unknown }).code;
-  const nested = (err as { cause?: unknown }).cause;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
-  if (nested instanceof Error) return describeCause(nested);
-  return err.message.split('\n')[0];
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && networkCode.test(e.code)) return e.code;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const code = networkCode.exec(message);
+  if (code) return code[1];
+  if (e.cause) return describeCause(e.cause);
+  return message.split('\n')[0];
 }

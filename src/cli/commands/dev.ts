@@ -15,6 +15,7 @@ export interface DevOptions {
   awsPort: number;
   namespace: string;
   taskQueue: string;
+  stateDir?: string;
   demo: boolean;
 }
 

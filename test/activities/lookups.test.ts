@@ -1,0 +1,105 @@
+// Lookup activities and the dev-stack seed, against the moto server of this test run.
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities } from '../../src/activities';
+import { wrapAwsError } from '../../src/activities/errors';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
+import { UserError } from '../../src/shared/errors';
+import { checkAwsReachable } from '../../src/worker';
+import { freePort } from '../support/ports';
+import { awsClientsOnMoto, resetAws, testRegion } from '../support/servers';
+
+describe('lookup activities on moto', () => {
+  let clients: AwsClients;
+  let activities: ReturnType<typeof createActivities>;
+
+  beforeAll(() => {
+    clients = awsClientsOnMoto();
+    activities = createActivities(clients);
+  });
+  afterAll(() => destroyAwsClients(clients));
+  beforeEach(() => resetAws());
+
+  it('finds nothing in an empty account', async () => {
+    expect(await activities.findCluster('switchyard-demo')).toBeUndefined();
+    expect(await activities.findLoadBalancer('switchyard-demo')).toBeUndefined();
+    expect(await activities.findHostedZone('switchyard.test')).toBeUndefined();
+  });
+
+  it('finds what the seed created, by name and by ARN, with or without the trailing dot', async () => {
+    const created = await seedAccount(clients, demoAccount);
+    expect(created).toEqual([
+      'ECS cluster switchyard-demo',
+      'load balancer switchyard-demo',
+      'HTTP listener on port 80',
+      'hosted zone switchyard.test',
+    ]);
+
+    const cluster = await activities.findCluster('switchyard-demo');
+    expect(cluster).toMatchObject({ name: 'switchyard-demo', status: 'ACTIVE' });
+    expect(await activities.findCluster(cluster!.arn)).toEqual(cluster);
+
+    const lb = await activities.findLoadBalancer('switchyard-demo');
+    expect(lb).toMatchObject({ name: 'switchyard-demo', listenerPorts: [80] });
+    expect(lb!.arn).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:\d{12}:loadbalancer\/app\/switchyard-demo\//);
+    expect(await activities.findLoadBalancer(lb!.arn)).toEqual(lb);
+
+    const zone = await activities.findHostedZone('switchyard.test.');
+    expect(zone).toMatchObject({ name: 'switchyard.test.', privateZone: false });
+    expect(await activities.findHostedZone('SWITCHYARD.test')).toEqual(zone);
+  });
+
+  it('does not mistake a zone whose name merely starts the same for the wanted one', async () => {
+    await seedAccount(clients, { ...demoAccount, hostedZone: 'b.switchyard.test' });
+    expect(await activities.findHostedZone('switchyard.test')).toBeUndefined();
+  });
+
+  it('seeds idempotently: a second seed creates nothing', async () => {
+    await seedAccount(clients, demoAccount);
+    expect(await seedAccount(clients, demoAccount)).toEqual([]);
+  });
+
+});
+
+describe('AWS errors', () => {
+  it('name what was attempted and stay retryable when the network fails', async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const clients = createAwsClients({ region: testRegion, endpoint, credentials: emulatorCredentials });
+    try {
+      const err = await createActivities(clients).findCluster('web').catch((e) => e);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err.message).toMatch(/^describe ECS cluster web: .*ECONNREFUSED/);
+      expect(err.nonRetryable).toBe(false);
+    } finally {
+      destroyAwsClients(clients);
+    }
+  });
+
+  it.each([
+    ['ValidationError', true],
+    ['AccessDeniedException', true],
+    ['ThrottlingException', false],
+    ['ServiceUnavailable', false],
+  ])('%s is non-retryable: %s', (name, nonRetryable) => {
+    const failure = wrapAwsError('create target group web-1', Object.assign(new Error('boom'), { name }));
+    expect(failure).toMatchObject({ type: name, nonRetryable, message: `create target group web-1: ${name}: boom` });
+  });
+});
+
+describe('checkAwsReachable', () => {
+  it('says which endpoint cannot be used and how to fix it', async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const aws = { region: testRegion, endpoint, credentials: emulatorCredentials };
+    const clients = createAwsClients(aws);
+    try {
+      const err = await checkAwsReachable(clients, aws).catch((e) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect(err.message).toBe(
+        `cannot use AWS endpoint ${endpoint} (ECONNREFUSED). Check AWS_ENDPOINT_URL, or unset it to use AWS itself.`,
+      );
+    } finally {
+      destroyAwsClients(clients);
+    }
+  });
+});

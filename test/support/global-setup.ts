@@ -1,0 +1,63 @@
+// One run of jest starts, once: the time-skipping test server and a Temporal dev server (both from the
+// binaries scripts/setup.js installed, through the SDK's existing-path option), a moto server, and one
+// bundle of the workflow code. Tests find them through the SWITCHYARD_TEST_* variables (test/support/servers.ts).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startMotoServer } from '../../src/dev/moto-server';
+import { readToolPaths } from '../../src/dev/tools';
+import { allSearchAttributes } from '../../src/shared/names';
+import { freePort } from './ports';
+
+export interface HarnessState {
+  environments: TestWorkflowEnvironment[];
+  stopMoto?: () => Promise<void>;
+  tmpDir: string;
+}
+
+declare global {
+  var switchyardHarness: HarnessState | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const tools = readToolPaths();
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-test-'));
+  const state: HarnessState = { environments: [], tmpDir };
+  globalThis.switchyardHarness = state;
+
+  const [timeSkipping, dev, moto, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: tools.temporalTestServer } },
+    }),
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: tools.temporal },
+        searchAttributes: allSearchAttributes,
+        ip: '127.0.0.1',
+      },
+    }),
+    freePort().then((port) => startMotoServer({ python: tools.python, port, logFile: path.join(tmpDir, 'moto.log') })),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
+  ]);
+  state.environments.push(timeSkipping, dev);
+  state.stopMoto = () => moto.process.stop();
+
+  const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, bundle.code);
+
+  process.env.SWITCHYARD_TEST_TIME_SKIPPING_ADDRESS = timeSkipping.address;
+  process.env.SWITCHYARD_TEST_TEMPORAL_ADDRESS = dev.address;
+  process.env.SWITCHYARD_TEST_AWS_ENDPOINT = moto.endpoint;
+  process.env.SWITCHYARD_TEST_WORKFLOW_BUNDLE = bundlePath;
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

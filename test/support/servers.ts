@@ -1,0 +1,69 @@
+// What the global setup started, for test files: addresses, the workflow bundle, AWS clients on moto.
+import { Connection } from '@temporalio/client';
+import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connection';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createAwsClients, type AwsClients } from '../../src/aws/clients';
+import { emulatorCredentials } from '../../src/dev/demo';
+import { resetMoto } from '../../src/dev/moto-server';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (test/support/global-setup.ts)`);
+  return value;
+}
+
+export const servers = {
+  get timeSkippingAddress() {
+    return required('SWITCHYARD_TEST_TIME_SKIPPING_ADDRESS');
+  },
+  get temporalAddress() {
+    return required('SWITCHYARD_TEST_TEMPORAL_ADDRESS');
+  },
+  get awsEndpoint() {
+    return required('SWITCHYARD_TEST_AWS_ENDPOINT');
+  },
+  get workflowBundlePath() {
+    return required('SWITCHYARD_TEST_WORKFLOW_BUNDLE');
+  },
+};
+
+export const testRegion = 'us-east-1';
+
+export function awsClientsOnMoto(): AwsClients {
+  return createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
+}
+
+export async function resetAws(): Promise<void> {
+  await resetMoto(servers.awsEndpoint);
+}
+
+/**
+ * A time-skipping environment on the run's shared test server. The SDK only offers time skipping on a
+ * server it starts itself; this attaches to the one global setup started, with the same internal
+ * connection option the SDK uses (so env.sleep and time-skipping result waits work).
+ */
+class AttachedTimeSkippingEnvironment extends TestWorkflowEnvironment {
+  static async attach(address: string): Promise<TestWorkflowEnvironment> {
+    const internal = { [InternalConnectionOptionsSymbol]: { supportsTestService: true } };
+    const nativeConnection = await NativeConnection.connect({ address, ...internal });
+    const connection = await Connection.connect({ address, ...internal });
+    const options = { server: { type: 'existing' }, client: {}, plugins: [] } as unknown as TestWorkflowEnvironment['options'];
+    return new this(Runtime.instance(), options, true, 'existing', connection, nativeConnection, 'default', address);
+  }
+}
+
+export function attachTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  return AttachedTimeSkippingEnvironment.attach(servers.timeSkippingAddress);
+}
+
+export function attachDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createFromExistingServer({ address: servers.temporalAddress });
+}
+
+let queueCounter = 0;
+/** A task queue of a test's own, so workers of different tests never pick up each other's tasks. */
+export function uniqueTaskQueue(label: string): string {
+  queueCounter += 1;
+  return `test-${label}-${process.pid}-${Date.now().toString(36)}-${queueCounter}`;
+}
