@@ -1,5 +1,6 @@
 // `switchyard init` on a namespace that has none of Switchyard's search attributes, then again.
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { cleanEnv, runCli } from '../support/cli';
 import { servers } from '../support/servers';
 
@@ -11,7 +12,7 @@ describe('switchyard init', () => {
     try {
       await connection.workflowService.registerNamespace({
         namespace,
-        workflowExecutionRetentionPeriod: { seconds: 86_400 },
+        workflowExecutionRetentionPeriod: msToTs('1 day'),
       });
     } finally {
       await connection.close();
