@@ -13,6 +13,17 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+// Children still running; killed on our way out whatever the path (a second Ctrl-C, an uncaught error),
+// since their own process groups would not get the terminal's signal.
+const live = new Set<number>();
+let exitHookInstalled = false;
+
+function killLiveOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => live.forEach((pid) => signalGroup(pid, 'SIGKILL')));
+}
+
 export function startProcess(
   name: string,
   command: string,
@@ -35,6 +46,12 @@ export function startProcess(
     child.once('error', (err) => resolve(err.message));
   });
   let done = false;
+  if (child.pid) {
+    const pid = child.pid;
+    live.add(pid);
+    killLiveOnExit();
+    void exited.then(() => live.delete(pid));
+  }
   void exited.then(() => (done = true));
 
   return {

@@ -71,7 +71,7 @@ describe('switchyard dev', () => {
       dev.child.kill('SIGINT');
     }
     expect(await dev.exited).toBe(0);
-    expect(dev.output()).toMatch(/SIGINT: stopping the worker, Temporal and moto\nstopped\n$/);
+    expect(dev.output()).toMatch(/SIGINT: stopping the worker, Temporal and moto \(again to force\)\nstopped\n$/);
     expect(processesUsing(Object.values(ports))).toEqual([]);
   }, 180_000);
 
@@ -91,6 +91,16 @@ describe('switchyard dev', () => {
       dev.child.kill('SIGTERM');
     }
     expect(await dev.exited).toBe(0);
+    expect(processesUsing(Object.values(ports))).toEqual([]);
+  }, 180_000);
+
+  it('a second Ctrl-C forces the stop and still leaves no process behind', async () => {
+    const dev = startCli(['dev', ...args], cleanEnv({}));
+    await dev.waitForOutput(/Press Ctrl-C to stop everything/, 120_000);
+    dev.child.kill('SIGINT');
+    await dev.waitForOutput(/again to force/);
+    dev.child.kill('SIGINT');
+    expect(await dev.exited).toBe(130);
     expect(processesUsing(Object.values(ports))).toEqual([]);
   }, 180_000);
 

@@ -49,7 +49,8 @@ export async function devCommand(opts: DevOptions, print: (line: string) => void
       new Promise<string>((resolve) => stopSignals.forEach((s) => process.once(s, () => resolve(s)))),
       running.then(() => 'worker stopped'),
     ]);
-    print(`\n${signal}: stopping the worker, Temporal and moto`);
+    print(`\n${signal}: stopping the worker, Temporal and moto (again to force)`);
+    stopSignals.forEach((s) => process.once(s, () => process.exit(130)));
     if (parts.worker.getState() === 'RUNNING') parts.worker.shutdown();
     await running;
   } finally {
