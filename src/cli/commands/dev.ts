@@ -5,17 +5,11 @@ import { connectClient, runPreflight } from '../../client';
 import type { Config } from '../../config';
 import { demoAccount, emulatorCredentials } from '../../dev/demo';
 import { assertPortFree } from '../../dev/processes';
-import { startDevStack } from '../../dev/stack';
+import { startDevStack, type DevStackOptions } from '../../dev/stack';
 import { createWorker } from '../../worker';
 import { formatPreflight, workflowUrl } from '../output';
 
-export interface DevOptions {
-  temporalPort: number;
-  uiPort: number;
-  awsPort: number;
-  namespace: string;
-  taskQueue: string;
-  stateDir?: string;
+export interface DevOptions extends Omit<DevStackOptions, 'progress'> {
   demo: boolean;
 }
 
