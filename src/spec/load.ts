@@ -1,0 +1,109 @@
+// Loads a deployment spec file: read (bounded, UTF-8), parse YAML or JSON, validate, resolve the task
+// definition file and the image. Every problem is reported at once, each naming its field.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import type { DeploymentSpec, TaskDefinitionSpec } from '../shared/deployment';
+import { UserError } from '../shared/errors';
+import { specSchema, taskDefinitionSchema, type ParsedSpec } from './schema';
+
+const maxFileBytes = 1024 * 1024;
+
+export class SpecError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file} is not a valid deployment spec:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SpecError';
+  }
+}
+
+function readText(file: string, what: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new UserError(`${what} ${file} does not exist`);
+  }
+  if (!stat.isFile()) throw new UserError(`${what} ${file} is not a file`);
+  if (stat.size > maxFileBytes) throw new UserError(`${what} ${file} is ${stat.size} bytes; at most ${maxFileBytes} are accepted`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(fs.readFileSync(file));
+  } catch {
+    throw new UserError(`${what} ${file} is not UTF-8 text`);
+  }
+}
+
+function parseDocument(file: string, text: string): unknown {
+  try {
+    // The yaml package caps alias expansion (maxAliasCount), which stops "billion laughs" documents.
+    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 50, uniqueKeys: true });
+  } catch (err) {
+    throw new SpecError(file, [`cannot be parsed: ${(err as Error).message.split('\n')[0]}`]);
+  }
+}
+
+function describeIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] {
+  return issues.map((issue) => {
+    const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
+    return field ? `${field}: ${message}` : message;
+  });
+}
+
+function resolveTaskDefinition(specFile: string, parsed: ParsedSpec, problems: string[]): TaskDefinitionSpec | undefined {
+  if (typeof parsed.taskDefinition !== 'string') return parsed.taskDefinition as TaskDefinitionSpec;
+  const file = path.resolve(path.dirname(specFile), parsed.taskDefinition);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readText(file, 'task definition file'));
+  } catch (err) {
+    problems.push(`taskDefinition: ${err instanceof UserError ? err.message : `${file} is not valid JSON`}`);
+    return undefined;
+  }
+  const result = taskDefinitionSchema.safeParse(doc);
+  if (!result.success) {
+    problems.push(...describeIssues(result.error.issues, `taskDefinition (${parsed.taskDefinition})`));
+    return undefined;
+  }
+  return result.data as TaskDefinitionSpec;
+}
+
+export function loadSpec(file: string, overrides: { image?: string } = {}): DeploymentSpec {
+  const doc = parseDocument(file, readText(file, 'spec file'));
+  const result = specSchema.safeParse(doc);
+  if (!result.success) throw new SpecError(file, describeIssues(result.error.issues));
+  const parsed = result.data;
+
+  const problems: string[] = [];
+  const taskDefinition = resolveTaskDefinition(file, parsed, problems);
+  const container = taskDefinition?.containerDefinitions.find((c) => c.name === parsed.container.name);
+  if (taskDefinition && !container) {
+    const names = taskDefinition.containerDefinitions.map((c) => c.name).join(', ');
+    problems.push(`container.name: "${parsed.container.name}" is not a container of the task definition (it has ${names})`);
+  }
+  const image = overrides.image ?? parsed.image ?? container?.image;
+  // Without the container, the image problem is a consequence: report only the cause.
+  if (!image && container) problems.push('image: expected the container image in the spec, the task definition or --image');
+  if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
+
+  return {
+    service: parsed.service,
+    environment: parsed.environment,
+    cluster: parsed.cluster,
+    taskDefinition,
+    image,
+    container: parsed.container,
+    desiredCount: parsed.desiredCount,
+    network: parsed.network,
+    loadBalancer: parsed.loadBalancer,
+    hosts: { production: parsed.hosts.production.toLowerCase(), stage: parsed.hosts.stage.toLowerCase() },
+    hostedZone: parsed.hostedZone.toLowerCase().replace(/\.$/, ''),
+    healthCheck: parsed.healthCheck,
+    timeouts: { steadyMs: parsed.timeouts.steady, testsMs: parsed.timeouts.tests },
+    approval: { required: parsed.approval.required, timeoutMs: parsed.approval.timeout, onTimeout: parsed.approval.onTimeout },
+    drainMs: parsed.drain,
+  };
+}

@@ -1,0 +1,132 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { loadSpec, SpecError } from '../../src/spec/load';
+import { parseDuration } from '../../src/shared/duration';
+
+const demoSpec = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'spec.yaml');
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-spec-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const valid = {
+  service: 'web',
+  environment: 'prod',
+  cluster: 'main',
+  taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
+  container: { name: 'web', port: 80 },
+  desiredCount: 2,
+  loadBalancer: { name: 'edge' },
+  hosts: { production: 'web.example.com', stage: 'stage.web.example.com' },
+  hostedZone: 'example.com',
+};
+
+let counter = 0;
+function writeSpec(doc: unknown, ext = 'yaml'): string {
+  const file = path.join(dir, `spec-${++counter}.${ext}`);
+  fs.writeFileSync(file, typeof doc === 'string' ? doc : ext === 'json' ? JSON.stringify(doc) : stringify(doc));
+  return file;
+}
+
+function problemsOf(doc: unknown, ext = 'yaml'): string[] {
+  try {
+    loadSpec(writeSpec(doc, ext));
+  } catch (err) {
+    if (err instanceof SpecError) return err.problems;
+    return [(err as Error).message.replace(dir, '<dir>')];
+  }
+  return [];
+}
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['2d', 172_800_000],
+    ['250ms', 250],
+    [30, 30_000],
+    ['5 minutes', undefined],
+    ['', undefined],
+    [-1, undefined],
+  ])('%j → %j', (input, ms) => expect(parseDuration(input)).toBe(ms));
+});
+
+describe('loadSpec', () => {
+  it('loads the demo spec with its task definition file and fills defaults', () => {
+    const spec = loadSpec(demoSpec);
+    expect(spec).toMatchObject({
+      service: 'web',
+      environment: 'demo',
+      image: 'public.ecr.aws/nginx/nginx:1.27',
+      container: { name: 'web', port: 80 },
+      loadBalancer: { name: 'switchyard-demo', listenerPort: 80 },
+      healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200-399' },
+      timeouts: { steadyMs: 600_000, testsMs: 1_800_000 },
+      approval: { required: true, timeoutMs: 86_400_000, onTimeout: 'rollback' },
+      drainMs: 30_000,
+    });
+    expect(spec.taskDefinition.containerDefinitions[0].name).toBe('web');
+  });
+
+  it('fills every default for a minimal spec, and --image wins', () => {
+    const spec = loadSpec(writeSpec(valid), { image: 'nginx:2' });
+    expect(spec).toMatchObject({
+      image: 'nginx:2',
+      timeouts: { steadyMs: 900_000, testsMs: 3_600_000 },
+      approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
+      drainMs: 300_000,
+      loadBalancer: { name: 'edge', listenerPort: 80 },
+    });
+    expect(loadSpec(writeSpec(valid, 'json')).image).toBe('nginx:1');
+  });
+
+  it.each([
+    ['missing service', { ...valid, service: undefined }, ['service: expected a service name']],
+    ['service too long for AWS names', { ...valid, service: 'a'.repeat(21) }, ['service: expected 1-20 lowercase letters, digits or inner hyphens, e.g. "web"']],
+    ['upper-case environment', { ...valid, environment: 'Prod' }, ['environment: expected 1-10 lowercase letters, digits or inner hyphens, e.g. "prod"']],
+    ['desiredCount as text', { ...valid, desiredCount: 'two' }, ['desiredCount: expected a number of tasks']],
+    ['desiredCount zero', { ...valid, desiredCount: 0 }, ['desiredCount: expected at least 1']],
+    ['port out of range', { ...valid, container: { name: 'web', port: 70000 } }, ['container.port: expected 1-65535']],
+    ['unknown field', { ...valid, replicas: 3 }, ['unknown field(s) replicas']],
+    ['bad duration', { ...valid, drain: '5 minutes' }, ['drain: expected a duration such as "90s", "5m" or "1h", got "5 minutes"']],
+    ['duration over the limit', { ...valid, timeouts: { steady: '3h' } }, ['timeouts.steady: must be at most 2h']],
+    ['bad onTimeout', { ...valid, approval: { required: true, onTimeout: 'ignore' } }, ['approval.onTimeout: expected "rollback" or "continue"']],
+    ['host outside the zone', { ...valid, hosts: { production: 'web.other.org', stage: 'stage.web.example.com' } }, ['hosts.production: expected a name inside the hosted zone example.com']],
+    ['same host twice', { ...valid, hosts: { production: 'web.example.com', stage: 'web.example.com' } }, ['hosts.stage: must differ from hosts.production']],
+    ['bad subnet id', { ...valid, network: { subnets: ['10.0.0.0/24'] } }, ['network.subnets.0: expected subnet ids like subnet-0abc']],
+    ['container not in the task definition', { ...valid, container: { name: 'api', port: 80 } }, ['container.name: "api" is not a container of the task definition (it has web)']],
+    ['no image anywhere', { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web' }] } }, ['image: expected the container image in the spec, the task definition or --image']],
+    ['task definition without containers', { ...valid, taskDefinition: { containerDefinitions: [] } }, ['taskDefinition.containerDefinitions: expected at least one container']],
+    ['missing task definition file', { ...valid, taskDefinition: './nope.json' }, ['taskDefinition: task definition file <dir>/nope.json does not exist']],
+    ['not a mapping', '- just\n- a list\n', ['Invalid input: expected object, received array']],
+  ])('%s', (_name, doc, expected) => {
+    expect(problemsOf(doc).map((p) => p.replace(dir, '<dir>'))).toEqual(expected);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problemsOf({ ...valid, service: 'Web', desiredCount: -1, drain: 'x' })).toHaveLength(3);
+  });
+
+  it('refuses a YAML alias bomb', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => {
+      const prev = i === 0 ? 'a' : `l${i - 1}`;
+      return `l${i}: &l${i} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`;
+    })].join('\n');
+    expect(problemsOf(bomb)[0]).toMatch(/^cannot be parsed: /);
+  });
+
+  it('refuses a file that is not UTF-8, or too big, or absent', () => {
+    const latin1 = path.join(dir, 'latin1.yaml');
+    fs.writeFileSync(latin1, Buffer.from([0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x3a, 0x20, 0xe9, 0x0a]));
+    expect(() => loadSpec(latin1)).toThrow(`spec file ${latin1} is not UTF-8 text`);
+    const big = path.join(dir, 'big.yaml');
+    fs.writeFileSync(big, `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    expect(() => loadSpec(big)).toThrow(/is 2097155 bytes; at most 1048576 are accepted/);
+    expect(() => loadSpec(path.join(dir, 'absent.yaml'))).toThrow(/does not exist/);
+  });
+});
