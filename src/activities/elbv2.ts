@@ -1,21 +1,106 @@
 import {
+  CreateListenerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ModifyRuleCommand,
   type ElasticLoadBalancingV2Client,
+  type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { attempt, isNotFound, wrapAwsError } from './errors';
+import type { HealthCheckSpec } from '../shared/deployment';
+import type { Tag } from '../shared/naming';
+import { attempt, isAwsError, wrapAwsError } from './errors';
+import { pollUntil, type PollOptions } from './polling';
+import { ApplicationFailure } from '@temporalio/common';
 
 export interface LoadBalancerSummary {
   name: string;
   arn: string;
   dnsName: string;
   canonicalHostedZoneId: string;
+  vpcId: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
   listenerPorts: number[];
 }
 
+export interface WeightedTarget {
+  targetGroupArn: string;
+  weight: number;
+}
+
+export interface HostRule {
+  ruleArn: string;
+  priority: number;
+  host: string;
+  targets: WeightedTarget[];
+}
+
+/** ALB limits our own code enforces (moto does not): rule priorities and forward weights. */
+export const albLimits = { maxPriority: 50_000, maxWeight: 999, maxTargetGroupsPerForward: 5 } as const;
+
+function ruleHosts(rule: Rule): string[] {
+  return (rule.Conditions ?? [])
+    .filter((c) => c.Field === 'host-header')
+    .flatMap((c) => c.HostHeaderConfig?.Values ?? c.Values ?? [])
+    .map((h) => h.toLowerCase());
+}
+
+function ruleTargets(rule: Rule): WeightedTarget[] {
+  const forward = rule.Actions?.find((a) => a.Type === 'forward');
+  if (!forward) return [];
+  const groups = forward.ForwardConfig?.TargetGroups;
+  if (groups?.length) return groups.map((g) => ({ targetGroupArn: g.TargetGroupArn!, weight: g.Weight ?? 1 }));
+  return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
+}
+
+function forwardAction(targets: WeightedTarget[]) {
+  if (targets.length === 0 || targets.length > albLimits.maxTargetGroupsPerForward) {
+    throw ApplicationFailure.nonRetryable(`a forward action takes 1-${albLimits.maxTargetGroupsPerForward} target groups, got ${targets.length}`, 'InvalidForward');
+  }
+  for (const t of targets) {
+    if (!Number.isInteger(t.weight) || t.weight < 0 || t.weight > albLimits.maxWeight) {
+      throw ApplicationFailure.nonRetryable(`forward weights are whole numbers 0-${albLimits.maxWeight}, got ${t.weight}`, 'InvalidForward');
+    }
+  }
+  return [
+    {
+      Type: 'forward' as const,
+      ForwardConfig: { TargetGroups: targets.map((t) => ({ TargetGroupArn: t.targetGroupArn, Weight: t.weight })) },
+    },
+  ];
+}
+
 export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
+  async function listRules(listenerArn: string): Promise<Rule[]> {
+    const rules: Rule[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await attempt(`describe rules of listener ${listenerArn}`, () =>
+        elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 100 })),
+      );
+      rules.push(...(page.Rules ?? []));
+      marker = page.NextMarker;
+    } while (marker);
+    return rules;
+  }
+
+  async function findHostRule(listenerArn: string, host: string): Promise<HostRule | undefined> {
+    const wanted = host.toLowerCase();
+    const rule = (await listRules(listenerArn)).find((r) => !r.IsDefault && ruleHosts(r).includes(wanted));
+    if (!rule?.RuleArn) return undefined;
+    return { ruleArn: rule.RuleArn, priority: Number(rule.Priority), host: wanted, targets: ruleTargets(rule) };
+  }
+
   return {
-    /** The load balancer named or ARN'd, with its listener ports; undefined when it does not exist. */
+    /** The load balancer named or ARN'd, with its network and listener ports; undefined when it does not exist. */
     async findLoadBalancer(nameOrArn: string): Promise<LoadBalancerSummary | undefined> {
       const byArn = nameOrArn.startsWith('arn:');
       let lbs;
@@ -24,7 +109,7 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
           new DescribeLoadBalancersCommand(byArn ? { LoadBalancerArns: [nameOrArn] } : { Names: [nameOrArn] }),
         );
       } catch (err) {
-        if (isNotFound(err, 'LoadBalancerNotFoundException')) return undefined;
+        if (isAwsError(err, 'LoadBalancerNotFoundException')) return undefined;
         throw wrapAwsError(`describe load balancer ${nameOrArn}`, err);
       }
       const lb = lbs.LoadBalancers?.[0];
@@ -37,8 +122,146 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
         arn: lb.LoadBalancerArn,
         dnsName: lb.DNSName ?? '',
         canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? '',
+        vpcId: lb.VpcId ?? '',
+        subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId!).filter(Boolean),
+        securityGroupIds: lb.SecurityGroups ?? [],
         listenerPorts: (listeners.Listeners ?? []).map((l) => l.Port ?? 0).sort((a, b) => a - b),
       };
+    },
+
+    /** The listener on this port; an HTTP listener answering 404 is created when there is none. */
+    async ensureListener(input: { loadBalancerArn: string; port: number }): Promise<string> {
+      const listeners = await attempt(`describe listeners of ${input.loadBalancerArn}`, () =>
+        elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: input.loadBalancerArn })),
+      );
+      const existing = listeners.Listeners?.find((l) => l.Port === input.port);
+      if (existing?.ListenerArn) return existing.ListenerArn;
+      const out = await attempt(`create HTTP listener on port ${input.port}`, () =>
+        elbv2.send(
+          new CreateListenerCommand({
+            LoadBalancerArn: input.loadBalancerArn,
+            Protocol: 'HTTP',
+            Port: input.port,
+            DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } }],
+          }),
+        ),
+      );
+      return out.Listeners![0].ListenerArn!;
+    },
+
+    /** Creates the target group, or returns the one a previous attempt created. */
+    async createTargetGroup(input: { name: string; vpcId: string; port: number; healthCheck: HealthCheckSpec; tags: Tag[] }): Promise<string> {
+      try {
+        const found = await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }));
+        const arn = found.TargetGroups?.[0]?.TargetGroupArn;
+        if (arn) return arn;
+      } catch (err) {
+        if (!isAwsError(err, 'TargetGroupNotFoundException')) throw wrapAwsError(`describe target group ${input.name}`, err);
+      }
+      const hc = input.healthCheck;
+      const out = await attempt(`create target group ${input.name}`, () =>
+        elbv2.send(
+          new CreateTargetGroupCommand({
+            Name: input.name,
+            Protocol: 'HTTP',
+            Port: input.port,
+            VpcId: input.vpcId,
+            TargetType: 'ip',
+            HealthCheckProtocol: 'HTTP',
+            HealthCheckPath: hc.path,
+            HealthCheckIntervalSeconds: hc.intervalSeconds,
+            HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+            HealthyThresholdCount: hc.healthyThreshold,
+            UnhealthyThresholdCount: hc.unhealthyThreshold,
+            Matcher: { HttpCode: hc.matcher },
+            Tags: input.tags.map((t) => ({ Key: t.key, Value: t.value })),
+          }),
+        ),
+      );
+      return out.TargetGroups![0].TargetGroupArn!;
+    },
+
+    /** Deletes the target group; already gone is fine. Fails (retryably) while a rule still uses it. */
+    async deleteTargetGroup(arn: string): Promise<void> {
+      try {
+        await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+      } catch (err) {
+        if (isAwsError(err, 'TargetGroupNotFoundException')) return;
+        throw wrapAwsError(`delete target group ${arn}`, err);
+      }
+    },
+
+    /** Tags of each target group, by ARN (missing groups are left out). */
+    async describeTargetGroupTags(arns: string[]): Promise<Record<string, Record<string, string>>> {
+      if (arns.length === 0) return {};
+      const out = await attempt(`describe tags of target groups ${arns.join(', ')}`, () =>
+        elbv2.send(new DescribeTagsCommand({ ResourceArns: arns })),
+      );
+      return Object.fromEntries(
+        (out.TagDescriptions ?? []).map((d) => [d.ResourceArn!, Object.fromEntries((d.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']))]),
+      );
+    },
+
+    findHostRule: (input: { listenerArn: string; host: string }) => findHostRule(input.listenerArn, input.host),
+
+    /**
+     * Points the host's rule at these target groups (creating the rule with the next free priority when
+     * there is none), then reads it back: the returned rule is what AWS now has.
+     */
+    async putHostRule(input: { listenerArn: string; host: string; targets: WeightedTarget[]; tags: Tag[] }): Promise<HostRule> {
+      const actions = forwardAction(input.targets);
+      const existing = await findHostRule(input.listenerArn, input.host);
+      if (existing) {
+        await attempt(`point the ${input.host} rule at ${input.targets.map((t) => `${t.targetGroupArn}=${t.weight}`).join(', ')}`, () =>
+          elbv2.send(new ModifyRuleCommand({ RuleArn: existing.ruleArn, Actions: actions })),
+        );
+      } else {
+        const used = (await listRules(input.listenerArn)).map((r) => Number(r.Priority)).filter(Number.isFinite);
+        const priority = Math.max(0, ...used) + 1;
+        if (priority > albLimits.maxPriority) {
+          throw ApplicationFailure.nonRetryable(`listener ${input.listenerArn} has no rule priority left (max ${albLimits.maxPriority})`, 'NoRulePriority');
+        }
+        // A concurrent writer taking the same priority makes this fail with PriorityInUse: retried.
+        await attempt(`create the ${input.host} rule at priority ${priority}`, () =>
+          elbv2.send(
+            new CreateRuleCommand({
+              ListenerArn: input.listenerArn,
+              Priority: priority,
+              Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [input.host] } }],
+              Actions: actions,
+              Tags: input.tags.map((t) => ({ Key: t.key, Value: t.value })),
+            }),
+          ),
+        );
+      }
+      const after = await findHostRule(input.listenerArn, input.host);
+      if (!after) throw ApplicationFailure.retryable(`the ${input.host} rule is not there after writing it`, 'RuleReadBack');
+      return after;
+    },
+
+    /** Removes the host's rule; none is fine. */
+    async deleteHostRule(input: { listenerArn: string; host: string }): Promise<void> {
+      const rule = await findHostRule(input.listenerArn, input.host);
+      if (!rule) return;
+      try {
+        await elbv2.send(new DeleteRuleCommand({ RuleArn: rule.ruleArn }));
+      } catch (err) {
+        if (isAwsError(err, 'RuleNotFoundException')) return;
+        throw wrapAwsError(`delete the ${input.host} rule`, err);
+      }
+    },
+
+    /** Heartbeats until at least `minHealthy` targets are healthy; fails at the deadline with the counts. */
+    async waitForTargetsHealthy(input: { targetGroupArn: string; minHealthy: number } & PollOptions): Promise<{ healthy: number }> {
+      return pollUntil(input, `targets of ${input.targetGroupArn} to be healthy`, async () => {
+        const out = await attempt(`describe target health of ${input.targetGroupArn}`, () =>
+          elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: input.targetGroupArn })),
+        );
+        const states = (out.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
+        const healthy = states.filter((s) => s === 'healthy').length;
+        const summary = `${healthy} of ${input.minHealthy} healthy (${states.join(', ') || 'no targets'})`;
+        return { done: healthy >= input.minHealthy, summary, value: { healthy } };
+      });
     },
   };
 }

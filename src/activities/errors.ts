@@ -34,7 +34,7 @@ export function wrapAwsError(what: string, err: unknown): ApplicationFailure {
   });
 }
 
-/** True when the AWS error says the thing looked up does not exist (callers turn that into `undefined`). */
-export function isNotFound(err: unknown, ...names: string[]): boolean {
+/** True when the error is one of these AWS error names (e.g. a "not found" the caller turns into `undefined`). */
+export function isAwsError(err: unknown, ...names: string[]): boolean {
   return err instanceof Error && names.includes(err.name);
 }

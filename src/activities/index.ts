@@ -2,6 +2,7 @@
 import type { AwsClients } from '../aws/clients';
 import { createEcsActivities } from './ecs';
 import { createElbv2Activities } from './elbv2';
+import { createIamActivities } from './iam';
 import { createRoute53Activities } from './route53';
 
 export function createActivities(clients: AwsClients) {
@@ -9,6 +10,7 @@ export function createActivities(clients: AwsClients) {
     ...createEcsActivities(clients.ecs),
     ...createElbv2Activities(clients.elbv2),
     ...createRoute53Activities(clients.route53),
+    ...createIamActivities(clients.iam),
   };
 }
 

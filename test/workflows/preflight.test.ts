@@ -17,6 +17,9 @@ const lb: LoadBalancerSummary = {
   arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-alb/1',
   dnsName: 'web-alb-1.us-east-1.elb.amazonaws.com',
   canonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
+  vpcId: 'vpc-1',
+  subnetIds: ['subnet-1', 'subnet-2'],
+  securityGroupIds: ['sg-1'],
   listenerPorts: [80, 443],
 };
 const zone: HostedZoneSummary = { id: 'Z123', name: 'example.com.', privateZone: false };

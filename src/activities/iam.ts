@@ -1,0 +1,69 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import type { Tag } from '../shared/naming';
+import { attempt, isAwsError, wrapAwsError } from './errors';
+
+const ecsTasksTrust = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+
+export interface EnsureRoleInput {
+  name: string;
+  /** AWS-managed policies by path and name, e.g. "service-role/AmazonECSTaskExecutionRolePolicy". */
+  managedPolicies: string[];
+  tags: Tag[];
+}
+
+export function createIamActivities(iam: IAMClient) {
+  async function getRoleArn(name: string): Promise<string | undefined> {
+    try {
+      return (await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.Arn;
+    } catch (err) {
+      if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+      throw wrapAwsError(`read IAM role ${name}`, err);
+    }
+  }
+
+  return {
+    /** The role's ARN; created (trusting ECS tasks) when missing, with the managed policies attached. */
+    async ensureTaskRole(input: EnsureRoleInput): Promise<string> {
+      let arn = await getRoleArn(input.name);
+      if (!arn) {
+        try {
+          const out = await iam.send(
+            new CreateRoleCommand({
+              RoleName: input.name,
+              AssumeRolePolicyDocument: ecsTasksTrust,
+              Description: 'Created by Switchyard for ECS tasks',
+              Tags: input.tags.map((t) => ({ Key: t.key, Value: t.value })),
+            }),
+          );
+          arn = out.Role!.Arn!;
+        } catch (err) {
+          // A retry after a crash, or a concurrent first deployment, may find it created.
+          if (!isAwsError(err, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw wrapAwsError(`create IAM role ${input.name}`, err);
+          arn = (await getRoleArn(input.name))!;
+        }
+      }
+      const partition = arn.split(':')[1];
+      const attached = await attempt(`list policies of IAM role ${input.name}`, () =>
+        iam.send(new ListAttachedRolePoliciesCommand({ RoleName: input.name })),
+      );
+      const have = new Set((attached.AttachedPolicies ?? []).map((p) => p.PolicyArn));
+      for (const policy of input.managedPolicies) {
+        const policyArn = `arn:${partition}:iam::aws:policy/${policy}`;
+        if (have.has(policyArn)) continue;
+        await attempt(`attach ${policyArn} to IAM role ${input.name}`, () =>
+          iam.send(new AttachRolePolicyCommand({ RoleName: input.name, PolicyArn: policyArn })),
+        );
+      }
+      return arn;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// Names and tags of everything a deployment creates, derived from the service, environment and
+// deployment id within AWS limits. Pure: used by workflows, activities and the CLI.
+import type { DeploymentSpec } from './deployment';
+
+export const tagKeys = {
+  service: 'switchyard:service',
+  environment: 'switchyard:environment',
+  deployment: 'switchyard:deployment',
+} as const;
+
+/** 8 lowercase base-36 characters: short enough for target group names, random enough per service. */
+export function isDeploymentId(value: string): boolean {
+  return /^[a-z0-9]{8}$/.test(value);
+}
+
+export interface ResourceNames {
+  workflowId: string;
+  family: string;
+  ecsService: string;
+  targetGroup: string;
+  taskRole: string;
+  executionRole: string;
+}
+
+export function serviceWorkflowId(service: string, environment: string): string {
+  return `switchyard-${service}-${environment}`;
+}
+
+export function resourceNames(spec: Pick<DeploymentSpec, 'service' | 'environment'>, deploymentId: string): ResourceNames {
+  const base = `${spec.service}-${spec.environment}`;
+  // Target group names: at most 32 characters, no leading/trailing hyphen; the id keeps them unique.
+  const tgPrefix = base.slice(0, 32 - 1 - deploymentId.length).replace(/-+$/, '');
+  return {
+    workflowId: serviceWorkflowId(spec.service, spec.environment),
+    family: base,
+    ecsService: `${base}-${deploymentId}`,
+    targetGroup: `${tgPrefix}-${deploymentId}`,
+    taskRole: `switchyard-${base}-task`,
+    executionRole: `switchyard-${base}-execution`,
+  };
+}
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export function deploymentTags(spec: Pick<DeploymentSpec, 'service' | 'environment'>, deploymentId: string): Tag[] {
+  return [
+    { key: tagKeys.service, value: spec.service },
+    { key: tagKeys.environment, value: spec.environment },
+    { key: tagKeys.deployment, value: deploymentId },
+  ];
+}
