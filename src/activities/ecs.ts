@@ -122,15 +122,20 @@ export function createEcsActivities(ecs: ECSClient) {
       return out.taskDefinition!.taskDefinitionArn!;
     },
 
-    /** Deregisters the revision; already INACTIVE or unknown is fine. */
-    async deregisterTaskDefinition(arn: string): Promise<void> {
+    /**
+     * Deregisters a revision: by ARN, or the family's latest when it carries this deployment's tag (the
+     * undo of a register whose result the workflow may never have seen). Already INACTIVE or unknown is fine.
+     */
+    async deregisterTaskDefinition(input: { arn: string } | { family: string; deploymentId: string }): Promise<void> {
+      const ref = 'arn' in input ? input.arn : input.family;
       try {
-        const found = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-        if (found.taskDefinition?.status === 'INACTIVE') return;
-        await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+        const found = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
+        if (found.taskDefinition?.status !== 'ACTIVE') return;
+        if ('deploymentId' in input && !found.tags?.some((t) => t.key === tagKeys.deployment && t.value === input.deploymentId)) return;
+        await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: found.taskDefinition.taskDefinitionArn }));
       } catch (err) {
         if (isAwsError(err, 'ClientException')) return;
-        throw wrapAwsError(`deregister task definition ${arn}`, err);
+        throw wrapAwsError(`deregister task definition ${ref}`, err);
       }
     },
 

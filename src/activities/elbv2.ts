@@ -181,13 +181,20 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       return out.TargetGroups![0].TargetGroupArn!;
     },
 
-    /** Deletes the target group; already gone is fine. Fails (retryably) while a rule still uses it. */
-    async deleteTargetGroup(arn: string): Promise<void> {
+    /**
+     * Deletes the target group, by ARN or by name (undos know only the name when the create may not have
+     * returned); already gone is fine. Fails, retryably, while a rule still forwards to it.
+     */
+    async deleteTargetGroup(input: { arn: string } | { name: string }): Promise<void> {
       try {
-        await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+        const arn =
+          'arn' in input
+            ? input.arn
+            : (await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }))).TargetGroups?.[0]?.TargetGroupArn;
+        if (arn) await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
       } catch (err) {
         if (isAwsError(err, 'TargetGroupNotFoundException')) return;
-        throw wrapAwsError(`delete target group ${arn}`, err);
+        throw wrapAwsError(`delete target group ${'arn' in input ? input.arn : input.name}`, err);
       }
     },
 

@@ -67,3 +67,67 @@ export type TerminalPhase = Extract<Phase, 'active' | 'rolled_back' | 'failed'>;
 export function isTerminal(phase: Phase): phase is TerminalPhase {
   return phase === 'active' || phase === 'rolled_back' || phase === 'failed';
 }
+
+export interface DeploymentInput {
+  deploymentId: string;
+  spec: DeploymentSpec;
+  requestedBy: string;
+  /** How often waits describe AWS (default 5 s); tests use less. */
+  pollIntervalMs?: number;
+}
+
+export interface StepRecord {
+  at: string;
+  phase: Phase;
+  note: string;
+}
+
+export interface DeploymentResources {
+  loadBalancerArn?: string;
+  listenerArn?: string;
+  taskDefinitionArn?: string;
+  targetGroupArn?: string;
+  serviceName?: string;
+  stageRuleArn?: string;
+  productionRuleArn?: string;
+}
+
+export interface PreviousDeployment {
+  deploymentId: string;
+  targetGroupArn: string;
+  serviceName?: string;
+  taskDefinitionArn?: string;
+}
+
+export interface DeploymentStatus {
+  deploymentId: string;
+  service: string;
+  environment: string;
+  image: string;
+  phase: Phase;
+  startedAt: string;
+  updatedAt: string;
+  requestedBy: string;
+  waitingFor?: string;
+  approvedBy?: string;
+  testsReportedBy?: string;
+  rollbackRequestedBy?: string;
+  reason?: string;
+  previous?: PreviousDeployment;
+  resources: DeploymentResources;
+  /** What could not be cleaned up (only when failed). */
+  leftovers: string[];
+  history: StepRecord[];
+}
+
+export interface DeploymentResult {
+  deploymentId: string;
+  phase: TerminalPhase;
+  reason?: string;
+  leftovers: string[];
+}
+
+export interface ActorMessage {
+  by?: string;
+  reason?: string;
+}

@@ -9,6 +9,7 @@ export const searchAttributes = {
   environment: defineSearchAttributeKey('SwitchyardEnvironment', SearchAttributeType.KEYWORD),
   phase: defineSearchAttributeKey('SwitchyardPhase', SearchAttributeType.KEYWORD),
   image: defineSearchAttributeKey('SwitchyardImage', SearchAttributeType.KEYWORD),
+  deploymentId: defineSearchAttributeKey('SwitchyardDeploymentId', SearchAttributeType.KEYWORD),
 } as const;
 
 export const allSearchAttributes = Object.values(searchAttributes);

@@ -1,2 +1,4 @@
 // Every workflow the worker runs, with its message definitions.
 export { preflight } from './preflight';
+export { blueGreenDeployment } from './blue-green';
+export * from './messages';
