@@ -4,7 +4,7 @@ import type { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
-const indexedType: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+export const indexedValueType: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
   TEXT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
@@ -29,7 +29,7 @@ export async function registerSearchAttributes(
   if (missing.length > 0) {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedType[k.type]])),
+      searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedValueType[k.type]])),
     });
   }
   return missing.map((k) => k.name);

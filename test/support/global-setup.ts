@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startMotoServer } from '../../src/dev/moto-server';
 import { readToolPaths } from '../../src/dev/tools';
+import { indexedValueType } from '../../src/search-attribute-registration';
 import { allSearchAttributes } from '../../src/shared/names';
 import { freePort } from './ports';
 
@@ -42,6 +43,11 @@ export default async function globalSetup(): Promise<void> {
     bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
   ]);
   state.environments.push(timeSkipping, dev);
+  // The time-skipping server takes no --search-attribute flag and cannot list them: add them all.
+  await timeSkipping.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(allSearchAttributes.map((k) => [k.name, indexedValueType[k.type]])),
+  });
   state.stopMoto = () => moto.process.stop();
 
   const bundlePath = path.join(tmpDir, 'workflow-bundle.js');

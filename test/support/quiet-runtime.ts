@@ -1,10 +1,10 @@
-// Keep test output readable: SDK and core logs at ERROR (the time-skipping server is older than core
+// Keep test output readable: SDK and core logs at ERROR (SWITCHYARD_TEST_LOG_LEVEL=WARN to debug) (the time-skipping server is older than core
 // expects and core warns about it on every worker start).
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 
 try {
   Runtime.install({
-    logger: new DefaultLogger('ERROR'),
+    logger: new DefaultLogger((process.env.SWITCHYARD_TEST_LOG_LEVEL as 'WARN') ?? 'ERROR'),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
   });
 } catch {

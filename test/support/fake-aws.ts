@@ -1,0 +1,144 @@
+// An in-memory AWS account behind the same activity names the worker registers, for workflow tests on
+// the time-skipping server: records every side effect in order, keeps enough state for the workflow to
+// read production back, and injects failures (once, always, or after doing the work: a crash-style retry).
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../src/activities';
+import type { HostRule, WeightedTarget } from '../../src/activities/elbv2';
+import { tagKeys, type Tag } from '../../src/shared/naming';
+
+type Fault = { mode: 'once' | 'always' | 'after-work'; remaining: number };
+
+export class FakeAws {
+  readonly calls: string[] = [];
+  readonly rules = new Map<string, HostRule>();
+  readonly targetGroups = new Map<string, { arn: string; tags: Record<string, string> }>();
+  readonly services = new Map<string, { status: string; taskDefinition: string }>();
+  readonly taskDefinitions = new Map<string, { status: string; deploymentId: string }>();
+  readonly records = new Set<string>();
+  steady = true;
+  private faults = new Map<string, Fault>();
+  private ruleCounter = 0;
+  private revision = 0;
+
+  fail(activity: keyof Activities, mode: Fault['mode'] = 'always'): this {
+    this.faults.set(activity, { mode, remaining: mode === 'always' ? Infinity : 1 });
+    return this;
+  }
+
+  /** Side effects only (creates, changes, deletes), in order. */
+  get sideEffects(): string[] {
+    return this.calls.filter((c) => !/^(find|describe|record|wait)/.test(c));
+  }
+
+  private async run<T>(name: keyof Activities, label: string, work: () => T): Promise<T> {
+    const fault = this.faults.get(name);
+    if (fault && fault.remaining > 0 && fault.mode !== 'after-work') {
+      fault.remaining -= 1;
+      throw ApplicationFailure.create({ message: `${label}: injected fault`, type: 'InjectedFault', nonRetryable: fault.mode === 'always' });
+    }
+    this.calls.push(label);
+    const result = work();
+    if (fault && fault.remaining > 0 && fault.mode === 'after-work') {
+      fault.remaining -= 1;
+      throw ApplicationFailure.create({ message: `${label}: crashed after the work`, type: 'InjectedCrash' });
+    }
+    return result;
+  }
+
+  private tagMap(tags: Tag[]): Record<string, string> {
+    return Object.fromEntries(tags.map((t) => [t.key, t.value]));
+  }
+
+  activities(): Activities {
+    const lb = {
+      name: 'edge', arn: 'arn:lb/edge', dnsName: 'edge-1.elb.test', canonicalHostedZoneId: 'ZLB',
+      vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'], listenerPorts: [80],
+    };
+    const fakes: Partial<Activities> = {
+      findCluster: async (name) => this.run('findCluster', `findCluster ${name}`, () => ({ name, arn: `arn:cluster/${name}`, status: 'ACTIVE' })),
+      findLoadBalancer: async (name) => this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
+      findHostedZone: async (name) => this.run('findHostedZone', `findHostedZone ${name}`, () => ({ id: 'ZONE', name: `${name}.`, privateZone: false })),
+      ensureListener: async () => this.run('ensureListener', 'findListener 80', () => 'arn:listener/80'),
+      findHostRule: async ({ host }) => this.run('findHostRule', `findHostRule ${host}`, () => this.rules.get(host)),
+      describeTargetGroupTags: async (arns) =>
+        this.run('describeTargetGroupTags', 'describeTargetGroupTags', () =>
+          Object.fromEntries([...this.targetGroups.values()].filter((tg) => arns.includes(tg.arn)).map((tg) => [tg.arn, tg.tags])),
+        ),
+      findService: async ({ name }) =>
+        this.run('findService', `findService ${name}`, () => {
+          const s = this.services.get(name);
+          return s && s.status === 'ACTIVE' ? { name, arn: `arn:service/${name}`, status: s.status, taskDefinition: s.taskDefinition, desiredCount: 2, runningCount: 2 } : undefined;
+        }),
+      ensureTaskRole: async ({ name }) => this.run('ensureTaskRole', `ensureTaskRole ${name}`, () => `arn:role/${name}`),
+      registerTaskDefinition: async (input) =>
+        this.run('registerTaskDefinition', `registerTaskDefinition ${input.family} ${input.image}`, () => {
+          const mine = [...this.taskDefinitions].find(([, t]) => t.deploymentId === input.deploymentId && t.status === 'ACTIVE');
+          if (mine) return mine[0];
+          const arn = `arn:task-definition/${input.family}:${++this.revision}`;
+          this.taskDefinitions.set(arn, { status: 'ACTIVE', deploymentId: input.deploymentId });
+          return arn;
+        }),
+      deregisterTaskDefinition: async (input) =>
+        this.run('deregisterTaskDefinition', `deregisterTaskDefinition ${'arn' in input ? input.arn : input.deploymentId}`, () => {
+          for (const [arn, t] of this.taskDefinitions) {
+            if ('arn' in input ? arn === input.arn : t.deploymentId === input.deploymentId) t.status = 'INACTIVE';
+          }
+        }),
+      createTargetGroup: async (input) =>
+        this.run('createTargetGroup', `createTargetGroup ${input.name}`, () => {
+          const existing = this.targetGroups.get(input.name);
+          if (existing) return existing.arn;
+          const arn = `arn:targetgroup/${input.name}`;
+          this.targetGroups.set(input.name, { arn, tags: this.tagMap(input.tags) });
+          return arn;
+        }),
+      deleteTargetGroup: async (input) =>
+        this.run('deleteTargetGroup', `deleteTargetGroup ${'arn' in input ? input.arn.split('/')[1] : input.name}`, () => {
+          const name = 'arn' in input ? input.arn.split('/')[1] : input.name;
+          const tg = this.targetGroups.get(name);
+          if (tg && [...this.rules.values()].some((r) => r.targets.some((t) => t.targetGroupArn === tg.arn))) {
+            throw ApplicationFailure.create({ message: `target group ${name} is in use by a rule`, type: 'ResourceInUseException' });
+          }
+          this.targetGroups.delete(name);
+        }),
+      createService: async (input) =>
+        this.run('createService', `createService ${input.name}`, () => {
+          this.services.set(input.name, { status: 'ACTIVE', taskDefinition: input.taskDefinitionArn });
+          return `arn:service/${input.name}`;
+        }),
+      deleteService: async ({ name }) =>
+        this.run('deleteService', `deleteService ${name}`, () => {
+          const s = this.services.get(name);
+          if (s) s.status = 'INACTIVE';
+        }),
+      putHostRule: async (input) =>
+        this.run('putHostRule', `putHostRule ${input.host} ${this.describeTargets(input.targets)}`, () => {
+          const rule = this.rules.get(input.host) ?? { ruleArn: `arn:rule/${++this.ruleCounter}`, priority: this.ruleCounter, host: input.host, targets: [] };
+          rule.targets = input.targets.map((t) => ({ ...t }));
+          this.rules.set(input.host, rule);
+          return { ...rule, targets: rule.targets.map((t) => ({ ...t })) };
+        }),
+      deleteHostRule: async ({ host }) => this.run('deleteHostRule', `deleteHostRule ${host}`, () => void this.rules.delete(host)),
+      upsertAliasRecord: async ({ name }) => this.run('upsertAliasRecord', `upsertAliasRecord ${name}`, () => void this.records.add(name)),
+      deleteRecord: async ({ name }) => this.run('deleteRecord', `deleteRecord ${name}`, () => void this.records.delete(name)),
+      recordExists: async ({ name }) => this.run('recordExists', `recordExists ${name}`, () => this.records.has(name)),
+      waitForServiceSteady: async (input) =>
+        this.run('waitForServiceSteady', `waitForServiceSteady ${input.name}`, () => {
+          if (!this.steady) throw ApplicationFailure.nonRetryable(`gave up waiting for ECS service ${input.name} to be steady at the deadline: running 0 of ${input.desiredCount}`, 'DeadlineExceeded');
+          return { name: input.name, arn: `arn:service/${input.name}`, status: 'ACTIVE', taskDefinition: '', desiredCount: input.desiredCount, runningCount: input.desiredCount };
+        }),
+      waitForTargetsHealthy: async (input) => this.run('waitForTargetsHealthy', 'waitForTargetsHealthy', () => ({ healthy: input.minHealthy })),
+    };
+    return fakes as Activities;
+  }
+
+  private describeTargets(targets: WeightedTarget[]): string {
+    return targets.map((t) => `${t.targetGroupArn.split('/')[1]}=${t.weight}`).join(',');
+  }
+
+  /** The deployment production forwards to now (by the target group's tag). */
+  liveDeployment(host: string): string | undefined {
+    const arn = this.rules.get(host)?.targets.find((t) => t.weight > 0)?.targetGroupArn;
+    return [...this.targetGroups.values()].find((tg) => tg.arn === arn)?.tags[tagKeys.deployment];
+  }
+}

@@ -1,0 +1,288 @@
+// The blue/green workflow on the time-skipping test server, against an in-memory AWS (test/support/fake-aws.ts).
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
+import type { DeploymentResult, DeploymentSpec, DeploymentStatus, Phase } from '../../src/shared/deployment';
+import { resourceNames } from '../../src/shared/naming';
+import type { blueGreenDeployment } from '../../src/workflows';
+import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
+import { FakeAws } from '../support/fake-aws';
+import { attachTimeSkipping, servers, uniqueTaskQueue } from '../support/servers';
+
+const spec: DeploymentSpec = {
+  service: 'web',
+  environment: 'prod',
+  cluster: 'main',
+  taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
+  image: 'registry/web:2',
+  container: { name: 'web', port: 80 },
+  desiredCount: 2,
+  loadBalancer: { name: 'edge', listenerPort: 80 },
+  hosts: { production: 'web.example.com', stage: 'stage.web.example.com' },
+  hostedZone: 'example.com',
+  healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
+  timeouts: { steadyMs: 600_000, testsMs: 3_600_000 },
+  approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
+  drainMs: 300_000,
+};
+const withApproval = { ...spec, approval: { ...spec.approval, required: true } };
+
+type Handle = WorkflowHandle<typeof blueGreenDeployment>;
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await attachTimeSkipping();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function waitForPhase(handle: Handle, phase: Phase): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.phase === phase) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`never reached ${phase}; last: ${(await handle.query(statusQuery)).phase}`);
+}
+
+async function deploy(
+  fake: FakeAws,
+  deploymentId: string,
+  drive: (handle: Handle) => Promise<void>,
+  deploySpec: DeploymentSpec = spec,
+): Promise<DeploymentResult> {
+  const taskQueue = uniqueTaskQueue('bg');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: servers.workflowBundlePath },
+    activities: fake.activities(),
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof blueGreenDeployment>('blueGreenDeployment', {
+      taskQueue,
+      workflowId: `${taskQueue}-${deploymentId}`,
+      args: [{ deploymentId, spec: deploySpec, requestedBy: 'test', pollIntervalMs: 1000 }],
+    });
+    await drive(handle);
+    return handle.result();
+  });
+}
+
+const passTests = async (h: Handle) => {
+  await waitForPhase(h, 'awaiting_tests');
+  await h.signal(testsPassedSignal, { by: 'ci' });
+};
+const passAndApprove = async (h: Handle) => {
+  await passTests(h);
+  await waitForPhase(h, 'awaiting_approval');
+  await h.signal(approveSignal, { by: 'alice' });
+};
+const names = (id: string) => resourceNames(spec, id);
+
+/** The account as left behind: what exists, by kind. */
+function inventory(fake: FakeAws) {
+  return {
+    targetGroups: [...fake.targetGroups.keys()].sort(),
+    services: [...fake.services].filter(([, s]) => s.status === 'ACTIVE').map(([n]) => n).sort(),
+    taskDefinitions: [...fake.taskDefinitions.values()].filter((t) => t.status === 'ACTIVE').map((t) => t.deploymentId).sort(),
+    rules: [...fake.rules.keys()].sort(),
+    records: [...fake.records].sort(),
+  };
+}
+
+describe('blue/green workflow', () => {
+  it('first deployment: stages, waits for tests, goes live, removes the stage rule and record', async () => {
+    const fake = new FakeAws();
+    const result = await deploy(fake, 'aaaaaaa1', passTests);
+    expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'active', leftovers: [] });
+    expect(fake.sideEffects).toEqual([
+      'ensureTaskRole switchyard-web-prod-task',
+      'ensureTaskRole switchyard-web-prod-execution',
+      'registerTaskDefinition web-prod registry/web:2',
+      'createTargetGroup web-prod-aaaaaaa1',
+      'createService web-prod-aaaaaaa1',
+      'putHostRule stage.web.example.com web-prod-aaaaaaa1=100',
+      'upsertAliasRecord stage.web.example.com',
+      'putHostRule web.example.com web-prod-aaaaaaa1=100',
+      'upsertAliasRecord web.example.com',
+      'deleteHostRule stage.web.example.com',
+      'deleteRecord stage.web.example.com',
+    ]);
+    expect(fake.liveDeployment(spec.hosts.production)).toBe('aaaaaaa1');
+    expect(inventory(fake)).toEqual({
+      targetGroups: ['web-prod-aaaaaaa1'],
+      services: ['web-prod-aaaaaaa1'],
+      taskDefinitions: ['aaaaaaa1'],
+      rules: ['web.example.com'],
+      records: ['web.example.com'],
+    });
+  });
+
+  it('second deployment: approval recorded, production switched and verified, then the previous one torn down in an order AWS accepts', async () => {
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests);
+    fake.calls.length = 0;
+    let approvedBy: string | undefined;
+    const result = await deploy(fake, 'bbbbbbb2', async (h) => {
+      await passAndApprove(h);
+      await waitForPhase(h, 'draining');
+      approvedBy = (await h.query(statusQuery)).approvedBy;
+    }, withApproval);
+    expect(result.phase).toBe('active');
+    expect(approvedBy).toBe('alice');
+    const effects = fake.sideEffects;
+    expect(effects.slice(effects.indexOf('putHostRule web.example.com web-prod-bbbbbbb2=100'))).toEqual([
+      'putHostRule web.example.com web-prod-bbbbbbb2=100',
+      'upsertAliasRecord web.example.com',
+      'deleteHostRule stage.web.example.com',
+      'deleteRecord stage.web.example.com',
+      `deleteService ${names('aaaaaaa1').ecsService}`,
+      'deregisterTaskDefinition arn:task-definition/web-prod:1',
+      'deleteTargetGroup web-prod-aaaaaaa1',
+    ]);
+    expect(inventory(fake)).toEqual({
+      targetGroups: ['web-prod-bbbbbbb2'],
+      services: ['web-prod-bbbbbbb2'],
+      taskDefinitions: ['bbbbbbb2'],
+      rules: ['web.example.com'],
+      records: ['web.example.com'],
+    });
+  });
+
+  it.each([
+    ['the tests gate times out', spec, async () => undefined, 'no test result within 1h'],
+    ['tests fail', spec, async (h: Handle) => {
+      await waitForPhase(h, 'awaiting_tests');
+      await h.signal(testsFailedSignal, { by: 'ci', reason: '3 of 40 smoke tests failed' });
+    }, 'tests failed (reported by ci): 3 of 40 smoke tests failed'],
+    ['approval times out (onTimeout: rollback)', withApproval, passTests, 'not approved within 24h'],
+    ['rollback while staged', spec, async (h: Handle) => {
+      await waitForPhase(h, 'awaiting_tests');
+      await h.signal(rollbackSignal, { by: 'bob', reason: 'wrong image' });
+    }, 'rollback requested by bob: wrong image'],
+    ['rollback while awaiting approval', withApproval, async (h: Handle) => {
+      await passTests(h);
+      await waitForPhase(h, 'awaiting_approval');
+      await h.signal(rollbackSignal, { by: 'carol' });
+    }, 'rollback requested by carol'],
+  ])('rolls back when %s, removing everything staged, newest first', async (_name, deploySpec, drive, reason) => {
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests);
+    fake.calls.length = 0;
+    const result = await deploy(fake, 'bbbbbbb2', drive, deploySpec);
+    expect(result).toEqual({ deploymentId: 'bbbbbbb2', phase: 'rolled_back', reason, leftovers: [] });
+    const undo = fake.sideEffects.slice(fake.sideEffects.indexOf('upsertAliasRecord stage.web.example.com') + 1);
+    expect(undo).toEqual([
+      'deleteRecord stage.web.example.com',
+      'deleteHostRule stage.web.example.com',
+      'deleteService web-prod-bbbbbbb2',
+      'deleteTargetGroup web-prod-bbbbbbb2',
+      'deregisterTaskDefinition bbbbbbb2',
+    ]);
+    expect(fake.liveDeployment(spec.hosts.production)).toBe('aaaaaaa1');
+    expect(inventory(fake).targetGroups).toEqual(['web-prod-aaaaaaa1']);
+  });
+
+  it('continues when approval times out and the spec says continue', async () => {
+    const fake = new FakeAws();
+    const result = await deploy(fake, 'aaaaaaa1', passTests, { ...spec, approval: { required: true, timeoutMs: 3_600_000, onTimeout: 'continue' } });
+    expect(result.phase).toBe('active');
+  });
+
+  it('rollback while draining puts production back on the previous deployment first', async () => {
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests);
+    fake.calls.length = 0;
+    const result = await deploy(fake, 'bbbbbbb2', async (h) => {
+      await passTests(h);
+      await waitForPhase(h, 'draining');
+      await h.signal(rollbackSignal, { by: 'dave', reason: 'error rate' });
+    });
+    expect(result).toMatchObject({ phase: 'rolled_back', reason: 'rollback requested by dave: error rate' });
+    const undo = fake.sideEffects.slice(fake.sideEffects.indexOf('deleteRecord stage.web.example.com') + 1);
+    expect(undo).toEqual([
+      'putHostRule web.example.com web-prod-aaaaaaa1=100',
+      'deleteService web-prod-bbbbbbb2',
+      'deleteTargetGroup web-prod-bbbbbbb2',
+      'deregisterTaskDefinition bbbbbbb2',
+    ]);
+    expect(inventory(fake)).toEqual({
+      targetGroups: ['web-prod-aaaaaaa1'],
+      services: ['web-prod-aaaaaaa1'],
+      taskDefinitions: ['aaaaaaa1'],
+      rules: ['web.example.com'],
+      records: ['web.example.com'],
+    });
+  });
+
+  it.each<[keyof Activities, string]>([
+    ['registerTaskDefinition', 'registerTaskDefinition web-prod registry/web:2: injected fault'],
+    ['createTargetGroup', 'createTargetGroup web-prod-aaaaaaa1: injected fault'],
+    ['createService', 'createService web-prod-aaaaaaa1: injected fault'],
+    ['putHostRule', 'putHostRule stage.web.example.com web-prod-aaaaaaa1=100: injected fault'],
+    ['upsertAliasRecord', 'upsertAliasRecord stage.web.example.com: injected fault'],
+  ])('a permanent failure of %s rolls back and leaves nothing', async (activity, message) => {
+    const fake = new FakeAws().fail(activity, 'always');
+    const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
+    expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'rolled_back', reason: `failed: ${message}`, leftovers: [] });
+    expect(inventory(fake)).toEqual({ targetGroups: [], services: [], taskDefinitions: [], rules: [], records: [] });
+  });
+
+  it('a service that never becomes steady rolls back at the deadline with the state it was in', async () => {
+    const fake = new FakeAws();
+    fake.steady = false;
+    const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
+    expect(result.phase).toBe('rolled_back');
+    expect(result.reason).toBe('failed: gave up waiting for ECS service web-prod-aaaaaaa1 to be steady at the deadline: running 0 of 2');
+    expect(inventory(fake).services).toEqual([]);
+  });
+
+  it.each<keyof Activities>(['registerTaskDefinition', 'createTargetGroup', 'createService', 'putHostRule', 'upsertAliasRecord', 'deleteHostRule', 'deleteService', 'deleteTargetGroup'])(
+    'a crash after %s did its work is retried without duplicating anything',
+    async (activity) => {
+      const fake = new FakeAws();
+      await deploy(fake, 'aaaaaaa1', passTests);
+      fake.fail(activity, 'after-work');
+      const result = await deploy(fake, 'bbbbbbb2', passTests);
+      expect(result.phase).toBe('active');
+      expect(inventory(fake)).toEqual({
+        targetGroups: ['web-prod-bbbbbbb2'],
+        services: ['web-prod-bbbbbbb2'],
+        taskDefinitions: ['bbbbbbb2'],
+        rules: ['web.example.com'],
+        records: ['web.example.com'],
+      });
+    },
+  );
+
+  it('ends failed, naming what is left, when an undo keeps failing', async () => {
+    const fake = new FakeAws().fail('deleteService', 'always');
+    const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
+    expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'failed', reason: 'no test result within 1h', leftovers: ['service'] });
+  });
+
+  it('reports its status and ignores messages that make no sense in the current phase', async () => {
+    const fake = new FakeAws();
+    let snapshot: DeploymentStatus | undefined;
+    await deploy(fake, 'aaaaaaa1', async (h) => {
+      await waitForPhase(h, 'awaiting_tests');
+      await h.signal(approveSignal, { by: 'eve' });
+      snapshot = await h.query(statusQuery);
+      await h.signal(testsPassedSignal, { by: 'ci' });
+    });
+    expect(snapshot).toMatchObject({
+      deploymentId: 'aaaaaaa1',
+      service: 'web',
+      environment: 'prod',
+      image: 'registry/web:2',
+      phase: 'awaiting_tests',
+      requestedBy: 'test',
+      resources: { targetGroupArn: 'arn:targetgroup/web-prod-aaaaaaa1', serviceName: 'web-prod-aaaaaaa1', listenerArn: 'arn:listener/80' },
+    });
+    expect(snapshot!.approvedBy).toBeUndefined();
+    expect(snapshot!.history.map((h) => h.note)).toContain('ignored approval: the deployment is awaiting_tests');
+  });
+});
