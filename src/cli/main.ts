@@ -4,11 +4,16 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config';
 import { ExitCode, UserError } from '../shared/errors';
+import { deployCommand } from './commands/deploy';
 import { devCommand } from './commands/dev';
+import { listCommand, statusCommand } from './commands/inspect';
+import { messageCommand } from './commands/message';
+import type { MessageName } from '../deployment-client';
+import type { DeploymentResult } from '../shared/deployment';
 import { initCommand } from './commands/init';
 import { parsePreflightOptions, preflightCommand } from './commands/preflight';
 import { workerCommand } from './commands/worker';
-import { formatPreflight } from './output';
+import { formatPreflight, formatResult, formatStatus, formatSteps, formatTable } from './output';
 
 // Our @aws-sdk/* versions are pinned and support Node 20; the SDK's notice about releases after
 // January 2027 would otherwise precede every message this CLI prints.
@@ -71,7 +76,74 @@ export function buildProgram(): Command {
       if (!report.ok) process.exitCode = ExitCode.failed;
     });
 
+  program
+    .command('deploy')
+    .description('start a blue/green deployment from a spec; prints its id (with --wait: follows it to the end)')
+    .requiredOption('-f, --file <spec>', 'deployment spec (YAML or JSON)')
+    .option('--image <ref>', 'container image, overriding the spec')
+    .option('--wait', 'follow the deployment until it is active, rolled back or failed', false)
+    .option('--by <name>', 'who asks (recorded in the deployment)', defaultActor())
+    .option('--json', 'print JSON', false)
+    .action(async (opts) => {
+      const outcome = await deployCommand(
+        loadConfig(),
+        { file: opts.file, image: opts.image, wait: opts.wait, by: opts.by },
+        (id) => (opts.json ? undefined : print(id)),
+        (_status, steps) => process.stderr.write(`${formatSteps(steps)}\n`),
+      );
+      if (opts.json) print(JSON.stringify(outcome, null, 2));
+      else if (outcome.result) print(formatResult(outcome.result));
+      if (outcome.result) process.exitCode = exitCodeOf(outcome.result);
+    });
+
+  program
+    .command('status')
+    .description('phase, resources and steps of a deployment (by id) or of the latest deployment of a service (web or web/prod)')
+    .argument('<deployment>', 'deployment id, or service[/environment]')
+    .option('--json', 'print JSON', false)
+    .action(async (ref, opts) => {
+      const status = await statusCommand(loadConfig(), ref);
+      print(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    });
+
+  program
+    .command('list')
+    .description('recent deployments, newest first')
+    .option('--limit <n>', 'how many', (v) => Number(v), 20)
+    .option('--json', 'print JSON', false)
+    .action(async (opts) => {
+      const rows = await listCommand(loadConfig(), opts.limit);
+      print(opts.json ? JSON.stringify(rows, null, 2) : formatTable(rows.map((r) => ({ ...r }))));
+    });
+
+  for (const [name, what] of [
+    ['tests-passed', 'tell a deployment its tests passed'],
+    ['tests-failed', 'tell a deployment its tests failed (it rolls back)'],
+    ['approve', 'approve a deployment waiting for approval'],
+    ['rollback', 'roll a deployment back (production returns to the previous deployment first)'],
+  ] as const) {
+    program
+      .command(name)
+      .description(what)
+      .argument('<deployment>', 'deployment id, or service[/environment] for its latest deployment')
+      .option('--by <name>', 'who sends it (recorded)', defaultActor())
+      .option('--reason <text>', 'why (recorded)')
+      .action(async (ref, opts) => {
+        await messageCommand(loadConfig(), name as MessageName, ref, { by: opts.by, reason: opts.reason });
+        print(`${name} sent to ${ref}`);
+      });
+  }
+
   return program;
+}
+
+function defaultActor(): string {
+  return process.env.SWITCHYARD_ACTOR ?? process.env.GITHUB_ACTOR ?? process.env.USER ?? 'unknown';
+}
+
+function exitCodeOf(result: DeploymentResult): number {
+  if (result.phase === 'active') return ExitCode.ok;
+  return result.phase === 'rolled_back' ? ExitCode.rolledBack : ExitCode.failed;
 }
 
 export async function main(argv: string[]): Promise<number> {

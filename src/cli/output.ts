@@ -1,4 +1,5 @@
 // Printing is separate from the commands, which return data.
+import type { DeploymentResult, DeploymentStatus } from '../shared/deployment';
 import type { PreflightReport } from '../shared/preflight';
 
 export function formatPreflight(report: PreflightReport): string {
@@ -13,4 +14,38 @@ export function formatPreflight(report: PreflightReport): string {
 
 export function workflowUrl(uiUrl: string, namespace: string, workflowId: string): string {
   return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+export function formatSteps(steps: DeploymentStatus['history']): string {
+  return steps.map((s) => `${s.at.slice(11, 19)}  ${s.phase.padEnd(17)}  ${s.note}`).join('\n');
+}
+
+export function formatStatus(s: DeploymentStatus): string {
+  const lines = [
+    `deployment   ${s.deploymentId} (${s.service}/${s.environment})`,
+    `image        ${s.image}`,
+    `phase        ${s.phase}${s.waitingFor ? ` — waiting for ${s.waitingFor}` : ''}`,
+    `started      ${s.startedAt} by ${s.requestedBy}`,
+    `updated      ${s.updatedAt}`,
+  ];
+  if (s.previous) lines.push(`previous     ${s.previous.deploymentId}`);
+  if (s.approvedBy) lines.push(`approved by  ${s.approvedBy}`);
+  if (s.reason) lines.push(`reason       ${s.reason}`);
+  if (s.leftovers.length) lines.push(`left behind  ${s.leftovers.join(', ')}`);
+  for (const [key, value] of Object.entries(s.resources)) if (value) lines.push(`${key.padEnd(12)} ${value}`);
+  lines.push('', formatSteps(s.history));
+  return lines.join('\n');
+}
+
+export function formatResult(r: DeploymentResult): string {
+  const base = `deployment ${r.deploymentId}: ${r.phase}${r.reason ? ` (${r.reason})` : ''}`;
+  return r.leftovers.length ? `${base}; left behind: ${r.leftovers.join(', ')}` : base;
+}
+
+export function formatTable(rows: Record<string, string>[]): string {
+  if (rows.length === 0) return '(none)';
+  const keys = Object.keys(rows[0]);
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(keys), ...rows.map((r) => line(keys.map((k) => r[k])))].join('\n');
 }

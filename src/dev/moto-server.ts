@@ -15,6 +15,8 @@ export interface MotoServer {
 export async function startMotoServer(opts: MotoServerOptions): Promise<MotoServer> {
   const proc = startProcess('moto', opts.python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(opts.port)], {
     logFile: opts.logFile,
+    // AWS-managed policies (AmazonECSTaskExecutionRolePolicy) exist in every AWS account; moto loads them on request.
+    env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
   });
   const endpoint = `http://127.0.0.1:${opts.port}`;
   try {

@@ -124,3 +124,16 @@ export async function assertPortFree(port: number, flag: string): Promise<void> 
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
 }
+
+/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -8,7 +8,9 @@ import { connectClient } from '../client';
 import { registerSearchAttributes } from '../search-attribute-registration';
 import { allSearchAttributes } from '../shared/names';
 import { demoAccount, emulatorCredentials } from './demo';
+import { startAwsBehaviourProxy } from './aws-behaviour-proxy';
 import { startMotoServer, type MotoServer } from './moto-server';
+import { freePort } from './processes';
 import { seedAccount } from './seed';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
 import { readToolPaths, switchyardHome } from './tools';
@@ -46,10 +48,13 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     progress(`starting moto (AWS emulator) on 127.0.0.1:${opts.awsPort}`);
     const moto: MotoServer = await startMotoServer({
       python: tools.python,
-      port: opts.awsPort,
+      port: await freePort(),
       logFile: path.join(stateDir, 'moto.log'),
     });
     started.push(moto);
+    // In front of moto: ECS services that run and register healthy targets, as in AWS.
+    const proxy = await startAwsBehaviourProxy({ motoEndpoint: moto.endpoint, port: opts.awsPort, region: demoAccount.region });
+    started.push({ process: { stop: () => proxy.close() } });
 
     progress(`starting Temporal dev server on 127.0.0.1:${opts.temporalPort} (web UI ${opts.uiPort})`);
     const temporal: TemporalDevServer = await startTemporalDevServer({
@@ -64,7 +69,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
 
     const config: Config = {
       temporal: { address: temporal.address, namespace: opts.namespace, taskQueue: opts.taskQueue },
-      aws: { region: demoAccount.region, endpoint: moto.endpoint },
+      aws: { region: demoAccount.region, endpoint: proxy.endpoint },
     };
     const session = await connectClient(config.temporal);
     try {

@@ -7,7 +7,7 @@ import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { UserError } from '../../src/shared/errors';
 import { checkAwsReachable } from '../../src/worker';
-import { freePort } from '../support/ports';
+import { freePort } from '../../src/dev/processes';
 import { awsClientsOnMoto, resetAws, testRegion } from '../support/servers';
 
 describe('lookup activities on moto', () => {

@@ -4,7 +4,7 @@ import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { cleanEnv, runCli, startCli, type LongRunningCli } from '../support/cli';
-import { freePort } from '../support/ports';
+import { freePort } from '../../src/dev/processes';
 import { resetAws, servers, testRegion, uniqueTaskQueue } from '../support/servers';
 
 const preflightArgs = [

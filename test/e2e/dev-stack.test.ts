@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { allSearchAttributes } from '../../src/shared/names';
 import { cleanEnv, runCli, startCli } from '../support/cli';
-import { freePort } from '../support/ports';
+import { freePort } from '../../src/dev/processes';
 
 /** Processes whose command line mentions one of the ports (the children dev started). */
 function processesUsing(ports: number[]): string[] {

@@ -1,16 +1,18 @@
 // One run of jest starts, once: the time-skipping test server and a Temporal dev server (both from the
-// binaries scripts/setup.js installed, through the SDK's existing-path option), a moto server, and one
+// binaries scripts/setup.js installed, through the SDK's existing-path option), moto behind the behaviour
+// proxy (src/dev/aws-behaviour-proxy.ts), and one
 // bundle of the workflow code. Tests find them through the SWITCHYARD_TEST_* variables (test/support/servers.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { startAwsBehaviourProxy } from '../../src/dev/aws-behaviour-proxy';
 import { startMotoServer } from '../../src/dev/moto-server';
 import { readToolPaths } from '../../src/dev/tools';
 import { indexedValueType } from '../../src/search-attribute-registration';
 import { allSearchAttributes } from '../../src/shared/names';
-import { freePort } from './ports';
+import { freePort } from '../../src/dev/processes';
 
 export interface HarnessState {
   environments: TestWorkflowEnvironment[];
@@ -48,14 +50,15 @@ export default async function globalSetup(): Promise<void> {
     namespace: 'default',
     searchAttributes: Object.fromEntries(allSearchAttributes.map((k) => [k.name, indexedValueType[k.type]])),
   });
-  state.stopMoto = () => moto.process.stop();
+  const proxy = await startAwsBehaviourProxy({ motoEndpoint: moto.endpoint, port: 0, region: 'us-east-1' });
+  state.stopMoto = () => proxy.close().then(() => moto.process.stop());
 
   const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
 
   process.env.SWITCHYARD_TEST_TIME_SKIPPING_ADDRESS = timeSkipping.address;
   process.env.SWITCHYARD_TEST_TEMPORAL_ADDRESS = dev.address;
-  process.env.SWITCHYARD_TEST_AWS_ENDPOINT = moto.endpoint;
+  process.env.SWITCHYARD_TEST_AWS_ENDPOINT = proxy.endpoint;
   process.env.SWITCHYARD_TEST_WORKFLOW_BUNDLE = bundlePath;
 }
 

@@ -5,6 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createAwsClients, type AwsClients } from '../../src/aws/clients';
 import { emulatorCredentials } from '../../src/dev/demo';
+import { controlPath, type BehaviourScenarioJson } from '../../src/dev/aws-behaviour-proxy';
 import { resetMoto } from '../../src/dev/moto-server';
 
 function required(name: string): string {
@@ -34,8 +35,20 @@ export function awsClientsOnMoto(): AwsClients {
   return createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
 }
 
+/** Empties the emulated account and returns the behaviour proxy to its benign scenario. */
 export async function resetAws(): Promise<void> {
   await resetMoto(servers.awsEndpoint);
+  await post(`${servers.awsEndpoint}${controlPath}/reset`);
+}
+
+/** Makes the emulated AWS misbehave for the rest of the test (until resetAws). */
+export async function setAwsScenario(scenario: BehaviourScenarioJson): Promise<void> {
+  await post(`${servers.awsEndpoint}${controlPath}/scenario`, JSON.stringify(scenario));
+}
+
+async function post(url: string, body?: string): Promise<void> {
+  const res = await fetch(url, { method: 'POST', body });
+  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status}`);
 }
 
 /**

@@ -1,0 +1,158 @@
+// The blue/green activities against moto (behind the behaviour proxy): idempotent creates, undos that
+// tolerate "already gone", a teardown order AWS accepts, and waits that end at their deadline.
+import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities';
+import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { demoAccount } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
+import type { HealthCheckSpec } from '../../src/shared/deployment';
+import { deploymentTags, resourceNames } from '../../src/shared/naming';
+import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+
+const healthCheck: HealthCheckSpec = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
+const spec = { service: 'checkout-api', environment: 'staging' };
+
+describe('blue/green activities on moto', () => {
+  let clients: AwsClients;
+  let aws: ReturnType<typeof createActivities>;
+  let listenerArn: string;
+  let vpcId: string;
+  let subnets: string[];
+
+  beforeAll(() => {
+    clients = awsClientsOnMoto();
+    aws = createActivities(clients);
+  });
+  afterAll(() => destroyAwsClients(clients));
+  beforeEach(async () => {
+    await resetAws();
+    await seedAccount(clients, demoAccount);
+    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    vpcId = lb.vpcId;
+    subnets = lb.subnetIds;
+    listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: 80 });
+  });
+
+  function stagedNames(id: string) {
+    return { names: resourceNames(spec, id), tags: deploymentTags(spec, id) };
+  }
+
+  async function stageService(id: string, desiredCount = 2) {
+    const { names, tags } = stagedNames(id);
+    const executionRoleArn = await aws.ensureTaskRole({ name: names.executionRole, managedPolicies: ['service-role/AmazonECSTaskExecutionRolePolicy'], tags });
+    const taskDefinitionArn = await aws.registerTaskDefinition({
+      family: names.family, taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+      containerName: 'web', image: 'nginx:2', taskRoleArn: executionRoleArn, executionRoleArn, tags, deploymentId: id,
+    });
+    const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, healthCheck, tags });
+    const network = { subnets, securityGroups: [], assignPublicIp: false };
+    const serviceInput = {
+      cluster: demoAccount.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
+      containerName: 'web', containerPort: 80, desiredCount, network, tags,
+    };
+    await aws.createService(serviceInput);
+    return { names, tags, taskDefinitionArn, targetGroupArn, executionRoleArn, serviceInput };
+  }
+
+  it('keeps every derived name within AWS limits', () => {
+    const names = resourceNames({ service: 'a'.repeat(20), environment: 'b'.repeat(10) }, 'abcd1234');
+    expect(names.targetGroup).toHaveLength(32);
+    expect(names.targetGroup).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+    expect(names.executionRole.length).toBeLessThanOrEqual(64);
+  });
+
+  it('creates idempotently: a second call after a crash finds what the first made', async () => {
+    const first = await stageService('aaaa0001');
+    const again = await stageService('aaaa0001');
+    expect(again.taskDefinitionArn).toBe(first.taskDefinitionArn);
+    expect(again.targetGroupArn).toBe(first.targetGroupArn);
+    expect(again.executionRoleArn).toBe(first.executionRoleArn);
+    expect(first.taskDefinitionArn).toMatch(/:task-definition\/checkout-api-staging:1$/);
+    const service = await aws.findService({ cluster: demoAccount.cluster, name: first.names.ecsService });
+    expect(service).toMatchObject({ status: 'ACTIVE', desiredCount: 2 });
+
+    const rule1 = await aws.putHostRule({ listenerArn, host: 'a.switchyard.test', targets: [{ targetGroupArn: first.targetGroupArn, weight: 100 }], tags: first.tags });
+    const rule2 = await aws.putHostRule({ listenerArn, host: 'a.switchyard.test', targets: [{ targetGroupArn: first.targetGroupArn, weight: 100 }], tags: first.tags });
+    expect(rule2.ruleArn).toBe(rule1.ruleArn);
+  });
+
+  it('host rules: new rules take the next priority, a change is read back, weights are checked before AWS', async () => {
+    const a = await stageService('aaaa0001');
+    const b = await stageService('bbbb0002');
+    const prod = await aws.putHostRule({ listenerArn, host: 'web.switchyard.test', targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }], tags: [] });
+    const stage = await aws.putHostRule({ listenerArn, host: 'stage.web.switchyard.test', targets: [{ targetGroupArn: b.targetGroupArn, weight: 100 }], tags: [] });
+    expect(stage.priority).toBe(prod.priority + 1);
+    const moved = await aws.putHostRule({
+      listenerArn, host: 'web.switchyard.test', tags: [],
+      targets: [{ targetGroupArn: a.targetGroupArn, weight: 90 }, { targetGroupArn: b.targetGroupArn, weight: 10 }],
+    });
+    expect(moved.targets).toEqual([{ targetGroupArn: a.targetGroupArn, weight: 90 }, { targetGroupArn: b.targetGroupArn, weight: 10 }]);
+    expect(await aws.findHostRule({ listenerArn, host: 'WEB.switchyard.test' })).toEqual(moved);
+
+    for (const targets of [[{ targetGroupArn: a.targetGroupArn, weight: 1000 }], [], Array(6).fill({ targetGroupArn: a.targetGroupArn, weight: 1 })]) {
+      const err = await aws.putHostRule({ listenerArn, host: 'web.switchyard.test', targets, tags: [] }).catch((e) => e);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: 'InvalidForward', nonRetryable: true });
+    }
+  });
+
+  it('tears down in an order AWS accepts, and every undo tolerates "already gone"', async () => {
+    const a = await stageService('aaaa0001');
+    await aws.putHostRule({ listenerArn, host: 'web.switchyard.test', targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }], tags: [] });
+    const inUse = await aws.deleteTargetGroup({ arn: a.targetGroupArn }).catch((e) => e);
+    expect(inUse).toBeInstanceOf(ApplicationFailure);
+    expect(inUse.nonRetryable).toBe(false);
+
+    for (let round = 0; round < 2; round++) {
+      await aws.deleteHostRule({ listenerArn, host: 'web.switchyard.test' });
+      await aws.deleteService({ cluster: demoAccount.cluster, name: a.names.ecsService });
+      await aws.deregisterTaskDefinition({ family: a.names.family, deploymentId: 'aaaa0001' });
+      await aws.deleteTargetGroup({ name: a.names.targetGroup });
+    }
+    expect(await aws.findHostRule({ listenerArn, host: 'web.switchyard.test' })).toBeUndefined();
+    expect(await aws.findService({ cluster: demoAccount.cluster, name: a.names.ecsService })).toBeUndefined();
+    const gone = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [a.names.targetGroup] })).catch((e: Error) => e.name);
+    expect(gone).toBe('TargetGroupNotFoundException');
+  });
+
+  it('alias records: upsert twice, delete twice', async () => {
+    const zone = (await aws.findHostedZone(demoAccount.hostedZone))!;
+    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const record = { zoneId: zone.id, name: 'stage.web.switchyard.test', targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
+    await aws.upsertAliasRecord(record);
+    await aws.upsertAliasRecord(record);
+    expect(await aws.recordExists(record)).toBe(true);
+    await aws.deleteRecord(record);
+    await aws.deleteRecord(record);
+    expect(await aws.recordExists(record)).toBe(false);
+  });
+
+  describe('waits (heartbeating, ending at the deadline)', () => {
+    const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment().run(fn);
+
+    it('a running service with healthy targets is steady at once', async () => {
+      const a = await stageService('aaaa0001', 3);
+      const steady = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 3, deadline: Date.now() + 10_000 }));
+      expect(steady).toMatchObject({ runningCount: 3, desiredCount: 3 });
+      expect(await run(() => aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 3, deadline: Date.now() + 10_000 }))).toEqual({ healthy: 3 });
+    });
+
+    it('a service that never becomes steady fails at the deadline, saying how far it got', async () => {
+      await setAwsScenario({ neverSteady: 'checkout-api' });
+      const a = await stageService('aaaa0001');
+      const err = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 2, deadline: Date.now() + 2_500, intervalMs: 1_000 })).catch((e: ApplicationFailure) => e);
+      expect(err).toMatchObject({ type: 'DeadlineExceeded', nonRetryable: true });
+      expect(err.message).toBe(`gave up waiting for ECS service ${a.names.ecsService} to be steady at the deadline: running 0 of 2, 1 deployment(s), rollout IN_PROGRESS`);
+    });
+
+    it('unhealthy targets fail at the deadline with their states', async () => {
+      await setAwsScenario({ unhealthyTargets: 'checkout-api' });
+      const a = await stageService('aaaa0001');
+      const err = await run(() => aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 2, deadline: Date.now() + 1_500, intervalMs: 1_000 })).catch((e: ApplicationFailure) => e);
+      expect(err).toMatchObject({ type: 'DeadlineExceeded' });
+      expect(err.message).toMatch(/0 of 2 healthy \(unhealthy, unhealthy\)$/);
+    });
+  });
+});
