@@ -130,7 +130,7 @@ describe('blue/green activities on moto', () => {
   });
 
   describe('waits (heartbeating, ending at the deadline)', () => {
-    const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment().run(fn);
+    const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment().run(fn) as Promise<T>;
 
     it('a running service with healthy targets is steady at once', async () => {
       const a = await stageService('aaaa0001', 3);
@@ -142,7 +142,7 @@ describe('blue/green activities on moto', () => {
     it('a service that never becomes steady fails at the deadline, saying how far it got', async () => {
       await setAwsScenario({ neverSteady: 'checkout-api' });
       const a = await stageService('aaaa0001');
-      const err: ApplicationFailure = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 2, deadline: Date.now() + 2_500, intervalMs: 1_000 })).catch((e: ApplicationFailure) => e);
+      const err = (await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 2, deadline: Date.now() + 2_500, intervalMs: 1_000 })).catch((e: unknown) => e)) as ApplicationFailure;
       expect(err).toMatchObject({ type: 'DeadlineExceeded', nonRetryable: true });
       expect(err.message).toBe(`gave up waiting for ECS service ${a.names.ecsService} to be steady at the deadline: running 0 of 2, 1 deployment(s), rollout IN_PROGRESS`);
     });
@@ -150,7 +150,7 @@ describe('blue/green activities on moto', () => {
     it('unhealthy targets fail at the deadline with their states', async () => {
       await setAwsScenario({ unhealthyTargets: 'checkout-api' });
       const a = await stageService('aaaa0001');
-      const err: ApplicationFailure = await run(() => aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 2, deadline: Date.now() + 1_500, intervalMs: 1_000 })).catch((e: ApplicationFailure) => e);
+      const err = (await run(() => aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 2, deadline: Date.now() + 1_500, intervalMs: 1_000 })).catch((e: unknown) => e)) as ApplicationFailure;
       expect(err).toMatchObject({ type: 'DeadlineExceeded' });
       expect(err.message).toMatch(/0 of 2 healthy \(unhealthy, unhealthy\)$/);
     });
