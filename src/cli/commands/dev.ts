@@ -5,6 +5,7 @@ import { connectClient, runPreflight } from '../../client';
 import type { Config } from '../../config';
 import { demoAccount, emulatorCredentials } from '../../dev/demo';
 import { assertPortFree } from '../../dev/processes';
+import { runDemoDeployments } from '../../dev/demo-run';
 import { startDevStack, type DevStackOptions } from '../../dev/stack';
 import { createWorker } from '../../worker';
 import { formatPreflight, workflowUrl } from '../output';
@@ -60,8 +61,9 @@ async function runDemo(config: Config, uiUrl: string, print: (line: string) => v
     print('\ndemo: running a preflight of the seeded account through Temporal');
     const { workflowId, report } = await runPreflight(session, config.temporal, demoAccount);
     print(formatPreflight(report));
-    print(`demo: see it in the web UI: ${workflowUrl(uiUrl, config.temporal.namespace, workflowId)}`);
+    print(`demo: preflight in the web UI: ${workflowUrl(uiUrl, config.temporal.namespace, workflowId)}`);
   } finally {
     await session.close();
   }
+  await runDemoDeployments(config, uiUrl, print);
 }

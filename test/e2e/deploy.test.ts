@@ -1,0 +1,184 @@
+// End to end: the CLI deploys through the real dev server to a real worker process, against moto behind
+// the behaviour proxy; afterwards the emulated account is checked resource by resource.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { stringify } from 'yaml';
+import { createActivities } from '../../src/activities';
+import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
+import { resourceNames } from '../../src/shared/naming';
+import { cleanEnv, runCli, startCli, type LongRunningCli } from '../support/cli';
+import { awsClientsOnMoto, resetAws, servers, setAwsScenario, testRegion, uniqueTaskQueue } from '../support/servers';
+
+const service = `e2e${Date.now().toString(36).slice(-6)}`;
+const environment = 'test';
+const hosts = { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
+
+describe('switchyard deploy, end to end', () => {
+  let dir: string;
+  let specFile: string;
+  let env: NodeJS.ProcessEnv;
+  let worker: LongRunningCli;
+  let clients: AwsClients;
+  let aws: ReturnType<typeof createActivities>;
+
+  beforeAll(async () => {
+    await resetAws();
+    clients = awsClientsOnMoto();
+    aws = createActivities(clients);
+    await seedAccount(clients, demoAccount);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-deploy-'));
+    fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify({
+      requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512',
+      containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }],
+    }));
+    specFile = path.join(dir, 'spec.yaml');
+    fs.writeFileSync(specFile, stringify({
+      service, environment, cluster: demoAccount.cluster, taskDefinition: './task-definition.json',
+      container: { name: 'web', port: 80 }, desiredCount: 2,
+      loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 }, hosts, hostedZone: demoAccount.hostedZone,
+      timeouts: { steady: '30s', tests: '5m' }, approval: { required: true, timeout: '10m' }, drain: '4s',
+    }));
+    env = cleanEnv({
+      TEMPORAL_ADDRESS: servers.temporalAddress,
+      SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('deploy'),
+      AWS_ENDPOINT_URL: servers.awsEndpoint,
+      AWS_REGION: testRegion,
+      AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,
+      SWITCHYARD_ACTOR: 'e2e',
+    });
+    worker = startCli(['worker'], env);
+    await worker.waitForOutput(/worker polling task queue/);
+  });
+
+  afterAll(async () => {
+    worker?.child.kill('SIGINT');
+    await worker?.exited;
+    destroyAwsClients(clients);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts `deploy --wait` and returns it with the deployment id it printed. */
+  async function startDeploy(image: string): Promise<{ deploy: LongRunningCli; id: string }> {
+    const deploy = startCli(['deploy', '-f', specFile, '--image', image, '--wait'], env);
+    await deploy.waitForOutput(/^[a-z0-9]{8}$/m);
+    return { deploy, id: /^([a-z0-9]{8})$/m.exec(deploy.output())![1] };
+  }
+
+  async function live(): Promise<string | undefined> {
+    const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
+    const rule = await aws.findHostRule({ listenerArn, host: hosts.production });
+    const arn = rule?.targets.find((t) => t.weight > 0)?.targetGroupArn;
+    return arn?.split(':targetgroup/')[1].split('/')[0];
+  }
+
+  async function exists(id: string) {
+    const names = resourceNames({ service, environment }, id);
+    const tg = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })).then(() => true, () => false);
+    const svc = (await aws.findService({ cluster: demoAccount.cluster, name: names.ecsService })) !== undefined;
+    return { targetGroup: tg, service: svc };
+  }
+
+  async function activeRevisions(): Promise<string[]> {
+    const family = resourceNames({ service, environment }, 'x').family;
+    const latest = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+    const max = latest.taskDefinition!.revision!;
+    const active: string[] = [];
+    for (let r = 1; r <= max; r++) {
+      const def = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${family}:${r}`, include: ['TAGS'] }));
+      if (def.taskDefinition?.status === 'ACTIVE') active.push(def.tags!.find((t) => t.key === 'switchyard:deployment')!.value!);
+    }
+    return active;
+  }
+
+  async function passGates(id: string, deploy: LongRunningCli): Promise<void> {
+    await deploy.waitForOutput(/awaiting_tests/);
+    expect(await runCli(['tests-passed', id], env)).toMatchObject({ code: 0 });
+    await deploy.waitForOutput(/awaiting_approval/);
+    expect(await runCli(['approve', id, '--by', 'alice'], env)).toMatchObject({ code: 0, stdout: `approve sent to ${id}\n` });
+  }
+
+  let v1: string;
+  let v2: string;
+
+  it('deploys v1, then v2: after approval v1 is gone and production forwards to v2', async () => {
+    const first = await startDeploy('nginx:1.0');
+    v1 = first.id;
+    await passGates(v1, first.deploy);
+    expect(await first.deploy.exited).toBe(0);
+    expect(await live()).toBe(resourceNames({ service, environment }, v1).targetGroup);
+
+    const second = await startDeploy('nginx:2.0');
+    v2 = second.id;
+    await passGates(v2, second.deploy);
+    expect(await second.deploy.exited).toBe(0);
+    expect(second.deploy.output()).toContain(`deployment ${v2}: active`);
+    expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+    expect(await exists(v1)).toEqual({ targetGroup: false, service: false });
+    expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
+    expect(await activeRevisions()).toEqual([v2]);
+
+    const status = await runCli(['status', v2, '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'active', approvedBy: 'alice', requestedBy: 'e2e', previous: { deploymentId: v1 } });
+  }, 120_000);
+
+  it('deploys v3 and rolls back while draining: production back on v2, v3 gone, exit code 2', async () => {
+    const third = await startDeploy('nginx:3.0');
+    await passGates(third.id, third.deploy);
+    await third.deploy.waitForOutput(/draining/);
+    expect(await runCli(['rollback', third.id, '--reason', 'error rate up'], env)).toMatchObject({ code: 0 });
+    expect(await third.deploy.exited).toBe(2);
+    expect(third.deploy.output()).toContain(`deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)`);
+    expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+    expect(await exists(third.id)).toEqual({ targetGroup: false, service: false });
+    expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
+    expect(await activeRevisions()).toEqual([v2]);
+  }, 120_000);
+
+  it('refuses a second deployment of the same service while one runs, naming it', async () => {
+    const running = await startDeploy('nginx:4.0');
+    const refused = await runCli(['deploy', '-f', specFile, '--image', 'nginx:5.0'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `switchyard: a deployment of ${service}/${environment} is already running: ${running.id}. ` +
+        `Wait for it (switchyard status ${running.id}) or roll it back (switchyard rollback ${running.id}).\n`,
+    );
+    await running.deploy.waitForOutput(/awaiting_tests/);
+    expect(await runCli(['tests-failed', service, '--reason', 'smoke'], env)).toMatchObject({ code: 0 });
+    expect(await running.deploy.exited).toBe(2);
+    expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+  }, 120_000);
+
+  it.each([
+    ['a service that never becomes steady', { neverSteady: service }, /running 0 of 2, 1 deployment\(s\), rollout IN_PROGRESS/],
+    ['targets that stay unhealthy', { unhealthyTargets: service }, /0 of 2 healthy \(unhealthy, unhealthy\)/],
+  ])('%s: rolled back at the steady deadline, production left alone', async (_name, scenario, detail) => {
+    const shortSpec = path.join(dir, 'short-steady.yaml');
+    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace(/steady: 30s/, 'steady: 6s'));
+    await setAwsScenario(scenario);
+    try {
+      const stuck = startCli(['deploy', '-f', shortSpec, '--image', 'nginx:6.0', '--wait'], env);
+      expect(await stuck.exited).toBe(2);
+      expect(stuck.output()).toMatch(/rolled_back \(failed: gave up waiting for .* at the deadline: /);
+      expect(stuck.output()).toMatch(detail);
+      const id = /^([a-z0-9]{8})$/m.exec(stuck.output())![1];
+      expect(await exists(id)).toEqual({ targetGroup: false, service: false });
+      expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+    } finally {
+      await setAwsScenario({});
+    }
+  }, 120_000);
+
+  it('rejects an invalid spec before touching anything', async () => {
+    const bad = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(bad, stringify({ service: 'Bad Name', desiredCount: 0 }));
+    const result = await runCli(['deploy', '-f', bad], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^switchyard: ${bad} is not a valid deployment spec:\\n  - service: expected 1-20 lowercase`));
+  });
+});
