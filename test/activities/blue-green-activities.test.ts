@@ -3,6 +3,7 @@
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
@@ -130,7 +131,7 @@ describe('blue/green activities on moto', () => {
   });
 
   describe('waits (heartbeating, ending at the deadline)', () => {
-    const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment().run(fn) as Promise<T>;
+    const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
 
     it('a running service with healthy targets is steady at once', async () => {
       const a = await stageService('aaaa0001', 3);

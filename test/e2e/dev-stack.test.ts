@@ -10,19 +10,31 @@ import { allSearchAttributes } from '../../src/shared/names';
 import { cleanEnv, runCli, startCli } from '../support/cli';
 import { freePort } from '../../src/dev/processes';
 
-/** Processes whose command line mentions one of the ports (the children dev started). */
-function processesUsing(ports: number[]): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let cmd: string;
+/** Pids of the processes started by `pid` (children and their children), read from /proc. */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch {
-      continue;
+      // Gone meanwhile.
     }
-    if (ports.some((p) => new RegExp(`(--port|--ui-port|-p) ${p}\\b`).test(cmd))) found.push(`${pid}: ${cmd}`);
   }
+  const found: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid] of parents) {
+      if (ppid !== parent) continue;
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
   return found;
+}
+
+function alive(pids: number[]): number[] {
+  return pids.filter((pid) => fs.existsSync(`/proc/${pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')));
 }
 
 async function withClient<T>(address: string, fn: (client: Client, connection: Connection) => Promise<T>): Promise<T> {
@@ -48,8 +60,10 @@ describe('switchyard dev', () => {
 
   it('brings up the UI, moto and a polling worker, runs the demo, and Ctrl-C stops every process', async () => {
     const dev = startCli(['dev', '--demo', ...args], cleanEnv({}));
+    let children: number[] = [];
     try {
-      await dev.waitForOutput(/^preflight passed$/m, 120_000);
+      await dev.waitForOutput(/^demo: done\./m, 150_000);
+      expect(dev.output()).toMatch(/^demo: deployment [a-z0-9]{8}: active$/m);
       const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
       expect(ui.status).toBe(200);
       const moto = await fetch(`http://127.0.0.1:${ports.aws}/moto-api/`);
@@ -64,19 +78,23 @@ describe('switchyard dev', () => {
         expect(pollers?.length).toBeGreaterThan(0);
         const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
         expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(allSearchAttributes.map((k) => k.name)));
-        expect(dev.output()).toContain(`demo: see it in the web UI: http://127.0.0.1:${ports.ui}/namespaces/default/workflows/preflight-`);
+        expect(dev.output()).toContain(`demo: preflight in the web UI: http://127.0.0.1:${ports.ui}/namespaces/default/workflows/preflight-`);
+        expect(dev.output()).toContain(`demo: watch it at http://127.0.0.1:${ports.ui}/namespaces/default/workflows/switchyard-web-demo`);
       });
-      expect(processesUsing(Object.values(ports)).length).toBeGreaterThanOrEqual(2);
+      children = descendants(dev.child.pid!);
+      expect(children.length).toBeGreaterThanOrEqual(2); // the Temporal CLI and moto, at least
     } finally {
       dev.child.kill('SIGINT');
+      await dev.exited;
     }
     expect(await dev.exited).toBe(0);
     expect(dev.output()).toMatch(/SIGINT: stopping the worker, Temporal and moto \(again to force\)\nstopped\n$/);
-    expect(processesUsing(Object.values(ports))).toEqual([]);
+    expect(alive(children)).toEqual([]);
   }, 180_000);
 
   it('keeps workflows across a restart (SQLite state file)', async () => {
     const dev = startCli(['dev', ...args], cleanEnv({}));
+    let children: number[] = [];
     try {
       await dev.waitForOutput(/Press Ctrl-C to stop everything/, 120_000);
       expect(dev.output()).not.toMatch(/registered search attributes/);
@@ -87,21 +105,25 @@ describe('switchyard dev', () => {
       });
       expect(ids).toHaveLength(1);
       expect(ids[0]).toMatch(/^preflight-switchyard-demo-/);
+      children = descendants(dev.child.pid!);
     } finally {
       dev.child.kill('SIGTERM');
+      await dev.exited;
     }
     expect(await dev.exited).toBe(0);
-    expect(processesUsing(Object.values(ports))).toEqual([]);
+    expect(alive(children)).toEqual([]);
   }, 180_000);
 
   it('a second Ctrl-C forces the stop and still leaves no process behind', async () => {
     const dev = startCli(['dev', ...args], cleanEnv({}));
     await dev.waitForOutput(/Press Ctrl-C to stop everything/, 120_000);
+    const children = descendants(dev.child.pid!);
     dev.child.kill('SIGINT');
     await dev.waitForOutput(/again to force/);
     dev.child.kill('SIGINT');
     expect(await dev.exited).toBe(130);
-    expect(processesUsing(Object.values(ports))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(alive(children)).toEqual([]);
   }, 180_000);
 
   it('refuses to start, with one line, when a port is taken', async () => {

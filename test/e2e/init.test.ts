@@ -1,6 +1,7 @@
 // `switchyard init` on a namespace that has none of Switchyard's search attributes, then again.
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import { allSearchAttributes } from '../../src/shared/names';
 import { cleanEnv, runCli } from '../support/cli';
 import { servers } from '../support/servers';
 
@@ -22,15 +23,17 @@ describe('switchyard init', () => {
   it('registers the search attributes once, then reports them as present', async () => {
     const env = cleanEnv({ TEMPORAL_ADDRESS: servers.temporalAddress, TEMPORAL_NAMESPACE: namespace });
     const where = `${servers.temporalAddress} namespace ${namespace}`;
+    const names = allSearchAttributes.map((k) => k.name).join(', ');
+    expect(names).toContain('SwitchyardDeploymentId');
     const first = await runCli(['init'], env);
     expect(first).toMatchObject({
       code: 0,
-      stdout: `registered search attributes on ${where}: SwitchyardService, SwitchyardEnvironment, SwitchyardPhase, SwitchyardImage\n`,
+      stdout: `registered search attributes on ${where}: ${names}\n`,
     });
     const second = await runCli(['init'], env);
     expect(second).toMatchObject({
       code: 0,
-      stdout: `already registered on ${where}: SwitchyardService, SwitchyardEnvironment, SwitchyardPhase, SwitchyardImage\n`,
+      stdout: `already registered on ${where}: ${names}\n`,
     });
   });
 });
