@@ -5,7 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { stringify } from 'yaml';
+import { findDeployment } from '../../src/deployment-client';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
@@ -106,6 +109,19 @@ describe('switchyard deploy, end to end', () => {
   let v1: string;
   let v2: string;
 
+  /** With SWITCHYARD_RECORD_HISTORIES=1, saves the run's history for the replay test (test/histories). */
+  async function recordHistory(name: string, id: string): Promise<void> {
+    if (!process.env.SWITCHYARD_RECORD_HISTORIES) return;
+    const connection = await Connection.connect({ address: servers.temporalAddress });
+    try {
+      const handle = await findDeployment({ client: new Client({ connection }), connection, close: async () => undefined }, id);
+      const history = await handle.fetchHistory();
+      fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
+    } finally {
+      await connection.close();
+    }
+  }
+
   it('deploys v1, then v2: after approval v1 is gone and production forwards to v2', async () => {
     const first = await startDeploy('nginx:1.0');
     v1 = first.id;
@@ -123,6 +139,7 @@ describe('switchyard deploy, end to end', () => {
     expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
     expect(await activeRevisions()).toEqual([v2]);
 
+    await recordHistory('second-deployment-approved', v2);
     const status = await runCli(['status', v2, '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'active', approvedBy: 'alice', requestedBy: 'e2e', previous: { deploymentId: v1 } });
   }, 120_000);
@@ -134,6 +151,7 @@ describe('switchyard deploy, end to end', () => {
     expect(await runCli(['rollback', third.id, '--reason', 'error rate up'], env)).toMatchObject({ code: 0 });
     expect(await third.deploy.exited).toBe(2);
     expect(third.deploy.output()).toContain(`deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)`);
+    await recordHistory('rollback-while-draining', third.id);
     expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
     expect(await exists(third.id)).toEqual({ targetGroup: false, service: false });
     expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
