@@ -16,6 +16,8 @@ export class FakeAws {
   readonly taskDefinitions = new Map<string, { status: string; deploymentId: string }>();
   readonly records = new Set<string>();
   steady = true;
+  /** While set, waitForServiceSteady waits for it (a deployment held in its staging phase). */
+  holdStaging?: Promise<void>;
   private faults = new Map<string, Fault>();
   private ruleCounter = 0;
   private revision = 0;
@@ -123,10 +125,10 @@ export class FakeAws {
       deleteRecord: async ({ name }) => this.run('deleteRecord', `deleteRecord ${name}`, () => void this.records.delete(name)),
       recordExists: async ({ name }) => this.run('recordExists', `recordExists ${name}`, () => this.records.has(name)),
       waitForServiceSteady: async (input) =>
-        this.run('waitForServiceSteady', `waitForServiceSteady ${input.name}`, () => {
+        (this.holdStaging ?? Promise.resolve()).then(() => this.run('waitForServiceSteady', `waitForServiceSteady ${input.name}`, () => {
           if (!this.steady) throw ApplicationFailure.nonRetryable(`gave up waiting for ECS service ${input.name} to be steady at the deadline: running 0 of ${input.desiredCount}`, 'DeadlineExceeded');
           return { name: input.name, arn: `arn:service/${input.name}`, status: 'ACTIVE', taskDefinition: '', desiredCount: input.desiredCount, runningCount: input.desiredCount };
-        }),
+        })),
       waitForTargetsHealthy: async (input) => this.run('waitForTargetsHealthy', 'waitForTargetsHealthy', () => ({ healthy: input.minHealthy })),
     };
     return fakes as Activities;

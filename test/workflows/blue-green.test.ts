@@ -186,6 +186,20 @@ describe('blue/green workflow', () => {
     expect(inventory(fake).targetGroups).toEqual(['web-prod-aaaaaaa1']);
   });
 
+  it('rollback while staging waits for the in-flight wait to end, then removes everything staged', async () => {
+    const fake = new FakeAws();
+    let release!: () => void;
+    fake.holdStaging = new Promise((resolve) => (release = resolve));
+    const result = await deploy(fake, 'aaaaaaa1', async (h) => {
+      for (let i = 0; i < 200 && !(await h.query(statusQuery)).waitingFor?.includes('health checks'); i++) await new Promise((r) => setTimeout(r, 50));
+      await h.signal(rollbackSignal, { by: 'frank', reason: 'wrong branch' });
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+    });
+    expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'rolled_back', reason: 'rollback requested by frank: wrong branch', leftovers: [] });
+    expect(inventory(fake)).toEqual({ targetGroups: [], services: [], taskDefinitions: [], rules: [], records: [] });
+  });
+
   it('continues when approval times out and the spec says continue', async () => {
     const fake = new FakeAws();
     const result = await deploy(fake, 'aaaaaaa1', passTests, { ...spec, approval: { required: true, timeoutMs: 3_600_000, onTimeout: 'continue' } });
