@@ -93,6 +93,13 @@ function inventory(fake: FakeAws) {
   };
 }
 
+/** The account when deployment `id` is the only one: live on production, nothing staged. */
+function onlyLive(id: string) {
+  const name = names(id);
+  return { targetGroups: [name.targetGroup], services: [name.ecsService], taskDefinitions: [id], rules: [spec.hosts.production], records: [spec.hosts.production] };
+}
+const nothing = { targetGroups: [], services: [], taskDefinitions: [], rules: [], records: [] };
+
 describe('blue/green workflow', () => {
   it('first deployment: stages, waits for tests, goes live, removes the stage rule and record', async () => {
     const fake = new FakeAws();
@@ -112,13 +119,7 @@ describe('blue/green workflow', () => {
       'deleteRecord stage.web.example.com',
     ]);
     expect(fake.liveDeployment(spec.hosts.production)).toBe('aaaaaaa1');
-    expect(inventory(fake)).toEqual({
-      targetGroups: ['web-prod-aaaaaaa1'],
-      services: ['web-prod-aaaaaaa1'],
-      taskDefinitions: ['aaaaaaa1'],
-      rules: ['web.example.com'],
-      records: ['web.example.com'],
-    });
+    expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 
   it('second deployment: approval recorded, production switched and verified, then the previous one torn down in an order AWS accepts', async () => {
@@ -143,13 +144,7 @@ describe('blue/green workflow', () => {
       'deregisterTaskDefinition arn:task-definition/web-prod:1',
       'deleteTargetGroup web-prod-aaaaaaa1',
     ]);
-    expect(inventory(fake)).toEqual({
-      targetGroups: ['web-prod-bbbbbbb2'],
-      services: ['web-prod-bbbbbbb2'],
-      taskDefinitions: ['bbbbbbb2'],
-      rules: ['web.example.com'],
-      records: ['web.example.com'],
-    });
+    expect(inventory(fake)).toEqual(onlyLive('bbbbbbb2'));
   });
 
   it.each([
@@ -197,7 +192,7 @@ describe('blue/green workflow', () => {
       release();
     });
     expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'rolled_back', reason: 'rollback requested by frank: wrong branch', leftovers: [] });
-    expect(inventory(fake)).toEqual({ targetGroups: [], services: [], taskDefinitions: [], rules: [], records: [] });
+    expect(inventory(fake)).toEqual(nothing);
   });
 
   it('continues when approval times out and the spec says continue', async () => {
@@ -223,13 +218,7 @@ describe('blue/green workflow', () => {
       'deleteTargetGroup web-prod-bbbbbbb2',
       'deregisterTaskDefinition bbbbbbb2',
     ]);
-    expect(inventory(fake)).toEqual({
-      targetGroups: ['web-prod-aaaaaaa1'],
-      services: ['web-prod-aaaaaaa1'],
-      taskDefinitions: ['aaaaaaa1'],
-      rules: ['web.example.com'],
-      records: ['web.example.com'],
-    });
+    expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 
   it.each<[keyof Activities, string]>([
@@ -242,7 +231,7 @@ describe('blue/green workflow', () => {
     const fake = new FakeAws().fail(activity, 'always');
     const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
     expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'rolled_back', reason: `failed: ${message}`, leftovers: [] });
-    expect(inventory(fake)).toEqual({ targetGroups: [], services: [], taskDefinitions: [], rules: [], records: [] });
+    expect(inventory(fake)).toEqual(nothing);
   });
 
   it('a service that never becomes steady rolls back at the deadline with the state it was in', async () => {
@@ -262,13 +251,7 @@ describe('blue/green workflow', () => {
       fake.fail(activity, 'after-work');
       const result = await deploy(fake, 'bbbbbbb2', passTests);
       expect(result.phase).toBe('active');
-      expect(inventory(fake)).toEqual({
-        targetGroups: ['web-prod-bbbbbbb2'],
-        services: ['web-prod-bbbbbbb2'],
-        taskDefinitions: ['bbbbbbb2'],
-        rules: ['web.example.com'],
-        records: ['web.example.com'],
-      });
+      expect(inventory(fake)).toEqual(onlyLive('bbbbbbb2'));
     },
   );
 
