@@ -5,14 +5,16 @@ import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temp
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { TemporalConfig } from './config';
 import type { TemporalSession } from './client';
-import type { ActorMessage, DeploymentResult, DeploymentSpec, DeploymentStatus } from './shared/deployment';
+import { isRolling, type ActorMessage, type AnySpec, type DeploymentResult, type DeploymentStatus } from './shared/deployment';
 import { UserError } from './shared/errors';
 import { isDeploymentId, serviceWorkflowId } from './shared/naming';
 import { allSearchAttributes, searchAttributes } from './shared/names';
 import type { blueGreenDeployment } from './workflows';
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './workflows/messages';
 
+/** Either strategy's workflow: same input shape, messages, status query and result. */
 export type DeploymentHandle = WorkflowHandle<typeof blueGreenDeployment>;
+export const deploymentWorkflowTypes = ['blueGreenDeployment', 'rollingDeployment'] as const;
 
 export function newDeploymentId(): string {
   // 8 base-36 characters from 40 random bits.
@@ -31,13 +33,15 @@ export async function assertSearchAttributesRegistered(session: TemporalSession,
 export async function startDeployment(
   session: TemporalSession,
   temporal: TemporalConfig,
-  spec: DeploymentSpec,
+  spec: AnySpec,
   requestedBy: string,
 ): Promise<{ deploymentId: string; handle: DeploymentHandle }> {
   const deploymentId = newDeploymentId();
   const workflowId = serviceWorkflowId(spec.service, spec.environment);
   try {
-    const handle = await session.client.workflow.start<typeof blueGreenDeployment>('blueGreenDeployment', {
+    // Both strategies take the same input and answer the same messages and query.
+    const workflowType: (typeof deploymentWorkflowTypes)[number] = isRolling(spec) ? 'rollingDeployment' : 'blueGreenDeployment';
+    const handle: DeploymentHandle = await session.client.workflow.start(workflowType, {
       taskQueue: temporal.taskQueue,
       workflowId,
       workflowIdConflictPolicy: 'FAIL',
@@ -90,7 +94,7 @@ function serviceQuery(ref: string): string {
   if (!/^[a-z0-9-]+$/.test(service) || (environment !== undefined && !/^[a-z0-9-]+$/.test(environment))) {
     throw new UserError(`"${ref}" is neither a deployment id (8 lowercase letters and digits) nor a service ("web" or "web/prod")`);
   }
-  return `WorkflowType = 'blueGreenDeployment' AND SwitchyardService = '${service}'` + (environment ? ` AND SwitchyardEnvironment = '${environment}'` : '');
+  return `SwitchyardService = '${service}'` + (environment ? ` AND SwitchyardEnvironment = '${environment}'` : '');
 }
 
 export async function deploymentStatus(handle: DeploymentHandle): Promise<DeploymentStatus> {

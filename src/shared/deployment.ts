@@ -1,4 +1,5 @@
 // Types that cross the workflow / activity / CLI boundary for a deployment. Safe for workflow code.
+import type { AnalysisResult, TrafficPlan } from './traffic';
 
 export interface HealthCheckSpec {
   path: string;
@@ -27,8 +28,9 @@ export interface TaskDefinitionSpec {
   [key: string]: unknown;
 }
 
-/** A validated spec with the task definition resolved and every duration in milliseconds. */
+/** A validated blue/green spec with the task definition resolved and every duration in milliseconds. */
 export interface DeploymentSpec {
+  strategy?: 'blueGreen';
   service: string;
   environment: string;
   cluster: string;
@@ -44,7 +46,29 @@ export interface DeploymentSpec {
   healthCheck: HealthCheckSpec;
   timeouts: { steadyMs: number; testsMs: number };
   approval: { required: boolean; timeoutMs: number; onTimeout: 'rollback' | 'continue' };
+  /** Absent in deployments started before traffic plans existed: all at once. */
+  traffic?: TrafficPlan;
   drainMs: number;
+}
+
+/** A validated rolling-update spec: the service stays in place and gets a new task definition revision. */
+export interface RollingSpec {
+  strategy: 'rolling';
+  service: string;
+  environment: string;
+  cluster: string;
+  taskDefinition: TaskDefinitionSpec;
+  image: string;
+  container: { name: string };
+  /** The existing ECS service to update. */
+  ecsService: string;
+  timeouts: { steadyMs: number };
+}
+
+export type AnySpec = DeploymentSpec | RollingSpec;
+
+export function isRolling(spec: AnySpec): spec is RollingSpec {
+  return spec.strategy === 'rolling';
 }
 
 export const phases = [
@@ -53,7 +77,9 @@ export const phases = [
   'awaiting_tests',
   'awaiting_approval',
   'activating',
+  'baking',
   'draining',
+  'updating',
   'tearing_down',
   'rolling_back',
   'active',
@@ -68,9 +94,9 @@ export function isTerminal(phase: Phase): phase is TerminalPhase {
   return phase === 'active' || phase === 'rolled_back' || phase === 'failed';
 }
 
-export interface DeploymentInput {
+export interface DeploymentInput<S extends AnySpec = DeploymentSpec> {
   deploymentId: string;
-  spec: DeploymentSpec;
+  spec: S;
   requestedBy: string;
   /** How often waits describe AWS (default 5 s); tests use less. */
   pollIntervalMs?: number;
@@ -114,10 +140,31 @@ export interface DeploymentStatus {
   rollbackRequestedBy?: string;
   reason?: string;
   previous?: PreviousDeployment;
+  /** Progressive traffic: where the plan is and what production sends to the new deployment. */
+  traffic?: TrafficStatus;
+  /** Rolling updates: the revision a failure rolls back to. */
+  knownGoodTaskDefinition?: string;
   resources: DeploymentResources;
   /** What could not be cleaned up (only when failed). */
   leftovers: string[];
   history: StepRecord[];
+}
+
+export interface TrafficStatus {
+  plan: string;
+  /** Index of the step running now (0-based) and how many there are. */
+  step: number;
+  steps: number;
+  /** Percent of production on the new deployment, as last read back from the load balancer. */
+  percent: number;
+  paused: boolean;
+  promoted: boolean;
+  /** The latest analysis round, and every failed one. */
+  lastAnalysis?: AnalysisResult;
+  failedAnalyses: AnalysisResult[];
+  /** When a rollback restored production to the previous deployment (read back), and how long it took. */
+  restoredAt?: string;
+  restoreMs?: number;
 }
 
 export interface DeploymentResult {

@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import type { DeploymentSpec, TaskDefinitionSpec } from '../shared/deployment';
+import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
 import { UserError } from '../shared/errors';
-import { specSchema, taskDefinitionSchema, type ParsedSpec } from './schema';
+import { blueGreenSpecSchema, rollingSpecSchema, strategies, taskDefinitionSchema, type ParsedBlueGreenSpec, type ParsedRollingSpec } from './schema';
+import { buildTrafficPlan } from './traffic';
 
 const maxFileBytes = 1024 * 1024;
 
@@ -53,7 +54,7 @@ function describeIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] {
   });
 }
 
-function resolveTaskDefinition(specFile: string, parsed: ParsedSpec, problems: string[]): TaskDefinitionSpec | undefined {
+function resolveTaskDefinition(specFile: string, parsed: ParsedBlueGreenSpec | ParsedRollingSpec, problems: string[]): TaskDefinitionSpec | undefined {
   if (typeof parsed.taskDefinition !== 'string') return parsed.taskDefinition as TaskDefinitionSpec;
   const file = path.resolve(path.dirname(specFile), parsed.taskDefinition);
   let doc: unknown;
@@ -71,13 +72,8 @@ function resolveTaskDefinition(specFile: string, parsed: ParsedSpec, problems: s
   return result.data as TaskDefinitionSpec;
 }
 
-export function loadSpec(file: string, overrides: { image?: string } = {}): DeploymentSpec {
-  const doc = parseDocument(file, readText(file, 'spec file'));
-  const result = specSchema.safeParse(doc);
-  if (!result.success) throw new SpecError(file, describeIssues(result.error.issues));
-  const parsed = result.data;
-
-  const problems: string[] = [];
+/** The task definition and the image to deploy, resolved; problems are added to `problems`. */
+function resolveImage(file: string, parsed: ParsedBlueGreenSpec | ParsedRollingSpec, overrides: { image?: string }, problems: string[]) {
   const taskDefinition = resolveTaskDefinition(file, parsed, problems);
   const container = taskDefinition?.containerDefinitions.find((c) => c.name === parsed.container.name);
   if (taskDefinition && !container) {
@@ -87,9 +83,28 @@ export function loadSpec(file: string, overrides: { image?: string } = {}): Depl
   const image = overrides.image ?? parsed.image ?? container?.image;
   // Without the container, the image problem is a consequence: report only the cause.
   if (!image && container) problems.push('image: expected the container image in the spec, the task definition or --image');
+  return { taskDefinition, image };
+}
+
+/** Reads and validates a spec of either strategy (`strategy`, default blueGreen). */
+export function loadSpec(file: string, overrides: { image?: string } = {}): AnySpec {
+  const doc = parseDocument(file, readText(file, 'spec file'));
+  const strategy = doc && typeof doc === 'object' && 'strategy' in doc ? (doc as { strategy: unknown }).strategy : 'blueGreen';
+  if (strategy === 'rolling') return loadRolling(file, doc, overrides);
+  if (strategy !== 'blueGreen') throw new SpecError(file, [`strategy: expected one of ${strategies.join(', ')}, got ${JSON.stringify(strategy)}`]);
+  return loadBlueGreen(file, doc, overrides);
+}
+
+function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }): DeploymentSpec {
+  const result = blueGreenSpecSchema.safeParse(doc);
+  if (!result.success) throw new SpecError(file, describeIssues(result.error.issues));
+  const parsed = result.data;
+  const { plan, problems } = buildTrafficPlan(parsed.traffic, parsed.analysis);
+  const { taskDefinition, image } = resolveImage(file, parsed, overrides, problems);
   if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
 
   return {
+    strategy: 'blueGreen',
     service: parsed.service,
     environment: parsed.environment,
     cluster: parsed.cluster,
@@ -104,6 +119,27 @@ export function loadSpec(file: string, overrides: { image?: string } = {}): Depl
     healthCheck: parsed.healthCheck,
     timeouts: { steadyMs: parsed.timeouts.steady, testsMs: parsed.timeouts.tests },
     approval: { required: parsed.approval.required, timeoutMs: parsed.approval.timeout, onTimeout: parsed.approval.onTimeout },
+    traffic: plan,
     drainMs: parsed.drain,
+  };
+}
+
+function loadRolling(file: string, doc: unknown, overrides: { image?: string }): RollingSpec {
+  const result = rollingSpecSchema.safeParse(doc);
+  if (!result.success) throw new SpecError(file, describeIssues(result.error.issues));
+  const parsed = result.data;
+  const problems: string[] = [];
+  const { taskDefinition, image } = resolveImage(file, parsed, overrides, problems);
+  if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
+  return {
+    strategy: 'rolling',
+    service: parsed.service,
+    environment: parsed.environment,
+    cluster: parsed.cluster,
+    taskDefinition,
+    image,
+    container: { name: parsed.container.name },
+    ecsService: parsed.ecsService ?? `${parsed.service}-${parsed.environment}`,
+    timeouts: { steadyMs: parsed.timeouts.steady },
   };
 }

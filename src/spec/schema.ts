@@ -1,38 +1,8 @@
 // The deployment spec as users write it (YAML or JSON), validated with zod before any AWS change.
 // Every message names the field and what is expected; src/spec/load.ts prefixes the field path.
 import { z } from 'zod';
-import { parseDuration } from '../shared/duration';
-
-// Names become parts of AWS names (ECS service, target group ≤ 32 chars, task definition family).
-const serviceName = z
-  .string({ error: 'expected a service name' })
-  .regex(/^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/, 'expected 1-20 lowercase letters, digits or inner hyphens, e.g. "web"');
-const environmentName = z
-  .string({ error: 'expected an environment name' })
-  .regex(/^[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?$/, 'expected 1-10 lowercase letters, digits or inner hyphens, e.g. "prod"');
-const hostname = z
-  .string({ error: 'expected a host name' })
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'expected a DNS host name such as web.example.com');
-const port = z.number({ error: 'expected a port number' }).int('expected a whole number').min(1, 'expected 1-65535').max(65535, 'expected 1-65535');
-
-function duration(defaultValue: string, max = '30d') {
-  const maxMs = parseDuration(max)!;
-  return z
-    .union([z.string(), z.number()], { error: 'expected a duration such as "90s", "5m" or "1h"' })
-    .default(defaultValue)
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration such as "90s", "5m" or "1h", got ${JSON.stringify(value)}` });
-        return z.NEVER;
-      }
-      if (ms > maxMs) {
-        ctx.addIssue({ code: 'custom', message: `must be at most ${max}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-}
+import { duration, environmentName, hostname, httpCodes, port, serviceName } from './fields';
+import { analysisSchema, trafficSchema } from './traffic';
 
 const containerDefinition = z.looseObject({
   name: z.string({ error: 'expected the container name' }).min(1),
@@ -50,24 +20,32 @@ const healthCheck = z
     timeoutSeconds: z.number().int().min(2, 'expected 2-120').max(120, 'expected 2-120').default(5),
     healthyThreshold: z.number().int().min(2, 'expected 2-10').max(10, 'expected 2-10').default(2),
     unhealthyThreshold: z.number().int().min(2, 'expected 2-10').max(10, 'expected 2-10').default(3),
-    matcher: z.string().regex(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/, 'expected HTTP codes such as "200" or "200-399"').default('200-399'),
+    matcher: httpCodes.default('200-399'),
   })
   .prefault({});
 
-export const specSchema = z
+// Fields every strategy has: what to deploy, where.
+const common = {
+  service: serviceName,
+  environment: environmentName,
+  cluster: z.string({ error: 'expected the ECS cluster name or ARN' }).min(1, 'expected the ECS cluster name or ARN'),
+  taskDefinition: z.union([z.string().min(1), taskDefinitionSchema], {
+    error: 'expected a path to an ECS task-definition JSON file, or the task definition inline',
+  }),
+  image: z.string({ error: 'expected the container image, e.g. "registry/web:1.4.2" (or pass --image)' }).min(1).optional(),
+};
+const desiredCount = z.number({ error: 'expected a number of tasks' }).int('expected a whole number').min(1, 'expected at least 1').max(1000, 'expected at most 1000');
+const containerName = z.string({ error: 'expected the name of the container that serves traffic' }).min(1);
+
+export const strategies = ['blueGreen', 'rolling'] as const;
+export type Strategy = (typeof strategies)[number];
+
+export const blueGreenSpecSchema = z
   .strictObject({
-    service: serviceName,
-    environment: environmentName,
-    cluster: z.string({ error: 'expected the ECS cluster name or ARN' }).min(1, 'expected the ECS cluster name or ARN'),
-    taskDefinition: z.union([z.string().min(1), taskDefinitionSchema], {
-      error: 'expected a path to an ECS task-definition JSON file, or the task definition inline',
-    }),
-    image: z.string({ error: 'expected the container image, e.g. "registry/web:1.4.2" (or pass --image)' }).min(1).optional(),
-    container: z.strictObject({
-      name: z.string({ error: 'expected the name of the container that serves traffic' }).min(1),
-      port,
-    }),
-    desiredCount: z.number({ error: 'expected a number of tasks' }).int('expected a whole number').min(1, 'expected at least 1').max(1000, 'expected at most 1000'),
+    strategy: z.literal('blueGreen').optional(),
+    ...common,
+    container: z.strictObject({ name: containerName, port }),
+    desiredCount,
     network: z
       .strictObject({
         subnets: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'expected subnet ids like subnet-0abc')).min(1, 'expected at least one subnet'),
@@ -90,6 +68,8 @@ export const specSchema = z
         onTimeout: z.enum(['rollback', 'continue'], { error: 'expected "rollback" or "continue"' }).default('rollback'),
       })
       .prefault({}),
+    traffic: trafficSchema,
+    analysis: analysisSchema,
     drain: duration('5m', '1d'),
   })
   .superRefine((spec, ctx) => {
@@ -105,5 +85,19 @@ export const specSchema = z
     }
   });
 
-export type SpecInput = z.input<typeof specSchema>;
-export type ParsedSpec = z.output<typeof specSchema>;
+/** Rolling update of a service that stays in place: new revision, update, wait, roll back to the last good one. */
+export const rollingSpecSchema = z.strictObject({
+  strategy: z.literal('rolling'),
+  ...common,
+  container: z.strictObject({ name: containerName, port: port.optional() }),
+  /** The existing ECS service; default `<service>-<environment>`. */
+  ecsService: z
+    .string({ error: 'expected the ECS service name' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/, 'expected an ECS service name: up to 255 letters, digits, hyphens or underscores')
+    .optional(),
+  timeouts: z.strictObject({ steady: duration('15m', '2h') }).prefault({}),
+});
+
+export type BlueGreenSpecInput = z.input<typeof blueGreenSpecSchema>;
+export type ParsedBlueGreenSpec = z.output<typeof blueGreenSpecSchema>;
+export type ParsedRollingSpec = z.output<typeof rollingSpecSchema>;

@@ -1,46 +1,16 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
-import { loadSpec, SpecError } from '../../src/spec/load';
+import { loadSpec } from '../../src/spec/load';
 import { parseDuration } from '../../src/shared/duration';
+import { SpecFiles, validSpec as valid } from '../support/spec-files';
 
 const demoSpec = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'spec.yaml');
 
-let dir: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-spec-'));
-});
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-const valid = {
-  service: 'web',
-  environment: 'prod',
-  cluster: 'main',
-  taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
-  container: { name: 'web', port: 80 },
-  desiredCount: 2,
-  loadBalancer: { name: 'edge' },
-  hosts: { production: 'web.example.com', stage: 'stage.web.example.com' },
-  hostedZone: 'example.com',
-};
-
-let counter = 0;
-function writeSpec(doc: unknown, ext = 'yaml'): string {
-  const file = path.join(dir, `spec-${++counter}.${ext}`);
-  fs.writeFileSync(file, typeof doc === 'string' ? doc : ext === 'json' ? JSON.stringify(doc) : stringify(doc));
-  return file;
-}
-
-function problemsOf(doc: unknown, ext = 'yaml'): string[] {
-  try {
-    loadSpec(writeSpec(doc, ext));
-  } catch (err) {
-    if (err instanceof SpecError) return err.problems;
-    return [(err as Error).message.replace(dir, '<dir>')];
-  }
-  return [];
-}
+const files = new SpecFiles();
+beforeAll(() => files.open());
+afterAll(() => files.close());
+const writeSpec = (doc: unknown, ext?: string) => files.write(doc, ext);
+const problemsOf = (doc: unknown, ext?: string) => files.problemsOf(doc, ext);
 
 describe('parseDuration', () => {
   it.each([
@@ -105,7 +75,7 @@ describe('loadSpec', () => {
     ['missing task definition file', { ...valid, taskDefinition: './nope.json' }, ['taskDefinition: task definition file <dir>/nope.json does not exist']],
     ['not a mapping', '- just\n- a list\n', ['Invalid input: expected object, received array']],
   ])('%s', (_name, doc, expected) => {
-    expect(problemsOf(doc).map((p) => p.replace(dir, '<dir>'))).toEqual(expected);
+    expect(problemsOf(doc)).toEqual(expected);
   });
 
   it('reports every problem at once', () => {
@@ -121,12 +91,12 @@ describe('loadSpec', () => {
   });
 
   it('refuses a file that is not UTF-8, or too big, or absent', () => {
-    const latin1 = path.join(dir, 'latin1.yaml');
+    const latin1 = path.join(files.dir, 'latin1.yaml');
     fs.writeFileSync(latin1, Buffer.from([0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x3a, 0x20, 0xe9, 0x0a]));
     expect(() => loadSpec(latin1)).toThrow(`spec file ${latin1} is not UTF-8 text`);
-    const big = path.join(dir, 'big.yaml');
+    const big = path.join(files.dir, 'big.yaml');
     fs.writeFileSync(big, `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
     expect(() => loadSpec(big)).toThrow(/is 2097155 bytes; at most 1048576 are accepted/);
-    expect(() => loadSpec(path.join(dir, 'absent.yaml'))).toThrow(/does not exist/);
+    expect(() => loadSpec(path.join(files.dir, 'absent.yaml'))).toThrow(/does not exist/);
   });
 });

@@ -1,7 +1,7 @@
 // `switchyard status <deployment-id | service>` and `switchyard list`.
 import { connectClient } from '../../client';
 import type { Config } from '../../config';
-import { deploymentStatus, findDeployment } from '../../deployment-client';
+import { deploymentStatus, deploymentWorkflowTypes, findDeployment } from '../../deployment-client';
 import type { DeploymentStatus } from '../../shared/deployment';
 import { searchAttributes } from '../../shared/names';
 
@@ -28,7 +28,7 @@ export async function listCommand(config: Config, limit: number): Promise<Deploy
   const session = await connectClient(config.temporal);
   try {
     const rows: DeploymentRow[] = [];
-    for await (const wf of session.client.workflow.list({ query: `WorkflowType = 'blueGreenDeployment'`, pageSize: limit })) {
+    for await (const wf of session.client.workflow.list({ query: `WorkflowType IN (${deploymentWorkflowTypes.map((t) => `'${t}'`).join(', ')})`, pageSize: limit })) {
       const sa = wf.typedSearchAttributes;
       rows.push({
         deploymentId: sa.get(searchAttributes.deploymentId) ?? '',

@@ -1,0 +1,74 @@
+// Traffic plans and analysis gates as the workflow runs them: normalized at the edge (src/spec/traffic.ts)
+// from what users write, every duration in milliseconds. Pure: workflows import it.
+
+/** What one analysis check looks at; every check is optional, an empty set checks nothing. */
+export interface AnalysisChecks {
+  /** CloudWatch alarms: any of them in ALARM fails the check. */
+  alarms: string[];
+  /** More unhealthy targets than this in the new target group fails the check. */
+  maxUnhealthyTargets?: number;
+  http?: HttpCheckSpec;
+}
+
+export interface HttpCheckSpec {
+  url: string;
+  /** Accepted status codes, e.g. "200-399" or "200,204". */
+  expectStatus: string;
+  maxLatencyMs: number;
+  timeoutMs: number;
+}
+
+/** A timed wait at the current weight, with the checks run every interval (none: a plain timer). */
+export interface Bake {
+  durationMs: number;
+  intervalMs: number;
+  /** Failed checks tolerated in this bake; one more rolls back. */
+  failureLimit: number;
+  checks: AnalysisChecks;
+}
+
+export type PlanStep =
+  | { kind: 'setWeight'; percent: number }
+  | { kind: 'bake'; bake: Bake }
+  /** Waits until resume or promote. */
+  | { kind: 'pause' };
+
+export interface TrafficPlan {
+  /** How the plan was written, for status and the web UI: "allAtOnce", "canary10Percent5Minutes", "steps"... */
+  name: string;
+  steps: PlanStep[];
+  /** After 100%: the previous deployment stays up, rollback is instant, checks keep running. */
+  finalBake: Bake;
+}
+
+export const maxPlanSteps = 100;
+
+export function hasChecks(checks: AnalysisChecks): boolean {
+  return checks.alarms.length > 0 || checks.maxUnhealthyTargets !== undefined || checks.http !== undefined;
+}
+
+/** Weighted targets for `percent` of production on the new target group (ALB weights, 0-999; we use 0-100). */
+export function splitTraffic(newTargetGroupArn: string, previousTargetGroupArn: string | undefined, percent: number) {
+  if (!previousTargetGroupArn || percent >= 100) return [{ targetGroupArn: newTargetGroupArn, weight: 100 }];
+  if (percent <= 0) return [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
+  return [
+    { targetGroupArn: newTargetGroupArn, weight: percent },
+    { targetGroupArn: previousTargetGroupArn, weight: 100 - percent },
+  ];
+}
+
+/** The percent of traffic the new target group gets from a rule's weighted targets (undefined: not on the rule). */
+export function percentOn(targetGroupArn: string, targets: { targetGroupArn: string; weight: number }[]): number {
+  const total = targets.reduce((sum, t) => sum + t.weight, 0);
+  const mine = targets.filter((t) => t.targetGroupArn === targetGroupArn).reduce((sum, t) => sum + t.weight, 0);
+  return total === 0 ? 0 : Math.round((mine * 100) / total);
+}
+
+/** One round of analysis as the activity reports it. */
+export interface AnalysisResult {
+  at: string;
+  /** One line per failed check, naming the check and its values; empty when all passed. */
+  failures: string[];
+  /** One line per check that ran, with its values. */
+  observations: string[];
+}
