@@ -6,6 +6,7 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
+  TagResourceCommand,
   UpdateServiceCommand,
   type ECSClient,
   type RegisterTaskDefinitionCommandInput,
@@ -29,6 +30,15 @@ export interface ServiceSummary {
   taskDefinition: string;
   desiredCount: number;
   runningCount: number;
+}
+
+/** A service as a rolling update sees it: its rollouts, and the revision Switchyard last saw succeed. */
+export interface RolloutState extends ServiceSummary {
+  deployments: { status: string; taskDefinition: string; rolloutState: string; running: number; desired: number }[];
+  /** The `switchyard:known-good` tag: the task definition of Switchyard's last successful rollout. */
+  knownGood?: string;
+  /** The newest service events, newest first (ECS explains circuit-breaker trips there). */
+  events: string[];
 }
 
 export interface RegisterTaskDefinitionInput {
@@ -72,10 +82,25 @@ function summarize(service: Service): ServiceSummary {
   };
 }
 
+function rolloutState(service: Service): RolloutState {
+  return {
+    ...summarize(service),
+    deployments: (service.deployments ?? []).map((d) => ({
+      status: d.status ?? 'UNKNOWN',
+      taskDefinition: d.taskDefinition ?? '',
+      rolloutState: d.rolloutState ?? 'COMPLETED',
+      running: d.runningCount ?? 0,
+      desired: d.desiredCount ?? 0,
+    })),
+    knownGood: service.tags?.find((t) => t.key === tagKeys.knownGood)?.value,
+    events: (service.events ?? []).slice(0, 5).map((e) => e.message ?? ''),
+  };
+}
+
 export function createEcsActivities(ecs: ECSClient) {
-  async function describeService(cluster: string, name: string): Promise<Service | undefined> {
+  async function describeService(cluster: string, name: string, withTags = false): Promise<Service | undefined> {
     const out = await attempt(`describe ECS service ${name} in ${cluster}`, () =>
-      ecs.send(new DescribeServicesCommand({ cluster, services: [name] })),
+      ecs.send(new DescribeServicesCommand({ cluster, services: [name], include: withTags ? ['TAGS'] : undefined })),
     );
     return out.services?.find((s) => s.serviceName === name || s.serviceArn === name);
   }
@@ -183,6 +208,75 @@ export function createEcsActivities(ecs: ECSClient) {
         if (isAwsError(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) return;
         throw wrapAwsError(`delete ECS service ${input.name}`, err);
       }
+    },
+
+    /** The service with its rollouts and known-good revision; undefined when it does not exist or was deleted. */
+    async describeRollout(input: { cluster: string; name: string }): Promise<RolloutState | undefined> {
+      const service = await describeService(input.cluster, input.name, true);
+      if (!service || service.status === 'INACTIVE') return undefined;
+      return rolloutState(service);
+    },
+
+    /** ACTIVE, INACTIVE, or undefined when ECS does not know the revision. */
+    async taskDefinitionStatus(arn: string): Promise<string | undefined> {
+      try {
+        const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+        return out.taskDefinition?.status;
+      } catch (err) {
+        if (isAwsError(err, 'ClientException')) return undefined;
+        throw wrapAwsError(`describe task definition ${arn}`, err);
+      }
+    },
+
+    /**
+     * Starts a rolling deployment of this revision, with ECS's circuit breaker on (and its own rollback
+     * off: Switchyard rolls back to the last known-good revision, not to whatever ran before). A retry
+     * finds the rollout already started and starts no second one.
+     */
+    async updateServiceRevision(input: { cluster: string; name: string; taskDefinitionArn: string }): Promise<void> {
+      const service = await describeService(input.cluster, input.name);
+      const primary = service?.deployments?.find((d) => d.status === 'PRIMARY');
+      if (primary?.taskDefinition === input.taskDefinitionArn) return;
+      await attempt(`update ECS service ${input.name} to ${input.taskDefinitionArn}`, () =>
+        ecs.send(
+          new UpdateServiceCommand({
+            cluster: input.cluster,
+            service: input.name,
+            taskDefinition: input.taskDefinitionArn,
+            deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
+          }),
+        ),
+      );
+    },
+
+    /** Records the revision as known good on the service (tag `switchyard:known-good`), for the next rollback. */
+    async recordKnownGood(input: { serviceArn: string; taskDefinitionArn: string }): Promise<void> {
+      await attempt(`tag ${input.serviceArn} with its known-good revision`, () =>
+        ecs.send(new TagResourceCommand({ resourceArn: input.serviceArn, tags: [{ key: tagKeys.knownGood, value: input.taskDefinitionArn }] })),
+      );
+    },
+
+    /**
+     * Heartbeats until the rollout of this revision is COMPLETED: the only deployment, running = desired.
+     * Fails at once when ECS marks it FAILED (circuit breaker), with ECS's reason and latest events.
+     */
+    async waitForRollout(input: { cluster: string; name: string; taskDefinitionArn: string } & PollOptions): Promise<RolloutState> {
+      return pollUntil(input, `the rollout of ${input.taskDefinitionArn} on ${input.name}`, async () => {
+        const service = await describeService(input.cluster, input.name);
+        if (!service || service.status === 'INACTIVE') {
+          return { done: false, summary: 'service missing', value: undefined as never, failed: 'the service does not exist' };
+        }
+        const state = rolloutState(service);
+        const mine = (service.deployments ?? []).find((d) => d.taskDefinition === input.taskDefinitionArn);
+        const rollout = mine?.rolloutState ?? 'not started';
+        const summary = `${state.deployments.map((d) => `${d.status} ${d.running}/${d.desired} ${d.rolloutState}`).join('; ')}`;
+        if (rollout === 'FAILED') {
+          const why = [mine?.rolloutStateReason ?? 'rollout FAILED', ...state.events.slice(0, 2)].join(' | ');
+          return { done: false, summary, value: state, failed: why };
+        }
+        const done = mine?.status === 'PRIMARY' && rollout === 'COMPLETED' && state.deployments.length === 1 && (mine.runningCount ?? 0) === (mine.desiredCount ?? 0);
+        return { done, summary, value: state };
+      });
     },
 
     /** Heartbeats until the service has one deployment, COMPLETED, with running = desired. */

@@ -43,6 +43,13 @@ export interface HostRule {
   targets: WeightedTarget[];
 }
 
+export interface TargetHealthCounts {
+  healthy: number;
+  unhealthy: number;
+  /** initial, draining, unused, unavailable. */
+  other: number;
+}
+
 /** ALB limits our own code enforces (moto does not): rule priorities and forward weights. */
 export const albLimits = { maxPriority: 50_000, maxWeight: 999, maxTargetGroupsPerForward: 5 } as const;
 
@@ -90,6 +97,13 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       marker = page.NextMarker;
     } while (marker);
     return rules;
+  }
+
+  async function targetStates(targetGroupArn: string): Promise<string[]> {
+    const out = await attempt(`describe target health of ${targetGroupArn}`, () =>
+      elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
+    );
+    return (out.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
   }
 
   async function findHostRule(listenerArn: string, host: string): Promise<HostRule | undefined> {
@@ -258,13 +272,20 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       }
     },
 
+    /** How many targets of the group are in each health state (healthy, unhealthy, initial, draining...). */
+    async countTargetHealth(targetGroupArn: string): Promise<TargetHealthCounts> {
+      const counts: TargetHealthCounts = { healthy: 0, unhealthy: 0, other: 0 };
+      for (const state of await targetStates(targetGroupArn)) {
+        if (state === 'healthy' || state === 'unhealthy') counts[state] += 1;
+        else counts.other += 1;
+      }
+      return counts;
+    },
+
     /** Heartbeats until at least `minHealthy` targets are healthy; fails at the deadline with the counts. */
     async waitForTargetsHealthy(input: { targetGroupArn: string; minHealthy: number } & PollOptions): Promise<{ healthy: number }> {
       return pollUntil(input, `targets of ${input.targetGroupArn} to be healthy`, async () => {
-        const out = await attempt(`describe target health of ${input.targetGroupArn}`, () =>
-          elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: input.targetGroupArn })),
-        );
-        const states = (out.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
+        const states = await targetStates(input.targetGroupArn);
         const healthy = states.filter((s) => s === 'healthy').length;
         const summary = `${healthy} of ${input.minHealthy} healthy (${states.join(', ') || 'no targets'})`;
         return { done: healthy >= input.minHealthy, summary, value: { healthy } };

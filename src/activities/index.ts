@@ -1,16 +1,25 @@
 // createActivities(clients) returns every activity the worker registers, built from injected SDK clients.
 import type { AwsClients } from '../aws/clients';
+import { createAnalysisActivities } from './analysis';
+import { createCloudWatchActivities } from './cloudwatch';
 import { createEcsActivities } from './ecs';
 import { createElbv2Activities } from './elbv2';
+import { createHttpActivities } from './http';
 import { createIamActivities } from './iam';
 import { createRoute53Activities } from './route53';
 
 export function createActivities(clients: AwsClients) {
+  const cloudwatch = createCloudWatchActivities(clients.cloudwatch);
+  const elbv2 = createElbv2Activities(clients.elbv2);
+  const http = createHttpActivities();
   return {
     ...createEcsActivities(clients.ecs),
-    ...createElbv2Activities(clients.elbv2),
+    ...elbv2,
     ...createRoute53Activities(clients.route53),
     ...createIamActivities(clients.iam),
+    ...cloudwatch,
+    ...http,
+    ...createAnalysisActivities({ cloudwatch, elbv2, http }),
   };
 }
 

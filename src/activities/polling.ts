@@ -1,7 +1,11 @@
 // Waiting for AWS inside one heartbeating activity: a describe every `intervalMs` (never tighter than
 // one per second), a heartbeat with the latest state each time, and a clear failure at the deadline.
+// A describe AWS refuses for a passing reason (throttling, 5xx) doubles the interval, up to a minute,
+// instead of failing the wait; the next answer brings it back.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+
+const maxBackoffMs = 60_000;
 
 export interface PollOptions {
   /** Epoch milliseconds after which waiting fails (set by the workflow from the spec's timeout). */
@@ -20,14 +24,24 @@ export interface PollResult<T> {
 
 export async function pollUntil<T>(opts: PollOptions, what: string, check: () => Promise<PollResult<T>>): Promise<T> {
   const ctx = Context.current();
-  const interval = Math.max(opts.intervalMs ?? 5_000, 1_000);
+  const baseInterval = Math.max(opts.intervalMs ?? 5_000, 1_000);
+  let interval = baseInterval;
   for (;;) {
-    const result = await check();
-    if (result.failed) throw ApplicationFailure.nonRetryable(`${what}: ${result.failed}`, 'WaitFailed');
-    if (result.done) return result.value;
-    ctx.heartbeat(result.summary);
+    let summary: string;
+    try {
+      const result = await check();
+      if (result.failed) throw ApplicationFailure.nonRetryable(`${what}: ${result.failed}`, 'WaitFailed');
+      if (result.done) return result.value;
+      summary = result.summary;
+      interval = baseInterval;
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.nonRetryable) throw err;
+      interval = Math.min(interval * 2, maxBackoffMs);
+      summary = `${err.message}; next describe in ${interval / 1000} s`;
+    }
+    ctx.heartbeat(summary);
     if (Date.now() + interval > opts.deadline) {
-      throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} at the deadline: ${result.summary}`, 'DeadlineExceeded');
+      throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} at the deadline: ${summary}`, 'DeadlineExceeded');
     }
     await ctx.sleep(interval);
   }

@@ -6,6 +6,8 @@ export const tagKeys = {
   service: 'switchyard:service',
   environment: 'switchyard:environment',
   deployment: 'switchyard:deployment',
+  /** On a rolling-updated ECS service: the task definition of Switchyard's last successful rollout. */
+  knownGood: 'switchyard:known-good',
 } as const;
 
 /** 8 lowercase base-36 characters: short enough for target group names, random enough per service. */
