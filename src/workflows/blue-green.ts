@@ -1,5 +1,6 @@
 // Blue/green deployment of one ECS service, top to bottom: stage a complete new copy, wait for the tests
-// and approval gates, switch production, drain, tear down the previous copy. Every side effect pushes its
+// and approval gates, shift production to it by the traffic plan (weights read back, bakes with analysis
+// gates), bake at 100%, drain, tear down the previous copy. Every side effect pushes its
 // (idempotent, name-based) undo *before* it runs, so a rollback, a failure or a cancellation at any point
 // restores production first and then removes what was staged.
 import {
@@ -9,6 +10,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -20,9 +22,19 @@ import type { LoadBalancerSummary } from '../activities/elbv2';
 import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
+import { hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
 import { CompensationStack } from './common/compensation';
 import { DeploymentTracker } from './common/tracker';
-import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
+import {
+  approveSignal,
+  pauseSignal,
+  promoteSignal,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+  testsFailedSignal,
+  testsPassedSignal,
+} from './messages';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
 // WAIT_CANCELLATION_COMPLETED: on rollback, an in-flight create finishes before its undo runs.
@@ -32,6 +44,15 @@ const aws = proxyActivities<Activities>({
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 const undo = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
+// An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check.
+const analysis = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumAttempts: 3 } });
+
+/** Specs from before traffic plans: everything at once, no bake. */
+const allAtOnce: TrafficPlan = {
+  name: 'allAtOnce',
+  steps: [{ kind: 'setWeight', percent: 100 }],
+  finalBake: { durationMs: 0, intervalMs: 30_000, failureLimit: 0, checks: { alarms: [] } },
+};
 
 const executionRolePolicy = 'service-role/AmazonECSTaskExecutionRolePolicy';
 
@@ -51,6 +72,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
   let testsVerdict: 'passed' | 'failed' | undefined;
   let approved = false;
   let rollbackReason: string | undefined;
+  let rollbackRequestedAt: number | undefined;
+  const plan = spec.traffic ?? allAtOnce;
   const main = new CancellationScope();
 
   setHandler(statusQuery, () => status);
@@ -72,13 +95,36 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     tracker.note(`approved by ${status.approvedBy}`);
   });
   setHandler(rollbackSignal, (msg) => {
-    const rollbackable = ['staging', 'awaiting_tests', 'awaiting_approval', 'activating', 'draining'];
+    const rollbackable = ['staging', 'awaiting_tests', 'awaiting_approval', 'activating', 'baking', 'draining'];
     if (!rollbackable.includes(tracker.phase)) return tracker.ignored('rollback', `the deployment is ${tracker.phase}`);
     if (rollbackReason) return;
+    rollbackRequestedAt = Date.now();
     status.rollbackRequestedBy = msg?.by ?? 'unknown';
     rollbackReason = `rollback requested by ${status.rollbackRequestedBy}${msg?.reason ? `: ${msg.reason}` : ''}`;
     tracker.note(rollbackReason);
     main.cancel();
+  });
+
+  setHandler(pauseSignal, (msg) => {
+    const traffic = status.traffic;
+    if (!traffic || !['activating', 'baking'].includes(tracker.phase)) return tracker.ignored('pause', `the deployment is ${tracker.phase}`);
+    if (traffic.paused) return tracker.ignored('pause', 'already paused');
+    traffic.paused = true;
+    tracker.note(`paused at ${traffic.percent}% by ${msg?.by ?? 'unknown'}${msg?.reason ? `: ${msg.reason}` : ''}`);
+  });
+  setHandler(resumeSignal, (msg) => {
+    const traffic = status.traffic;
+    if (!traffic?.paused) return tracker.ignored('resume', 'the deployment is not paused');
+    traffic.paused = false;
+    tracker.note(`resumed at ${traffic.percent}% by ${msg?.by ?? 'unknown'}`);
+  });
+  setHandler(promoteSignal, (msg) => {
+    const traffic = status.traffic;
+    if (!traffic || !['activating', 'baking'].includes(tracker.phase)) return tracker.ignored('promote', `the deployment is ${tracker.phase}`);
+    if (traffic.promoted) return tracker.ignored('promote', 'already promoted');
+    traffic.promoted = true;
+    traffic.paused = false;
+    tracker.note(`promoted by ${msg?.by ?? 'unknown'}: ${tracker.phase === 'baking' ? 'ending the bake at 100%' : 'skipping the remaining steps to 100%'}`);
   });
 
   // ---- stage, gates, activate and drain: all undone by a rollback -------------------------------------
@@ -90,6 +136,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       await testsGate();
       await approvalGate();
       await activate(lb, zoneId);
+      await bakeAtFull();
       await drain();
     });
   } catch (err) {
@@ -116,7 +163,12 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       cluster?.status !== 'ACTIVE' && `ECS cluster ${spec.cluster}`,
       !found && `load balancer ${spec.loadBalancer.name}`,
       !zone && `hosted zone ${spec.hostedZone}`,
-    ].filter(Boolean);
+    ].filter((m): m is string => Boolean(m));
+    const alarms = alarmsOf(plan);
+    if (alarms.length) {
+      const states = await aws.describeAlarmStates(alarms);
+      missing.push(...alarms.filter((name) => !(name in states)).map((name) => `CloudWatch alarm ${name}`));
+    }
     if (missing.length || !found || !zone) throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, 'Prerequisite');
     status.resources.loadBalancerArn = found.arn;
     status.resources.listenerArn = await aws.ensureListener({ loadBalancerArn: found.arn, port: spec.loadBalancer.listenerPort });
@@ -205,28 +257,44 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     tracker.note(`not approved within ${timeout}: continuing, as the spec says`);
   }
 
+  /** Shifts production to the new deployment by the plan, each weight read back before its bake. */
   async function activate(lb: LoadBalancerSummary, zoneId: string): Promise<void> {
-    tracker.enter('activating', `switching ${spec.hosts.production} to ${deploymentId}`);
-    const listenerArn = status.resources.listenerArn!;
-    const targetGroupArn = status.resources.targetGroupArn!;
     const previous = status.previous;
+    // A first deployment has nothing to share traffic with: all of it goes to the new one at once.
+    const steps: PlanStep[] = previous ? plan.steps : [{ kind: 'setWeight', percent: 100 }];
+    status.traffic = { plan: plan.name, step: 0, steps: steps.length, percent: 0, paused: false, promoted: false, failedAnalyses: [] };
+    const traffic = status.traffic;
+    tracker.enter('activating', `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`);
+    const listenerArn = status.resources.listenerArn!;
     if (previous) {
-      undos.push('production traffic', () =>
-        undo.putHostRule({ listenerArn, host: spec.hosts.production, targets: [{ targetGroupArn: previous.targetGroupArn, weight: 100 }], tags: [] }).then(() => undefined),
-      );
+      undos.push('production traffic', () => restoreProduction(listenerArn, previous.targetGroupArn));
     } else {
       if (!(await aws.recordExists({ zoneId, name: spec.hosts.production }))) {
         undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.production }));
       }
       undos.push('production rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.production }));
     }
-    const rule = await aws.putHostRule({ listenerArn, host: spec.hosts.production, targets: [{ targetGroupArn, weight: 100 }], tags });
-    const live = rule.targets.filter((t) => t.weight > 0);
-    if (live.length !== 1 || live[0].targetGroupArn !== targetGroupArn) {
-      throw ApplicationFailure.nonRetryable(`the production rule reads back ${JSON.stringify(rule.targets)}, not the new target group`, 'TrafficNotVerified');
+
+    let dnsPointed = false;
+    for (const [index, step] of steps.entries()) {
+      traffic.step = index;
+      await holdWhilePaused();
+      if (traffic.promoted) break;
+      if (step.kind === 'setWeight') {
+        await setWeight(step.percent);
+        if (!dnsPointed) {
+          await aws.upsertAliasRecord({ zoneId, name: spec.hosts.production, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+          dnsPointed = true;
+        }
+      } else if (step.kind === 'bake') {
+        await bake(step.bake, `step ${index + 1} of ${steps.length}`);
+      } else {
+        traffic.paused = true;
+        tracker.note(`step ${index + 1} of ${steps.length}: paused at ${traffic.percent}% until resume or promote`);
+      }
     }
-    status.resources.productionRuleArn = rule.ruleArn;
-    await aws.upsertAliasRecord({ zoneId, name: spec.hosts.production, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+    // Promoted, or the plan ended below 100%: the rest of the way in one verified change.
+    if (traffic.percent < 100) await setWeight(100);
     tracker.note(`production traffic verified on ${names.targetGroup}`);
 
     await aws.deleteHostRule({ listenerArn, host: spec.hosts.stage });
@@ -237,10 +305,96 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     tracker.note('stage rule and DNS record removed');
   }
 
+  /** One weighted forward action on the production rule, then the rule as read back must say the same. */
+  async function setWeight(percent: number): Promise<void> {
+    const targetGroupArn = status.resources.targetGroupArn!;
+    const previous = status.previous;
+    const wanted = splitTraffic(targetGroupArn, previous?.targetGroupArn, percent);
+    const rule = await aws.putHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production, targets: wanted, tags });
+    const readBack = [...rule.targets].filter((t) => t.weight > 0).sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
+    const expected = [...wanted].sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
+    if (JSON.stringify(readBack) !== JSON.stringify(expected)) {
+      throw ApplicationFailure.nonRetryable(`the production rule reads back ${JSON.stringify(rule.targets)}, not ${JSON.stringify(wanted)}`, 'TrafficNotVerified');
+    }
+    status.resources.productionRuleArn = rule.ruleArn;
+    status.traffic!.percent = percentOn(targetGroupArn, rule.targets);
+    if (previous && percent < 100) tracker.note(`production: ${percent}% on ${deploymentId}, ${100 - percent}% on ${previous.deploymentId} (read back)`);
+  }
+
+  /** The undo of every weight change: all of production back on the previous target group, read back. */
+  async function restoreProduction(listenerArn: string, previousTargetGroupArn: string): Promise<void> {
+    const rule = await undo.putHostRule({ listenerArn, host: spec.hosts.production, targets: [{ targetGroupArn: previousTargetGroupArn, weight: 100 }], tags: [] });
+    if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
+      throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, 'TrafficNotVerified');
+    }
+    if (status.traffic) {
+      status.traffic.percent = 0;
+      status.traffic.restoredAt = new Date().toISOString();
+      if (rollbackRequestedAt !== undefined) status.traffic.restoreMs = Date.now() - rollbackRequestedAt;
+    }
+    tracker.note(`production restored to ${status.previous?.deploymentId} (read back)`);
+  }
+
+  async function holdWhilePaused(): Promise<void> {
+    const traffic = status.traffic!;
+    if (!traffic.paused) return;
+    tracker.waiting(`holding at ${traffic.percent}%`, 'resume or promote');
+    await condition(() => !traffic.paused || traffic.promoted);
+  }
+
+  /**
+   * Waits `bake.durationMs` at the current weight on durable timers, one analysis round per interval;
+   * more failed rounds than the bake tolerates roll back. A pause stops the clock; promote ends it.
+   */
+  async function bake(bake: Bake, label: string): Promise<void> {
+    const traffic = status.traffic!;
+    const checking = hasChecks(bake.checks);
+    let remaining = bake.durationMs;
+    let failed = 0;
+    tracker.waiting(`${label}: baking ${formatDuration(bake.durationMs)} at ${traffic.percent}%${checking ? ', checks every ' + formatDuration(bake.intervalMs) : ''}`, `the bake to end (rollback, pause or promote)`);
+    while (remaining > 0) {
+      await holdWhilePaused();
+      if (traffic.promoted) return;
+      const wait = checking ? Math.min(bake.intervalMs, remaining) : remaining;
+      const started = Date.now();
+      await condition(() => traffic.paused || traffic.promoted, wait);
+      remaining -= Date.now() - started;
+      if (traffic.promoted) return;
+      if (traffic.paused || !checking) continue;
+      const result = await analysis.runAnalysis({ checks: bake.checks, targetGroupArn: status.resources.targetGroupArn! }).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        return { at: new Date().toISOString(), failures: [`the checks could not run: ${describeFailure(err)}`], observations: [] };
+      });
+      traffic.lastAnalysis = result;
+      if (result.failures.length === 0) continue;
+      failed += 1;
+      traffic.failedAnalyses.push(result);
+      tracker.note(`analysis failed (${failed} of ${bake.failureLimit} tolerated): ${result.failures.join('; ')}`);
+      if (failed > bake.failureLimit) throw rollbackBecause(`analysis failed at ${traffic.percent}% (${label}): ${result.failures.join('; ')}`);
+    }
+  }
+
+  /** After 100%: the previous deployment stays up and rollback stays instant while the checks go on. */
+  async function bakeAtFull(): Promise<void> {
+    if (plan.finalBake.durationMs <= 0) return;
+    tracker.enter('baking', `baking at 100% for ${formatDuration(plan.finalBake.durationMs)}`, 'the bake to end; rollback is instant until then');
+    await bake(plan.finalBake, 'bake at 100%');
+  }
+
   async function drain(): Promise<void> {
     if (!status.previous) return;
     tracker.enter('draining', `letting connections to ${status.previous.deploymentId} drain`, `the drain time (${formatDuration(spec.drainMs)}); rollback is instant until then`);
     await sleep(spec.drainMs, { summary: `drain ${status.previous.deploymentId}` });
+    if (patched('verify-production-before-teardown')) await verifyProductionIsMine();
+  }
+
+  /** Nothing may be torn down unless production, read from AWS now, is all on this deployment. */
+  async function verifyProductionIsMine(): Promise<void> {
+    const rule = await aws.findHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production });
+    const percent = rule ? percentOn(status.resources.targetGroupArn!, rule.targets) : 0;
+    if (percent !== 100) {
+      throw ApplicationFailure.nonRetryable(`before teardown, the production rule reads ${JSON.stringify(rule?.targets ?? [])}: someone changed it`, 'TrafficNotVerified');
+    }
   }
 
   async function teardownPrevious(): Promise<void> {
@@ -270,6 +424,12 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     await condition(allHandlersFinished);
     return { deploymentId, phase, reason, leftovers };
   }
+}
+
+/** Every alarm the plan's analysis gates watch: they must exist before anything is created. */
+function alarmsOf(plan: TrafficPlan): string[] {
+  const bakes = [...plan.steps.flatMap((s) => (s.kind === 'bake' ? [s.bake] : [])), plan.finalBake];
+  return [...new Set(bakes.flatMap((b) => (b.durationMs > 0 ? b.checks.alarms : [])))].sort();
 }
 
 function describeFailure(err: unknown): string {

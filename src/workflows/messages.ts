@@ -7,4 +7,8 @@ export const testsPassedSignal = defineSignal<[ActorMessage?]>('testsPassed');
 export const testsFailedSignal = defineSignal<[ActorMessage?]>('testsFailed');
 export const approveSignal = defineSignal<[ActorMessage?]>('approve');
 export const rollbackSignal = defineSignal<[ActorMessage?]>('rollback');
+/** Progressive traffic: hold at the current weight, go on, or skip the remaining steps to 100%. */
+export const pauseSignal = defineSignal<[ActorMessage?]>('pause');
+export const resumeSignal = defineSignal<[ActorMessage?]>('resume');
+export const promoteSignal = defineSignal<[ActorMessage?]>('promote');
 export const statusQuery = defineQuery<DeploymentStatus>('status');

@@ -3,6 +3,7 @@
 // read production back, and injects failures (once, always, or after doing the work: a crash-style retry).
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../src/activities';
+import { createAnalysisActivities } from '../../src/activities/analysis';
 import type { HostRule, WeightedTarget } from '../../src/activities/elbv2';
 import { tagKeys, type Tag } from '../../src/shared/naming';
 
@@ -16,6 +17,15 @@ export class FakeAws {
   readonly taskDefinitions = new Map<string, { status: string; deploymentId: string }>();
   readonly records = new Set<string>();
   steady = true;
+  /** CloudWatch alarm states by name (absent: the alarm does not exist). */
+  readonly alarms = new Map<string, string>();
+  /** Unhealthy targets by target group name (absent: all healthy). */
+  readonly unhealthy = new Map<string, number>();
+  /** Called after each rule change, e.g. to fire an alarm when the canary reaches a weight. */
+  onRuleChange?: (host: string, targets: WeightedTarget[]) => void;
+  /** Called before each analysis round reads the state above. */
+  onAnalysis?: () => void;
+  analysisRounds = 0;
   /** While set, waitForServiceSteady waits for it (a deployment held in its staging phase). */
   holdStaging?: Promise<void>;
   private faults = new Map<string, Fault>();
@@ -29,7 +39,7 @@ export class FakeAws {
 
   /** Side effects only (creates, changes, deletes), in order. */
   get sideEffects(): string[] {
-    return this.calls.filter((c) => !/^(find|describe|record|wait)/.test(c));
+    return this.calls.filter((c) => !/^(find|describe|record|wait|runAnalysis)/.test(c));
   }
 
   private async run<T>(name: keyof Activities, label: string, work: () => T): Promise<T> {
@@ -56,7 +66,24 @@ export class FakeAws {
       name: 'edge', arn: 'arn:lb/edge', dnsName: 'edge-1.elb.test', canonicalHostedZoneId: 'ZLB',
       vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'], listenerPorts: [80],
     };
+    const checkers = {
+      cloudwatch: { describeAlarmStates: async (names: string[]) => Object.fromEntries(names.filter((n) => this.alarms.has(n)).map((n) => [n, this.alarms.get(n)!])) },
+      elbv2: {
+        countTargetHealth: async (arn: string) => {
+          const unhealthy = this.unhealthy.get(arn.split('/')[1]) ?? 0;
+          return { healthy: 2 - Math.min(unhealthy, 2), unhealthy, other: 0 };
+        },
+      },
+      http: { probeHttp: async () => ({ status: 200, latencyMs: 5 }) },
+    } as unknown as Parameters<typeof createAnalysisActivities>[0];
+    const analysis = createAnalysisActivities(checkers);
     const fakes: Partial<Activities> = {
+      describeAlarmStates: async (names) => this.run('describeAlarmStates', 'describeAlarmStates', () => checkers.cloudwatch.describeAlarmStates(names)),
+      runAnalysis: async (input) => {
+        this.analysisRounds += 1;
+        this.onAnalysis?.();
+        return this.run('runAnalysis', 'runAnalysis', () => analysis.runAnalysis(input));
+      },
       findCluster: async (name) => this.run('findCluster', `findCluster ${name}`, () => ({ name, arn: `arn:cluster/${name}`, status: 'ACTIVE' })),
       findLoadBalancer: async (name) => this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
       findHostedZone: async (name) => this.run('findHostedZone', `findHostedZone ${name}`, () => ({ id: 'ZONE', name: `${name}.`, privateZone: false })),
@@ -118,6 +145,7 @@ export class FakeAws {
           const rule = this.rules.get(input.host) ?? { ruleArn: `arn:rule/${++this.ruleCounter}`, priority: this.ruleCounter, host: input.host, targets: [] };
           rule.targets = input.targets.map((t) => ({ ...t }));
           this.rules.set(input.host, rule);
+          this.onRuleChange?.(input.host, rule.targets);
           return { ...rule, targets: rule.targets.map((t) => ({ ...t })) };
         }),
       deleteHostRule: async ({ host }) => this.run('deleteHostRule', `deleteHostRule ${host}`, () => void this.rules.delete(host)),

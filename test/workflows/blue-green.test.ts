@@ -1,34 +1,11 @@
 // The blue/green workflow on the time-skipping test server, against an in-memory AWS (test/support/fake-aws.ts).
-import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
-import type { DeploymentResult, DeploymentSpec, DeploymentStatus, Phase } from '../../src/shared/deployment';
-import { resourceNames } from '../../src/shared/naming';
-import type { blueGreenDeployment } from '../../src/workflows';
+import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
-import { attachTimeSkipping, servers, uniqueTaskQueue } from '../support/servers';
-
-const spec: DeploymentSpec = {
-  service: 'web',
-  environment: 'prod',
-  cluster: 'main',
-  taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
-  image: 'registry/web:2',
-  container: { name: 'web', port: 80 },
-  desiredCount: 2,
-  loadBalancer: { name: 'edge', listenerPort: 80 },
-  hosts: { production: 'web.example.com', stage: 'stage.web.example.com' },
-  hostedZone: 'example.com',
-  healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
-  timeouts: { steadyMs: 600_000, testsMs: 3_600_000 },
-  approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
-  drainMs: 300_000,
-};
-const withApproval = { ...spec, approval: { ...spec.approval, required: true } };
-
-type Handle = WorkflowHandle<typeof blueGreenDeployment>;
+import { attachTimeSkipping } from '../support/servers';
+import { deployOn, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -37,68 +14,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-async function waitForPhase(handle: Handle, phase: Phase): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
-    if (status?.phase === phase) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`never reached ${phase}; last: ${(await handle.query(statusQuery)).phase}`);
-}
-
-async function deploy(
-  fake: FakeAws,
-  deploymentId: string,
-  drive: (handle: Handle) => Promise<void>,
-  deploySpec: DeploymentSpec = spec,
-): Promise<DeploymentResult> {
-  const taskQueue = uniqueTaskQueue('bg');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: servers.workflowBundlePath },
-    activities: fake.activities(),
-  });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start<typeof blueGreenDeployment>('blueGreenDeployment', {
-      taskQueue,
-      workflowId: `${taskQueue}-${deploymentId}`,
-      args: [{ deploymentId, spec: deploySpec, requestedBy: 'test', pollIntervalMs: 1000 }],
-    });
-    await drive(handle);
-    return handle.result();
-  });
-}
-
-const passTests = async (h: Handle) => {
-  await waitForPhase(h, 'awaiting_tests');
-  await h.signal(testsPassedSignal, { by: 'ci' });
-};
-const passAndApprove = async (h: Handle) => {
-  await passTests(h);
-  await waitForPhase(h, 'awaiting_approval');
-  await h.signal(approveSignal, { by: 'alice' });
-};
-const names = (id: string) => resourceNames(spec, id);
-
-/** The account as left behind: what exists, by kind. */
-function inventory(fake: FakeAws) {
-  return {
-    targetGroups: [...fake.targetGroups.keys()].sort(),
-    services: [...fake.services].filter(([, s]) => s.status === 'ACTIVE').map(([n]) => n).sort(),
-    taskDefinitions: [...fake.taskDefinitions.values()].filter((t) => t.status === 'ACTIVE').map((t) => t.deploymentId).sort(),
-    rules: [...fake.rules.keys()].sort(),
-    records: [...fake.records].sort(),
-  };
-}
-
-/** The account when deployment `id` is the only one: live on production, nothing staged. */
-function onlyLive(id: string) {
-  const name = names(id);
-  return { targetGroups: [name.targetGroup], services: [name.ecsService], taskDefinitions: [id], rules: [spec.hosts.production], records: [spec.hosts.production] };
-}
-const nothing = { targetGroups: [], services: [], taskDefinitions: [], rules: [], records: [] };
+const deploy = (fake: FakeAws, id: string, drive: Drive, deploySpec?: DeploymentSpec) => deployOn(env, fake, id, drive, deploySpec);
 
 describe('blue/green workflow', () => {
   it('first deployment: stages, waits for tests, goes live, removes the stage rule and record', async () => {

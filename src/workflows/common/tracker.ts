@@ -36,6 +36,12 @@ export class DeploymentTracker {
     this.showDetails();
   }
 
+  /** A wait within the phase (a bake, a pause): shown as what the deployment waits for. */
+  waiting(note: string, waitingFor: string): void {
+    this.status.waitingFor = waitingFor;
+    this.note(note);
+  }
+
   note(note: string): void {
     const at = new Date().toISOString();
     this.status.updatedAt = at;
