@@ -3,26 +3,13 @@
 // gates), bake at 100%, drain, tear down the previous copy. Every side effect pushes its
 // (idempotent, name-based) undo *before* it runs, so a rollback, a failure or a cancellation at any point
 // restores production first and then removes what was staged.
-import {
-  ActivityCancellationType,
-  allHandlersFinished,
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  isCancellation,
-  patched,
-  proxyActivities,
-  setHandler,
-  sleep,
-  type ActivityOptions,
-  type RetryPolicy,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, sleep } from '@temporalio/workflow';
 import type { LoadBalancerSummary } from '../activities/elbv2';
 import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
+import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { DeploymentTracker } from './common/tracker';
 import {
@@ -36,30 +23,12 @@ import {
   testsPassedSignal,
 } from './messages';
 
-const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
-// WAIT_CANCELLATION_COMPLETED: on rollback, an in-flight create finishes before its undo runs.
-const aws = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
-  retry: { ...retry, nonRetryableErrorTypes: ['WaitFailed', 'DeadlineExceeded', 'InvalidForward', 'NoRulePriority'] },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
-const undo = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
-// An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check.
-const analysis = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumAttempts: 3 } });
-
 /** Specs from before traffic plans: everything at once, no bake. */
 const allAtOnce: TrafficPlan = {
   name: 'allAtOnce',
   steps: [{ kind: 'setWeight', percent: 100 }],
   finalBake: { durationMs: 0, intervalMs: 30_000, failureLimit: 0, checks: { alarms: [] } },
 };
-
-const executionRolePolicy = 'service-role/AmazonECSTaskExecutionRolePolicy';
-
-/** Thrown inside the workflow to roll back for a reason that is not an error (gate timeout, tests failed). */
-function rollbackBecause(reason: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(reason, 'Rollback');
-}
 
 export async function blueGreenDeployment(input: DeploymentInput): Promise<DeploymentResult> {
   const { spec, deploymentId } = input;
@@ -228,13 +197,12 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
 
     tracker.enter('staging', 'waiting for the new service to be steady and its targets healthy', 'the new tasks to run and pass health checks');
     const deadline = Date.now() + spec.timeouts.steadyMs;
-    const waitOptions: ActivityOptions = { startToCloseTimeout: spec.timeouts.steadyMs + 60_000, heartbeatTimeout: '1m', retry: { maximumAttempts: 3 } };
     await aws.waitForServiceSteady.executeWithOptions(
-      { ...waitOptions, summary: `wait for ${names.ecsService}: ${spec.desiredCount} running` },
+      waitOptions(spec.timeouts.steadyMs, `wait for ${names.ecsService}: ${spec.desiredCount} running`),
       [{ cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: pollIntervalMs }],
     );
     await aws.waitForTargetsHealthy.executeWithOptions(
-      { ...waitOptions, summary: `wait for ${spec.desiredCount} healthy targets in ${names.targetGroup}` },
+      waitOptions(spec.timeouts.steadyMs, `wait for ${spec.desiredCount} healthy targets in ${names.targetGroup}`),
       [{ targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: pollIntervalMs }],
     );
     tracker.note(`service steady with ${spec.desiredCount} healthy targets`);
@@ -431,11 +399,3 @@ function alarmsOf(plan: TrafficPlan): string[] {
   const bakes = [...plan.steps.flatMap((s) => (s.kind === 'bake' ? [s.bake] : [])), plan.finalBake];
   return [...new Set(bakes.flatMap((b) => (b.durationMs > 0 ? b.checks.alarms : [])))].sort();
 }
-
-function describeFailure(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  // Activity failures wrap the activity's own error: its message says what was attempted.
-  while (current?.cause) current = current.cause as typeof current;
-  return `failed: ${current?.message ?? String(err)}`;
-}
-

@@ -1,4 +1,5 @@
 // Every workflow the worker runs, with its message definitions.
 export { preflight } from './preflight';
 export { blueGreenDeployment } from './blue-green';
+export { rollingDeployment } from './rolling';
 export * from './messages';

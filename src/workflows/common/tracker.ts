@@ -1,13 +1,13 @@
 // The deployment's status as the `status` query, the web UI (current details, search attributes) and
 // the history of steps show it. Kept inside the workflow function's state.
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { DeploymentInput, DeploymentStatus, Phase } from '../../shared/deployment';
+import type { AnySpec, DeploymentInput, DeploymentStatus, Phase } from '../../shared/deployment';
 import { searchAttributes } from '../../shared/names';
 
 export class DeploymentTracker {
   readonly status: DeploymentStatus;
 
-  constructor(input: DeploymentInput) {
+  constructor(input: DeploymentInput<AnySpec>) {
     const now = new Date().toISOString();
     this.status = {
       deploymentId: input.deploymentId,

@@ -1,0 +1,49 @@
+// Faults the way each AWS protocol reports them, so the SDK's own retry logic classifies them as it
+// would in AWS: JSON protocols (ECS, CloudWatch) with `__type`, query protocols (ELBv2, IAM) and
+// REST-XML (Route 53) with an <ErrorResponse> document.
+import crypto from 'node:crypto';
+
+export type FaultKind = 'throttle' | '5xx' | 'latency' | 'drop';
+export const faultKinds: FaultKind[] = ['throttle', '5xx', 'latency', 'drop'];
+
+export interface FaultScenario {
+  /** Share of matching calls that get a fault, 0-1. */
+  rate: number;
+  /** Which faults to draw from (default all). */
+  kinds?: FaultKind[];
+  /** Only operations whose name matches. */
+  operations?: RegExp;
+  /** Delay of a `latency` fault (default 500 ms). */
+  latencyMs?: number;
+}
+
+export type Protocol = 'json' | 'query' | 'rest-xml';
+
+export function errorResponse(protocol: Protocol, kind: 'throttle' | '5xx', jsonVersion = '1.1'): { status: number; headers: Record<string, string>; body: string } {
+  const requestId = crypto.randomUUID();
+  const [status, code, message] = kind === 'throttle' ? [400, 'Throttling', 'Rate exceeded'] : [503, 'ServiceUnavailable', 'Service is unavailable, try again later'];
+  if (protocol === 'json') {
+    const type = kind === 'throttle' ? 'ThrottlingException' : 'ServiceUnavailableException';
+    return {
+      status,
+      headers: { 'content-type': `application/x-amz-json-${jsonVersion}`, 'x-amzn-requestid': requestId, 'x-amzn-query-error': `${code};${kind === 'throttle' ? 'Sender' : 'Receiver'}` },
+      body: JSON.stringify({ __type: type, message }),
+    };
+  }
+  const xmlns = protocol === 'rest-xml' ? ' xmlns="https://route53.amazonaws.com/doc/2013-04-01/"' : '';
+  const type = kind === 'throttle' ? 'Sender' : 'Receiver';
+  return {
+    status,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+    body: `<ErrorResponse${xmlns}><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
+/** The fault to inject into this call, if any. */
+export function drawFault(scenario: FaultScenario | undefined, operation: string): FaultKind | undefined {
+  if (!scenario || scenario.rate <= 0) return undefined;
+  if (scenario.operations && !scenario.operations.test(operation)) return undefined;
+  if (Math.random() >= scenario.rate) return undefined;
+  const kinds = scenario.kinds?.length ? scenario.kinds : faultKinds;
+  return kinds[Math.floor(Math.random() * kinds.length)];
+}

@@ -1,0 +1,38 @@
+// The activity proxies both deployment workflows use, and how their failures read.
+import { ActivityCancellationType, ApplicationFailure, proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+
+const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
+
+/** Forward steps. WAIT_CANCELLATION_COMPLETED: on rollback, an in-flight create finishes before its undo runs. */
+export const aws = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: { ...retry, nonRetryableErrorTypes: ['WaitFailed', 'DeadlineExceeded', 'InvalidForward', 'NoRulePriority'] },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/** Compensations: retried longer, since what they leave behind is what users would clean up by hand. */
+export const undo = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
+
+/** An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check. */
+export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumAttempts: 3 } });
+
+/** Options for a heartbeating wait that may take until `timeoutMs`. */
+export function waitOptions(timeoutMs: number, summary: string): ActivityOptions {
+  return { startToCloseTimeout: timeoutMs + 60_000, heartbeatTimeout: '1m', retry: { maximumAttempts: 3 }, summary };
+}
+
+export const executionRolePolicy = 'service-role/AmazonECSTaskExecutionRolePolicy';
+
+/** Thrown inside a workflow to roll back for a reason that is not an error (gate timeout, tests failed). */
+export function rollbackBecause(reason: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(reason, 'Rollback');
+}
+
+/** A failure as one line: the innermost cause, which says what was attempted. */
+export function describeFailure(err: unknown): string {
+  let current = err as { message?: string; cause?: unknown } | undefined;
+  // Activity failures wrap the activity's own error: its message says what was attempted.
+  while (current?.cause) current = current.cause as typeof current;
+  return `failed: ${current?.message ?? String(err)}`;
+}

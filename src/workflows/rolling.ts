@@ -1,0 +1,121 @@
+// Rolling update of an ECS service that stays in place, top to bottom: check the service is steady and
+// find the revision to fall back on (the last one Switchyard saw succeed), register the new revision,
+// update the service, wait for its rollout (ECS circuit breaker on), record the new revision as known
+// good. A failed rollout, the deadline or a rollback request puts the known-good revision back.
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import type { DeploymentInput, DeploymentResult, RollingSpec } from '../shared/deployment';
+import { formatDuration } from '../shared/duration';
+import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
+import { aws, describeFailure, executionRolePolicy, undo, waitOptions } from './common/activities';
+import { CompensationStack } from './common/compensation';
+import { DeploymentTracker } from './common/tracker';
+import { approveSignal, pauseSignal, promoteSignal, resumeSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
+
+export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Promise<DeploymentResult> {
+  const { spec, deploymentId } = input;
+  const names = resourceNames(spec, deploymentId);
+  const family = typeof spec.taskDefinition.family === 'string' ? spec.taskDefinition.family : names.family;
+  const tags = deploymentTags(spec, deploymentId);
+  const tracker = new DeploymentTracker(input);
+  const status = tracker.status;
+  const undos = new CompensationStack();
+  const pollIntervalMs = input.pollIntervalMs ?? 5_000;
+  let rollbackReason: string | undefined;
+  const main = new CancellationScope();
+
+  setHandler(statusQuery, () => status);
+  for (const [signal, name] of [[testsPassedSignal, 'tests passed'], [testsFailedSignal, 'tests failed'], [approveSignal, 'approval'], [pauseSignal, 'pause'], [resumeSignal, 'resume'], [promoteSignal, 'promote']] as const) {
+    setHandler(signal, () => tracker.ignored(name, 'a rolling update has no gates or traffic steps'));
+  }
+  setHandler(rollbackSignal, (msg) => {
+    if (tracker.phase !== 'updating') return tracker.ignored('rollback', `the deployment is ${tracker.phase}`);
+    if (rollbackReason) return;
+    status.rollbackRequestedBy = msg?.by ?? 'unknown';
+    rollbackReason = `rollback requested by ${status.rollbackRequestedBy}${msg?.reason ? `: ${msg.reason}` : ''}`;
+    tracker.note(rollbackReason);
+    main.cancel();
+  });
+
+  let serviceArn = '';
+  try {
+    await main.run(async () => {
+      tracker.enter('updating', `rolling update of ${spec.ecsService} to ${spec.image}`);
+      const knownGood = await findKnownGood();
+      await registerRevision();
+      undos.push('service revision', () => rollOut(knownGood, `the rollback to ${knownGood}`, undo));
+      await rollOut(status.resources.taskDefinitionArn!, `the rollout of ${spec.image}`);
+    });
+  } catch (err) {
+    return await rollBack(err);
+  }
+  await aws.recordKnownGood({ serviceArn, taskDefinitionArn: status.resources.taskDefinitionArn! });
+  status.knownGoodTaskDefinition = status.resources.taskDefinitionArn;
+  tracker.enter('active', `${spec.ecsService} runs ${status.resources.taskDefinitionArn}, recorded as known good`);
+  await condition(allHandlersFinished);
+  return { deploymentId, phase: 'active', leftovers: [] };
+
+  /**
+   * The service must exist and be steady (one COMPLETED rollout), and the revision to fall back on must
+   * still be registered: the one Switchyard recorded, or, on the first rolling update Switchyard makes,
+   * the one the steady service runs now.
+   */
+  async function findKnownGood(): Promise<string> {
+    const service = await aws.describeRollout({ cluster: spec.cluster, name: spec.ecsService });
+    if (!service) throw ApplicationFailure.nonRetryable(`not found: ECS service ${spec.ecsService} in cluster ${spec.cluster}`, 'Prerequisite');
+    const busy = service.deployments.length !== 1 || service.deployments[0].rolloutState !== 'COMPLETED';
+    if (busy) {
+      const rollouts = service.deployments.map((d) => `${d.status} ${d.rolloutState}`).join(', ');
+      throw ApplicationFailure.nonRetryable(`ECS service ${spec.ecsService} has a rollout in progress (${rollouts}); wait for it to finish`, 'Prerequisite');
+    }
+    serviceArn = service.arn;
+    const knownGood = service.knownGood ?? service.taskDefinition;
+    if ((await aws.taskDefinitionStatus(knownGood)) !== 'ACTIVE') {
+      throw ApplicationFailure.nonRetryable(
+        `the last known-good revision ${knownGood} of ${spec.ecsService} is no longer registered, so a failure could not be rolled back. ` +
+          `Register it again, or remove the ${tagKeys.knownGood} tag from the service to adopt the revision it runs now.`,
+        'Prerequisite',
+      );
+    }
+    status.knownGoodTaskDefinition = knownGood;
+    status.resources.serviceName = spec.ecsService;
+    tracker.note(`known good: ${knownGood}${service.knownGood ? ' (recorded by Switchyard)' : ' (running steady now; first rolling update by Switchyard)'}`);
+    return knownGood;
+  }
+
+  async function registerRevision(): Promise<void> {
+    const own = spec.taskDefinition as { taskRoleArn?: string; executionRoleArn?: string };
+    // Switchyard's roles only where the task definition names none.
+    const [taskRoleArn, executionRoleArn] = await Promise.all([
+      own.taskRoleArn ?? aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags }),
+      own.executionRoleArn ?? aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
+    ]);
+    undos.push('task definition', () => undo.deregisterTaskDefinition({ family, deploymentId }));
+    status.resources.taskDefinitionArn = await aws.registerTaskDefinition({
+      family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image, taskRoleArn, executionRoleArn, tags, deploymentId,
+    });
+    tracker.note(`registered ${status.resources.taskDefinitionArn}`);
+  }
+
+  /** Updates the service to the revision and waits for its rollout to complete (or fail) within the spec's timeout. */
+  async function rollOut(taskDefinitionArn: string, what: string, proxy = aws): Promise<void> {
+    await proxy.updateServiceRevision({ cluster: spec.cluster, name: spec.ecsService, taskDefinitionArn });
+    tracker.waiting(`updated ${spec.ecsService} to ${taskDefinitionArn}`, `${what} to complete (timeout ${formatDuration(spec.timeouts.steadyMs)})`);
+    const done = await proxy.waitForRollout.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${what} on ${spec.ecsService}`), [
+      { cluster: spec.cluster, name: spec.ecsService, taskDefinitionArn, deadline: Date.now() + spec.timeouts.steadyMs, intervalMs: pollIntervalMs },
+    ]);
+    tracker.note(`rollout completed: ${done.runningCount} of ${done.desiredCount} running ${taskDefinitionArn}`);
+  }
+
+  async function rollBack(err: unknown): Promise<DeploymentResult> {
+    const failure = err instanceof ApplicationFailure && err.type === 'Rollback' ? undefined : err;
+    const reason = rollbackReason ?? (isCancellation(failure) ? 'the deployment was cancelled' : describeFailure(failure ?? err));
+    status.reason = reason;
+    tracker.enter('rolling_back', `rolling back: ${reason}`);
+    const leftovers = await undos.runAll((label) => tracker.note(`undo: ${label}`));
+    status.leftovers = leftovers;
+    const phase = leftovers.length ? 'failed' : 'rolled_back';
+    tracker.enter(phase, leftovers.length ? `${reason}; could not clean up: ${leftovers.join(', ')}` : `${reason}; ${spec.ecsService} is back on ${status.knownGoodTaskDefinition}`);
+    await condition(allHandlersFinished);
+    return { deploymentId, phase, reason, leftovers };
+  }
+}

@@ -1,0 +1,109 @@
+// Rolling-update activities against moto behind the behaviour proxy, which runs ECS rollouts as AWS does
+// (new PRIMARY beside the old ACTIVE, running counts that ramp, COMPLETED or FAILED by circuit breaker).
+import { CreateServiceCommand, DeregisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import type { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { demoAccount } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
+import { deploymentTags } from '../../src/shared/naming';
+import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+
+const cluster = demoAccount.cluster;
+const service = 'api-prod';
+const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
+
+describe('rolling-update activities on moto', () => {
+  let clients: AwsClients;
+  let aws: ReturnType<typeof createActivities>;
+
+  beforeAll(() => {
+    clients = awsClientsOnMoto();
+    aws = createActivities(clients);
+  });
+  afterAll(() => destroyAwsClients(clients));
+  beforeEach(async () => {
+    await resetAws();
+    await seedAccount(clients, demoAccount);
+  });
+
+  async function register(image: string, deploymentId: string): Promise<string> {
+    return aws.registerTaskDefinition({
+      family: service, taskDefinition: { containerDefinitions: [{ name: 'api', image: 'x', memory: 128 }] }, containerName: 'api', image,
+      taskRoleArn: 'arn:aws:iam::123456789012:role/task', executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+      tags: deploymentTags({ service: 'api', environment: 'prod' }, deploymentId), deploymentId,
+    });
+  }
+
+  /** A steady service running revision 1 (api:1). */
+  async function runningService(): Promise<string> {
+    const v1 = await register('api:1', 'aaaaaaa1');
+    await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE' }));
+    return v1;
+  }
+
+  const wait = (taskDefinitionArn: string, deadlineMs = 10_000) =>
+    run(() => aws.waitForRollout({ cluster, name: service, taskDefinitionArn, deadline: Date.now() + deadlineMs, intervalMs: 1_000 }));
+
+  it('a rollout shows the new PRIMARY beside the old ACTIVE with ramping counts, then completes alone', async () => {
+    const v1 = await runningService();
+    expect(await aws.describeRollout({ cluster, name: service })).toMatchObject({ taskDefinition: v1, deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED' }] });
+    const v2 = await register('api:2', 'bbbbbbb2');
+    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
+    const during = await aws.describeRollout({ cluster, name: service });
+    expect(during?.deployments).toEqual([
+      { status: 'PRIMARY', taskDefinition: v2, rolloutState: 'IN_PROGRESS', running: 1, desired: 4 },
+      { status: 'ACTIVE', taskDefinition: v1, rolloutState: 'COMPLETED', running: 3, desired: 4 },
+    ]);
+    const done = await wait(v2);
+    expect(done.deployments).toEqual([{ status: 'PRIMARY', taskDefinition: v2, rolloutState: 'COMPLETED', running: 4, desired: 4 }]);
+  });
+
+  it('updating to the revision already rolling out starts no second rollout', async () => {
+    await setAwsScenario({ rolloutDescribes: 6 });
+    await runningService();
+    const v2 = await register('api:2', 'bbbbbbb2');
+    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
+    await aws.describeRollout({ cluster, name: service });
+    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
+    // Still the same rollout, three describes in (each update describes the service first): 2 of 4.
+    expect((await aws.describeRollout({ cluster, name: service }))?.deployments[0]).toMatchObject({ running: 2, rolloutState: 'IN_PROGRESS' });
+  });
+
+  it('a circuit-breaker failure ends the wait at once with ECS reason and event', async () => {
+    await setAwsScenario({ failingImages: '^api:bad$' });
+    await runningService();
+    const bad = await register('api:bad', 'bbbbbbb2');
+    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: bad });
+    const started = Date.now();
+    const err = (await wait(bad, 60_000).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err).toMatchObject({ type: 'WaitFailed', nonRetryable: true });
+    expect(err.message).toContain('ECS deployment circuit breaker: tasks failed to start.');
+    expect(err.message).toMatch(/\(service api-prod\) \(deployment ecs-svc\/\d+\) deployment failed: tasks failed to start\./);
+  });
+
+  it('a rollout that never completes fails at the deadline, saying where it was', async () => {
+    await setAwsScenario({ stuckImages: 'slow' });
+    await runningService();
+    const slow = await register('api:slow', 'bbbbbbb2');
+    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: slow });
+    const err = (await wait(slow, 2_500).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err).toMatchObject({ type: 'DeadlineExceeded' });
+    expect(err.message).toMatch(/PRIMARY 0\/4 IN_PROGRESS; ACTIVE 4\/4 COMPLETED$/);
+  });
+
+  it('records the known-good revision on the service, and tells registered from deregistered revisions', async () => {
+    const v1 = await runningService();
+    const state = await aws.describeRollout({ cluster, name: service });
+    expect(state?.knownGood).toBeUndefined();
+    await aws.recordKnownGood({ serviceArn: state!.arn, taskDefinitionArn: v1 });
+    expect((await aws.describeRollout({ cluster, name: service }))?.knownGood).toBe(v1);
+    expect(await aws.taskDefinitionStatus(v1)).toBe('ACTIVE');
+    await clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: v1 }));
+    expect(await aws.taskDefinitionStatus(v1)).toBe('INACTIVE');
+    expect(await aws.taskDefinitionStatus('arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9')).toBeUndefined();
+  });
+});
