@@ -10,7 +10,16 @@ import { UserError } from './shared/errors';
 import { isDeploymentId, serviceWorkflowId } from './shared/naming';
 import { allSearchAttributes, searchAttributes } from './shared/names';
 import type { blueGreenDeployment } from './workflows';
-import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './workflows/messages';
+import {
+  approveSignal,
+  pauseSignal,
+  promoteSignal,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+  testsFailedSignal,
+  testsPassedSignal,
+} from './workflows/messages';
 
 /** Either strategy's workflow: same input shape, messages, status query and result. */
 export type DeploymentHandle = WorkflowHandle<typeof blueGreenDeployment>;
@@ -106,6 +115,9 @@ export const messages = {
   'tests-failed': testsFailedSignal,
   approve: approveSignal,
   rollback: rollbackSignal,
+  pause: pauseSignal,
+  resume: resumeSignal,
+  promote: promoteSignal,
 } as const;
 export type MessageName = keyof typeof messages;
 

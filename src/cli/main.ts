@@ -121,6 +121,9 @@ export function buildProgram(): Command {
     ['tests-failed', 'tell a deployment its tests failed (it rolls back)'],
     ['approve', 'approve a deployment waiting for approval'],
     ['rollback', 'roll a deployment back (production returns to the previous deployment first)'],
+    ['pause', 'hold progressive traffic at its current weight (the bake clock stops)'],
+    ['resume', 'go on after a pause (also ends an indefinite pause step)'],
+    ['promote', 'skip the remaining traffic steps and the bake: 100% now, then the drain (rollback stays instant during it)'],
   ] as const) {
     program
       .command(name)

@@ -29,12 +29,23 @@ export function formatStatus(s: DeploymentStatus): string {
     `updated      ${s.updatedAt}`,
   ];
   if (s.previous) lines.push(`previous     ${s.previous.deploymentId}`);
+  if (s.traffic) lines.push(`traffic      ${formatTraffic(s.traffic)}`);
+  if (s.knownGoodTaskDefinition) lines.push(`known good   ${s.knownGoodTaskDefinition}`);
   if (s.approvedBy) lines.push(`approved by  ${s.approvedBy}`);
   if (s.reason) lines.push(`reason       ${s.reason}`);
   if (s.leftovers.length) lines.push(`left behind  ${s.leftovers.join(', ')}`);
   for (const [key, value] of Object.entries(s.resources)) if (value) lines.push(`${key.padEnd(12)} ${value}`);
   lines.push('', formatSteps(s.history));
   return lines.join('\n');
+}
+
+export function formatTraffic(t: NonNullable<DeploymentStatus['traffic']>): string {
+  const parts = [`${t.percent}% on this deployment`, `${t.plan}, step ${Math.min(t.step + 1, t.steps)} of ${t.steps}`];
+  if (t.paused) parts.push('PAUSED');
+  if (t.promoted) parts.push('promoted');
+  if (t.failedAnalyses.length) parts.push(`${t.failedAnalyses.length} failed analysis round(s)`);
+  if (t.restoreMs !== undefined) parts.push(`production restored in ${t.restoreMs} ms`);
+  return parts.join(', ');
 }
 
 export function formatResult(r: DeploymentResult): string {

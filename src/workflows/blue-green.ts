@@ -93,7 +93,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     if (traffic.promoted) return tracker.ignored('promote', 'already promoted');
     traffic.promoted = true;
     traffic.paused = false;
-    tracker.note(`promoted by ${msg?.by ?? 'unknown'}: ${tracker.phase === 'baking' ? 'ending the bake at 100%' : 'skipping the remaining steps to 100%'}`);
+    tracker.note(`promoted by ${msg?.by ?? 'unknown'}: ${tracker.phase === 'baking' ? 'ending the bake at 100%' : 'skipping the remaining steps and the bake, to 100%'}`);
   });
 
   // ---- stage, gates, activate and drain: all undone by a rollback -------------------------------------

@@ -11,11 +11,12 @@ import { stringify } from 'yaml';
 import { findDeployment } from '../../src/deployment-client';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
-import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
+import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { resourceNames } from '../../src/shared/naming';
-import { cleanEnv, runCli, startCli, type LongRunningCli } from '../support/cli';
-import { awsClientsOnMoto, resetAws, servers, setAwsScenario, testRegion, uniqueTaskQueue } from '../support/servers';
+import { runCli, startCli, type LongRunningCli } from '../support/cli';
+import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
+import { awsClientsOnMoto, resetAws, servers, setAwsScenario } from '../support/servers';
 
 const service = `e2e${Date.now().toString(36).slice(-6)}`;
 const environment = 'test';
@@ -25,7 +26,7 @@ describe('switchyard deploy, end to end', () => {
   let dir: string;
   let specFile: string;
   let env: NodeJS.ProcessEnv;
-  let worker: LongRunningCli;
+  let worker: E2eWorker;
   let clients: AwsClients;
   let aws: ReturnType<typeof createActivities>;
 
@@ -46,22 +47,12 @@ describe('switchyard deploy, end to end', () => {
       loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 }, hosts, hostedZone: demoAccount.hostedZone,
       timeouts: { steady: '30s', tests: '5m' }, approval: { required: true, timeout: '10m' }, drain: '4s',
     }));
-    env = cleanEnv({
-      TEMPORAL_ADDRESS: servers.temporalAddress,
-      SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('deploy'),
-      AWS_ENDPOINT_URL: servers.awsEndpoint,
-      AWS_REGION: testRegion,
-      AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,
-      SWITCHYARD_ACTOR: 'e2e',
-    });
-    worker = startCli(['worker'], env);
-    await worker.waitForOutput(/worker polling task queue/);
+    worker = await startE2eWorker('deploy');
+    env = worker.env;
   });
 
   afterAll(async () => {
-    worker?.child.kill('SIGINT');
-    await worker?.exited;
+    await worker?.stop();
     destroyAwsClients(clients);
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -69,8 +60,7 @@ describe('switchyard deploy, end to end', () => {
   /** Starts `deploy --wait` and returns it with the deployment id it printed. */
   async function startDeploy(image: string): Promise<{ deploy: LongRunningCli; id: string }> {
     const deploy = startCli(['deploy', '-f', specFile, '--image', image, '--wait'], env);
-    await deploy.waitForOutput(/^[a-z0-9]{8}$/m);
-    return { deploy, id: /^([a-z0-9]{8})$/m.exec(deploy.output())![1] };
+    return { deploy, id: await deploymentIdOf(deploy) };
   }
 
   async function live(): Promise<string | undefined> {
