@@ -1,0 +1,120 @@
+// End to end, the rolling strategy: `switchyard deploy` picks it from the spec, updates an existing ECS
+// service (moto behind the behaviour proxy runs the rollouts), and on a circuit-breaker failure or the
+// deadline puts back the revision Switchyard last saw succeed, not the one before the failing revision.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { stringify } from 'yaml';
+import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { demoAccount } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
+import { tagKeys } from '../../src/shared/naming';
+import { runCli, startCli } from '../support/cli';
+import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
+import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+
+const service = `ro${Date.now().toString(36).slice(-6)}`;
+const ecsService = `${service}-prod`;
+const cluster = demoAccount.cluster;
+const taskDefinition = { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }] };
+
+describe('rolling updates, end to end', () => {
+  let dir: string;
+  let specFile: string;
+  let worker: E2eWorker;
+  let clients: AwsClients;
+
+  beforeAll(async () => {
+    await resetAws();
+    // Two describes a rollout: one in progress, then its outcome (the ramp itself is an activity test's).
+    await setAwsScenario({ rolloutDescribes: 2 });
+    clients = awsClientsOnMoto();
+    await seedAccount(clients, demoAccount);
+    const v1 = await register('app:1');
+    await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3, launchType: 'FARGATE' }));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rolling-'));
+    specFile = path.join(dir, 'spec.yaml');
+    fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '40s' } }));
+    worker = await startE2eWorker('rolling');
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    destroyAwsClients(clients);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function register(image: string): Promise<string> {
+    const out = await clients.ecs.send(new RegisterTaskDefinitionCommand({ ...taskDefinition, family: ecsService, containerDefinitions: [{ name: 'app', image, memory: 512 }] } as never));
+    return out.taskDefinition!.taskDefinitionArn!;
+  }
+
+  async function serviceState() {
+    const s = (await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [ecsService], include: ['TAGS'] }))).services![0];
+    return {
+      taskDefinition: s.taskDefinition,
+      deployments: s.deployments!.map((d) => `${d.status} ${d.rolloutState}`),
+      knownGood: s.tags?.find((t) => t.key === tagKeys.knownGood)?.value,
+    };
+  }
+
+  async function deploy(image: string, file = specFile) {
+    const run = startCli(['deploy', '-f', file, '--image', image, '--wait'], worker.env);
+    const id = await deploymentIdOf(run);
+    return { id, code: await run.exited, output: run.output() };
+  }
+
+  let good: string;
+
+  it('rolls the service to the new revision and records it as known good', async () => {
+    const result = await deploy('app:2');
+    expect(result.code).toBe(0);
+    expect(result.output).toContain(`deployment ${result.id}: active`);
+    const state = await serviceState();
+    expect(state.taskDefinition).toMatch(new RegExp(`task-definition/${ecsService}:2$`));
+    expect(state).toEqual({ taskDefinition: state.taskDefinition, deployments: ['PRIMARY COMPLETED'], knownGood: state.taskDefinition });
+    good = state.taskDefinition!;
+    const status = JSON.parse((await runCli(['status', result.id, '--json'], worker.env)).stdout);
+    expect(status).toMatchObject({ phase: 'active', knownGoodTaskDefinition: good, resources: { taskDefinitionArn: good, serviceName: ecsService } });
+  }, 120_000);
+
+  it('a circuit-breaker failure rolls back to the last known-good revision, not to the revision before the failing one', async () => {
+    // Someone registers a revision by hand: "revision - 1" of the failing deployment would be this one.
+    const manual = await register('app:manual');
+    await setAwsScenario({ rolloutDescribes: 2, failingImages: '^app:bad$' });
+    try {
+      const result = await deploy('app:bad');
+      expect(result.code).toBe(2);
+      expect(result.output).toMatch(/rolled_back \(failed: the rollout of .* on .*: ECS deployment circuit breaker: tasks failed to start\./);
+    } finally {
+      await setAwsScenario({ rolloutDescribes: 2 });
+    }
+    const state = await serviceState();
+    expect(state).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
+    expect(state.taskDefinition).not.toBe(manual);
+  }, 120_000);
+
+  it('a rollout that does not complete by the deadline rolls back the same way', async () => {
+    const shortSpec = path.join(dir, 'short.yaml');
+    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace('steady: 40s', 'steady: 8s'));
+    await setAwsScenario({ rolloutDescribes: 2, stuckImages: '^app:slow$' });
+    try {
+      const result = await deploy('app:slow', shortSpec);
+      expect(result.code).toBe(2);
+      expect(result.output).toMatch(/rolled_back \(failed: gave up waiting for the rollout of .* at the deadline: PRIMARY 0\/3 IN_PROGRESS; ACTIVE 3\/3 COMPLETED\)/);
+    } finally {
+      await setAwsScenario({ rolloutDescribes: 2 });
+    }
+    expect(await serviceState()).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
+  }, 120_000);
+
+  it('refuses to start when the service does not exist, changing nothing', async () => {
+    const missing = path.join(dir, 'missing.yaml');
+    fs.writeFileSync(missing, fs.readFileSync(specFile, 'utf8').replace(/^service: .*$/m, 'service: nosuch'));
+    const result = await deploy('app:3', missing);
+    expect(result.code).toBe(2);
+    expect(result.output).toContain(`rolled_back (failed: not found: ECS service nosuch-prod in cluster ${cluster})`);
+    expect(await serviceState()).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
+  }, 60_000);
+});
