@@ -14,7 +14,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.switchyard/', 'coverage/'] },
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', '.switchyard/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

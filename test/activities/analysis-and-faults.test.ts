@@ -4,61 +4,52 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
 import type { AnalysisChecks } from '../../src/shared/traffic';
-import { awsClientsOnMoto, resetAws, servers, setAwsScenario } from '../support/servers';
+import { servers, setAwsScenario, useSeededMoto } from '../support/servers';
 
 async function stats(): Promise<ProxyStats> {
   return (await fetch(`${servers.awsEndpoint}${controlPath}/stats`)).json() as Promise<ProxyStats>;
 }
 
 describe('analysis rounds and faults on moto', () => {
-  let clients: AwsClients;
-  let aws: ReturnType<typeof createActivities>;
+  const moto = useSeededMoto();
   let site: http.Server;
   let siteUrl: string;
   let siteStatus = 200;
   let siteDelayMs = 0;
 
   beforeAll(async () => {
-    clients = awsClientsOnMoto();
-    aws = createActivities(clients);
     site = http.createServer((_req, res) => setTimeout(() => res.writeHead(siteStatus).end('ok'), siteDelayMs));
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/health`;
   });
   afterAll(async () => {
-    destroyAwsClients(clients);
     await new Promise((resolve) => site.close(resolve));
   });
-  beforeEach(async () => {
-    await resetAws();
-    await seedAccount(clients, demoAccount);
+  beforeEach(() => {
     siteStatus = 200;
     siteDelayMs = 0;
   });
 
   async function alarm(name: string, state?: 'ALARM' | 'OK'): Promise<void> {
-    await clients.cloudwatch.send(new PutMetricAlarmCommand({
+    await moto.clients.cloudwatch.send(new PutMetricAlarmCommand({
       AlarmName: name, MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Statistic: 'Sum',
       Period: 60, EvaluationPeriods: 1, Threshold: 5, ComparisonOperator: 'GreaterThanThreshold',
     }));
-    if (state) await clients.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: 'test' }));
+    if (state) await moto.clients.cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: 'test' }));
   }
 
   async function targetGroupWithTargets(): Promise<string> {
-    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const lb = (await moto.aws.findLoadBalancer(demoAccount.loadBalancer))!;
     const healthCheck = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
-    const arn = await aws.createTargetGroup({ name: 'web-demo-aaaaaaa1', vpcId: lb.vpcId, port: 80, healthCheck, tags: [] });
-    const taskDefinitionArn = await aws.registerTaskDefinition({
+    const arn = await moto.aws.createTargetGroup({ name: 'web-demo-aaaaaaa1', vpcId: lb.vpcId, port: 80, healthCheck, tags: [] });
+    const taskDefinitionArn = await moto.aws.registerTaskDefinition({
       family: 'web-demo', taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }, containerName: 'web', image: 'nginx:2',
       taskRoleArn: 'arn:aws:iam::123456789012:role/t', executionRoleArn: 'arn:aws:iam::123456789012:role/e', tags: [], deploymentId: 'aaaaaaa1',
     });
-    await aws.createService({
+    await moto.aws.createService({
       cluster: demoAccount.cluster, name: 'web-demo-aaaaaaa1', taskDefinitionArn, targetGroupArn: arn, containerName: 'web', containerPort: 80, desiredCount: 3,
       network: { subnets: lb.subnetIds, securityGroups: [], assignPublicIp: false }, tags: [],
     });
@@ -69,7 +60,7 @@ describe('analysis rounds and faults on moto', () => {
     await alarm('web-5xx', 'OK');
     const targetGroupArn = await targetGroupWithTargets();
     const checks: AnalysisChecks = { alarms: ['web-5xx'], maxUnhealthyTargets: 0, http: { url: siteUrl, expectStatus: '200-399', maxLatencyMs: 2_000, timeoutMs: 5_000 } };
-    const result = await aws.runAnalysis({ checks, targetGroupArn });
+    const result = await moto.aws.runAnalysis({ checks, targetGroupArn });
     expect(result.failures).toEqual([]);
     expect(result.observations.slice(0, 2)).toEqual(['alarms: web-5xx=OK', 'targets: 3 healthy, 0 unhealthy, 0 other']);
     expect(result.observations[2]).toMatch(new RegExp(`^http: ${siteUrl} → 200 in \\d+ ms$`));
@@ -82,7 +73,7 @@ describe('analysis rounds and faults on moto', () => {
     const targetGroupArn = await targetGroupWithTargets();
     siteStatus = 503;
     const checks: AnalysisChecks = { alarms: ['web-5xx', 'web-latency', 'web-gone'], maxUnhealthyTargets: 1, http: { url: siteUrl, expectStatus: '200', maxLatencyMs: 2_000, timeoutMs: 5_000 } };
-    const result = await aws.runAnalysis({ checks, targetGroupArn });
+    const result = await moto.aws.runAnalysis({ checks, targetGroupArn });
     expect(result.failures).toEqual([
       'alarm web-5xx in ALARM',
       'alarm web-gone does not exist',
@@ -93,25 +84,25 @@ describe('analysis rounds and faults on moto', () => {
 
   it('fails a slow or silent probe', async () => {
     siteDelayMs = 300;
-    const slow = await aws.runAnalysis({ checks: { alarms: [], http: { url: siteUrl, expectStatus: '200', maxLatencyMs: 100, timeoutMs: 5_000 } }, targetGroupArn: '' });
+    const slow = await moto.aws.runAnalysis({ checks: { alarms: [], http: { url: siteUrl, expectStatus: '200', maxLatencyMs: 100, timeoutMs: 5_000 } }, targetGroupArn: '' });
     expect(slow.failures[0]).toMatch(new RegExp(`^http ${siteUrl}: \\d+ ms \\(at most 100 ms allowed\\)$`));
-    const silent = await aws.runAnalysis({ checks: { alarms: [], http: { url: siteUrl, expectStatus: '200', maxLatencyMs: 100, timeoutMs: 150 } }, targetGroupArn: '' });
+    const silent = await moto.aws.runAnalysis({ checks: { alarms: [], http: { url: siteUrl, expectStatus: '200', maxLatencyMs: 100, timeoutMs: 150 } }, targetGroupArn: '' });
     expect(silent.failures).toEqual([`http ${siteUrl}: no answer within 150 ms`]);
   });
 
   it('scripts target health: initial first, then healthy', async () => {
     await setAwsScenario({ targetHealth: [{ targetGroup: 'web-demo', initialForMs: 60_000 }] });
     const targetGroupArn = await targetGroupWithTargets();
-    expect(await aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 0, unhealthy: 0, other: 3 });
+    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 0, unhealthy: 0, other: 3 });
     await setAwsScenario({ targetHealth: [{ targetGroup: 'web-demo', initialForMs: 0 }] });
-    expect(await aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 3, unhealthy: 0, other: 0 });
+    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 3, unhealthy: 0, other: 0 });
   });
 
   it.each([
-    ['ECS (JSON 1.1)', 'ECS.DescribeClusters', () => aws.findCluster(demoAccount.cluster), 'ThrottlingException'],
-    ['CloudWatch (JSON 1.0)', 'CloudWatch.DescribeAlarms', () => aws.describeAlarmStates(['x']), 'Throttling'],
-    ['ELBv2 (query)', 'ELBv2.DescribeLoadBalancers', () => aws.findLoadBalancer(demoAccount.loadBalancer), 'Throttling'],
-    ['Route 53 (REST-XML)', 'Route53.GET hostedzonesbyname', () => aws.findHostedZone(demoAccount.hostedZone), 'Throttling'],
+    ['ECS (JSON 1.1)', 'ECS.DescribeClusters', () => moto.aws.findCluster(demoAccount.cluster), 'ThrottlingException'],
+    ['CloudWatch (JSON 1.0)', 'CloudWatch.DescribeAlarms', () => moto.aws.describeAlarmStates(['x']), 'Throttling'],
+    ['ELBv2 (query)', 'ELBv2.DescribeLoadBalancers', () => moto.aws.findLoadBalancer(demoAccount.loadBalancer), 'Throttling'],
+    ['Route 53 (REST-XML)', 'Route53.GET hostedzonesbyname', () => moto.aws.findHostedZone(demoAccount.hostedZone), 'Throttling'],
   ])('%s throttling is recognised and retried by the SDK', async (_protocol, operation, call, name) => {
     await setAwsScenario({ faults: { rate: 1, kinds: ['throttle'], operations: `^${operation}$` } });
     const before = await stats();
@@ -127,7 +118,7 @@ describe('analysis rounds and faults on moto', () => {
     await setAwsScenario({ faults: { rate: 0.3, kinds: ['5xx', 'drop'], operations: '^ECS\\.DescribeClusters$' } });
     const before = await stats();
     let succeeded = 0;
-    for (let i = 0; i < 40; i++) if ((await aws.findCluster(demoAccount.cluster).catch(() => undefined))?.status === 'ACTIVE') succeeded += 1;
+    for (let i = 0; i < 40; i++) if ((await moto.aws.findCluster(demoAccount.cluster).catch(() => undefined))?.status === 'ACTIVE') succeeded += 1;
     const { calls, faults } = await stats();
     // 30% of attempts fail, 3 attempts a call: a call fails 2.7% of the time, so about one of 40
     // (more than 10 failing: odds below one in a billion).
@@ -142,7 +133,7 @@ describe('analysis rounds and faults on moto', () => {
   it('latency delays calls without failing them', async () => {
     await setAwsScenario({ faults: { rate: 1, kinds: ['latency'], latencyMs: 400, operations: '^ECS\\.DescribeClusters$' } });
     const started = Date.now();
-    expect(await aws.findCluster(demoAccount.cluster)).toMatchObject({ status: 'ACTIVE' });
+    expect(await moto.aws.findCluster(demoAccount.cluster)).toMatchObject({ status: 'ACTIVE' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
   });
 });

@@ -4,33 +4,19 @@ import { CreateServiceCommand, DeregisterTaskDefinitionCommand } from '@aws-sdk/
 import type { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
 import { deploymentTags } from '../../src/shared/naming';
-import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { setAwsScenario, useSeededMoto } from '../support/servers';
 
 const cluster = demoAccount.cluster;
 const service = 'api-prod';
 const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
 
 describe('rolling-update activities on moto', () => {
-  let clients: AwsClients;
-  let aws: ReturnType<typeof createActivities>;
-
-  beforeAll(() => {
-    clients = awsClientsOnMoto();
-    aws = createActivities(clients);
-  });
-  afterAll(() => destroyAwsClients(clients));
-  beforeEach(async () => {
-    await resetAws();
-    await seedAccount(clients, demoAccount);
-  });
+  const moto = useSeededMoto();
 
   async function register(image: string, deploymentId: string): Promise<string> {
-    return aws.registerTaskDefinition({
+    return moto.aws.registerTaskDefinition({
       family: service, taskDefinition: { containerDefinitions: [{ name: 'api', image: 'x', memory: 128 }] }, containerName: 'api', image,
       taskRoleArn: 'arn:aws:iam::123456789012:role/task', executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
       tags: deploymentTags({ service: 'api', environment: 'prod' }, deploymentId), deploymentId,
@@ -40,19 +26,19 @@ describe('rolling-update activities on moto', () => {
   /** A steady service running revision 1 (api:1). */
   async function runningService(): Promise<string> {
     const v1 = await register('api:1', 'aaaaaaa1');
-    await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE' }));
+    await moto.clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE' }));
     return v1;
   }
 
   const wait = (taskDefinitionArn: string, deadlineMs = 10_000) =>
-    run(() => aws.waitForRollout({ cluster, name: service, taskDefinitionArn, deadline: Date.now() + deadlineMs, intervalMs: 1_000 }));
+    run(() => moto.aws.waitForRollout({ cluster, name: service, taskDefinitionArn, deadline: Date.now() + deadlineMs, intervalMs: 1_000 }));
 
   it('a rollout shows the new PRIMARY beside the old ACTIVE with ramping counts, then completes alone', async () => {
     const v1 = await runningService();
-    expect(await aws.describeRollout({ cluster, name: service })).toMatchObject({ taskDefinition: v1, deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED' }] });
+    expect(await moto.aws.describeRollout({ cluster, name: service })).toMatchObject({ taskDefinition: v1, deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED' }] });
     const v2 = await register('api:2', 'bbbbbbb2');
-    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
-    const during = await aws.describeRollout({ cluster, name: service });
+    await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
+    const during = await moto.aws.describeRollout({ cluster, name: service });
     expect(during?.deployments).toEqual([
       { status: 'PRIMARY', taskDefinition: v2, rolloutState: 'IN_PROGRESS', running: 1, desired: 4 },
       { status: 'ACTIVE', taskDefinition: v1, rolloutState: 'COMPLETED', running: 3, desired: 4 },
@@ -65,18 +51,18 @@ describe('rolling-update activities on moto', () => {
     await setAwsScenario({ rolloutDescribes: 6 });
     await runningService();
     const v2 = await register('api:2', 'bbbbbbb2');
-    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
-    await aws.describeRollout({ cluster, name: service });
-    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
+    await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
+    await moto.aws.describeRollout({ cluster, name: service });
+    await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
     // Still the same rollout, three describes in (each update describes the service first): 2 of 4.
-    expect((await aws.describeRollout({ cluster, name: service }))?.deployments[0]).toMatchObject({ running: 2, rolloutState: 'IN_PROGRESS' });
+    expect((await moto.aws.describeRollout({ cluster, name: service }))?.deployments[0]).toMatchObject({ running: 2, rolloutState: 'IN_PROGRESS' });
   });
 
   it('a circuit-breaker failure ends the wait at once with ECS reason and event', async () => {
     await setAwsScenario({ failingImages: '^api:bad$' });
     await runningService();
     const bad = await register('api:bad', 'bbbbbbb2');
-    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: bad });
+    await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: bad });
     const started = Date.now();
     const err = (await wait(bad, 60_000).catch((e: unknown) => e)) as ApplicationFailure;
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -89,7 +75,7 @@ describe('rolling-update activities on moto', () => {
     await setAwsScenario({ stuckImages: 'slow' });
     await runningService();
     const slow = await register('api:slow', 'bbbbbbb2');
-    await aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: slow });
+    await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: slow });
     const err = (await wait(slow, 2_500).catch((e: unknown) => e)) as ApplicationFailure;
     expect(err).toMatchObject({ type: 'DeadlineExceeded' });
     expect(err.message).toMatch(/PRIMARY 0\/4 IN_PROGRESS; ACTIVE 4\/4 COMPLETED$/);
@@ -97,13 +83,13 @@ describe('rolling-update activities on moto', () => {
 
   it('records the known-good revision on the service, and tells registered from deregistered revisions', async () => {
     const v1 = await runningService();
-    const state = await aws.describeRollout({ cluster, name: service });
+    const state = await moto.aws.describeRollout({ cluster, name: service });
     expect(state?.knownGood).toBeUndefined();
-    await aws.recordKnownGood({ serviceArn: state!.arn, taskDefinitionArn: v1 });
-    expect((await aws.describeRollout({ cluster, name: service }))?.knownGood).toBe(v1);
-    expect(await aws.taskDefinitionStatus(v1)).toBe('ACTIVE');
-    await clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: v1 }));
-    expect(await aws.taskDefinitionStatus(v1)).toBe('INACTIVE');
-    expect(await aws.taskDefinitionStatus('arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9')).toBeUndefined();
+    await moto.aws.recordKnownGood({ serviceArn: state!.arn, taskDefinitionArn: v1 });
+    expect((await moto.aws.describeRollout({ cluster, name: service }))?.knownGood).toBe(v1);
+    expect(await moto.aws.taskDefinitionStatus(v1)).toBe('ACTIVE');
+    await moto.clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: v1 }));
+    expect(await moto.aws.taskDefinitionStatus(v1)).toBe('INACTIVE');
+    expect(await moto.aws.taskDefinitionStatus('arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9')).toBeUndefined();
   });
 });

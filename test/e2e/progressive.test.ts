@@ -135,32 +135,20 @@ describe('progressive traffic, end to end', () => {
     expect(await account()).toEqual(onlyLive(live));
   }, 120_000);
 
-  it('an alarm firing at 50% rolls back: production all on the previous deployment, nothing of the new one left', async () => {
+  it.each([
+    ['an alarm firing at 50%', 50, () => setAlarm('ALARM'), () => setAlarm('OK'), `analysis failed at 50% (step 4 of 5): alarm ${alarm} in ALARM`],
+    ['targets going unhealthy at 10%', 10, (id: string) => setAwsScenario({ unhealthyTargets: tg(id) }), () => setAwsScenario({}), 'analysis failed at 10% (step 2 of 5): 2 unhealthy targets (at most 0 allowed)'],
+  ])('%s rolls back: production all on the previous deployment, nothing of the new one left', async (_name, percent, breakIt, repair, reason) => {
     const watch = watchProduction();
-    const { deploy, id } = await startDeploy(specFile('steps', steps), 'nginx:3');
-    await until('50% on the new deployment', () => watch.snapshots.some((s) => s.startsWith(`${tg(id)}=50`)));
-    await setAlarm('ALARM');
+    const { deploy, id } = await startDeploy(specFile('steps', steps), `nginx:${percent}`);
+    await until(`${percent}% on the new deployment`, () => watch.snapshots.some((s) => s.startsWith(`${tg(id)}=${percent},`)));
+    await breakIt(id);
     try {
       expect(await deploy.exited).toBe(2);
     } finally {
-      await setAlarm('OK');
+      await repair();
     }
-    expect(deploy.output()).toContain(`deployment ${id}: rolled_back (analysis failed at 50% (step 4 of 5): alarm ${alarm} in ALARM)`);
-    expect((await watch.stop()).at(-1)).toBe(`${tg(live)}=100`);
-    expect(await account()).toEqual(onlyLive(live));
-  }, 120_000);
-
-  it('targets going unhealthy at 10% roll back, naming the count', async () => {
-    const watch = watchProduction();
-    const { deploy, id } = await startDeploy(specFile('steps', steps), 'nginx:4');
-    await until('10% on the new deployment', () => watch.snapshots.some((s) => s.startsWith(`${tg(id)}=10`)));
-    await setAwsScenario({ unhealthyTargets: tg(id) });
-    try {
-      expect(await deploy.exited).toBe(2);
-    } finally {
-      await setAwsScenario({});
-    }
-    expect(deploy.output()).toContain(`rolled_back (analysis failed at 10% (step 2 of 5): 2 unhealthy targets (at most 0 allowed))`);
+    expect(deploy.output()).toContain(`deployment ${id}: rolled_back (${reason})`);
     expect((await watch.stop()).at(-1)).toBe(`${tg(live)}=100`);
     expect(await account()).toEqual(onlyLive(live));
   }, 120_000);

@@ -3,8 +3,10 @@ import { Connection } from '@temporalio/client';
 import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connection';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { createAwsClients, type AwsClients } from '../../src/aws/clients';
-import { emulatorCredentials } from '../../src/dev/demo';
+import { createActivities, type Activities } from '../../src/activities';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
 import { controlPath, type BehaviourScenarioJson } from '../../src/dev/aws-behaviour-proxy';
 import { resetMoto } from '../../src/dev/moto-server';
 
@@ -33,6 +35,24 @@ export const testRegion = 'us-east-1';
 
 export function awsClientsOnMoto(): AwsClients {
   return createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
+}
+
+/**
+ * For a test file: SDK clients and activities on moto, made once; before each test the account is emptied
+ * and seeded with the demo's cluster, load balancer and zone. Read `.clients` and `.aws` inside tests.
+ */
+export function useSeededMoto(): { clients: AwsClients; aws: Activities } {
+  const moto = {} as { clients: AwsClients; aws: Activities };
+  beforeAll(() => {
+    moto.clients = awsClientsOnMoto();
+    moto.aws = createActivities(moto.clients);
+  });
+  afterAll(() => destroyAwsClients(moto.clients));
+  beforeEach(async () => {
+    await resetAws();
+    await seedAccount(moto.clients, demoAccount);
+  });
+  return moto;
 }
 
 /** Empties the emulated account and returns the behaviour proxy to its benign scenario. */
