@@ -5,10 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { stringify } from 'yaml';
-import { findDeployment } from '../../src/deployment-client';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
@@ -16,7 +13,8 @@ import { seedAccount } from '../../src/dev/seed';
 import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
-import { awsClientsOnMoto, resetAws, servers, setAwsScenario } from '../support/servers';
+import { recordHistory } from '../support/histories';
+import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
 const service = `e2e${Date.now().toString(36).slice(-6)}`;
 const environment = 'test';
@@ -98,19 +96,6 @@ describe('switchyard deploy, end to end', () => {
 
   let v1: string;
   let v2: string;
-
-  /** With SWITCHYARD_RECORD_HISTORIES=1, saves the run's history for the replay test (test/histories). */
-  async function recordHistory(name: string, id: string): Promise<void> {
-    if (!process.env.SWITCHYARD_RECORD_HISTORIES) return;
-    const connection = await Connection.connect({ address: servers.temporalAddress });
-    try {
-      const handle = await findDeployment({ client: new Client({ connection }), connection, close: async () => undefined }, id);
-      const history = await handle.fetchHistory();
-      fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
-    } finally {
-      await connection.close();
-    }
-  }
 
   it('deploys v1, then v2: after approval v1 is gone and production forwards to v2', async () => {
     const first = await startDeploy('nginx:1.0');

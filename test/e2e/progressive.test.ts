@@ -15,6 +15,7 @@ import { seedAccount } from '../../src/dev/seed';
 import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
+import { recordHistory } from '../support/histories';
 import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
 const service = `pt${Date.now().toString(36).slice(-6)}`;
@@ -149,6 +150,7 @@ describe('progressive traffic, end to end', () => {
       await repair();
     }
     expect(deploy.output()).toContain(`deployment ${id}: rolled_back (${reason})`);
+    await recordHistory(`progressive-rollback-at-${percent}-percent`, id);
     expect((await watch.stop()).at(-1)).toBe(`${tg(live)}=100`);
     expect(await account()).toEqual(onlyLive(live));
   }, 120_000);
@@ -168,6 +170,7 @@ describe('progressive traffic, end to end', () => {
     expect(await runCli(['promote', id], worker.env)).toMatchObject({ code: 0 });
     expect(await deploy.exited).toBe(0);
     expect((await watch.stop()).slice(-3)).toEqual([`${tg(id)}=10,${tg(live)}=90`, `${tg(id)}=30,${tg(live)}=70`, `${tg(id)}=100`]);
+    await recordHistory('progressive-paused-resumed-promoted', id);
     live = id;
     expect(await account()).toEqual(onlyLive(live));
   }, 120_000);

@@ -12,6 +12,7 @@ import { seedAccount } from '../../src/dev/seed';
 import { tagKeys } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
+import { recordHistory } from '../support/histories';
 import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
 const service = `ro${Date.now().toString(36).slice(-6)}`;
@@ -75,6 +76,7 @@ describe('rolling updates, end to end', () => {
     expect(state.taskDefinition).toMatch(new RegExp(`task-definition/${ecsService}:2$`));
     expect(state).toEqual({ taskDefinition: state.taskDefinition, deployments: ['PRIMARY COMPLETED'], knownGood: state.taskDefinition });
     good = state.taskDefinition!;
+    await recordHistory('rolling-success', result.id);
     const status = JSON.parse((await runCli(['status', result.id, '--json'], worker.env)).stdout);
     expect(status).toMatchObject({ phase: 'active', knownGoodTaskDefinition: good, resources: { taskDefinitionArn: good, serviceName: ecsService } });
   }, 120_000);
@@ -87,6 +89,7 @@ describe('rolling updates, end to end', () => {
       const result = await deploy('app:bad');
       expect(result.code).toBe(2);
       expect(result.output).toMatch(/rolled_back \(failed: the rollout of .* on .*: ECS deployment circuit breaker: tasks failed to start\./);
+      await recordHistory('rolling-circuit-breaker-rollback', result.id);
     } finally {
       await setAwsScenario({ rolloutDescribes: 2 });
     }
