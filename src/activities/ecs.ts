@@ -5,6 +5,7 @@ import {
   DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   TagResourceCommand,
   UpdateServiceCommand,
@@ -105,6 +106,23 @@ export function createEcsActivities(ecs: ECSClient) {
     return out.services?.find((s) => s.serviceName === name || s.serviceArn === name);
   }
 
+  /**
+   * RegisterTaskDefinition has no idempotency token: when a connection drops after ECS registered a
+   * revision, the SDK's retry registers another. Revisions of this deployment other than `keep` go.
+   */
+  async function deregisterTwins(family: string, deploymentId: string, keep: string): Promise<void> {
+    const recent = await attempt(`list revisions of ${family}`, () =>
+      ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', sort: 'DESC', maxResults: 5 })),
+    );
+    for (const arn of recent.taskDefinitionArns ?? []) {
+      if (arn === keep) continue;
+      const found = await attempt(`describe ${arn}`, () => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })));
+      if (found.taskDefinition?.status === 'ACTIVE' && found.tags?.some((t) => t.key === tagKeys.deployment && t.value === deploymentId)) {
+        await attempt(`deregister the duplicate ${arn}`, () => ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn })));
+      }
+    }
+  }
+
   return {
     /** The cluster, or undefined when ECS does not know it (DescribeClusters reports misses as failures). */
     async findCluster(name: string): Promise<ClusterSummary | undefined> {
@@ -144,7 +162,9 @@ export function createEcsActivities(ecs: ECSClient) {
       const out = await attempt(`register a task definition revision of ${input.family} with ${input.image}`, () =>
         ecs.send(new RegisterTaskDefinitionCommand(request)),
       );
-      return out.taskDefinition!.taskDefinitionArn!;
+      const arn = out.taskDefinition!.taskDefinitionArn!;
+      await deregisterTwins(input.family, input.deploymentId, arn);
+      return arn;
     },
 
     /**

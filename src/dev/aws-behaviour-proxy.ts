@@ -67,6 +67,8 @@ interface Call {
 }
 
 export const controlPath = '/switchyard-proxy';
+/** Requests carrying this header are neither counted nor faulted: a test watching the account. */
+export const observerHeader = 'x-switchyard-observer';
 
 function classify(req: http.IncomingMessage, body: string): Call {
   const target = req.headers['x-amz-target'];
@@ -225,9 +227,11 @@ export async function startAwsBehaviourProxy(opts: { motoEndpoint: string; port:
       if (control(req, requestBody, res)) return;
       const call = classify(req, requestBody);
       const stats = proxy.stats;
-      // moto's own control API (reset, data dump) is not an AWS call.
-      if (!req.url?.startsWith('/moto-api')) stats.calls[call.operation] = (stats.calls[call.operation] ?? 0) + 1;
-      const fault = req.url?.startsWith('/moto-api') ? undefined : drawFault(proxy.scenario.faults, call.operation);
+      // moto's own control API (reset, data dump) is not an AWS call; nor are a test's observations
+      // (header x-switchyard-observer), which must see the account as it is, without faults.
+      const counted = !req.url?.startsWith('/moto-api') && req.headers[observerHeader] === undefined;
+      if (counted) stats.calls[call.operation] = (stats.calls[call.operation] ?? 0) + 1;
+      const fault = counted ? drawFault(proxy.scenario.faults, call.operation) : undefined;
       if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
       if (fault === 'throttle' || fault === '5xx') {
         const error = errorResponse(call.protocol, fault, call.jsonVersion);

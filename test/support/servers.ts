@@ -7,7 +7,7 @@ import { createActivities, type Activities } from '../../src/activities';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
-import { controlPath, type BehaviourScenarioJson } from '../../src/dev/aws-behaviour-proxy';
+import { controlPath, observerHeader, type BehaviourScenarioJson } from '../../src/dev/aws-behaviour-proxy';
 import { resetMoto } from '../../src/dev/moto-server';
 
 function required(name: string): string {
@@ -35,6 +35,21 @@ export const testRegion = 'us-east-1';
 
 export function awsClientsOnMoto(): AwsClients {
   return createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
+}
+
+/** Clients for watching the account while a scenario runs: the proxy neither counts nor faults their calls. */
+export function observerClientsOnMoto(): AwsClients {
+  const clients = awsClientsOnMoto();
+  for (const client of Object.values(clients)) {
+    (client as { middlewareStack: { add: (mw: unknown, opts: unknown) => void } }).middlewareStack.add(
+      (next: (args: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
+        args.request.headers[observerHeader] = '1';
+        return next(args);
+      },
+      { step: 'build', name: 'switchyardObserver' },
+    );
+  }
+  return clients;
 }
 
 /**

@@ -5,17 +5,19 @@ import type { Activities } from '../../activities';
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
 
 /** Forward steps. WAIT_CANCELLATION_COMPLETED: on rollback, an in-flight create finishes before its undo runs. */
+// Each forward step and undo is a few AWS calls (seconds even with the SDK's retries): a worker that dies
+// mid-activity is noticed after 30 s, not minutes.
 export const aws = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
+  startToCloseTimeout: '30s',
   retry: { ...retry, nonRetryableErrorTypes: ['WaitFailed', 'DeadlineExceeded', 'InvalidForward', 'NoRulePriority'] },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 /** Compensations: retried longer, since what they leave behind is what users would clean up by hand. */
-export const undo = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
+export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
 
 /** An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check. */
-export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { ...retry, maximumAttempts: 3 } });
+export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 
 /** Options for a heartbeating wait that may take until `timeoutMs`. */
 export function waitOptions(timeoutMs: number, summary: string): ActivityOptions {
