@@ -58,7 +58,10 @@ export function watchTrafficSafety(clients: AwsClients, scope: InvariantScope, i
       const problems = await checkOnce(clients, scope).catch(() => undefined);
       if (problems) {
         watch.checks += 1;
-        for (const p of problems) if (!seen.has(p)) (seen.add(p), watch.violations.push(`${new Date().toISOString()} ${p}`));
+        for (const p of problems.filter((x) => !seen.has(x))) {
+          seen.add(p);
+          watch.violations.push(`${new Date().toISOString()} ${p}`);
+        }
       }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
