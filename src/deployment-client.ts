@@ -83,9 +83,7 @@ export async function startDeployment(
  * by a moment, so a fresh id is looked up for a few seconds before giving up.
  */
 export async function findDeployment(session: TemporalSession, ref: string, waitMs = 5_000): Promise<DeploymentHandle> {
-  const query = isDeploymentId(ref)
-    ? `SwitchyardDeploymentId = '${ref}'`
-    : serviceQuery(ref);
+  const query = deploymentQuery(ref);
   const deadline = Date.now() + waitMs;
   for (;;) {
     let latest: { workflowId: string; runId: string; startTime: Date } | undefined;
@@ -98,11 +96,12 @@ export async function findDeployment(session: TemporalSession, ref: string, wait
   }
 }
 
-function serviceQuery(ref: string): string {
-  const [service, environment] = ref.split('/');
-  if (!/^[a-z0-9-]+$/.test(service) || (environment !== undefined && !/^[a-z0-9-]+$/.test(environment))) {
-    throw new UserError(`"${ref}" is neither a deployment id (8 lowercase letters and digits) nor a service ("web" or "web/prod")`);
-  }
+/** The visibility query for a deployment id or a service[/environment]; a UserError for anything else. */
+export function deploymentQuery(ref: string): string {
+  if (isDeploymentId(ref)) return `SwitchyardDeploymentId = '${ref}'`;
+  const match = /^([a-z0-9-]{1,20})(?:\/([a-z0-9-]{1,10}))?$/.exec(ref);
+  if (!match) throw new UserError(`"${ref}" is neither a deployment id (8 lowercase letters and digits) nor a service ("web" or "web/prod")`);
+  const [, service, environment] = match;
   return `SwitchyardService = '${service}'` + (environment ? ` AND SwitchyardEnvironment = '${environment}'` : '');
 }
 

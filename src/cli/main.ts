@@ -8,7 +8,7 @@ import { deployCommand } from './commands/deploy';
 import { devCommand } from './commands/dev';
 import { listCommand, statusCommand } from './commands/inspect';
 import { messageCommand } from './commands/message';
-import type { MessageName } from '../deployment-client';
+import { deploymentQuery, type MessageName } from '../deployment-client';
 import type { DeploymentResult } from '../shared/deployment';
 import { initCommand } from './commands/init';
 import { parsePreflightOptions, preflightCommand } from './commands/preflight';
@@ -20,6 +20,22 @@ import { formatPreflight, formatResult, formatStatus, formatSteps, formatTable }
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
+}
+
+/** A deployment id or service[/environment], checked before anything connects. */
+function deploymentRef(value: string): string {
+  try {
+    deploymentQuery(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -99,7 +115,7 @@ export function buildProgram(): Command {
   program
     .command('status')
     .description('phase, resources and steps of a deployment (by id) or of the latest deployment of a service (web or web/prod)')
-    .argument('<deployment>', 'deployment id, or service[/environment]')
+    .argument('<deployment>', 'deployment id, or service[/environment]', deploymentRef)
     .option('--json', 'print JSON', false)
     .action(async (ref, opts) => {
       const status = await statusCommand(loadConfig(), ref);
@@ -109,7 +125,7 @@ export function buildProgram(): Command {
   program
     .command('list')
     .description('recent deployments, newest first')
-    .option('--limit <n>', 'how many', (v) => Number(v), 20)
+    .option('--limit <n>', 'how many', positiveInteger, 20)
     .option('--json', 'print JSON', false)
     .action(async (opts) => {
       const rows = await listCommand(loadConfig(), opts.limit);
@@ -128,7 +144,7 @@ export function buildProgram(): Command {
     program
       .command(name)
       .description(what)
-      .argument('<deployment>', 'deployment id, or service[/environment] for its latest deployment')
+      .argument('<deployment>', 'deployment id, or service[/environment] for its latest deployment', deploymentRef)
       .option('--by <name>', 'who sends it (recorded)', defaultActor())
       .option('--reason <text>', 'why (recorded)')
       .action(async (ref, opts) => {

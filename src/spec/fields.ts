@@ -34,6 +34,16 @@ function toMs(max: string, min: string) {
   };
 }
 
+// A container image reference as Docker and ECS read it: [registry[:port]/]name[/name...][:tag][@sha256:digest].
+const domain = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?';
+const pathComponent = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+export const imageReferencePattern = new RegExp(`^(?:${domain}/)?${pathComponent}(?:/${pathComponent})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
+export const imageReferenceMessage = 'expected a container image reference such as "registry.example.com/web:1.4.2" or "nginx@sha256:<64 hex digits>"';
+export const imageReference = z
+  .string({ error: 'expected the container image, e.g. "registry/web:1.4.2" (or pass --image)' })
+  .max(255, 'expected at most 255 characters')
+  .regex(imageReferencePattern, imageReferenceMessage);
+
 /** An optional duration ("90s", "5m", "1h", or seconds) in milliseconds. */
 export function duration(defaultValue: string, max = '30d', min = '0s') {
   return durationInput.default(defaultValue).transform(toMs(max, min));

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
 import { UserError } from '../shared/errors';
 import { blueGreenSpecSchema, rollingSpecSchema, strategies, taskDefinitionSchema, type ParsedBlueGreenSpec, type ParsedRollingSpec } from './schema';
+import { imageReferenceMessage, imageReferencePattern } from './fields';
 import { buildTrafficPlan } from './traffic';
 
 const maxFileBytes = 1024 * 1024;
@@ -83,6 +84,10 @@ function resolveImage(file: string, parsed: ParsedBlueGreenSpec | ParsedRollingS
   const image = overrides.image ?? parsed.image ?? container?.image;
   // Without the container, the image problem is a consequence: report only the cause.
   if (!image && container) problems.push('image: expected the container image in the spec, the task definition or --image');
+  else if (image && !imageReferencePattern.test(image)) {
+    const from = overrides.image !== undefined ? '--image' : parsed.image !== undefined ? 'image' : `taskDefinition container ${parsed.container.name} image`;
+    problems.push(`${from}: ${imageReferenceMessage}, got ${JSON.stringify(image)}`);
+  }
   return { taskDefinition, image };
 }
 

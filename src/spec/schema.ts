@@ -1,7 +1,7 @@
 // The deployment spec as users write it (YAML or JSON), validated with zod before any AWS change.
 // Every message names the field and what is expected; src/spec/load.ts prefixes the field path.
 import { z } from 'zod';
-import { duration, environmentName, hostname, httpCodes, port, serviceName } from './fields';
+import { duration, environmentName, hostname, httpCodes, imageReference, port, serviceName } from './fields';
 import { analysisSchema, trafficSchema } from './traffic';
 
 const containerDefinition = z.looseObject({
@@ -32,7 +32,7 @@ const common = {
   taskDefinition: z.union([z.string().min(1), taskDefinitionSchema], {
     error: 'expected a path to an ECS task-definition JSON file, or the task definition inline',
   }),
-  image: z.string({ error: 'expected the container image, e.g. "registry/web:1.4.2" (or pass --image)' }).min(1).optional(),
+  image: imageReference.optional(),
 };
 const desiredCount = z.number({ error: 'expected a number of tasks' }).int('expected a whole number').min(1, 'expected at least 1').max(1000, 'expected at most 1000');
 const containerName = z.string({ error: 'expected the name of the container that serves traffic' }).min(1);

@@ -153,7 +153,17 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     if (!rule || live.length === 0) return undefined;
     status.resources.productionRuleArn = rule.ruleArn;
     const allTags = await aws.describeTargetGroupTags(live.map((t) => t.targetGroupArn));
-    const [targetGroupArn, groupTags] = Object.entries(allTags).find(([, t]) => t[tagKeys.service] === spec.service && t[tagKeys.environment] === spec.environment) ?? [live[0].targetGroupArn, {}];
+    const ours = Object.entries(allTags).find(([, t]) => t[tagKeys.service] === spec.service && t[tagKeys.environment] === spec.environment);
+    const foreign = Object.values(allTags).find((t) => t[tagKeys.service]);
+    if (!ours && foreign) {
+      // Another Switchyard service serves this host: taking it over would cut that service's production.
+      throw ApplicationFailure.nonRetryable(
+        `${spec.hosts.production} is served by ${foreign[tagKeys.service]}/${foreign[tagKeys.environment]} (deployment ${foreign[tagKeys.deployment]}); ` +
+          'refusing to take it over: choose another hosts.production',
+        'Prerequisite',
+      );
+    }
+    const [targetGroupArn, groupTags] = ours ?? [live[0].targetGroupArn, {}];
     const previousId = groupTags[tagKeys.deployment];
     if (!previousId) return { deploymentId: 'unmanaged', targetGroupArn };
     const serviceName = resourceNames(spec, previousId).ecsService;
