@@ -77,14 +77,23 @@ function classify(req: http.IncomingMessage, body: string): Call {
     const service = prefix.startsWith('AmazonEC2ContainerService') ? 'ECS' : prefix.startsWith('GraniteService') ? 'CloudWatch' : prefix;
     return { protocol: 'json', operation: `${service}.${op}`, jsonVersion: service === 'CloudWatch' ? '1.0' : '1.1' };
   }
-  if (req.url?.startsWith('/2013-04-01/')) {
-    const resource = req.url.split('?')[0].split('/').filter(Boolean).filter((p) => !/^[A-Z0-9]{8,}$/.test(p)).slice(1).join('/');
-    return { protocol: 'rest-xml', operation: `Route53.${req.method} ${resource}`, jsonVersion: '' };
-  }
+  if (req.url?.startsWith('/2013-04-01/')) return { protocol: 'rest-xml', operation: `Route53.${route53Operation(req.method ?? 'GET', req.url)}`, jsonVersion: '' };
   const params = new URLSearchParams(body);
   const version = params.get('Version');
   const service = version === '2015-12-01' ? 'ELBv2' : version === '2010-05-08' ? 'IAM' : version === '2016-11-15' ? 'EC2' : 'Query';
   return { protocol: 'query', operation: `${service}.${params.get('Action') ?? ''}`, jsonVersion: '' };
+}
+
+/** Route 53 is REST: its operation comes from the method and the path (the calls Switchyard and the seed make). */
+function route53Operation(method: string, url: string): string {
+  const parts = url.split('?')[0].split('/').filter(Boolean).slice(1);
+  const [resource, id, sub] = parts;
+  if (resource === 'hostedzonesbyname') return 'ListHostedZonesByName';
+  if (resource === 'hostedzone' && sub === 'rrset') return method === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets';
+  if (resource === 'hostedzone' && id) return method === 'DELETE' ? 'DeleteHostedZone' : 'GetHostedZone';
+  if (resource === 'hostedzone') return method === 'POST' ? 'CreateHostedZone' : 'ListHostedZones';
+  if (resource === 'change') return 'GetChange';
+  return `${method} ${parts.join('/')}`;
 }
 
 export function parseScenario(raw: BehaviourScenarioJson): BehaviourScenario {

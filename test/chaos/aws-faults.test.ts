@@ -2,6 +2,8 @@
 // connections dropped after the work was done). Every deployment must end active with nothing duplicated
 // or left behind, production never unsafe; the calls made and the faults met are counted and printed.
 // Short in `npm test` (CHAOS_FAULT_DEPLOYMENTS, default 2); `npm run chaos` runs more.
+import fs from 'node:fs';
+import { policyFile } from '../../scripts/worker-policy';
 import { connectClient, type TemporalSession } from '../../src/client';
 import { startDeployment } from '../../src/deployment-client';
 import { createActivities } from '../../src/activities';
@@ -24,6 +26,9 @@ const hosts = { production: `${service}.switchyard.test`, stage: `stage.${servic
 async function stats(): Promise<ProxyStats> {
   return (await fetch(`${servers.awsEndpoint}${controlPath}/stats`)).json() as Promise<ProxyStats>;
 }
+const iamPrefixes: Record<string, string> = { ECS: 'ecs', ELBv2: 'elasticloadbalancing', Route53: 'route53', CloudWatch: 'cloudwatch', IAM: 'iam' };
+/** "ELBv2.ModifyRule" (the proxy's name of a call) → "elasticloadbalancing:ModifyRule". */
+const iamAction = (operation: string) => `${iamPrefixes[operation.split('.')[0]] ?? operation.split('.')[0]}:${operation.split('.')[1]}`;
 const total = (counts: Record<string, number | undefined>) => Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
 
 describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () => {
@@ -94,5 +99,10 @@ describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () =
     process.stdout.write(`faults: ${deployments} deployments, ${calls} AWS calls (${Math.round(calls / deployments)} a deployment), faults ${JSON.stringify(faults)}, ${checks} traffic checks, ${violations.length} violations\n${lines.join('\n')}\n`);
     expect(total(faults)).toBeGreaterThan(0);
     expect(violations).toEqual([]);
+    // Everything the worker sent is allowed by the worker's IAM policy (examples/iam/worker-policy.json).
+    const allowed = new Set((JSON.parse(fs.readFileSync(policyFile, 'utf8')) as { Statement: { Action: string[] }[] }).Statement.flatMap((st) => st.Action));
+    const sent = Object.keys(after.calls).map(iamAction);
+    expect(sent.filter((action) => !allowed.has(action))).toEqual([]);
+    expect(sent).toEqual(expect.arrayContaining(['ecs:CreateService', 'elasticloadbalancing:ModifyRule', 'route53:ChangeResourceRecordSets', 'iam:CreateRole']));
   }, 20 * 60_000);
 });
