@@ -4,9 +4,23 @@ import { z } from 'zod';
 import { duration, environmentName, hostname, httpCodes, imageReference, port, serviceName } from './fields';
 import { analysisSchema, trafficSchema } from './traffic';
 
+// Plain environment values end up in the task definition and in the deployment's workflow history:
+// secrets belong in `secrets` (valueFrom: a Secrets Manager or SSM parameter ARN), which ECS resolves.
+export const secretLooking = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+const environmentVariable = z.looseObject({ name: z.string(), value: z.string().optional() }).superRefine((variable, ctx) => {
+  if (variable.value && secretLooking.test(variable.name)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${variable.name} looks like a secret: a plaintext value would be kept in the task definition and the deployment history; move it to "secrets" with valueFrom: <Secrets Manager or SSM parameter ARN>`,
+    });
+  }
+});
+
 const containerDefinition = z.looseObject({
   name: z.string({ error: 'expected the container name' }).min(1),
   image: z.string().optional(),
+  environment: z.array(environmentVariable).optional(),
+  secrets: z.array(z.looseObject({ name: z.string(), valueFrom: z.string().regex(/^arn:aws[a-z-]*:(secretsmanager|ssm):/, 'expected a Secrets Manager or SSM parameter ARN') })).optional(),
 });
 
 export const taskDefinitionSchema = z.looseObject({

@@ -52,6 +52,8 @@ const specs: [string, unknown, string][] = [
   ['an HTTP check that is not HTTP', { ...valid, analysis: { http: { url: 'file:///etc/passwd' } } }, 'analysis.http.url: expected an http(s) URL'],
   ['an unknown strategy', { ...valid, strategy: 'canary' }, 'strategy: expected one of blueGreen, rolling, got "canary"'],
   ['a rolling spec with blue/green fields', { ...rolling, hostedZone: 'switchyard.test' }, 'unknown field(s) hostedZone'],
+  ['a plaintext secret in the environment', { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', environment: [{ name: 'DB_PASSWORD', value: 'hunter2' }] }] } }, 'taskDefinition.containerDefinitions.0.environment.0: DB_PASSWORD looks like a secret'],
+  ['a secret that is not an ARN', { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', secrets: [{ name: 'DB_PASSWORD', valueFrom: 'hunter2' }] }] } }, 'taskDefinition.containerDefinitions.0.secrets.0.valueFrom: expected a Secrets Manager or SSM parameter ARN'],
   ['a list instead of a mapping', '- just\n- a list\n', 'Invalid input: expected object, received array'],
   ['an empty file', '', 'Invalid input: expected object, received null'],
   ['a YAML alias bomb', bomb, 'cannot be parsed: '],
