@@ -108,6 +108,9 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       await bakeAtFull();
       await drain();
     });
+    // A rollback accepted while the last step was finishing (its activity completes despite the cancel)
+    // is still a rollback: production has not been touched by teardown yet.
+    if (rollbackReason) throw rollbackBecause(rollbackReason);
   } catch (err) {
     return await rollBack(err);
   }

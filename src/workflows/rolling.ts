@@ -6,7 +6,7 @@ import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, 
 import type { DeploymentInput, DeploymentResult, RollingSpec } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
-import { aws, describeFailure, executionRolePolicy, undo, waitOptions } from './common/activities';
+import { aws, describeFailure, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { DeploymentTracker } from './common/tracker';
 import { approveSignal, pauseSignal, promoteSignal, resumeSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
@@ -45,6 +45,8 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
       undos.push('service revision', () => rollOut(knownGood, `the rollback to ${knownGood}`, undo));
       await rollOut(status.resources.taskDefinitionArn!, `the rollout of ${spec.image}`);
     });
+    // A rollback accepted while the rollout was completing is still a rollback.
+    if (rollbackReason) throw rollbackBecause(rollbackReason);
   } catch (err) {
     return await rollBack(err);
   }
