@@ -102,7 +102,7 @@ describe('analysis rounds and faults on moto', () => {
     ['ECS (JSON 1.1)', 'ECS.DescribeClusters', () => moto.aws.findCluster(demoAccount.cluster), 'ThrottlingException'],
     ['CloudWatch (JSON 1.0)', 'CloudWatch.DescribeAlarms', () => moto.aws.describeAlarmStates(['x']), 'Throttling'],
     ['ELBv2 (query)', 'ELBv2.DescribeLoadBalancers', () => moto.aws.findLoadBalancer(demoAccount.loadBalancer), 'Throttling'],
-    ['Route 53 (REST-XML)', 'Route53.GET hostedzonesbyname', () => moto.aws.findHostedZone(demoAccount.hostedZone), 'Throttling'],
+    ['Route 53 (REST-XML)', 'Route53.ListHostedZonesByName', () => moto.aws.findHostedZone(demoAccount.hostedZone), 'Throttling'],
   ])('%s throttling is recognised and retried by the SDK', async (_protocol, operation, call, name) => {
     await setAwsScenario({ faults: { rate: 1, kinds: ['throttle'], operations: `^${operation}$` } });
     const before = await stats();

@@ -14,9 +14,10 @@ import { seedAccount } from '../../src/dev/seed';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/dev/temporal-dev-server';
 import { readToolPaths } from '../../src/dev/tools';
 import { registerSearchAttributes } from '../../src/search-attribute-registration';
-import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
+import type { DeploymentStatus } from '../../src/shared/deployment';
 import { allSearchAttributes } from '../../src/shared/names';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
+import { chaosSpec } from '../support/chaos';
 import { cleanEnv, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
 import { observerClientsOnMoto, resetAws, servers, testRegion } from '../support/servers';
@@ -69,20 +70,7 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const spec: DeploymentSpec = {
-    strategy: 'blueGreen', service, environment, cluster: demoAccount.cluster,
-    taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
-    container: { name: 'web', port: 80 }, desiredCount: 2, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
-    hosts, hostedZone: demoAccount.hostedZone,
-    healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
-    timeouts: { steadyMs: 120_000, testsMs: 600_000 }, approval: { required: false, timeoutMs: 600_000, onTimeout: 'rollback' },
-    traffic: {
-      name: 'steps',
-      steps: [{ kind: 'setWeight', percent: 10 }, { kind: 'bake', bake: { durationMs: 8_000, intervalMs: 2_000, failureLimit: 0, checks: { alarms: [], maxUnhealthyTargets: 0 } } }, { kind: 'setWeight', percent: 100 }],
-      finalBake: { durationMs: 0, intervalMs: 1_000, failureLimit: 0, checks: { alarms: [] } },
-    },
-    drainMs: 2_000,
-  };
+  const spec = chaosSpec(service, { bakeMs: 8_000 });
 
   async function until(handle: DeploymentHandle, what: string, check: (s: DeploymentStatus) => boolean): Promise<void> {
     for (let i = 0; i < 600; i++) {

@@ -1,0 +1,92 @@
+// Shared by the chaos tests: the stack they run on (an emptied and seeded account watched through
+// observer clients, a worker process, a Temporal client), the spec they deploy, and a driver that
+// answers the tests gate until a deployment ends.
+import { createActivities } from '../../src/activities';
+import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { connectClient, type TemporalSession } from '../../src/client';
+import type { TemporalConfig } from '../../src/config';
+import type { DeploymentHandle } from '../../src/deployment-client';
+import { demoAccount } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
+import type { DeploymentResult, DeploymentSpec } from '../../src/shared/deployment';
+import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
+import { startE2eWorker, type E2eWorker } from './e2e-worker';
+import type { LeakScope } from './leak-checker';
+import { observerClientsOnMoto, resetAws, servers } from './servers';
+import type { InvariantScope } from './traffic-invariant';
+
+export interface ChaosStack {
+  clients: AwsClients;
+  worker: E2eWorker;
+  session: TemporalSession;
+  temporal: TemporalConfig;
+  listenerArn: string;
+  zoneId: string;
+}
+
+/** For a chaos test file: set up before its tests, torn down after. Read the fields inside tests. */
+export function useChaosStack(label: string): ChaosStack {
+  const stack = {} as ChaosStack;
+  beforeAll(async () => {
+    await resetAws();
+    stack.clients = observerClientsOnMoto();
+    await seedAccount(stack.clients, demoAccount);
+    const aws = createActivities(stack.clients);
+    stack.listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
+    stack.zoneId = (await aws.findHostedZone(demoAccount.hostedZone))!.id;
+    stack.worker = await startE2eWorker(label);
+    stack.temporal = { address: servers.temporalAddress, namespace: 'default', taskQueue: stack.worker.env.SWITCHYARD_TASK_QUEUE! };
+    stack.session = await connectClient(stack.temporal);
+  });
+  afterAll(async () => {
+    await stack.worker?.stop();
+    await stack.session?.close();
+    if (stack.clients) destroyAwsClients(stack.clients);
+  });
+  return stack;
+}
+
+export function hostsOf(service: string) {
+  return { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
+}
+
+/** A blue/green spec of the seeded account: `percent` of production for a short bake, then 100%. */
+export function chaosSpec(service: string, opts: { percent?: number; bakeMs?: number; failureLimit?: number; finalBakeMs?: number; drainMs?: number; desiredCount?: number } = {}): DeploymentSpec {
+  const checks = { alarms: [], maxUnhealthyTargets: 0 };
+  return {
+    strategy: 'blueGreen', service, environment: 'test', cluster: demoAccount.cluster,
+    taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
+    container: { name: 'web', port: 80 }, desiredCount: opts.desiredCount ?? 2, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
+    hosts: hostsOf(service), hostedZone: demoAccount.hostedZone,
+    healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
+    timeouts: { steadyMs: 300_000, testsMs: 600_000 }, approval: { required: false, timeoutMs: 600_000, onTimeout: 'rollback' },
+    traffic: {
+      name: 'steps',
+      steps: [
+        { kind: 'setWeight', percent: opts.percent ?? 10 },
+        { kind: 'bake', bake: { durationMs: opts.bakeMs ?? 2_000, intervalMs: 1_000, failureLimit: opts.failureLimit ?? 0, checks } },
+        { kind: 'setWeight', percent: 100 },
+      ],
+      finalBake: { durationMs: opts.finalBakeMs ?? 0, intervalMs: 500, failureLimit: 0, checks },
+    },
+    drainMs: opts.drainMs ?? 2_000,
+  };
+}
+
+/** Where the leak and traffic-safety checkers look for a spec's service. */
+export function scopeOf(stack: ChaosStack, spec: DeploymentSpec): Omit<LeakScope, 'live'> & InvariantScope {
+  return { service: spec.service, environment: spec.environment, cluster: spec.cluster, listenerArn: stack.listenerArn, zoneId: stack.zoneId, hosts: spec.hosts, productionHost: spec.hosts.production };
+}
+
+/** Answers the tests gate whenever the deployment waits for it (queries fail while no worker runs: retried). */
+export async function driveToEnd(handle: DeploymentHandle): Promise<DeploymentResult> {
+  const result = handle.result();
+  let done = false;
+  void result.finally(() => (done = true)).catch(() => undefined);
+  while (!done) {
+    const status = await Promise.race([handle.query(statusQuery).catch(() => undefined), result.then(() => undefined)]);
+    if (status?.phase === 'awaiting_tests') await handle.signal(testsPassedSignal, { by: 'chaos' }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return result;
+}
