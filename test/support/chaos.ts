@@ -46,7 +46,7 @@ export function useChaosStack(label: string): ChaosStack {
   return stack;
 }
 
-export function hostsOf(service: string) {
+function hostsOf(service: string) {
   return { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
 }
 
