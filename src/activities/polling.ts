@@ -1,11 +1,14 @@
 // Waiting for AWS inside one heartbeating activity: a describe every `intervalMs` (never tighter than
 // one per second), a heartbeat with the latest state each time, and a clear failure at the deadline.
 // A describe AWS refuses for a passing reason (throttling, 5xx) doubles the interval, up to a minute,
-// instead of failing the wait; the next answer brings it back.
+// instead of failing the wait; the next answer brings it back. Long sleeps heartbeat every few seconds,
+// so a worker that dies mid-wait is noticed within the wait's short heartbeat timeout.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 
 const maxBackoffMs = 60_000;
+/** Heartbeat at least this often, also while sleeping between describes. */
+export const heartbeatEveryMs = 5_000;
 
 export interface PollOptions {
   /** Epoch milliseconds after which waiting fails (set by the workflow from the spec's timeout). */
@@ -43,6 +46,9 @@ export async function pollUntil<T>(opts: PollOptions, what: string, check: () =>
     if (Date.now() + interval > opts.deadline) {
       throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} at the deadline: ${summary}`, 'DeadlineExceeded');
     }
-    await ctx.sleep(interval);
+    for (let slept = 0; slept < interval; slept += heartbeatEveryMs) {
+      if (slept > 0) ctx.heartbeat(summary);
+      await ctx.sleep(Math.min(heartbeatEveryMs, interval - slept));
+    }
   }
 }

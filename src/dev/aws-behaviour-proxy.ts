@@ -14,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EcsRollouts, type RolloutScenario } from './aws-behaviour/ecs-rollouts';
-import { drawFault, errorResponse, type FaultKind, type FaultScenario, type Protocol } from './aws-behaviour/faults';
+import { drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './aws-behaviour/faults';
 
 export interface TargetHealthScript {
   /** Target groups whose ARN matches. */
@@ -31,7 +31,7 @@ export interface BehaviourScenario extends RolloutScenario {
   /** Target groups whose ARN matches report their targets unhealthy. */
   unhealthyTargets?: RegExp;
   targetHealth?: TargetHealthScript[];
-  faults?: FaultScenario;
+  faults?: FaultDraw;
 }
 
 /** A scenario as sent to the control API: regular expressions as strings. */
@@ -105,7 +105,7 @@ export function parseScenario(raw: BehaviourScenarioJson): BehaviourScenario {
     stuckImages: re(raw.stuckImages),
     rolloutDescribes: raw.rolloutDescribes,
     targetHealth: raw.targetHealth?.map((t) => ({ ...t, targetGroup: new RegExp(t.targetGroup) })),
-    faults: raw.faults && { ...raw.faults, operations: re(raw.faults.operations) },
+    faults: raw.faults && { ...raw.faults, operations: re(raw.faults.operations), random: seededRandom(raw.faults.seed ?? Date.now()) },
   };
 }
 

@@ -130,6 +130,21 @@ describe('analysis rounds and faults on moto', () => {
     expect(faults.drop).toBeGreaterThan(0);
   });
 
+  it('a seeded fault draw repeats: the same seed and calls give the same faults', async () => {
+    async function run(seed: number) {
+      await setAwsScenario({ faults: { rate: 0.4, kinds: ['5xx', 'throttle'], operations: '^ECS\\.DescribeClusters$', seed } });
+      const before = await stats();
+      const outcomes: string[] = [];
+      for (let i = 0; i < 15; i++) outcomes.push((await moto.aws.findCluster(demoAccount.cluster).catch(() => undefined))?.status ?? 'failed');
+      const after = await stats();
+      const faults = (kind: '5xx' | 'throttle') => (after.faults[kind] ?? 0) - (before.faults[kind] ?? 0);
+      return { outcomes, attempts: after.calls['ECS.DescribeClusters'] - (before.calls['ECS.DescribeClusters'] ?? 0), throttle: faults('throttle'), fiveXx: faults('5xx') };
+    }
+    const first = await run(7);
+    expect(first.attempts).toBeGreaterThan(15);
+    expect(await run(7)).toEqual(first);
+  });
+
   it('latency delays calls without failing them', async () => {
     await setAwsScenario({ faults: { rate: 1, kinds: ['latency'], latencyMs: 400, operations: '^ECS\\.DescribeClusters$' } });
     const started = Date.now();

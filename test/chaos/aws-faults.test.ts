@@ -2,7 +2,8 @@
 // connections dropped after the work was done). Every deployment must end active with nothing duplicated
 // or left behind, production never unsafe; the calls made and the faults met are counted and printed,
 // and every call the worker made must be allowed by its IAM policy.
-// Short in `npm test` (CHAOS_FAULT_DEPLOYMENTS, default 2); `npm run chaos` runs more.
+// Short in `npm test` (CHAOS_FAULT_DEPLOYMENTS, default 2); `npm run chaos` runs more. The draw is seeded
+// (CHAOS_SEED, printed) so a run's fault sequence can be replayed.
 import fs from 'node:fs';
 import { policyFile } from '../../scripts/worker-policy';
 import { startDeployment } from '../../src/deployment-client';
@@ -13,6 +14,8 @@ import { servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 
 const deployments = Number(process.env.CHAOS_FAULT_DEPLOYMENTS ?? 2);
+/** The fault draw's seed, printed with the results: CHAOS_SEED=<it> replays the same fault sequence. */
+const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const spec = chaosSpec(`fa${Date.now().toString(36).slice(-6)}`, { percent: 20, failureLimit: 1, drainMs: 1_000 });
 
 async function stats(): Promise<ProxyStats> {
@@ -29,7 +32,7 @@ describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () =
 
   it('every deployment ends active with no leak, no duplicate and no unsafe traffic moment', async () => {
     const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
-    await setAwsScenario({ faults: { rate: 0.2, latencyMs: 300 } });
+    await setAwsScenario({ faults: { rate: 0.2, latencyMs: 300, seed } });
     const before = await stats();
     const lines: string[] = [];
     for (let i = 0; i < deployments; i++) {
@@ -43,7 +46,7 @@ describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () =
     await setAwsScenario({});
     const calls = total(after.calls) - total(before.calls);
     const { violations, checks } = await watch.stop();
-    process.stdout.write(`faults: ${deployments} deployments, ${calls} AWS calls (${Math.round(calls / deployments)} a deployment), faults ${JSON.stringify(after.faults)}, ${checks} traffic checks, ${violations.length} violations\n${lines.join('\n')}\n`);
+    process.stdout.write(`faults (seed ${seed}): ${deployments} deployments, ${calls} AWS calls (${Math.round(calls / deployments)} a deployment), faults ${JSON.stringify(after.faults)}, ${checks} traffic checks, ${violations.length} violations\n${lines.join('\n')}\n`);
     expect(total(after.faults)).toBeGreaterThan(0);
     expect(violations).toEqual([]);
     // Everything the worker sent is allowed by the worker's IAM policy (examples/iam/worker-policy.json).

@@ -15,6 +15,24 @@ export interface FaultScenario {
   operations?: RegExp;
   /** Delay of a `latency` fault (default 500 ms). */
   latencyMs?: number;
+  /** Seed of the draw: the same seed and the same calls in the same order give the same faults. */
+  seed?: number;
+}
+
+/** A fault scenario ready to draw from: its own random sequence, started from its seed. */
+export interface FaultDraw extends FaultScenario {
+  random: () => number;
+}
+
+/** mulberry32: a small, well-mixed 32-bit generator; enough to replay a chaos run's fault sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export type Protocol = 'json' | 'query' | 'rest-xml';
@@ -40,10 +58,10 @@ export function errorResponse(protocol: Protocol, kind: 'throttle' | '5xx', json
 }
 
 /** The fault to inject into this call, if any. */
-export function drawFault(scenario: FaultScenario | undefined, operation: string): FaultKind | undefined {
+export function drawFault(scenario: FaultDraw | undefined, operation: string): FaultKind | undefined {
   if (!scenario || scenario.rate <= 0) return undefined;
   if (scenario.operations && !scenario.operations.test(operation)) return undefined;
-  if (Math.random() >= scenario.rate) return undefined;
+  if (scenario.random() >= scenario.rate) return undefined;
   const kinds = scenario.kinds?.length ? scenario.kinds : faultKinds;
-  return kinds[Math.floor(Math.random() * kinds.length)];
+  return kinds[Math.floor(scenario.random() * kinds.length)];
 }

@@ -19,9 +19,12 @@ export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', re
 /** An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check. */
 export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 
-/** Options for a heartbeating wait that may take until `timeoutMs`. */
+/**
+ * Options for a heartbeating wait that may take until `timeoutMs`. Waits heartbeat every 5 s (also while
+ * backing off), so a worker killed mid-wait is noticed after 20 s and the wait resumes on another worker.
+ */
 export function waitOptions(timeoutMs: number, summary: string): ActivityOptions {
-  return { startToCloseTimeout: timeoutMs + 60_000, heartbeatTimeout: '1m', retry: { maximumAttempts: 3 }, summary };
+  return { startToCloseTimeout: timeoutMs + 60_000, heartbeatTimeout: '20s', retry: { maximumAttempts: 3 }, summary };
 }
 
 export const executionRolePolicy = 'service-role/AmazonECSTaskExecutionRolePolicy';
