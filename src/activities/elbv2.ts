@@ -260,6 +260,21 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       return after;
     },
 
+    /**
+     * Points a rule known by its ARN at these targets and reads that one rule back: two calls and no
+     * listing, which is what a rollback's restore of production wants.
+     */
+    async setRuleTargets(input: { ruleArn: string; targets: WeightedTarget[] }): Promise<HostRule> {
+      const actions = forwardAction(input.targets);
+      await attempt(`point rule ${input.ruleArn} at ${input.targets.map((t) => `${t.targetGroupArn}=${t.weight}`).join(', ')}`, () =>
+        elbv2.send(new ModifyRuleCommand({ RuleArn: input.ruleArn, Actions: actions })),
+      );
+      const out = await attempt(`describe rule ${input.ruleArn}`, () => elbv2.send(new DescribeRulesCommand({ RuleArns: [input.ruleArn] })));
+      const rule = out.Rules?.[0];
+      if (!rule?.RuleArn) throw ApplicationFailure.retryable(`rule ${input.ruleArn} is not there after writing it`, 'RuleReadBack');
+      return { ruleArn: rule.RuleArn, priority: Number(rule.Priority), host: ruleHosts(rule)[0] ?? '', targets: ruleTargets(rule) };
+    },
+
     /** Removes the host's rule; none is fine. */
     async deleteHostRule(input: { listenerArn: string; host: string }): Promise<void> {
       const rule = await findHostRule(input.listenerArn, input.host);

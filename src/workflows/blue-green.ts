@@ -4,12 +4,12 @@
 // (idempotent, name-based) undo *before* it runs, so a rollback, a failure or a cancellation at any point
 // restores production first and then removes what was staged.
 import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, sleep } from '@temporalio/workflow';
-import type { LoadBalancerSummary } from '../activities/elbv2';
+import type { HostRule, LoadBalancerSummary, WeightedTarget } from '../activities/elbv2';
 import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
-import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
+import { analysis, aws, describeFailure, executionRolePolicy, restore, rollbackBecause, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { DeploymentTracker } from './common/tracker';
 import {
@@ -22,6 +22,9 @@ import {
   testsFailedSignal,
   testsPassedSignal,
 } from './messages';
+
+/** Patch: production's rule is written by its ARN (weights, and the restore as a local activity). */
+const rulesByArn = 'production-rule-by-arn';
 
 /** Specs from before traffic plans: everything at once, no bake. */
 const allAtOnce: TrafficPlan = {
@@ -291,7 +294,11 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const targetGroupArn = status.resources.targetGroupArn!;
     const previous = status.previous;
     const wanted = splitTraffic(targetGroupArn, previous?.targetGroupArn, percent);
-    const rule = await aws.putHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production, targets: wanted, tags });
+    // The rule that serves production now is known (found before staging): modify it by its ARN.
+    const ruleArn = status.resources.productionRuleArn;
+    const rule = ruleArn && patched(rulesByArn)
+      ? await aws.setRuleTargets({ ruleArn, targets: wanted })
+      : await aws.putHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production, targets: wanted, tags });
     const readBack = [...rule.targets].filter((t) => t.weight > 0).sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
     const expected = [...wanted].sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
     if (JSON.stringify(readBack) !== JSON.stringify(expected)) {
@@ -302,9 +309,16 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     if (previous && percent < 100) tracker.note(`production: ${percent}% on ${deploymentId}, ${100 - percent}% on ${previous.deploymentId} (read back)`);
   }
 
-  /** The undo of every weight change: all of production back on the previous target group, read back. */
+  /**
+   * The undo of every weight change: all of production back on the previous target group, read back.
+   * The first attempt is a local activity on the rule's ARN (the fastest path from the rollback signal
+   * to the load balancer); should it fail, the rule is found by host and written like any undo.
+   */
   async function restoreProduction(listenerArn: string, previousTargetGroupArn: string): Promise<void> {
-    const rule = await undo.putHostRule({ listenerArn, host: spec.hosts.production, targets: [{ targetGroupArn: previousTargetGroupArn, weight: 100 }], tags: [] });
+    const targets: WeightedTarget[] = [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
+    const byHost = () => undo.putHostRule({ listenerArn, host: spec.hosts.production, targets, tags: [] });
+    const ruleArn = status.resources.productionRuleArn;
+    const rule: HostRule = ruleArn && patched(rulesByArn) ? await restore.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
     if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
       throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, 'TrafficNotVerified');
     }

@@ -148,6 +148,15 @@ export class FakeAws {
           this.onRuleChange?.(input.host, rule.targets);
           return { ...rule, targets: rule.targets.map((t) => ({ ...t })) };
         }),
+      setRuleTargets: async (input) => {
+        const rule = [...this.rules.values()].find((r) => r.ruleArn === input.ruleArn);
+        return this.run('setRuleTargets', `setRuleTargets ${rule?.host ?? input.ruleArn} ${this.describeTargets(input.targets)}`, () => {
+          if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} not found`, 'RuleNotFoundException');
+          rule.targets = input.targets.map((t) => ({ ...t }));
+          this.onRuleChange?.(rule.host, rule.targets);
+          return { ...rule, targets: rule.targets.map((t) => ({ ...t })) };
+        });
+      },
       deleteHostRule: async ({ host }) => this.run('deleteHostRule', `deleteHostRule ${host}`, () => void this.rules.delete(host)),
       upsertAliasRecord: async ({ name }) => this.run('upsertAliasRecord', `upsertAliasRecord ${name}`, () => void this.records.add(name)),
       deleteRecord: async ({ name }) => this.run('deleteRecord', `deleteRecord ${name}`, () => void this.records.delete(name)),

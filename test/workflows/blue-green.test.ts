@@ -51,8 +51,9 @@ describe('blue/green workflow', () => {
     expect(result.phase).toBe('active');
     expect(approvedBy).toBe('alice');
     const effects = fake.sideEffects;
-    expect(effects.slice(effects.indexOf('putHostRule web.example.com web-prod-bbbbbbb2=100'))).toEqual([
-      'putHostRule web.example.com web-prod-bbbbbbb2=100',
+    // The production rule found before staging is modified by its ARN.
+    expect(effects.slice(effects.indexOf('setRuleTargets web.example.com web-prod-bbbbbbb2=100'))).toEqual([
+      'setRuleTargets web.example.com web-prod-bbbbbbb2=100',
       'upsertAliasRecord web.example.com',
       'deleteHostRule stage.web.example.com',
       'deleteRecord stage.web.example.com',
@@ -129,11 +130,31 @@ describe('blue/green workflow', () => {
     expect(result).toMatchObject({ phase: 'rolled_back', reason: 'rollback requested by dave: error rate' });
     const undo = fake.sideEffects.slice(fake.sideEffects.indexOf('deleteRecord stage.web.example.com') + 1);
     expect(undo).toEqual([
-      'putHostRule web.example.com web-prod-aaaaaaa1=100',
+      'setRuleTargets web.example.com web-prod-aaaaaaa1=100',
       'deleteService web-prod-bbbbbbb2',
       'deleteTargetGroup web-prod-bbbbbbb2',
       'deregisterTaskDefinition bbbbbbb2',
     ]);
+    expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
+  });
+
+  it('a production rule recreated under another ARN is still restored on rollback (found by host)', async () => {
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests);
+    fake.calls.length = 0;
+    const result = await deploy(fake, 'bbbbbbb2', async (h) => {
+      await passTests(h);
+      await waitForPhase(h, 'draining');
+      // Someone deletes the production rule and creates it again: same host and weights, new ARN.
+      const rule = fake.rules.get('web.example.com')!;
+      fake.rules.set('web.example.com', { ...rule, ruleArn: 'arn:rule/recreated' });
+      await h.signal(rollbackSignal, { by: 'dave' });
+    });
+    expect(result).toMatchObject({ phase: 'rolled_back', leftovers: [] });
+    const undo = fake.calls.slice(fake.calls.indexOf('deleteRecord stage.web.example.com') + 1);
+    // The write by ARN finds no rule; the undo finds it by host and writes it.
+    expect(undo.slice(0, 2)).toEqual(['setRuleTargets arn:rule/2 web-prod-aaaaaaa1=100', 'putHostRule web.example.com web-prod-aaaaaaa1=100']);
+    expect(fake.rules.get('web.example.com')).toMatchObject({ ruleArn: 'arn:rule/recreated' });
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 

@@ -43,9 +43,9 @@ async function liveAccount(): Promise<FakeAws> {
 }
 
 const deploy = (fake: FakeAws, drive: Drive, deploySpec: DeploymentSpec) => deployOn(env, fake, 'bbbbbbb2', drive, deploySpec);
-/** The production rule's changes, as "new=percent" (only the new target group's share). */
-const productionWeights = (fake: FakeAws) =>
-  fake.sideEffects.filter((c) => c.startsWith('putHostRule web.example.com')).map((c) => c.replace('putHostRule web.example.com ', ''));
+/** The production rule's changes (created by host, then written by ARN), as "new=percent" (only the new target group's share). */
+const productionRuleChange = /^(putHostRule|setRuleTargets) web\.example\.com /;
+const productionWeights = (fake: FakeAws) => fake.sideEffects.filter((c) => productionRuleChange.test(c)).map((c) => c.replace(productionRuleChange, ''));
 
 describe('progressive traffic', () => {
   it('a 5-step plan reaches 100% with the right weights in order, analysing each bake, then tears down the previous deployment', async () => {

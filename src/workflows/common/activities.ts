@@ -1,5 +1,5 @@
 // The activity proxies both deployment workflows use, and how their failures read.
-import { ActivityCancellationType, ApplicationFailure, proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
@@ -15,6 +15,12 @@ export const aws = proxyActivities<Activities>({
 
 /** Compensations: retried longer, since what they leave behind is what users would clean up by hand. */
 export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
+
+/**
+ * Restoring production on rollback: a local activity, run by the worker that took the rollback signal in
+ * the same workflow task, without a round trip through the task queue. Two ELB calls: seconds at most.
+ */
+export const restore = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { ...retry, maximumAttempts: 5 } });
 
 /** An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check. */
 export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
