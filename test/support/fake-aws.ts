@@ -23,6 +23,8 @@ export class FakeAws {
   readonly unhealthy = new Map<string, number>();
   /** Called after each rule change, e.g. to fire an alarm when the canary reaches a weight. */
   onRuleChange?: (host: string, targets: WeightedTarget[]) => void;
+  /** Awaited inside findHostRule before it reads (e.g. to send a signal while that activity runs). */
+  beforeFindHostRule?: (host: string) => Promise<void>;
   /** Called before each analysis round reads the state above. */
   onAnalysis?: () => void;
   analysisRounds = 0;
@@ -88,7 +90,10 @@ export class FakeAws {
       findLoadBalancer: async (name) => this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
       findHostedZone: async (name) => this.run('findHostedZone', `findHostedZone ${name}`, () => ({ id: 'ZONE', name: `${name}.`, privateZone: false })),
       ensureListener: async () => this.run('ensureListener', 'findListener 80', () => 'arn:listener/80'),
-      findHostRule: async ({ host }) => this.run('findHostRule', `findHostRule ${host}`, () => this.rules.get(host)),
+      findHostRule: async ({ host }) => {
+        await this.beforeFindHostRule?.(host);
+        return this.run('findHostRule', `findHostRule ${host}`, () => this.rules.get(host));
+      },
       describeTargetGroupTags: async (arns) =>
         this.run('describeTargetGroupTags', 'describeTargetGroupTags', () =>
           Object.fromEntries([...this.targetGroups.values()].filter((tg) => arns.includes(tg.arn)).map((tg) => [tg.arn, tg.tags])),

@@ -4,7 +4,7 @@ import type { Activities } from '../../src/activities';
 import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
-import { attachTimeSkipping } from '../support/servers';
+import { attachDevServer, attachTimeSkipping } from '../support/servers';
 import { deployOn, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
 
 let env: TestWorkflowEnvironment;
@@ -218,5 +218,37 @@ describe('blue/green workflow', () => {
     });
     expect(snapshot!.approvedBy).toBeUndefined();
     expect(snapshot!.history.map((h) => h.note)).toContain('ignored approval: the deployment is awaiting_tests');
+  });
+});
+
+// The time-skipping test server refuses an activity's completion once its cancellation was requested
+// (the deployment then hangs); the dev server accepts it, as a real cluster does. Real time: short drain.
+describe('blue/green workflow on the dev server', () => {
+  let dev: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    dev = await attachDevServer();
+  });
+  afterAll(async () => {
+    await dev?.teardown();
+  });
+  const quick = { ...spec, drainMs: 500 };
+
+  it('a rollback that arrives while the last step before teardown is running is honoured, not dropped', async () => {
+    const fake = new FakeAws();
+    await deployOn(dev, fake, 'aaaaaaa1', passTests, quick);
+    fake.calls.length = 0;
+    let productionReads = 0;
+    const result = await deployOn(dev, fake, 'bbbbbbb2', async (h) => {
+      // The second read of the production rule is the check after the drain, the last step before
+      // teardown: the rollback lands while that activity runs (and completes despite the cancel).
+      fake.beforeFindHostRule = async (host) => {
+        if (host === 'web.example.com' && ++productionReads === 2) await h.signal(rollbackSignal, { by: 'erin', reason: 'late' });
+      };
+      await passTests(h);
+    }, quick);
+    expect(productionReads).toBe(2);
+    expect(result).toEqual({ deploymentId: 'bbbbbbb2', phase: 'rolled_back', reason: 'rollback requested by erin: late', leftovers: [] });
+    expect(fake.sideEffects).not.toContain('deleteService web-prod-aaaaaaa1');
+    expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 });
