@@ -9,7 +9,7 @@ import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
-import { analysis, aws, describeFailure, executionRolePolicy, restore, rollbackBecause, undo, waitOptions } from './common/activities';
+import { analysis, aws, describeFailure, executionRolePolicy, local, localAnalysis, rollbackBecause, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { DeploymentTracker } from './common/tracker';
 import {
@@ -23,8 +23,11 @@ import {
   testsPassedSignal,
 } from './messages';
 
-/** Patch: production's rule is written by its ARN (weights, and the restore as a local activity). */
-const rulesByArn = 'production-rule-by-arn';
+/**
+ * Patch: production's rule is written by its ARN, and weight changes, analysis rounds and the restore
+ * run as local activities. Histories from before it replay the activity-task path.
+ */
+const localTrafficPath = 'local-traffic-path';
 
 /** Specs from before traffic plans: everything at once, no bake. */
 const allAtOnce: TrafficPlan = {
@@ -296,8 +299,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const wanted = splitTraffic(targetGroupArn, previous?.targetGroupArn, percent);
     // The rule that serves production now is known (found before staging): modify it by its ARN.
     const ruleArn = status.resources.productionRuleArn;
-    const rule = ruleArn && patched(rulesByArn)
-      ? await aws.setRuleTargets({ ruleArn, targets: wanted })
+    const rule = ruleArn && patched(localTrafficPath)
+      ? await local.setRuleTargets({ ruleArn, targets: wanted })
       : await aws.putHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production, targets: wanted, tags });
     const readBack = [...rule.targets].filter((t) => t.weight > 0).sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
     const expected = [...wanted].sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
@@ -318,7 +321,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const targets: WeightedTarget[] = [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
     const byHost = () => undo.putHostRule({ listenerArn, host: spec.hosts.production, targets, tags: [] });
     const ruleArn = status.resources.productionRuleArn;
-    const rule: HostRule = ruleArn && patched(rulesByArn) ? await restore.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
+    const rule: HostRule = ruleArn && patched(localTrafficPath) ? await local.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
     if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
       throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, 'TrafficNotVerified');
     }
@@ -356,7 +359,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       remaining -= Date.now() - started;
       if (traffic.promoted) return;
       if (traffic.paused || !checking) continue;
-      const result = await analysis.runAnalysis({ checks: bake.checks, targetGroupArn: status.resources.targetGroupArn! }).catch((err: unknown) => {
+      const round = patched(localTrafficPath) ? localAnalysis : analysis;
+      const result = await round.runAnalysis({ checks: bake.checks, targetGroupArn: status.resources.targetGroupArn! }).catch((err: unknown) => {
         if (isCancellation(err)) throw err;
         return { at: new Date().toISOString(), failures: [`the checks could not run: ${describeFailure(err)}`], observations: [] };
       });

@@ -17,10 +17,20 @@ export const aws = proxyActivities<Activities>({
 export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
 
 /**
- * Restoring production on rollback: a local activity, run by the worker that took the rollback signal in
- * the same workflow task, without a round trip through the task queue. Two ELB calls: seconds at most.
+ * The traffic path's short calls as local activities: weight changes, analysis rounds and the rollback's
+ * restore run in the worker that runs the workflow, inside its workflow task: no task-queue round trip
+ * (a restore reaches the load balancer sooner) and one marker event each instead of an activity's three
+ * plus a workflow task (a long canary's history stays small). Each is a few AWS calls.
  */
-export const restore = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { ...retry, maximumAttempts: 5 } });
+// A weight change in flight when a rollback arrives finishes before the restore runs (as for `aws`).
+export const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { ...retry, maximumAttempts: 5 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/** Local analysis rounds: as `analysis` below, retried briefly, then counted as a failed check. */
+export const localAnalysis = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 
 /** An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check. */
 export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
