@@ -98,7 +98,7 @@ export const callEconomy: Benchmark = {
         result,
         rows: [
           { measure: 'calls per deployment: all at once', value: `${result.totals.allAtOnce} (${result.reads.allAtOnce} reads; most: ${top(allAtOnce)})` },
-          { measure: 'calls per deployment: 4-step canary (12 health checks)', value: `${result.totals.canary4Step} (${result.reads.canary4Step} reads; most: ${top(canary)})` },
+          { measure: 'calls per deployment: 4-step canary (3 s bakes, target health checked every second)', value: `${result.totals.canary4Step} (${result.reads.canary4Step} reads; most: ${top(canary)})` },
           { measure: 'calls per deployment: rolling update', value: `${result.totals.rolling} (${result.reads.rolling} reads; most: ${top(rollingCalls)})` },
           { measure: 'describes while waiting, per resource per 5 s', value: `${perFiveSeconds} (${waiting} in ${windowMs / 1000} s)`, target: '≤ 1', met: perFiveSeconds <= 1 },
           {
