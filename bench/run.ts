@@ -28,6 +28,9 @@ interface Stored {
   result: Record<string, unknown>;
 }
 
+/** BENCH_* settings of this run, as they would be typed before the command. */
+const benchEnv = () => Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v} `).join('');
+
 const machine = () => `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 
 /** The README table from every stored result (not only this run's), in the benchmarks' order. */
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
     const { result, rows } = await bench.run();
     const stored: Stored = {
       name: bench.name, title: bench.title, date: new Date().toISOString(), machine: machine(),
-      command: `npm run bench${wanted.length ? ` -- ${bench.name}` : ''}`, rows, result: { ...result, benchmarkSeconds: Math.round((Date.now() - started) / 1000) },
+      command: `${benchEnv()}npm run bench${wanted.length ? ` -- ${bench.name}` : ''}`, rows, result: { ...result, benchmarkSeconds: Math.round((Date.now() - started) / 1000) },
     };
     fs.writeFileSync(path.join(resultsDir, `${bench.name}.json`), JSON.stringify(stored, null, 2) + '\n');
     for (const row of rows) process.stderr.write(`  ${row.met === false ? '✗' : row.met ? '✓' : '·'} ${row.measure}: ${row.value}${row.target ? ` (target ${row.target})` : ''}\n`);

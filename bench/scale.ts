@@ -12,7 +12,7 @@ import type { Client } from '@temporalio/client';
 import { startDeployment, type DeploymentHandle } from '../src/deployment-client';
 import { demoAccount } from '../src/dev/demo';
 import { testsPassedSignal } from '../src/workflows/messages';
-import { benchSpec, progress, round1, sleep, startBenchStack, type BenchStack, type Benchmark, type WorkerProcess } from './support';
+import { benchSpec, cpuMeter, progress, round1, sleep, startBenchStack, type BenchStack, type Benchmark, type WorkerProcess } from './support';
 
 const listeners = 20;
 const listenerPort = (i: number) => 8_001 + (i % listeners);
@@ -112,15 +112,17 @@ async function endToEnd(n: number, workers: number) {
     const processes: WorkerProcess[] = [];
     for (let i = 0; i < workers; i++) processes.push(await stack.startWorker());
     const gates = passTestsGates(stack.session.client);
+    const cpu = cpuMeter();
     const started = performance.now();
     const handles = await startMany(stack, n, `e${workers}w`, false);
     const results = await Promise.all(handles.map((h) => h.result()));
     const ms = performance.now() - started;
+    const machineBusy = Math.round(cpu.busy() * 100);
     await gates.stop();
     const active = results.filter((r) => r.phase === 'active').length;
     const perMinute = round1((active / ms) * 60_000);
-    progress(`${workers} worker(s): ${active}/${n} active in ${Math.round(ms / 1000)} s = ${perMinute}/min`);
-    return { workers, deployments: n, active, seconds: round1(ms / 1000), perMinute, workerPeakRssMiB: processes.map((p) => p.memory().peakMiB) };
+    progress(`${workers} worker(s): ${active}/${n} active in ${Math.round(ms / 1000)} s = ${perMinute}/min, machine CPU ${machineBusy}% busy`);
+    return { workers, deployments: n, active, seconds: round1(ms / 1000), perMinute, machineCpuBusyPercent: machineBusy, workerPeakRssMiB: processes.map((p) => p.memory().peakMiB) };
   } finally {
     await stack.stop();
   }
@@ -141,7 +143,12 @@ export const scale: Benchmark = {
       rows: [
         { measure: `${parkedN} deployments parked at approval, one worker: resident memory (peak)`, value: `${parked.workerRssParkedMiB} MiB parked (peak ${parked.workerPeakRssMiB} MiB)`, target: '≤ 1 GiB', met: parked.workerPeakRssMiB <= 1024 && parked.parked === parkedN },
         { measure: `time to start ${parkedN} / to have all parked`, value: `${round1(parked.startsMs / 1000)} s / ${round1(parked.allParkedMs / 1000)} s (${parked.parked} parked)` },
-        { measure: `${e2eN} deployments end to end: 1 worker vs 3 worker processes`, value: `${one.perMinute}/min vs ${three.perMinute}/min = ${speedup}×`, target: '≥ 2.5×', met: speedup >= 2.5 },
+        {
+          measure: `${e2eN} deployments end to end: 1 worker vs 3 worker processes (machine CPU busy)`,
+          value: `${one.perMinute}/min (${one.machineCpuBusyPercent}%) vs ${three.perMinute}/min (${three.machineCpuBusyPercent}%) = ${speedup}×`,
+          target: '≥ 2.5×',
+          met: speedup >= 2.5,
+        },
       ],
     };
   },

@@ -50,6 +50,22 @@ export const summary = (values: number[]) => ({ n: values.length, p50: round1(pe
 export const median = (values: number[]) => percentile(values, 50);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Machine CPU use between two readings of /proc/stat, as the busy share of all cores (0-1). */
+export function cpuMeter(): { busy(): number } {
+  const read = () => {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  const start = read();
+  return {
+    busy() {
+      const now = read();
+      return 1 - (now.idle - start.idle) / Math.max(1, now.total - start.total);
+    },
+  };
+}
+
 export function progress(line: string): void {
   process.stderr.write(`  ${line}\n`);
 }

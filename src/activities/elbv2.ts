@@ -18,6 +18,7 @@ import type { HealthCheckSpec } from '../shared/deployment';
 import type { Tag } from '../shared/naming';
 import { attempt, isAwsError, wrapAwsError } from './errors';
 import { pollUntil, type PollOptions } from './polling';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface LoadBalancerSummary {
@@ -68,6 +69,19 @@ function ruleTargets(rule: Rule): WeightedTarget[] {
   return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
 }
 
+function hostRule(rule: Rule, host: string): HostRule {
+  return { ruleArn: rule.RuleArn!, priority: Number(rule.Priority), host, targets: ruleTargets(rule) };
+}
+
+/** The running activity's cancellation, to abort its AWS call; none outside an activity (scripts, tests). */
+function activityCancellation(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
 function forwardAction(targets: WeightedTarget[]) {
   if (targets.length === 0 || targets.length > albLimits.maxTargetGroupsPerForward) {
     throw ApplicationFailure.nonRetryable(`a forward action takes 1-${albLimits.maxTargetGroupsPerForward} target groups, got ${targets.length}`, 'InvalidForward');
@@ -109,8 +123,15 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
   async function findHostRule(listenerArn: string, host: string): Promise<HostRule | undefined> {
     const wanted = host.toLowerCase();
     const rule = (await listRules(listenerArn)).find((r) => !r.IsDefault && ruleHosts(r).includes(wanted));
-    if (!rule?.RuleArn) return undefined;
-    return { ruleArn: rule.RuleArn, priority: Number(rule.Priority), host: wanted, targets: ruleTargets(rule) };
+    return rule?.RuleArn ? hostRule(rule, wanted) : undefined;
+  }
+
+  /** One forward action on an existing rule. Aborted with the activity (a timed-out attempt stops). */
+  async function modifyRule(ruleArn: string, what: string, targets: WeightedTarget[]): Promise<void> {
+    const actions = forwardAction(targets);
+    await attempt(`point ${what} at ${targets.map((t) => `${t.targetGroupArn}=${t.weight}`).join(', ')}`, () =>
+      elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions }), { abortSignal: activityCancellation() }),
+    );
   }
 
   return {
@@ -233,9 +254,7 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       const actions = forwardAction(input.targets);
       const existing = await findHostRule(input.listenerArn, input.host);
       if (existing) {
-        await attempt(`point the ${input.host} rule at ${input.targets.map((t) => `${t.targetGroupArn}=${t.weight}`).join(', ')}`, () =>
-          elbv2.send(new ModifyRuleCommand({ RuleArn: existing.ruleArn, Actions: actions })),
-        );
+        await modifyRule(existing.ruleArn, `the ${input.host} rule`, input.targets);
       } else {
         const used = (await listRules(input.listenerArn)).map((r) => Number(r.Priority)).filter(Number.isFinite);
         const priority = Math.max(0, ...used) + 1;
@@ -265,14 +284,19 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
      * listing, which is what a rollback's restore of production wants.
      */
     async setRuleTargets(input: { ruleArn: string; targets: WeightedTarget[] }): Promise<HostRule> {
-      const actions = forwardAction(input.targets);
-      await attempt(`point rule ${input.ruleArn} at ${input.targets.map((t) => `${t.targetGroupArn}=${t.weight}`).join(', ')}`, () =>
-        elbv2.send(new ModifyRuleCommand({ RuleArn: input.ruleArn, Actions: actions })),
-      );
-      const out = await attempt(`describe rule ${input.ruleArn}`, () => elbv2.send(new DescribeRulesCommand({ RuleArns: [input.ruleArn] })));
-      const rule = out.Rules?.[0];
-      if (!rule?.RuleArn) throw ApplicationFailure.retryable(`rule ${input.ruleArn} is not there after writing it`, 'RuleReadBack');
-      return { ruleArn: rule.RuleArn, priority: Number(rule.Priority), host: ruleHosts(rule)[0] ?? '', targets: ruleTargets(rule) };
+      try {
+        await modifyRule(input.ruleArn, `rule ${input.ruleArn}`, input.targets);
+        const out = await attempt(`describe rule ${input.ruleArn}`, () => elbv2.send(new DescribeRulesCommand({ RuleArns: [input.ruleArn] })));
+        const rule = out.Rules?.[0];
+        if (!rule?.RuleArn) throw ApplicationFailure.retryable(`rule ${input.ruleArn} is not there after writing it`, 'RuleReadBack');
+        return hostRule(rule, ruleHosts(rule)[0] ?? '');
+      } catch (err) {
+        // Deleted (or recreated under another ARN): asking again will not bring it back.
+        if (err instanceof ApplicationFailure && err.cause && isAwsError(err.cause, 'RuleNotFoundException')) {
+          throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, 'RuleNotFound');
+        }
+        throw err;
+      }
     },
 
     /** Removes the host's rule; none is fine. */

@@ -9,7 +9,7 @@ import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
-import { analysis, aws, describeFailure, executionRolePolicy, local, localAnalysis, rollbackBecause, undo, waitOptions } from './common/activities';
+import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, ruleWrites, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { DeploymentTracker } from './common/tracker';
 import {
@@ -24,8 +24,8 @@ import {
 } from './messages';
 
 /**
- * Patch: production's rule is written by its ARN, and weight changes, analysis rounds and the restore
- * run as local activities. Histories from before it replay the activity-task path.
+ * Patch: production's rule is written by its ARN in local activities (weight changes and the restore),
+ * and independent clean-up steps run side by side. Histories from before it replay the old path.
  */
 const localTrafficPath = 'local-traffic-path';
 
@@ -284,8 +284,10 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     if (traffic.percent < 100) await setWeight(100);
     tracker.note(`production traffic verified on ${names.targetGroup}`);
 
-    await aws.deleteHostRule({ listenerArn, host: spec.hosts.stage });
-    await aws.deleteRecord({ zoneId, name: spec.hosts.stage });
+    const removeStageRule = () => aws.deleteHostRule({ listenerArn, host: spec.hosts.stage });
+    const removeStageRecord = () => aws.deleteRecord({ zoneId, name: spec.hosts.stage });
+    if (patched(localTrafficPath)) await Promise.all([removeStageRule(), removeStageRecord()]);
+    else await removeStageRule().then(removeStageRecord);
     undos.drop('stage rule');
     undos.drop('stage DNS record');
     status.resources.stageRuleArn = undefined;
@@ -300,7 +302,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     // The rule that serves production now is known (found before staging): modify it by its ARN.
     const ruleArn = status.resources.productionRuleArn;
     const rule = ruleArn && patched(localTrafficPath)
-      ? await local.setRuleTargets({ ruleArn, targets: wanted })
+      ? await ruleWrites.setRuleTargets({ ruleArn, targets: wanted })
       : await aws.putHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production, targets: wanted, tags });
     const readBack = [...rule.targets].filter((t) => t.weight > 0).sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
     const expected = [...wanted].sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
@@ -321,7 +323,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const targets: WeightedTarget[] = [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
     const byHost = () => undo.putHostRule({ listenerArn, host: spec.hosts.production, targets, tags: [] });
     const ruleArn = status.resources.productionRuleArn;
-    const rule: HostRule = ruleArn && patched(localTrafficPath) ? await local.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
+    const rule: HostRule = ruleArn && patched(localTrafficPath) ? await ruleWrites.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
     if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
       throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, 'TrafficNotVerified');
     }
@@ -359,8 +361,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       remaining -= Date.now() - started;
       if (traffic.promoted) return;
       if (traffic.paused || !checking) continue;
-      const round = patched(localTrafficPath) ? localAnalysis : analysis;
-      const result = await round.runAnalysis({ checks: bake.checks, targetGroupArn: status.resources.targetGroupArn! }).catch((err: unknown) => {
+      const result = await analysis.runAnalysis({ checks: bake.checks, targetGroupArn: status.resources.targetGroupArn! }).catch((err: unknown) => {
         if (isCancellation(err)) throw err;
         return { at: new Date().toISOString(), failures: [`the checks could not run: ${describeFailure(err)}`], observations: [] };
       });
@@ -403,8 +404,10 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       tracker.note(`left target group ${previous.targetGroupArn} in place: Switchyard did not create it`);
       return;
     }
-    if (previous.serviceName) await aws.deleteService({ cluster: spec.cluster, name: previous.serviceName });
-    if (previous.taskDefinitionArn) await aws.deregisterTaskDefinition({ arn: previous.taskDefinitionArn });
+    const removeService = async () => previous.serviceName && (await aws.deleteService({ cluster: spec.cluster, name: previous.serviceName }));
+    const removeRevision = async () => previous.taskDefinitionArn && (await aws.deregisterTaskDefinition({ arn: previous.taskDefinitionArn }));
+    if (patched(localTrafficPath)) await Promise.all([removeService(), removeRevision()]);
+    else await removeService().then(removeRevision);
     // Last: a target group still referenced by a rule cannot be deleted, and the rule was verified above.
     await aws.deleteTargetGroup({ arn: previous.targetGroupArn });
     tracker.note(`removed ${previous.deploymentId}: service, task definition revision and target group`);

@@ -6,6 +6,7 @@
 // run could not catch fails the test. Short in `npm test` (CHAOS_KILLS, default 6: one blue/green
 // deployment with a kill at each of its points); `npm run chaos` kills at least 20 times.
 import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { temporal } from '@temporalio/proto';
 import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
 import { tagKeys } from '../../src/shared/naming';
@@ -19,10 +20,15 @@ import { watchTrafficSafety } from '../support/traffic-invariant';
 
 const kills = Number(process.env.CHAOS_KILLS ?? 6);
 const suffix = Date.now().toString(36).slice(-6);
-const spec = chaosSpec(`ck${suffix}`, { bakeMs: 3_000 });
+// Bake and drain long enough for the watcher (a query and a describe every 50 ms) to catch them.
+const spec = chaosSpec(`ck${suffix}`, { bakeMs: 3_000, drainMs: 5_000 });
 const rollingService = `cr${suffix}`;
 
-/** What the watcher sees of a deployment: its phase and traffic (query) and its running activities (server). */
+/**
+ * What the watcher sees of a deployment: its phase and traffic (query) and the activities running on the
+ * current worker (server: started since the last restart; a killed worker's attempt stays pending until
+ * it times out, and must not count).
+ */
 interface Observation {
   phase?: Phase;
   percent?: number;
@@ -59,7 +65,7 @@ const rounds: Round[] = [
       { name: 'blue/green: staging (prerequisites, creates)', ...inPhase('staging') },
       { name: 'blue/green: waiting for the new service and targets', ...running('staging', 'waitForServiceSteady', 'waitForTargetsHealthy') },
       { name: 'blue/green: tests gate', ...inPhase('awaiting_tests'), then: (h) => h.signal(testsPassedSignal, by) },
-      { name: 'blue/green: bake at 10%', phase: 'activating', reached: (o) => o.phase === 'activating' && o.percent === 10 },
+      { name: 'blue/green: bake at 10%', phase: 'activating', reached: (o) => o.phase === 'activating' && o.percent === 10 && o.activities.length === 0 },
       { name: 'blue/green: draining', ...inPhase('draining') },
       { name: 'blue/green: tearing down the previous deployment', ...inPhase('tearing_down') },
     ],
@@ -101,15 +107,17 @@ function plan(total: number): Round[] {
   return out;
 }
 
-async function observe(handle: DeploymentHandle): Promise<Observation> {
+async function observe(handle: DeploymentHandle, since: number): Promise<Observation> {
   const [status, description] = await Promise.all([
     handle.query(statusQuery).catch(() => undefined as DeploymentStatus | undefined),
     handle.describe(),
   ]);
+  const startedSince = (a: temporal.api.workflow.v1.IPendingActivityInfo) =>
+    a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED && Number(a.lastStartedTime?.seconds ?? 0) * 1000 >= since;
   return {
     phase: status?.phase,
     percent: status?.traffic?.percent,
-    activities: (description.raw.pendingActivities ?? []).map((a) => a.activityType?.name ?? ''),
+    activities: (description.raw.pendingActivities ?? []).filter(startedSince).map((a) => a.activityType?.name ?? ''),
   };
 }
 
@@ -123,11 +131,14 @@ describe(`chaos: ${kills} worker kills (SIGKILL) at named lifecycle points`, () 
     await setAwsScenario({});
   });
 
+  /** When the current worker started (whole seconds, as the server's start times compare). */
+  let workerSince = 0;
   async function killAndRestart(): Promise<number> {
     const victim = current ?? stack.worker.worker;
     victim.child.kill('SIGKILL');
     await victim.exited;
     const started = Date.now();
+    workerSince = Math.floor(started / 1000) * 1000;
     current = startCli(['worker'], stack.worker.env);
     await current.waitForOutput(/worker polling task queue/);
     return Date.now() - started;
@@ -167,7 +178,7 @@ describe(`chaos: ${kills} worker kills (SIGKILL) at named lifecycle points`, () 
       const points = [...round.points];
       const missed: string[] = [];
       while (!done) {
-        const seen = await observe(handle).catch(() => undefined);
+        const seen = await observe(handle, workerSince).catch(() => undefined);
         while (seen && points[0] && passed(points[0], seen)) missed.push(points.shift()!.name);
         const point = points[0];
         if (seen && point?.reached(seen)) {

@@ -148,18 +148,15 @@ export class FakeAws {
       putHostRule: async (input) =>
         this.run('putHostRule', `putHostRule ${input.host} ${this.describeTargets(input.targets)}`, () => {
           const rule = this.rules.get(input.host) ?? { ruleArn: `arn:rule/${++this.ruleCounter}`, priority: this.ruleCounter, host: input.host, targets: [] };
-          rule.targets = input.targets.map((t) => ({ ...t }));
           this.rules.set(input.host, rule);
-          this.onRuleChange?.(input.host, rule.targets);
-          return { ...rule, targets: rule.targets.map((t) => ({ ...t })) };
+          return this.pointRule(rule, input.targets);
         }),
       setRuleTargets: async (input) => {
         const rule = [...this.rules.values()].find((r) => r.ruleArn === input.ruleArn);
         return this.run('setRuleTargets', `setRuleTargets ${rule?.host ?? input.ruleArn} ${this.describeTargets(input.targets)}`, () => {
-          if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} not found`, 'RuleNotFoundException');
-          rule.targets = input.targets.map((t) => ({ ...t }));
-          this.onRuleChange?.(rule.host, rule.targets);
-          return { ...rule, targets: rule.targets.map((t) => ({ ...t })) };
+          // As the real activity says it: asking again will not bring the rule back.
+          if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, 'RuleNotFound');
+          return this.pointRule(rule, input.targets);
         });
       },
       deleteHostRule: async ({ host }) => this.run('deleteHostRule', `deleteHostRule ${host}`, () => void this.rules.delete(host)),
@@ -174,6 +171,13 @@ export class FakeAws {
       waitForTargetsHealthy: async (input) => this.run('waitForTargetsHealthy', 'waitForTargetsHealthy', () => ({ healthy: input.minHealthy })),
     };
     return fakes as Activities;
+  }
+
+  /** The rule's forward action changed, as the workflow reads it back. */
+  private pointRule(rule: HostRule, targets: WeightedTarget[]): HostRule {
+    rule.targets = targets.map((t) => ({ ...t }));
+    this.onRuleChange?.(rule.host, rule.targets);
+    return { ...rule, targets: rule.targets.map((t) => ({ ...t })) };
   }
 
   private describeTargets(targets: WeightedTarget[]): string {

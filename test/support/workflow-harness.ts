@@ -103,6 +103,23 @@ export const passAndApprove = async (h: Handle) => {
 };
 export const names = (id: string) => resourceNames(spec, id);
 
+/**
+ * Side effects the workflow runs side by side, each group put in the order given wherever its members
+ * happened, so a test can compare whole sequences.
+ */
+export function inOrder(effects: string[], ...together: string[][]): string[] {
+  const out = [...effects];
+  for (const group of together) {
+    const present = group.filter((e) => out.includes(e));
+    const positions = present.map((e) => out.indexOf(e)).sort((a, b) => a - b);
+    positions.forEach((position, k) => (out[position] = present[k]));
+  }
+  return out;
+}
+
+/** Stage rule and record are removed side by side once production is switched. */
+export const stageCleanup = ['deleteHostRule stage.web.example.com', 'deleteRecord stage.web.example.com'];
+
 /** The account as left behind: what exists, by kind. */
 export function inventory(fake: FakeAws) {
   return {

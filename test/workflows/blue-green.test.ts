@@ -5,7 +5,7 @@ import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployme
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
 import { attachDevServer, attachTimeSkipping } from '../support/servers';
-import { deployOn, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
+import { deployOn, inOrder, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, stageCleanup, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ describe('blue/green workflow', () => {
     expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'active', leftovers: [] });
     // The two roles are ensured in parallel: either order.
     expect(fake.sideEffects.slice(0, 2).sort()).toEqual(['ensureTaskRole switchyard-web-prod-execution', 'ensureTaskRole switchyard-web-prod-task']);
-    expect(fake.sideEffects.slice(2)).toEqual([
+    expect(inOrder(fake.sideEffects.slice(2), stageCleanup)).toEqual([
       'registerTaskDefinition web-prod registry/web:2',
       'createTargetGroup web-prod-aaaaaaa1',
       'createService web-prod-aaaaaaa1',
@@ -50,7 +50,8 @@ describe('blue/green workflow', () => {
     }, withApproval);
     expect(result.phase).toBe('active');
     expect(approvedBy).toBe('alice');
-    const effects = fake.sideEffects;
+    // The previous service and revision are removed side by side, the target group after both.
+    const effects = inOrder(fake.sideEffects, stageCleanup, [`deleteService ${names('aaaaaaa1').ecsService}`, 'deregisterTaskDefinition arn:task-definition/web-prod:1']);
     // The production rule found before staging is modified by its ARN.
     expect(effects.slice(effects.indexOf('setRuleTargets web.example.com web-prod-bbbbbbb2=100'))).toEqual([
       'setRuleTargets web.example.com web-prod-bbbbbbb2=100',
@@ -128,7 +129,8 @@ describe('blue/green workflow', () => {
       await h.signal(rollbackSignal, { by: 'dave', reason: 'error rate' });
     });
     expect(result).toMatchObject({ phase: 'rolled_back', reason: 'rollback requested by dave: error rate' });
-    const undo = fake.sideEffects.slice(fake.sideEffects.indexOf('deleteRecord stage.web.example.com') + 1);
+    const effects = inOrder(fake.sideEffects, stageCleanup);
+    const undo = effects.slice(effects.indexOf('deleteRecord stage.web.example.com') + 1);
     expect(undo).toEqual([
       'setRuleTargets web.example.com web-prod-aaaaaaa1=100',
       'deleteService web-prod-bbbbbbb2',
@@ -151,7 +153,8 @@ describe('blue/green workflow', () => {
       await h.signal(rollbackSignal, { by: 'dave' });
     });
     expect(result).toMatchObject({ phase: 'rolled_back', leftovers: [] });
-    const undo = fake.calls.slice(fake.calls.indexOf('deleteRecord stage.web.example.com') + 1);
+    const calls = inOrder(fake.calls, stageCleanup);
+    const undo = calls.slice(calls.indexOf('deleteRecord stage.web.example.com') + 1);
     // The write by ARN finds no rule; the undo finds it by host and writes it.
     expect(undo.slice(0, 2)).toEqual(['setRuleTargets arn:rule/2 web-prod-aaaaaaa1=100', 'putHostRule web.example.com web-prod-aaaaaaa1=100']);
     expect(fake.rules.get('web.example.com')).toMatchObject({ ruleArn: 'arn:rule/recreated' });

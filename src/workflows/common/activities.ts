@@ -17,20 +17,19 @@ export const aws = proxyActivities<Activities>({
 export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
 
 /**
- * The traffic path's short calls as local activities: weight changes, analysis rounds and the rollback's
- * restore run in the worker that runs the workflow, inside its workflow task: no task-queue round trip
- * (a restore reaches the load balancer sooner) and one marker event each instead of an activity's three
- * plus a workflow task (a long canary's history stays small). Each is a few AWS calls.
+ * Writes to production's rule (each weight change and the rollback's restore) as local activities: run
+ * by the worker that runs the workflow, inside its workflow task, so a restore reaches the load balancer
+ * without a round trip through the task queue, and a weight change is one marker event instead of an
+ * activity's three plus a workflow task. Two ELB calls each, bounded tightly: the workflow task stays
+ * open while one runs, so signals and queries wait for it. A write in flight when a rollback arrives
+ * finishes before the restore runs (as for `aws`).
  */
-// A weight change in flight when a rollback arrives finishes before the restore runs (as for `aws`).
-export const local = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { ...retry, maximumAttempts: 5 },
+export const ruleWrites = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '30s',
+  retry: { ...retry, maximumInterval: '5s', nonRetryableErrorTypes: ['InvalidForward', 'RuleNotFound'] },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
-
-/** Local analysis rounds: as `analysis` below, retried briefly, then counted as a failed check. */
-export const localAnalysis = proxyLocalActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
 
 /** An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check. */
 export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
