@@ -126,6 +126,17 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     return rule?.RuleArn ? hostRule(rule, wanted) : undefined;
   }
 
+  async function readRule(ruleArn: string): Promise<HostRule | undefined> {
+    try {
+      const out = await elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }), { abortSignal: activityCancellation() });
+      const rule = out.Rules?.[0];
+      return rule?.RuleArn ? hostRule(rule, ruleHosts(rule)[0] ?? '') : undefined;
+    } catch (err) {
+      if (isAwsError(err, 'RuleNotFoundException')) return undefined;
+      throw wrapAwsError(`describe rule ${ruleArn}`, err);
+    }
+  }
+
   /** One forward action on an existing rule. Aborted with the activity (a timed-out attempt stops). */
   async function modifyRule(ruleArn: string, what: string, targets: WeightedTarget[]): Promise<void> {
     const actions = forwardAction(targets);
@@ -286,10 +297,6 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     async setRuleTargets(input: { ruleArn: string; targets: WeightedTarget[] }): Promise<HostRule> {
       try {
         await modifyRule(input.ruleArn, `rule ${input.ruleArn}`, input.targets);
-        const out = await attempt(`describe rule ${input.ruleArn}`, () => elbv2.send(new DescribeRulesCommand({ RuleArns: [input.ruleArn] })));
-        const rule = out.Rules?.[0];
-        if (!rule?.RuleArn) throw ApplicationFailure.retryable(`rule ${input.ruleArn} is not there after writing it`, 'RuleReadBack');
-        return hostRule(rule, ruleHosts(rule)[0] ?? '');
       } catch (err) {
         // Deleted (or recreated under another ARN): asking again will not bring it back.
         if (err instanceof ApplicationFailure && err.cause && isAwsError(err.cause, 'RuleNotFoundException')) {
@@ -297,6 +304,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
         }
         throw err;
       }
+      const rule = await readRule(input.ruleArn);
+      if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} is gone right after writing it`, 'RuleNotFound');
+      return rule;
     },
 
     /** Removes the host's rule; none is fine. */

@@ -9,8 +9,9 @@ import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
-import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, ruleWrites, undo, waitOptions } from './common/activities';
+import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, productionRule, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
+import { sideBySide } from './common/side-by-side';
 import { DeploymentTracker } from './common/tracker';
 import {
   approveSignal,
@@ -28,6 +29,9 @@ import {
  * and independent clean-up steps run side by side. Histories from before it replay the old path.
  */
 const localTrafficPath = 'local-traffic-path';
+
+/** Patch: staging steps that do not need each other run side by side. */
+const stagingSideBySide = 'staging-side-by-side';
 
 /** Specs from before traffic plans: everything at once, no bake. */
 const allAtOnce: TrafficPlan = {
@@ -181,37 +185,50 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
   }
 
   async function stage(lb: LoadBalancerSummary, zoneId: string): Promise<void> {
-    const [taskRoleArn, executionRoleArn] = await Promise.all([
-      aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags }),
-      aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
-    ]);
+    // Steps that do not need each other run side by side (one workflow task, not two), since the patch.
+    const parallel = patched(stagingSideBySide);
+    const together = async <A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> =>
+      parallel ? sideBySide(a(), b()) : [await a(), await b()];
 
-    undos.push('task definition', () => undo.deregisterTaskDefinition({ family: names.family, deploymentId }));
-    status.resources.taskDefinitionArn = await aws.registerTaskDefinition({
-      family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image,
-      taskRoleArn, executionRoleArn, tags, deploymentId,
-    });
-    tracker.note(`registered ${status.resources.taskDefinitionArn}`);
-
-    undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
-    const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, healthCheck: spec.healthCheck, tags });
+    const registerRevision = async (): Promise<string> => {
+      const [taskRoleArn, executionRoleArn] = await Promise.all([
+        aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags }),
+        aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
+      ]);
+      undos.push('task definition', () => undo.deregisterTaskDefinition({ family: names.family, deploymentId }));
+      status.resources.taskDefinitionArn = await aws.registerTaskDefinition({
+        family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image,
+        taskRoleArn, executionRoleArn, tags, deploymentId,
+      });
+      tracker.note(`registered ${status.resources.taskDefinitionArn}`);
+      return status.resources.taskDefinitionArn;
+    };
+    const createTargetGroup = async () => {
+      undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
+      return aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, healthCheck: spec.healthCheck, tags });
+    };
+    const [taskDefinitionArn, targetGroupArn] = await together(registerRevision, createTargetGroup);
     status.resources.targetGroupArn = targetGroupArn;
 
     undos.push('service', () => undo.deleteService({ cluster: spec.cluster, name: names.ecsService }));
     const network: NetworkSpec = spec.network ?? { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false };
     await aws.createService({
-      cluster: spec.cluster, name: names.ecsService, taskDefinitionArn: status.resources.taskDefinitionArn, targetGroupArn,
+      cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
       containerName: spec.container.name, containerPort: spec.container.port, desiredCount: spec.desiredCount, network, tags,
     });
     status.resources.serviceName = names.ecsService;
     tracker.note(`created service ${names.ecsService} behind target group ${names.targetGroup}`);
 
     const listenerArn = status.resources.listenerArn!;
-    undos.push('stage rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.stage }));
-    const stageRule = await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags });
-    status.resources.stageRuleArn = stageRule.ruleArn;
-    undos.push('stage DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.stage }));
-    await aws.upsertAliasRecord({ zoneId, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+    const stageRule = async () => {
+      undos.push('stage rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.stage }));
+      status.resources.stageRuleArn = (await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags })).ruleArn;
+    };
+    const stageRecord = async () => {
+      undos.push('stage DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.stage }));
+      await aws.upsertAliasRecord({ zoneId, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+    };
+    await together(stageRule, stageRecord);
     tracker.note(`stage host ${spec.hosts.stage} routes to the new target group`);
 
     tracker.enter('staging', 'waiting for the new service to be steady and its targets healthy', 'the new tasks to run and pass health checks');
@@ -286,7 +303,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
 
     const removeStageRule = () => aws.deleteHostRule({ listenerArn, host: spec.hosts.stage });
     const removeStageRecord = () => aws.deleteRecord({ zoneId, name: spec.hosts.stage });
-    if (patched(localTrafficPath)) await Promise.all([removeStageRule(), removeStageRecord()]);
+    if (patched(localTrafficPath)) await sideBySide(removeStageRule(), removeStageRecord());
     else await removeStageRule().then(removeStageRecord);
     undos.drop('stage rule');
     undos.drop('stage DNS record');
@@ -302,7 +319,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     // The rule that serves production now is known (found before staging): modify it by its ARN.
     const ruleArn = status.resources.productionRuleArn;
     const rule = ruleArn && patched(localTrafficPath)
-      ? await ruleWrites.setRuleTargets({ ruleArn, targets: wanted })
+      ? await productionRule.setRuleTargets({ ruleArn, targets: wanted })
       : await aws.putHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production, targets: wanted, tags });
     const readBack = [...rule.targets].filter((t) => t.weight > 0).sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
     const expected = [...wanted].sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
@@ -323,7 +340,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const targets: WeightedTarget[] = [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
     const byHost = () => undo.putHostRule({ listenerArn, host: spec.hosts.production, targets, tags: [] });
     const ruleArn = status.resources.productionRuleArn;
-    const rule: HostRule = ruleArn && patched(localTrafficPath) ? await ruleWrites.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
+    const rule: HostRule = ruleArn && patched(localTrafficPath) ? await productionRule.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
     if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
       throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, 'TrafficNotVerified');
     }
@@ -390,6 +407,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
 
   /** Nothing may be torn down unless production, read from AWS now, is all on this deployment. */
   async function verifyProductionIsMine(): Promise<void> {
+    // A regular activity, not a local one: a rollback sent while it runs is delivered before teardown.
     const rule = await aws.findHostRule({ listenerArn: status.resources.listenerArn!, host: spec.hosts.production });
     const percent = rule ? percentOn(status.resources.targetGroupArn!, rule.targets) : 0;
     if (percent !== 100) {
@@ -406,7 +424,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     }
     const removeService = async () => previous.serviceName && (await aws.deleteService({ cluster: spec.cluster, name: previous.serviceName }));
     const removeRevision = async () => previous.taskDefinitionArn && (await aws.deregisterTaskDefinition({ arn: previous.taskDefinitionArn }));
-    if (patched(localTrafficPath)) await Promise.all([removeService(), removeRevision()]);
+    if (patched(localTrafficPath)) await sideBySide(removeService(), removeRevision());
     else await removeService().then(removeRevision);
     // Last: a target group still referenced by a rule cannot be deleted, and the rule was verified above.
     await aws.deleteTargetGroup({ arn: previous.targetGroupArn });

@@ -117,6 +117,9 @@ export function inOrder(effects: string[], ...together: string[][]): string[] {
   return out;
 }
 
+/** Stage rule and record are created side by side for a deployment. */
+export const stageSetup = (id: string) => [`putHostRule stage.web.example.com web-prod-${id}=100`, 'upsertAliasRecord stage.web.example.com'];
+
 /** Stage rule and record are removed side by side once production is switched. */
 export const stageCleanup = ['deleteHostRule stage.web.example.com', 'deleteRecord stage.web.example.com'];
 

@@ -5,7 +5,7 @@ import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployme
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
 import { attachDevServer, attachTimeSkipping } from '../support/servers';
-import { deployOn, inOrder, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, stageCleanup, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
+import { deployOn, inOrder, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, stageCleanup, stageSetup, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -21,11 +21,11 @@ describe('blue/green workflow', () => {
     const fake = new FakeAws();
     const result = await deploy(fake, 'aaaaaaa1', passTests);
     expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'active', leftovers: [] });
-    // The two roles are ensured in parallel: either order.
-    expect(fake.sideEffects.slice(0, 2).sort()).toEqual(['ensureTaskRole switchyard-web-prod-execution', 'ensureTaskRole switchyard-web-prod-task']);
-    expect(inOrder(fake.sideEffects.slice(2), stageCleanup)).toEqual([
-      'registerTaskDefinition web-prod registry/web:2',
-      'createTargetGroup web-prod-aaaaaaa1',
+    // The roles and the target group side by side, the revision after the roles; then the service.
+    const revisionAndGroup = ['ensureTaskRole switchyard-web-prod-execution', 'ensureTaskRole switchyard-web-prod-task', 'createTargetGroup web-prod-aaaaaaa1', 'registerTaskDefinition web-prod registry/web:2'];
+    expect(fake.sideEffects.indexOf('registerTaskDefinition web-prod registry/web:2')).toBeGreaterThan(fake.sideEffects.indexOf('ensureTaskRole switchyard-web-prod-task'));
+    expect(inOrder(fake.sideEffects, revisionAndGroup, stageSetup('aaaaaaa1'), stageCleanup)).toEqual([
+      ...revisionAndGroup,
       'createService web-prod-aaaaaaa1',
       'putHostRule stage.web.example.com web-prod-aaaaaaa1=100',
       'upsertAliasRecord stage.web.example.com',
@@ -87,13 +87,15 @@ describe('blue/green workflow', () => {
     fake.calls.length = 0;
     const result = await deploy(fake, 'bbbbbbb2', drive, deploySpec);
     expect(result).toEqual({ deploymentId: 'bbbbbbb2', phase: 'rolled_back', reason, leftovers: [] });
-    const undo = fake.sideEffects.slice(fake.sideEffects.indexOf('upsertAliasRecord stage.web.example.com') + 1);
+    const effects = inOrder(fake.sideEffects, stageSetup('bbbbbbb2'));
+    const undo = effects.slice(effects.indexOf('upsertAliasRecord stage.web.example.com') + 1);
+    // Newest first: the target group is created beside the revision, its undo pushed first.
     expect(undo).toEqual([
       'deleteRecord stage.web.example.com',
       'deleteHostRule stage.web.example.com',
       'deleteService web-prod-bbbbbbb2',
-      'deleteTargetGroup web-prod-bbbbbbb2',
       'deregisterTaskDefinition bbbbbbb2',
+      'deleteTargetGroup web-prod-bbbbbbb2',
     ]);
     expect(fake.liveDeployment(spec.hosts.production)).toBe('aaaaaaa1');
     expect(inventory(fake).targetGroups).toEqual(['web-prod-aaaaaaa1']);
@@ -119,44 +121,46 @@ describe('blue/green workflow', () => {
     expect(result.phase).toBe('active');
   });
 
-  it('rollback while draining puts production back on the previous deployment first', async () => {
-    const fake = new FakeAws();
+  /** aaaaaaa1 live, then bbbbbbb2 rolled back by dave while draining, `meanwhile` just before. */
+  async function rollBackWhileDraining(fake: FakeAws, meanwhile: () => void = () => undefined) {
     await deploy(fake, 'aaaaaaa1', passTests);
     fake.calls.length = 0;
-    const result = await deploy(fake, 'bbbbbbb2', async (h) => {
+    return deploy(fake, 'bbbbbbb2', async (h) => {
       await passTests(h);
       await waitForPhase(h, 'draining');
+      meanwhile();
       await h.signal(rollbackSignal, { by: 'dave', reason: 'error rate' });
     });
+  }
+  /** What ran after the stage clean-up: the rollback's undo. */
+  const afterStageCleanup = (calls: string[]) => {
+    const ordered = inOrder(calls, stageCleanup);
+    return ordered.slice(ordered.indexOf('deleteRecord stage.web.example.com') + 1);
+  };
+
+  it('rollback while draining puts production back on the previous deployment first', async () => {
+    const fake = new FakeAws();
+    const result = await rollBackWhileDraining(fake);
     expect(result).toMatchObject({ phase: 'rolled_back', reason: 'rollback requested by dave: error rate' });
-    const effects = inOrder(fake.sideEffects, stageCleanup);
-    const undo = effects.slice(effects.indexOf('deleteRecord stage.web.example.com') + 1);
-    expect(undo).toEqual([
+    expect(afterStageCleanup(fake.sideEffects)).toEqual([
       'setRuleTargets web.example.com web-prod-aaaaaaa1=100',
       'deleteService web-prod-bbbbbbb2',
-      'deleteTargetGroup web-prod-bbbbbbb2',
       'deregisterTaskDefinition bbbbbbb2',
+      'deleteTargetGroup web-prod-bbbbbbb2',
     ]);
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 
   it('a production rule recreated under another ARN is still restored on rollback (found by host)', async () => {
     const fake = new FakeAws();
-    await deploy(fake, 'aaaaaaa1', passTests);
-    fake.calls.length = 0;
-    const result = await deploy(fake, 'bbbbbbb2', async (h) => {
-      await passTests(h);
-      await waitForPhase(h, 'draining');
+    const result = await rollBackWhileDraining(fake, () => {
       // Someone deletes the production rule and creates it again: same host and weights, new ARN.
       const rule = fake.rules.get('web.example.com')!;
       fake.rules.set('web.example.com', { ...rule, ruleArn: 'arn:rule/recreated' });
-      await h.signal(rollbackSignal, { by: 'dave' });
     });
     expect(result).toMatchObject({ phase: 'rolled_back', leftovers: [] });
-    const calls = inOrder(fake.calls, stageCleanup);
-    const undo = calls.slice(calls.indexOf('deleteRecord stage.web.example.com') + 1);
     // The write by ARN finds no rule; the undo finds it by host and writes it.
-    expect(undo.slice(0, 2)).toEqual(['setRuleTargets arn:rule/2 web-prod-aaaaaaa1=100', 'putHostRule web.example.com web-prod-aaaaaaa1=100']);
+    expect(afterStageCleanup(fake.calls).slice(0, 2)).toEqual(['setRuleTargets arn:rule/2 web-prod-aaaaaaa1=100', 'putHostRule web.example.com web-prod-aaaaaaa1=100']);
     expect(fake.rules.get('web.example.com')).toMatchObject({ ruleArn: 'arn:rule/recreated' });
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
