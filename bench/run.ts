@@ -46,8 +46,9 @@ function readmeTable(): string {
       lines.push(`| ${i === 0 ? `${s.title} (${s.date.slice(0, 10)})` : ''} | ${row.measure} | ${row.value} | ${row.target ?? ''} | ${met} |`);
     }
   }
-  const runs = [...new Set(stored.map((s) => `\`${s.command}\` on ${s.machine}`))];
-  return `${lines.join('\n')}\n\nProduced by ${runs.join('; ')}. Raw figures: \`bench/results/*.json\`.`;
+  const commands = [...new Set(stored.map((s) => `\`${s.command}\``))];
+  const machines = [...new Set(stored.map((s) => s.machine))];
+  return `${lines.join('\n')}\n\nProduced by ${commands.join(', ')} on ${machines.join('; ')}. Raw figures: \`bench/results/*.json\`.`;
 }
 
 function updateReadme(): void {
@@ -60,6 +61,8 @@ function updateReadme(): void {
 }
 
 async function main(): Promise<void> {
+  // --table: only rewrite the README table from the stored results.
+  if (process.argv[2] === '--table') return updateReadme();
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !benchmarks.some((b) => b.name === w));
   if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
