@@ -18,12 +18,11 @@ export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', re
 
 /**
  * Writes to production's rule by its ARN (each weight change and the rollback's restore) as local
- * activities: run
- * by the worker that runs the workflow, inside its workflow task, so a restore reaches the load balancer
- * without a round trip through the task queue, and a weight change is one marker event instead of an
- * activity's three plus a workflow task. Two ELB calls each, bounded tightly: the workflow task stays
- * open while one runs, so signals and queries wait for it. A write in flight when a rollback arrives
- * finishes before the restore runs (as for `aws`).
+ * activities: run by the worker that runs the workflow, inside its workflow task, so a restore reaches
+ * the load balancer without a round trip through the task queue, and a weight change is one marker event
+ * instead of an activity's three plus a workflow task. Two ELB calls each, bounded tightly: the workflow
+ * task stays open while one runs, so signals and queries wait for it. A write in flight when a rollback
+ * arrives finishes before the restore runs (as for `aws`).
  */
 export const productionRule = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
