@@ -99,6 +99,18 @@ describe('blue/green activities on moto', () => {
     }
   });
 
+  it('a rule known by its ARN is written and read back in place; a deleted one fails at once (RuleNotFound)', async () => {
+    const a = await stageService('aaaa0003');
+    const b = await stageService('bbbb0004');
+    const prod = await aws.putHostRule({ listenerArn, host: 'arn.switchyard.test', targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }], tags: [] });
+    const moved = await aws.setRuleTargets({ ruleArn: prod.ruleArn, targets: [{ targetGroupArn: a.targetGroupArn, weight: 0 }, { targetGroupArn: b.targetGroupArn, weight: 100 }] });
+    expect(moved).toEqual({ ...prod, targets: [{ targetGroupArn: a.targetGroupArn, weight: 0 }, { targetGroupArn: b.targetGroupArn, weight: 100 }] });
+    expect(await aws.findHostRule({ listenerArn, host: 'arn.switchyard.test' })).toEqual(moved);
+    await aws.deleteHostRule({ listenerArn, host: 'arn.switchyard.test' });
+    const err = await aws.setRuleTargets({ ruleArn: prod.ruleArn, targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'RuleNotFound', nonRetryable: true });
+  });
+
   it('tears down in an order AWS accepts, and every undo tolerates "already gone"', async () => {
     const a = await stageService('aaaa0001');
     await aws.putHostRule({ listenerArn, host: 'web.switchyard.test', targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }], tags: [] });
