@@ -16,10 +16,11 @@ import { demoAccount } from '../src/dev/demo';
 import { loadSpec } from '../src/spec/load';
 import { newDeploymentId } from '../src/deployment-client';
 import { indexedValueType } from '../src/search-attribute-registration';
-import type { DeploymentStatus } from '../src/shared/deployment';
+import { isRolling, type DeploymentStatus } from '../src/shared/deployment';
 import { allSearchAttributes } from '../src/shared/names';
-import { approveSignal, statusQuery, testsPassedSignal } from '../src/workflows/messages';
-import { root, sleep, startBenchStack, type Benchmark } from './support';
+import type { blueGreenDeployment } from '../src/workflows';
+import { approveSignal, testsPassedSignal } from '../src/workflows/messages';
+import { root, startBenchStack, waitForStatus, type Benchmark } from './support';
 
 const hour = 3_600_000;
 
@@ -53,16 +54,15 @@ export const historySize: Benchmark = {
         workflowsPath: path.join(root, 'dist', 'workflows'),
       });
       const spec = loadSpec(specFile(dir));
+      if (isRolling(spec)) throw new Error('the history benchmark needs a blue/green spec');
       const measures: Record<string, { events: number; bytes: number; byType: Record<string, number> }> = {};
       await worker.runUntil(async () => {
         const run = async (image: string, approveAfterMs: number[]) => {
           const deploymentId = newDeploymentId();
-          const handle = await env.client.workflow.start('blueGreenDeployment', {
+          const handle = await env.client.workflow.start<typeof blueGreenDeployment>('blueGreenDeployment', {
             taskQueue: 'history', workflowId: `history-${deploymentId}`, args: [{ deploymentId, spec: { ...spec, image }, requestedBy: 'bench' }],
           });
-          const waitFor = async (phase: DeploymentStatus['phase']) => {
-            while ((await handle.query(statusQuery)).phase !== phase) await sleep(50);
-          };
+          const waitFor = (phase: DeploymentStatus['phase']) => waitForStatus(handle, (s) => s.phase === phase, 50);
           const size = async () => {
             const history = await handle.fetchHistory();
             const byType: Record<string, number> = {};
