@@ -29,6 +29,15 @@ export default tseslint.config(
         'error',
         { patterns: ioModules.map((p) => ({ ...p, allowTypeImports: true })) },
       ],
+      // A workflow task's time differs between executions of it (replay, a query on an uncached
+      // worker): elapsed time measured with the clock must not decide what the workflow does.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "BinaryExpression[operator='-'] > CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Do not measure elapsed time with Date.now() in workflow code: count timers (see bakeIntervals).',
+        },
+      ],
     },
   },
   {

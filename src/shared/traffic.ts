@@ -47,6 +47,18 @@ export function hasChecks(checks: AnalysisChecks): boolean {
   return checks.alarms.length > 0 || checks.maxUnhealthyTargets !== undefined || checks.http !== undefined;
 }
 
+/**
+ * The intervals a bake waits, in order: `durationMs / intervalMs` rounded up, each `intervalMs` long but
+ * the last (the remainder). A bake with no checks is one interval. The workflow counts the intervals its
+ * timers complete; it never measures elapsed time with the clock.
+ */
+export function bakeIntervals(bake: Bake): number[] {
+  if (bake.durationMs <= 0) return [];
+  const every = hasChecks(bake.checks) && bake.intervalMs > 0 ? Math.min(bake.intervalMs, bake.durationMs) : bake.durationMs;
+  const count = Math.ceil(bake.durationMs / every);
+  return Array.from({ length: count }, (_, i) => (i < count - 1 ? every : bake.durationMs - every * (count - 1)));
+}
+
 /** Weighted targets for `percent` of production on the new target group (ALB weights, 0-999; we use 0-100). */
 export function splitTraffic(newTargetGroupArn: string, previousTargetGroupArn: string | undefined, percent: number) {
   if (!previousTargetGroupArn || percent >= 100) return [{ targetGroupArn: newTargetGroupArn, weight: 100 }];

@@ -8,7 +8,7 @@ import type { HostRule, LoadBalancerSummary, WeightedTarget } from '../activitie
 import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
-import { hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
+import { bakeIntervals, hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
 import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, productionRule, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { sideBySide } from './common/side-by-side';
@@ -32,6 +32,9 @@ const localTrafficPath = 'local-traffic-path';
 
 /** Patch: staging steps that do not need each other run side by side. */
 const stagingSideBySide = 'staging-side-by-side';
+
+/** Patch: a bake counts the intervals its timers complete instead of subtracting clock readings. */
+const bakeCountsIntervals = 'bake-counts-intervals';
 
 /** Specs from before traffic plans: everything at once, no bake. */
 const allAtOnce: TrafficPlan = {
@@ -347,6 +350,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     if (status.traffic) {
       status.traffic.percent = 0;
       status.traffic.restoredAt = new Date().toISOString();
+      // For the status only (how long the restore took): no branch reads it.
+      // eslint-disable-next-line no-restricted-syntax
       if (rollbackRequestedAt !== undefined) status.traffic.restoreMs = Date.now() - rollbackRequestedAt;
     }
     tracker.note(`production restored to ${status.previous?.deploymentId} (read back)`);
@@ -360,10 +365,52 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
   }
 
   /**
-   * Waits `bake.durationMs` at the current weight on durable timers, one analysis round per interval;
-   * more failed rounds than the bake tolerates roll back. A pause stops the clock; promote ends it.
+   * Waits at the current weight for the bake's intervals (`bakeIntervals`), each one durable timer; an
+   * interval counts when its timer fires, and its analysis round runs then. More failed rounds than the
+   * bake tolerates roll back. A pause discards the interval it interrupts (it starts again in full after
+   * resume); promote ends the bake. Nothing here reads the clock: a workflow task's time is not the same
+   * in every execution of it (a replay, or a query answered by a worker that had not cached the
+   * deployment, sees another), so a branch on elapsed time can diverge from its own history.
    */
   async function bake(bake: Bake, label: string): Promise<void> {
+    if (!patched(bakeCountsIntervals)) return bakeByClock(bake, label);
+    const traffic = status.traffic!;
+    const checking = hasChecks(bake.checks);
+    const intervals = bakeIntervals(bake);
+    let failed = 0;
+    tracker.waiting(`${label}: baking ${formatDuration(bake.durationMs)} at ${traffic.percent}%${checking ? ', checks every ' + formatDuration(bake.intervalMs) : ''}`, `the bake to end (rollback, pause or promote)`);
+    for (let completed = 0; completed < intervals.length; ) {
+      await holdWhilePaused();
+      if (traffic.promoted) return;
+      const interrupted = await condition(() => traffic.paused || traffic.promoted, intervals[completed]);
+      if (traffic.promoted) return;
+      if (interrupted) continue;
+      completed += 1;
+      if (checking) failed = await analyse(bake, label, failed);
+    }
+  }
+
+  /** One analysis round; returns the bake's failed rounds so far, or rolls back past the bake's limit. */
+  async function analyse(bake: Bake, label: string, failedBefore: number): Promise<number> {
+    const traffic = status.traffic!;
+    const result = await analysis.runAnalysis({ checks: bake.checks, targetGroupArn: status.resources.targetGroupArn! }).catch((err: unknown) => {
+      if (isCancellation(err)) throw err;
+      return { at: new Date().toISOString(), failures: [`the checks could not run: ${describeFailure(err)}`], observations: [] };
+    });
+    traffic.lastAnalysis = result;
+    if (result.failures.length === 0) return failedBefore;
+    const failed = failedBefore + 1;
+    traffic.failedAnalyses.push(result);
+    tracker.note(`analysis failed (${failed} of ${bake.failureLimit} tolerated): ${result.failures.join('; ')}`);
+    if (failed > bake.failureLimit) throw rollbackBecause(`analysis failed at ${traffic.percent}% (${label}): ${result.failures.join('; ')}`);
+    return failed;
+  }
+
+  /**
+   * The bake of deployments started before `bake-counts-intervals`, kept so their histories replay: it
+   * subtracted clock readings taken in different workflow tasks, which is not replay-safe (issue 11).
+   */
+  async function bakeByClock(bake: Bake, label: string): Promise<void> {
     const traffic = status.traffic!;
     const checking = hasChecks(bake.checks);
     let remaining = bake.durationMs;
@@ -375,19 +422,12 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       const wait = checking ? Math.min(bake.intervalMs, remaining) : remaining;
       const started = Date.now();
       await condition(() => traffic.paused || traffic.promoted, wait);
+      // The old path, for old histories only (see above).
+      // eslint-disable-next-line no-restricted-syntax
       remaining -= Date.now() - started;
       if (traffic.promoted) return;
       if (traffic.paused || !checking) continue;
-      const result = await analysis.runAnalysis({ checks: bake.checks, targetGroupArn: status.resources.targetGroupArn! }).catch((err: unknown) => {
-        if (isCancellation(err)) throw err;
-        return { at: new Date().toISOString(), failures: [`the checks could not run: ${describeFailure(err)}`], observations: [] };
-      });
-      traffic.lastAnalysis = result;
-      if (result.failures.length === 0) continue;
-      failed += 1;
-      traffic.failedAnalyses.push(result);
-      tracker.note(`analysis failed (${failed} of ${bake.failureLimit} tolerated): ${result.failures.join('; ')}`);
-      if (failed > bake.failureLimit) throw rollbackBecause(`analysis failed at ${traffic.percent}% (${label}): ${result.failures.join('; ')}`);
+      failed = await analyse(bake, label, failed);
     }
   }
 

@@ -2,7 +2,7 @@
 // every bad plan (all reported before any AWS change, by loadSpec).
 import { loadSpec } from '../../src/spec/load';
 import type { DeploymentSpec, RollingSpec } from '../../src/shared/deployment';
-import { percentOn, splitTraffic, type PlanStep } from '../../src/shared/traffic';
+import { bakeIntervals, percentOn, splitTraffic, type AnalysisChecks, type PlanStep } from '../../src/shared/traffic';
 import { SpecFiles, validSpec as valid } from '../support/spec-files';
 
 const files = new SpecFiles();
@@ -128,5 +128,21 @@ describe('weights on the production rule', () => {
 
   it('sends everything to the new target group when there is no previous one', () => {
     expect(splitTraffic('new', undefined, 10)).toEqual([{ targetGroupArn: 'new', weight: 100 }]);
+  });
+});
+
+describe('the intervals a bake waits (counted, never measured with the clock)', () => {
+  const checks: AnalysisChecks = { alarms: [], maxUnhealthyTargets: 0 };
+  const none: AnalysisChecks = { alarms: [] };
+  it.each([
+    ['a duration the interval divides', 60_000, 20_000, checks, [20_000, 20_000, 20_000]],
+    ['a remainder, as the last interval', 50_000, 20_000, checks, [20_000, 20_000, 10_000]],
+    ['an interval longer than the bake', 3_000, 30_000, checks, [3_000]],
+    ['no checks: one interval', 60_000, 20_000, none, [60_000]],
+    ['no bake', 0, 20_000, checks, []],
+  ])('%s', (_name, durationMs, intervalMs, bakeChecks, expected) => {
+    const intervals = bakeIntervals({ durationMs, intervalMs, failureLimit: 0, checks: bakeChecks });
+    expect(intervals).toEqual(expected);
+    expect(intervals.reduce((a, b) => a + b, 0)).toBe(durationMs);
   });
 });

@@ -140,6 +140,38 @@ describe('progressive traffic', () => {
     ]);
   });
 
+  it('a pause discards the interval it interrupts: after resume that interval starts again in full', async () => {
+    const fake = await liveAccount();
+    const roundsAt5 = () => fake.analysisRounds - roundsBefore5;
+    let roundsBefore5 = 0;
+    const seen: Record<string, number> = {};
+    const result = await deploy(fake, async (h) => {
+      await passTests(h);
+      await skipUntil(env, h, 'the bake at 5%', (s) => s.traffic?.percent === 5);
+      roundsBefore5 = fake.analysisRounds;
+      // The bake at 5%: 3 intervals of 20 s. Past the first one, 5 s into the second: pause.
+      await skipUntil(env, h, 'the first round at 5%', () => roundsAt5() === 1);
+      await env.sleep('5s');
+      await h.signal(pauseSignal, { by: 'ops' });
+      await waitForStatus(h, 'paused', (s) => s.traffic?.paused === true);
+      await env.sleep('1h');
+      seen.paused = roundsAt5();
+      await h.signal(resumeSignal, { by: 'ops' });
+      await waitForStatus(h, 'resumed', (s) => s.traffic?.paused === false);
+      // Had the pause stopped a clock at 25 s of 60, the bake would end 35 s after resume: it takes 40
+      // (the second interval again in full, then the third).
+      await env.sleep('37s');
+      seen.roundsAfter37s = roundsAt5();
+      seen.percentAfter37s = (await h.query(statusQuery)).traffic!.percent;
+      await env.sleep('5s');
+      seen.roundsAfter42s = roundsAt5();
+    }, fiveSteps);
+    expect(result.phase).toBe('active');
+    expect(seen).toEqual({ paused: 1, roundsAfter37s: 2, percentAfter37s: 5, roundsAfter42s: 3 });
+    // Every bake still ran its 3 rounds: 12 in all, the discarded interval not counted.
+    expect(fake.analysisRounds).toBe(12);
+  });
+
   it('an indefinite pause step waits for resume', async () => {
     const fake = await liveAccount();
     const paused: DeploymentSpec = { ...fiveSteps, traffic: { name: 'steps', steps: [weight(10), { kind: 'pause' }, weight(100)], finalBake: bake(0) } };
