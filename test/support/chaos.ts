@@ -10,7 +10,9 @@ import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import type { DeploymentResult, DeploymentSpec } from '../../src/shared/deployment';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
+import { startCli, type LongRunningCli } from './cli';
 import { startE2eWorker, type E2eWorker } from './e2e-worker';
+import { checkHistories, type HistoryReport } from './history-check';
 import type { LeakScope } from './leak-checker';
 import { observerClientsOnMoto, resetAws, servers } from './servers';
 import type { InvariantScope } from './traffic-invariant';
@@ -89,4 +91,39 @@ export async function driveToEnd(handle: DeploymentHandle): Promise<DeploymentRe
     await new Promise((r) => setTimeout(r, 250));
   }
   return result;
+}
+
+/**
+ * The stack's worker as a process to kill: SIGKILL (no graceful shutdown), then a new one started after
+ * `delayMs` (none runs meanwhile). `since` is when the current one started, whole seconds (as the
+ * server's activity start times compare).
+ */
+export function killableWorker(stack: ChaosStack) {
+  let current: LongRunningCli | undefined;
+  const worker = {
+    since: 0,
+    async killAndRestart(delayMs = 0): Promise<number> {
+      const victim = current ?? stack.worker.worker;
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      await new Promise((r) => setTimeout(r, delayMs));
+      const started = Date.now();
+      worker.since = Math.floor(started / 1000) * 1000;
+      current = startCli(['worker'], stack.worker.env);
+      await current.waitForOutput(/worker polling task queue/);
+      return Date.now() - started;
+    },
+    async stop(): Promise<void> {
+      current?.child.kill('SIGINT');
+      await current?.exited;
+    },
+  };
+  return worker;
+}
+
+/** Replays the histories of these deployments and fails the test on any defect (replay error, failed task of ours). */
+export async function expectHealthyHistories(stack: ChaosStack, handles: DeploymentHandle[]): Promise<HistoryReport[]> {
+  const reports = await checkHistories(stack.session.client, handles);
+  expect(reports.flatMap((r) => r.defects)).toEqual([]);
+  return reports;
 }
