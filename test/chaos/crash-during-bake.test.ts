@@ -4,8 +4,8 @@
 // deployment's status, then killed again while draining. Before the fix every such deployment wedged on a
 // non-determinism error. Each round must go live with its history replaying, no failed workflow task, no
 // leak and no unsafe traffic moment; the history must show the crash (a workflow task timed out).
-// CHAOS_CRASH_ROUNDS rounds (default 2; `npm run chaos`: 4). With SWITCHYARD_RECORD_HISTORIES=1 the
-// first round's history is saved to test/histories/bake-after-worker-crash.json for the replay tests.
+// CHAOS_CRASH_ROUNDS rounds (default 2; `npm run chaos`: 4). With SWITCHYARD_RECORD_HISTORIES=1 each
+// round's history is saved to test/histories/bake-after-worker-crash-<round>.json for the replay tests.
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -89,8 +89,8 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
       const [report] = await expectHealthyHistories(stack, [handle]);
       timedOut.push(report.timedOutTasks);
-      if (round === 0 && process.env.SWITCHYARD_RECORD_HISTORIES) {
-        const file = path.resolve(__dirname, '..', 'histories', 'bake-after-worker-crash.json');
+      if (process.env.SWITCHYARD_RECORD_HISTORIES) {
+        const file = path.resolve(__dirname, '..', 'histories', `bake-after-worker-crash-${round + 1}.json`);
         fs.writeFileSync(file, historyToJSON(await stack.session.client.workflow.getHandle(handle.workflowId, runOf(handle)).fetchHistory()));
       }
     }

@@ -1,7 +1,7 @@
 // Replays recorded deployment histories (test/histories, recorded by the end-to-end tests with
 // SWITCHYARD_RECORD_HISTORIES=1) against today's workflow code: a change that would break deployments
 // already running (non-determinism) fails here. Re-record only when such a break is intended and guarded
-// with patched().
+// with patched(). test/histories/incidents holds histories recorded from broken deployments.
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -13,7 +13,7 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('replay of recorded deployments', () => {
   it('has histories to replay', () => {
-    expect(files).toEqual(expect.arrayContaining(['second-deployment-approved.json', 'rollback-while-draining.json', 'progressive-rollback-at-50-percent.json', 'progressive-paused-resumed-promoted.json', 'rolling-success.json', 'rolling-circuit-breaker-rollback.json']));
+    expect(files).toEqual(expect.arrayContaining(['bake-after-worker-crash-1.json', 'bake-after-worker-crash-2.json', 'second-deployment-approved.json', 'rollback-while-draining.json', 'progressive-rollback-at-50-percent.json', 'progressive-paused-resumed-promoted.json', 'rolling-success.json', 'rolling-circuit-breaker-rollback.json']));
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
@@ -21,5 +21,23 @@ describe('replay of recorded deployments', () => {
     await expect(
       Worker.runReplayHistory({ workflowBundle: { codePath: servers.workflowBundlePath }, replayName: file }, history),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe('the incident of issue 11 (a deployment wedged after a worker crash mid-bake)', () => {
+  // Its bake at 5% decided with `remaining -= Date.now() - started` whether to start another timer. The
+  // first execution of that workflow task ran on a restarted worker that had just answered a status
+  // query without the deployment in its cache: sdk-core applied the history as it stood, including the
+  // TimerFired event after the last WorkflowTaskStarted, in an activation stamped with that last task's
+  // time (workflow time only moves at a WorkflowTaskStarted event), so it measured ~0 ms across the 3 s
+  // timer and started a fourth timer (event 134). Any replay applies the same TimerFired in the task
+  // that started 13 s later and measures 13 s. Both executions saw the same events; only the time
+  // differed, so no workflow code can produce event 134 on replay and still end a bake on time when a
+  // worker really is down for 13 s. Such deployments are got out with `switchyard recover`.
+  it('cannot replay on any code: the recorded branch depended on a time only its first execution saw', async () => {
+    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, 'incidents', 'bake-after-worker-crash.json'), 'utf8')));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: servers.workflowBundlePath }, replayName: 'incident' }, history),
+    ).rejects.toThrow(/No command scheduled for event HistoryEvent\(id: 134, TimerStarted\)/);
   });
 });
