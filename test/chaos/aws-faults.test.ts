@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import { policyFile } from '../../scripts/worker-policy';
 import { startDeployment } from '../../src/deployment-client';
 import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
-import { chaosSpec, driveToEnd, scopeOf, useChaosStack } from '../support/chaos';
+import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
+import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
@@ -35,9 +36,11 @@ describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () =
     await setAwsScenario({ faults: { rate: 0.2, latencyMs: 300, seed } });
     const before = await stats();
     const lines: string[] = [];
+    const histories: HistoryReport[] = [];
     for (let i = 0; i < deployments; i++) {
       const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, { ...spec, image: `nginx:${i + 2}` }, 'chaos');
       const outcome = await driveToEnd(handle);
+      histories.push(...(await expectHealthyHistories(stack.session.client, [handle])));
       lines.push(`${deploymentId}: ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}`);
       expect(outcome).toMatchObject({ phase: 'active', leftovers: [] });
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
@@ -46,7 +49,7 @@ describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () =
     await setAwsScenario({});
     const calls = total(after.calls) - total(before.calls);
     const { violations, checks } = await watch.stop();
-    process.stdout.write(`faults (seed ${seed}): ${deployments} deployments, ${calls} AWS calls (${Math.round(calls / deployments)} a deployment), faults ${JSON.stringify(after.faults)}, ${checks} traffic checks, ${violations.length} violations\n${lines.join('\n')}\n`);
+    process.stdout.write(`faults (seed ${seed}): ${deployments} deployments, ${calls} AWS calls (${Math.round(calls / deployments)} a deployment), faults ${JSON.stringify(after.faults)}, ${checks} traffic checks, ${violations.length} violations; ${summarizeHistories(histories)}\n${lines.join('\n')}\n`);
     expect(total(after.faults)).toBeGreaterThan(0);
     expect(violations).toEqual([]);
     // Everything the worker sent is allowed by the worker's IAM policy (examples/iam/worker-policy.json).

@@ -1,7 +1,8 @@
 // Many deployments at once on one worker: CHAOS_CONCURRENT (default 20) services deploy together and all
 // go live, each with nothing left behind. (Two deployments of the same service: test/e2e/deploy.test.ts.)
 import { startDeployment } from '../../src/deployment-client';
-import { chaosSpec, driveToEnd, scopeOf, useChaosStack } from '../support/chaos';
+import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
+import { summarizeHistories } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 
 const count = Number(process.env.CHAOS_CONCURRENT ?? 20);
@@ -16,10 +17,11 @@ describe(`concurrency: ${count} services deploying at once`, () => {
     const results = await Promise.all(
       Array.from({ length: count }, async (_, i) => {
         const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, specFor(i), 'concurrency');
-        return { i, deploymentId, result: await driveToEnd(handle) };
+        return { i, deploymentId, handle, result: await driveToEnd(handle) };
       }),
     );
-    process.stdout.write(`concurrency: ${count} deployments on one worker in ${Math.round((Date.now() - started) / 1000)} s\n`);
+    const histories = await expectHealthyHistories(stack.session.client, results.map((r) => r.handle));
+    process.stdout.write(`concurrency: ${count} deployments on one worker in ${Math.round((Date.now() - started) / 1000)} s; ${summarizeHistories(histories)}\n`);
     expect(results.map((r) => r.result.phase)).toEqual(Array(count).fill('active'));
     for (const { i, deploymentId } of results) {
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, specFor(i)), live: deploymentId })).toEqual([]);

@@ -13,7 +13,7 @@ import { startDeployment, type DeploymentHandle } from '../../src/deployment-cli
 import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
 import type { Bake } from '../../src/shared/traffic';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
-import { chaosSpec, driveToEnd, expectHealthyHistories, killableWorker, scopeOf, useChaosStack } from '../support/chaos';
+import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWorker, scopeOf, useChaosStack } from '../support/chaos';
 import { runOf, summarizeHistories } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { watchTrafficSafety } from '../support/traffic-invariant';
@@ -44,24 +44,6 @@ async function watchUntil(handle: DeploymentHandle, until: (s: DeploymentStatus)
   }
 }
 
-/**
- * Status queries every 250 ms, none waiting for the one before (as the web UI and people watching do):
- * some are sent while no worker runs, and one is then answered by a worker that has not cached the
- * deployment. Returns a stop function.
- */
-function keepQuerying(handle: DeploymentHandle): () => Promise<void> {
-  const inFlight = new Set<Promise<unknown>>();
-  const timer = setInterval(() => {
-    const query = handle.query(statusQuery).catch(() => undefined);
-    inFlight.add(query);
-    void query.finally(() => inFlight.delete(query));
-  }, 250);
-  return async () => {
-    clearInterval(timer);
-    await Promise.all(inFlight);
-  };
-}
-
 describe(`chaos: the worker killed while a bake starts and again while draining (${rounds} rounds)`, () => {
   const stack = useChaosStack('crash-bake');
   const worker = killableWorker(stack);
@@ -87,7 +69,7 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
       await stopQuerying();
       expect(await handle.result()).toMatchObject({ phase: 'active', leftovers: [] });
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
-      const [report] = await expectHealthyHistories(stack, [handle]);
+      const [report] = await expectHealthyHistories(stack.session.client, [handle]);
       timedOut.push(report.timedOutTasks);
       if (process.env.SWITCHYARD_RECORD_HISTORIES) {
         const file = path.resolve(__dirname, '..', 'histories', `bake-after-worker-crash-${round + 1}.json`);
@@ -95,7 +77,7 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
       }
     }
     const { violations, checks: polled } = await watch.stop();
-    const reports = await expectHealthyHistories(stack, handles);
+    const reports = await expectHealthyHistories(stack.session.client, handles);
     process.stdout.write(`crash during bake: ${rounds} rounds, all active; ${summarizeHistories(reports)}; ${polled} traffic checks, ${violations.length} violations\n`);
     // Each round really was the incident's shape: the dead worker's sticky task timed out.
     expect(timedOut.every((n) => n >= 1)).toBe(true);

@@ -4,7 +4,8 @@
 // first deployment, nothing at all). Short in `npm test` (CHAOS_ROLLBACKS, default 4).
 import { startDeployment } from '../../src/deployment-client';
 import { rollbackSignal, statusQuery, testsPassedSignal } from '../../src/workflows/messages';
-import { chaosSpec, scopeOf, useChaosStack } from '../support/chaos';
+import { chaosSpec, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
+import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 
@@ -18,6 +19,7 @@ describe(`chaos: ${rounds} rollbacks at random moments`, () => {
     const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
     let live: string | undefined;
     const outcomes: string[] = [];
+    const histories: HistoryReport[] = [];
     for (let round = 0; round < rounds; round++) {
       const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, { ...spec, image: `nginx:${round + 2}` }, 'chaos');
       for (let n = 0; n < 600 && (await handle.query(statusQuery)).phase !== 'awaiting_tests'; n++) await new Promise((r) => setTimeout(r, 50));
@@ -31,6 +33,7 @@ describe(`chaos: ${rounds} rollbacks at random moments`, () => {
         })(),
       ]);
       const result = await handle.result();
+      histories.push(...(await expectHealthyHistories(stack.session.client, [handle])));
       const status = await handle.query(statusQuery);
       const said = status.history.filter((h) => /^(ignored rollback|rollback requested)/.test(h.note)).map((h) => h.note);
       outcomes.push(`${deploymentId}: ${result.phase}${together ? ' (rollback with the gate)' : ''}${said.length ? `, ${said[0]}` : ''}`);
@@ -41,7 +44,7 @@ describe(`chaos: ${rounds} rollbacks at random moments`, () => {
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live })).toEqual([]);
     }
     const { violations, checks } = await watch.stop();
-    process.stdout.write(`rollbacks: ${rounds} deployments, ${outcomes.filter((o) => o.includes('rolled_back')).length} rolled back, ${checks} traffic checks, ${violations.length} violations\n${outcomes.join('\n')}\n`);
+    process.stdout.write(`rollbacks: ${rounds} deployments, ${outcomes.filter((o) => o.includes('rolled_back')).length} rolled back, ${checks} traffic checks, ${violations.length} violations; ${summarizeHistories(histories)}\n${outcomes.join('\n')}\n`);
     expect(violations).toEqual([]);
   }, 20 * 60_000);
 });

@@ -17,7 +17,7 @@ import { registerSearchAttributes } from '../../src/search-attribute-registratio
 import type { DeploymentStatus } from '../../src/shared/deployment';
 import { allSearchAttributes } from '../../src/shared/names';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
-import { chaosSpec } from '../support/chaos';
+import { chaosSpec, expectHealthyHistories } from '../support/chaos';
 import { cleanEnv, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
 import { observerClientsOnMoto, resetAws, servers, testRegion } from '../support/servers';
@@ -103,6 +103,7 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     if (what === 'awaiting_tests') await passTests();
     const result = await handle.result();
     expect(result).toMatchObject({ phase: 'active', leftovers: [] });
+    await expectHealthyHistories(session.client, [handle]);
     expect(await findLeaks(clients, { service, environment, cluster: demoAccount.cluster, listenerArn, zoneId, hosts, live: deploymentId })).toEqual([]);
     expect((await watch.stop()).violations).toEqual([]);
   }, 5 * 60_000);

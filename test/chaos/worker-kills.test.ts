@@ -1,27 +1,33 @@
 // Chaos: the worker is killed with SIGKILL at named points of the lifecycle (creating, waiting for the
-// service, each gate, a traffic step's bake, the drain, tear-down, a rollback in progress, and a rolling
-// update's wait and rollback) and started again at once. Every deployment must reach the terminal state
-// its round expects, with no leaked resource and no moment at which production sent traffic to something
-// without a running service and healthy targets. A per-point coverage report is printed: a point the
-// run could not catch fails the test. Short in `npm test` (CHAOS_KILLS, default 6: one blue/green
-// deployment with a kill at each of its points); `npm run chaos` kills at least 20 times.
+// service, each gate, a traffic step's bake, the bake at 100%, the drain, tear-down, a rollback in
+// progress, and a rolling update's wait and rollback) and started again after a delay: at once, before
+// the dead worker's sticky task times out (2 s), after it (12 s), and past the activity heartbeat
+// timeout (25 s). Bakes are short (3 s), so a bake's time runs out while no worker runs. The deployment's
+// status is queried all along. Every deployment must reach the terminal state its round expects, with no
+// leaked resource, no moment at which production sent traffic to something without a running service and
+// healthy targets, and a history that replays with no failed workflow task of ours (each is checked after
+// its round). A per-point coverage report is printed: a point the run could not catch fails the test.
+// `npm test`: one blue/green deployment killed at each of its points, the delays taken in turn;
+// `npm run chaos` (CHAOS_MATRIX=1): every point of every round at every delay. CHAOS_RESTART_DELAYS
+// (seconds, comma-separated) sets the delays.
 import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { temporal } from '@temporalio/proto';
 import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
 import { tagKeys } from '../../src/shared/naming';
 import { phases, type AnySpec, type DeploymentStatus, type Phase, type RollingSpec } from '../../src/shared/deployment';
-import { rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
-import { startCli, type LongRunningCli } from '../support/cli';
-import { chaosSpec, driveToEnd, scopeOf, useChaosStack } from '../support/chaos';
+import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
+import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWorker, scopeOf, useChaosStack } from '../support/chaos';
+import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 
-const kills = Number(process.env.CHAOS_KILLS ?? 6);
+const matrix = process.env.CHAOS_MATRIX === '1';
+const delaysMs = (process.env.CHAOS_RESTART_DELAYS ?? '0,2,12,25').split(',').map((s) => Number(s) * 1000);
 const suffix = Date.now().toString(36).slice(-6);
-// Bake and drain long enough for the watcher (a query and a describe every 50 ms) to catch them.
-const spec = chaosSpec(`ck${suffix}`, { bakeMs: 3_000, drainMs: 5_000 });
+// Bakes and drain long enough for the watcher (a query and a describe every 50 ms) to catch them.
+const spec = chaosSpec(`ck${suffix}`, { bakeMs: 3_000, finalBakeMs: 3_000, drainMs: 5_000, approval: true });
 const rollingService = `cr${suffix}`;
 
 /**
@@ -50,13 +56,16 @@ interface Round {
   expect: 'active' | 'rolled_back';
 }
 
+/** A kill point as the run takes it: with the delay before the worker starts again. */
+type Kill = KillPoint & { delayMs: number };
+
 const inPhase = (phase: Phase) => ({ phase, reached: (o: Observation) => o.phase === phase });
 const running = (phase: Phase, ...activities: string[]) => ({ phase, reached: (o: Observation) => o.phase === phase && o.activities.some((a) => activities.includes(a)) });
 /** Lifecycle order (phases are listed in it): a deployment in a later phase has passed the point. */
 const passed = (point: KillPoint, o: Observation) => o.phase !== undefined && phases.indexOf(o.phase) > phases.indexOf(point.phase);
 const by = { by: 'chaos' };
 
-/** The rounds, in the order they run; the run takes points from them until it has `kills`. */
+/** The rounds, in the order they run (see `plan`). */
 const rounds: Round[] = [
   {
     strategy: 'blueGreen',
@@ -65,7 +74,9 @@ const rounds: Round[] = [
       { name: 'blue/green: staging (prerequisites, creates)', ...inPhase('staging') },
       { name: 'blue/green: waiting for the new service and targets', ...running('staging', 'waitForServiceSteady', 'waitForTargetsHealthy') },
       { name: 'blue/green: tests gate', ...inPhase('awaiting_tests'), then: (h) => h.signal(testsPassedSignal, by) },
+      { name: 'blue/green: approval gate', ...inPhase('awaiting_approval'), then: (h) => h.signal(approveSignal, by) },
       { name: 'blue/green: bake at 10%', phase: 'activating', reached: (o) => o.phase === 'activating' && o.percent === 10 && o.activities.length === 0 },
+      { name: 'blue/green: bake at 100%', ...inPhase('baking') },
       { name: 'blue/green: draining', ...inPhase('draining') },
       { name: 'blue/green: tearing down the previous deployment', ...inPhase('tearing_down') },
     ],
@@ -96,16 +107,15 @@ const rounds: Round[] = [
   },
 ];
 
-/** Rounds cycled until they hold `total` kill points (the last one cut short). */
-function plan(total: number): Round[] {
-  const out: Round[] = [];
-  for (let left = total, i = 0; left > 0; i++) {
-    const round = rounds[i % rounds.length];
-    out.push({ ...round, points: round.points.slice(0, left) });
-    left -= round.points.length;
-  }
-  return out;
+/**
+ * The rounds to run, each with its kills. The matrix: every round once per delay, every point at that
+ * delay. Otherwise the first round, its points taking the delays in turn.
+ */
+function plan(): (Omit<Round, 'points'> & { kills: Kill[] })[] {
+  if (matrix) return delaysMs.flatMap((delayMs) => rounds.map((r) => ({ ...r, kills: r.points.map((p) => ({ ...p, delayMs })) })));
+  return [{ ...rounds[0], kills: rounds[0].points.map((p, i) => ({ ...p, delayMs: delaysMs[i % delaysMs.length] })) }];
 }
+const killCount = plan().reduce((n, r) => n + r.kills.length, 0);
 
 async function observe(handle: DeploymentHandle, since: number): Promise<Observation> {
   const [status, description] = await Promise.all([
@@ -121,28 +131,14 @@ async function observe(handle: DeploymentHandle, since: number): Promise<Observa
   };
 }
 
-describe(`chaos: ${kills} worker kills (SIGKILL) at named lifecycle points`, () => {
+describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, restarted after ${delaysMs.map((d) => d / 1000).join(', ')} s`, () => {
   const stack = useChaosStack('chaos');
-  let current: LongRunningCli | undefined;
+  const worker = killableWorker(stack);
   let rollingSpec: RollingSpec;
   afterAll(async () => {
-    current?.child.kill('SIGINT');
-    await current?.exited;
+    await worker.stop();
     await setAwsScenario({});
   });
-
-  /** When the current worker started (whole seconds, as the server's start times compare). */
-  let workerSince = 0;
-  async function killAndRestart(): Promise<number> {
-    const victim = current ?? stack.worker.worker;
-    victim.child.kill('SIGKILL');
-    await victim.exited;
-    const started = Date.now();
-    workerSince = Math.floor(started / 1000) * 1000;
-    current = startCli(['worker'], stack.worker.env);
-    await current.waitForOutput(/worker polling task queue/);
-    return Date.now() - started;
-  }
 
   async function rollingState() {
     const s = (await stack.clients.ecs.send(new DescribeServicesCommand({ cluster: rollingSpec.cluster, services: [rollingSpec.ecsService], include: ['TAGS'] }))).services![0];
@@ -159,41 +155,48 @@ describe(`chaos: ${kills} worker kills (SIGKILL) at named lifecycle points`, () 
     await stack.clients.ecs.send(new CreateServiceCommand({ cluster: rollingSpec.cluster, serviceName: rollingSpec.ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 }));
 
     // A first deployment goes to 100% at once and has nothing to drain or tear down: make one, unharmed.
-    const first = await startDeployment(stack.session, stack.temporal, spec, 'chaos');
+    const first = await startDeployment(stack.session, stack.temporal, { ...spec, approval: { ...spec.approval, required: false } }, 'chaos');
     expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
     let live = first.deploymentId;
+    const histories: HistoryReport[] = await expectHealthyHistories(stack.session.client, [first.handle]);
 
     const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
     const coverage = new Map<string, number>();
     const lines: string[] = [];
     const restartMs: number[] = [];
     let killed = 0;
-    for (const [i, round] of plan(kills).entries()) {
+    for (const [i, round] of plan().entries()) {
       const deploySpec: AnySpec = round.strategy === 'rolling' ? { ...rollingSpec, image: `app:${i + 2}` } : { ...spec, image: `nginx:${i + 2}` };
       const before = round.strategy === 'rolling' ? await rollingState() : undefined;
       const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, deploySpec, 'chaos');
+      const stopQuerying = keepQuerying(handle);
       const result = handle.result();
       let done = false;
       void result.finally(() => (done = true)).catch(() => undefined);
-      const points = [...round.points];
+      const points = [...round.kills];
       const missed: string[] = [];
       while (!done) {
-        const seen = await observe(handle, workerSince).catch(() => undefined);
+        const seen = await observe(handle, worker.since).catch(() => undefined);
         while (seen && points[0] && passed(points[0], seen)) missed.push(points.shift()!.name);
         const point = points[0];
         if (seen && point?.reached(seen)) {
-          restartMs.push(await killAndRestart());
+          restartMs.push(await worker.killAndRestart(point.delayMs));
           killed += 1;
-          coverage.set(point.name, (coverage.get(point.name) ?? 0) + 1);
+          const label = `${point.name}, restarted after ${point.delayMs / 1000} s`;
+          coverage.set(label, (coverage.get(label) ?? 0) + 1);
           points.shift();
           await point.then?.(handle);
         } else if (seen?.phase === 'awaiting_tests' && point?.phase !== 'awaiting_tests') {
           await handle.signal(round.expect === 'active' ? testsPassedSignal : testsFailedSignal, by);
+        } else if (seen?.phase === 'awaiting_approval' && point?.phase !== 'awaiting_approval') {
+          await handle.signal(approveSignal, by);
         }
         await new Promise((r) => setTimeout(r, 50));
       }
+      await stopQuerying();
       missed.push(...points.map((p) => p.name));
       const outcome = await result;
+      histories.push(...(await expectHealthyHistories(stack.session.client, [handle])));
       lines.push(`${deploymentId} (${round.strategy}): ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}; missed ${missed.join(', ') || 'none'}`);
       expect(outcome).toMatchObject({ phase: round.expect, leftovers: [] });
       if (round.strategy === 'blueGreen') {
@@ -212,9 +215,9 @@ describe(`chaos: ${kills} worker kills (SIGKILL) at named lifecycle points`, () 
     const report = [...coverage].map(([name, n]) => `  ${name}: ${n}`).join('\n');
     const sorted = [...restartMs].sort((a, b) => a - b);
     process.stdout.write(
-      `chaos: ${killed} kills over ${lines.length} deployments, ${checks} traffic checks, ${violations.length} violations; worker restart p50 ${sorted[Math.floor(sorted.length / 2)]} ms\nkills by lifecycle point:\n${report}\n${lines.join('\n')}\n`,
+      `chaos: ${killed} kills over ${lines.length} deployments, ${checks} traffic checks, ${violations.length} violations; worker start p50 ${sorted[Math.floor(sorted.length / 2)]} ms; ${summarizeHistories(histories)}\nkills by lifecycle point:\n${report}\n${lines.join('\n')}\n`,
     );
-    expect(killed).toBe(kills);
+    expect(killed).toBe(killCount);
     expect(violations).toEqual([]);
-  }, 45 * 60_000);
+  }, 90 * 60_000);
 });

@@ -1,6 +1,7 @@
 // Shared by the chaos tests: the stack they run on (an emptied and seeded account watched through
 // observer clients, a worker process, a Temporal client), the spec they deploy, and a driver that
 // answers the tests gate until a deployment ends.
+import type { Client } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { connectClient, type TemporalSession } from '../../src/client';
@@ -53,7 +54,10 @@ function hostsOf(service: string) {
 }
 
 /** A blue/green spec of the seeded account: `percent` of production for a short bake, then 100%. */
-export function chaosSpec(service: string, opts: { percent?: number; bakeMs?: number; failureLimit?: number; finalBakeMs?: number; drainMs?: number; desiredCount?: number } = {}): DeploymentSpec {
+export function chaosSpec(
+  service: string,
+  opts: { percent?: number; bakeMs?: number; failureLimit?: number; finalBakeMs?: number; drainMs?: number; desiredCount?: number; approval?: boolean } = {},
+): DeploymentSpec {
   const checks = { alarms: [], maxUnhealthyTargets: 0 };
   return {
     strategy: 'blueGreen', service, environment: 'test', cluster: demoAccount.cluster,
@@ -61,7 +65,7 @@ export function chaosSpec(service: string, opts: { percent?: number; bakeMs?: nu
     container: { name: 'web', port: 80 }, desiredCount: opts.desiredCount ?? 2, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
     hosts: hostsOf(service), hostedZone: demoAccount.hostedZone,
     healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
-    timeouts: { steadyMs: 300_000, testsMs: 600_000 }, approval: { required: false, timeoutMs: 600_000, onTimeout: 'rollback' },
+    timeouts: { steadyMs: 300_000, testsMs: 600_000 }, approval: { required: opts.approval ?? false, timeoutMs: 600_000, onTimeout: 'rollback' },
     traffic: {
       name: 'steps',
       steps: [
@@ -78,6 +82,24 @@ export function chaosSpec(service: string, opts: { percent?: number; bakeMs?: nu
 /** Where the leak and traffic-safety checkers look for a spec's service. */
 export function scopeOf(stack: ChaosStack, spec: DeploymentSpec): Omit<LeakScope, 'live'> & InvariantScope {
   return { service: spec.service, environment: spec.environment, cluster: spec.cluster, listenerArn: stack.listenerArn, zoneId: stack.zoneId, hosts: spec.hosts, productionHost: spec.hosts.production };
+}
+
+/**
+ * Status queries every 250 ms, none waiting for the one before (as the web UI and people watching do):
+ * some are sent while no worker runs, and are then answered by a worker that has not cached the
+ * deployment. Returns a function that stops them and waits for those in flight.
+ */
+export function keepQuerying(handle: DeploymentHandle): () => Promise<void> {
+  const inFlight = new Set<Promise<unknown>>();
+  const timer = setInterval(() => {
+    const query = handle.query(statusQuery).catch(() => undefined);
+    inFlight.add(query);
+    void query.finally(() => inFlight.delete(query));
+  }, 250);
+  return async () => {
+    clearInterval(timer);
+    await Promise.all(inFlight);
+  };
 }
 
 /** Answers the tests gate whenever the deployment waits for it (queries fail while no worker runs: retried). */
@@ -122,8 +144,8 @@ export function killableWorker(stack: ChaosStack) {
 }
 
 /** Replays the histories of these deployments and fails the test on any defect (replay error, failed task of ours). */
-export async function expectHealthyHistories(stack: ChaosStack, handles: DeploymentHandle[]): Promise<HistoryReport[]> {
-  const reports = await checkHistories(stack.session.client, handles);
+export async function expectHealthyHistories(client: Client, handles: DeploymentHandle[]): Promise<HistoryReport[]> {
+  const reports = await checkHistories(client, handles);
   expect(reports.flatMap((r) => r.defects)).toEqual([]);
   return reports;
 }
