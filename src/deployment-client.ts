@@ -3,9 +3,10 @@
 import crypto from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { temporal as proto } from '@temporalio/proto';
 import type { TemporalConfig } from './config';
 import type { TemporalSession } from './client';
-import { isRolling, type ActorMessage, type AnySpec, type DeploymentResult, type DeploymentStatus } from './shared/deployment';
+import { isRolling, phases, type ActorMessage, type AnySpec, type DeploymentInput, type DeploymentResult, type DeploymentStatus, type Phase } from './shared/deployment';
 import { UserError } from './shared/errors';
 import { isDeploymentId, serviceWorkflowId } from './shared/naming';
 import { allSearchAttributes, searchAttributes } from './shared/names';
@@ -105,8 +106,123 @@ export function deploymentQuery(ref: string): string {
   return `SwitchyardService = '${service}'` + (environment ? ` AND SwitchyardEnvironment = '${environment}'` : '');
 }
 
+/** A deployment whose workflow task keeps failing: it cannot go on (nor roll back) until recovered. */
+export interface StuckTask {
+  /** Failed attempts of the workflow task so far. */
+  failures: number;
+  /** When the failing task was first scheduled. */
+  since?: string;
+  /** Why the first of them failed (e.g. NON_DETERMINISTIC_ERROR), and the failure's message. */
+  cause: string;
+  message: string;
+}
+
+/** What `status` shows: the deployment's own status, and what Temporal says of its workflow. */
+export interface DeploymentReport extends DeploymentStatus {
+  /** RUNNING, COMPLETED, TERMINATED... */
+  workflowStatus: string;
+  stuck?: StuckTask;
+}
+
+const { EventType, WorkflowTaskFailedCause } = proto.api.enums.v1;
+const runIdOf = (handle: DeploymentHandle) => (handle as { runId?: string }).runId;
+const timeOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  t?.seconds === undefined || t.seconds === null ? undefined : new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+
+/** The newest events of the deployment's history first, page by page, until `find` returns something. */
+async function findInHistoryFromEnd<T>(handle: DeploymentHandle, find: (e: proto.api.history.v1.IHistoryEvent) => T | undefined): Promise<T | undefined> {
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await handle.client.workflowService.getWorkflowExecutionHistoryReverse({
+      namespace: handle.client.options.namespace,
+      execution: { workflowId: handle.workflowId, runId: runIdOf(handle) },
+      maximumPageSize: 100,
+      nextPageToken,
+    });
+    for (const event of page.history?.events ?? []) {
+      const found = find(event);
+      if (found !== undefined) return found;
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return undefined;
+}
+
+/**
+ * Whether the deployment is stuck: its workflow task has failed and is failing again (a non-determinism
+ * error, an error in workflow code). Such a deployment answers no query and acts on no message.
+ */
+export async function stuckTask(handle: DeploymentHandle): Promise<StuckTask | undefined> {
+  const task = (await handle.describe()).raw.pendingWorkflowTask;
+  const attempt = task?.attempt ?? 1;
+  if (!task || attempt < 2) return undefined;
+  const failed = await findInHistoryFromEnd(handle, (e) => e.workflowTaskFailedEventAttributes ?? undefined);
+  return {
+    failures: attempt - 1,
+    since: timeOf(task.originalScheduledTime),
+    cause: (WorkflowTaskFailedCause[failed?.cause ?? 0] ?? 'UNKNOWN').replace('WORKFLOW_TASK_FAILED_CAUSE_', ''),
+    message: failed?.failure?.message ?? '(no failure recorded)',
+  };
+}
+
+export function describeStuck(deploymentId: string, stuck: StuckTask): string {
+  return (
+    `deployment ${deploymentId} is stuck: its workflow task has failed ${stuck.failures} time(s)${stuck.since ? ` since ${stuck.since}` : ''} ` +
+    `(${stuck.cause}: ${stuck.message.split('\n')[0]}), so it can neither go on nor roll back. ` +
+    `\`switchyard recover ${deploymentId}\` puts production back on the last known-good deployment and removes this one.`
+  );
+}
+
+/** The deployment's input, as its workflow was started with it (its first history event). */
+export async function deploymentInputOf(handle: DeploymentHandle): Promise<DeploymentInput<AnySpec>> {
+  const page = await handle.client.workflowService.getWorkflowExecutionHistory({
+    namespace: handle.client.options.namespace,
+    execution: { workflowId: handle.workflowId, runId: runIdOf(handle) },
+    maximumPageSize: 1,
+  });
+  const payload = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new UserError(`deployment workflow ${handle.workflowId} has no input in its history`);
+  return handle.client.options.loadedDataConverter.payloadConverter.fromPayload<DeploymentInput<AnySpec>>(payload);
+}
+
 export async function deploymentStatus(handle: DeploymentHandle): Promise<DeploymentStatus> {
   return handle.query(statusQuery);
+}
+
+/**
+ * The deployment's status with its workflow's state. A stuck deployment, or an ended one whose history
+ * no longer replays (recovered), cannot answer the status query: its status is then read from its
+ * history and search attributes.
+ */
+export async function inspectDeployment(handle: DeploymentHandle): Promise<DeploymentReport> {
+  const description = await handle.describe();
+  const workflowStatus = description.status.name;
+  const stuck = workflowStatus === 'RUNNING' ? await stuckTask(handle) : undefined;
+  if (!stuck) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status) return { ...status, workflowStatus };
+  }
+  const input = await deploymentInputOf(handle);
+  const phase = description.typedSearchAttributes.get(searchAttributes.phase) as Phase | undefined;
+  const terminated = workflowStatus === 'TERMINATED'
+    ? await findInHistoryFromEnd(handle, (e) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED ? (e.workflowExecutionTerminatedEventAttributes?.reason ?? '') : undefined))
+    : undefined;
+  return {
+    deploymentId: input.deploymentId,
+    service: input.spec.service,
+    environment: input.spec.environment,
+    image: input.spec.image,
+    phase: phase && phases.includes(phase) ? phase : 'pending',
+    startedAt: description.startTime.toISOString(),
+    updatedAt: (description.closeTime ?? description.executionTime ?? description.startTime).toISOString(),
+    requestedBy: input.requestedBy,
+    reason: terminated ? `terminated: ${terminated}` : undefined,
+    resources: {},
+    leftovers: [],
+    history: [],
+    workflowStatus,
+    stuck,
+  };
 }
 
 export const messages = {
@@ -123,10 +239,16 @@ export type MessageName = keyof typeof messages;
 export async function sendMessage(handle: DeploymentHandle, name: MessageName, message: ActorMessage): Promise<void> {
   const description = await handle.describe();
   if (description.status.name !== 'RUNNING') throw new UserError(`deployment ${handle.workflowId} has ended (${description.status.name}); nothing to ${name}`);
+  // A stuck deployment would store the message and never act on it.
+  const stuck = await stuckTask(handle);
+  if (stuck) throw new UserError(`cannot ${name}: ${describeStuck(description.memo?.deploymentId as string ?? handle.workflowId, stuck)}`);
   await handle.signal(messages[name], message);
 }
 
-/** Calls `onChange` whenever the phase or the last step changes, until the deployment ends. */
+/**
+ * Calls `onChange` whenever the phase or the last step changes, until the deployment ends; fails with
+ * a UserError if it gets stuck.
+ */
 export async function followDeployment(
   handle: DeploymentHandle,
   onChange: (status: DeploymentStatus, newSteps: DeploymentStatus['history']) => void,
@@ -138,6 +260,9 @@ export async function followDeployment(
   void result.finally(() => (done = true)).catch(() => undefined);
   for (;;) {
     const finished = done;
+    // A stuck deployment never ends by itself: say so (exit 1) instead of waiting forever.
+    const stuck = finished ? undefined : await stuckTask(handle);
+    if (stuck) throw new UserError(describeStuck((await deploymentInputOf(handle)).deploymentId, stuck));
     const status = await handle.query(statusQuery).catch(() => undefined);
     if (status && status.history.length > seen) {
       onChange(status, status.history.slice(seen));

@@ -169,14 +169,16 @@ export function createEcsActivities(ecs: ECSClient) {
 
     /**
      * Deregisters a revision: by ARN, or the family's latest when it carries this deployment's tag (the
-     * undo of a register whose result the workflow may never have seen). Already INACTIVE or unknown is fine.
+     * undo of a register whose result the workflow may never have seen), unless that one is `keep`.
+     * Already INACTIVE or unknown is fine.
      */
-    async deregisterTaskDefinition(input: { arn: string } | { family: string; deploymentId: string }): Promise<void> {
+    async deregisterTaskDefinition(input: { arn: string } | { family: string; deploymentId: string; keep?: string }): Promise<void> {
       const ref = 'arn' in input ? input.arn : input.family;
       try {
         const found = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
         if (found.taskDefinition?.status !== 'ACTIVE') return;
         if ('deploymentId' in input && !found.tags?.some((t) => t.key === tagKeys.deployment && t.value === input.deploymentId)) return;
+        if ('keep' in input && found.taskDefinition.taskDefinitionArn === input.keep) return;
         await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: found.taskDefinition.taskDefinitionArn }));
       } catch (err) {
         if (isAwsError(err, 'ClientException')) return;

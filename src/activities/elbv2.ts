@@ -15,7 +15,7 @@ import {
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HealthCheckSpec } from '../shared/deployment';
-import type { Tag } from '../shared/naming';
+import { tagKeys, type Tag } from '../shared/naming';
 import { attempt, isAwsError, wrapAwsError } from './errors';
 import { pollUntil, type PollOptions } from './polling';
 import { Context } from '@temporalio/activity';
@@ -42,6 +42,13 @@ export interface HostRule {
   priority: number;
   host: string;
   targets: WeightedTarget[];
+}
+
+/** A target group Switchyard tagged for a service and environment, with the deployment it belongs to. */
+export interface TaggedTargetGroup {
+  arn: string;
+  name: string;
+  deploymentId: string;
 }
 
 export interface TargetHealthCounts {
@@ -113,6 +120,11 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     return rules;
   }
 
+  async function listenerOn(loadBalancerArn: string, port: number): Promise<string | undefined> {
+    const listeners = await attempt(`describe listeners of ${loadBalancerArn}`, () => elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn })));
+    return listeners.Listeners?.find((l) => l.Port === port)?.ListenerArn;
+  }
+
   async function targetStates(targetGroupArn: string): Promise<string[]> {
     const out = await attempt(`describe target health of ${targetGroupArn}`, () =>
       elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
@@ -177,11 +189,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
 
     /** The listener on this port; an HTTP listener answering 404 is created when there is none. */
     async ensureListener(input: { loadBalancerArn: string; port: number }): Promise<string> {
-      const listeners = await attempt(`describe listeners of ${input.loadBalancerArn}`, () =>
-        elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: input.loadBalancerArn })),
-      );
-      const existing = listeners.Listeners?.find((l) => l.Port === input.port);
-      if (existing?.ListenerArn) return existing.ListenerArn;
+      const existing = await listenerOn(input.loadBalancerArn, input.port);
+      if (existing) return existing;
       const out = await attempt(`create HTTP listener on port ${input.port}`, () =>
         elbv2.send(
           new CreateListenerCommand({
@@ -193,6 +202,34 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
         ),
       );
       return out.Listeners![0].ListenerArn!;
+    },
+
+    /** The listener on this port, or undefined: never creates one. */
+    findListener: (input: { loadBalancerArn: string; port: number }) => listenerOn(input.loadBalancerArn, input.port),
+
+    /**
+     * Every target group tagged for this service and environment, found by listing the account's target
+     * groups (pages of 400) and reading their tags (DescribeTags takes at most 20 ARNs a call).
+     */
+    async findTaggedTargetGroups(input: { service: string; environment: string }): Promise<TaggedTargetGroup[]> {
+      const groups: { arn: string; name: string }[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await attempt('list target groups', () => elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 })));
+        groups.push(...(page.TargetGroups ?? []).map((g) => ({ arn: g.TargetGroupArn!, name: g.TargetGroupName ?? '' })));
+        marker = page.NextMarker;
+      } while (marker);
+      const found: TaggedTargetGroup[] = [];
+      for (let i = 0; i < groups.length; i += 20) {
+        const batch = groups.slice(i, i + 20);
+        const out = await attempt(`describe tags of ${batch.length} target groups`, () => elbv2.send(new DescribeTagsCommand({ ResourceArns: batch.map((g) => g.arn) })));
+        for (const d of out.TagDescriptions ?? []) {
+          const tags = Object.fromEntries((d.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+          if (tags[tagKeys.service] !== input.service || tags[tagKeys.environment] !== input.environment || !tags[tagKeys.deployment]) continue;
+          found.push({ arn: d.ResourceArn!, name: batch.find((g) => g.arn === d.ResourceArn)?.name ?? '', deploymentId: tags[tagKeys.deployment] });
+        }
+      }
+      return found;
     },
 
     /** Creates the target group, or returns the one a previous attempt created. */

@@ -8,12 +8,13 @@ import { deployCommand } from './commands/deploy';
 import { devCommand } from './commands/dev';
 import { listCommand, statusCommand } from './commands/inspect';
 import { messageCommand } from './commands/message';
+import { recoverCommand } from './commands/recover';
 import { deploymentQuery, type MessageName } from '../deployment-client';
 import type { DeploymentResult } from '../shared/deployment';
 import { initCommand } from './commands/init';
 import { parsePreflightOptions, preflightCommand } from './commands/preflight';
 import { workerCommand } from './commands/worker';
-import { formatPreflight, formatResult, formatStatus, formatSteps, formatTable } from './output';
+import { formatPreflight, formatRecovery, formatResult, formatStatus, formatSteps, formatTable } from './output';
 
 // Our @aws-sdk/* versions are pinned and support Node 20; the SDK's notice about releases after
 // January 2027 would otherwise precede every message this CLI prints.
@@ -152,6 +153,23 @@ export function buildProgram(): Command {
         print(`${name} sent to ${ref}`);
       });
   }
+
+  program
+    .command('recover')
+    .description(
+      'get a stuck deployment out (its workflow task keeps failing, so rollback cannot run): end its workflow, ' +
+        'put production back on the last known-good deployment, remove what it created',
+    )
+    .argument('<deployment>', 'deployment id, or service[/environment] for its latest deployment', deploymentRef)
+    .option('--by <name>', 'who recovers it (recorded)', defaultActor())
+    .option('--reason <text>', 'why (recorded in the ended workflow)')
+    .option('--force', 'recover a deployment that is not stuck (prefer rollback)', false)
+    .option('--json', 'print JSON', false)
+    .action(async (ref, opts) => {
+      const report = await recoverCommand(loadConfig(), ref, { by: opts.by, reason: opts.reason, force: opts.force }, (line) => process.stderr.write(`${line}\n`));
+      print(opts.json ? JSON.stringify(report, null, 2) : formatRecovery(report));
+      if (report.leftovers.length) process.exitCode = ExitCode.failed;
+    });
 
   return program;
 }

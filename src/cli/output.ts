@@ -1,5 +1,7 @@
 // Printing is separate from the commands, which return data.
+import { describeStuck, type DeploymentReport } from '../deployment-client';
 import type { DeploymentResult, DeploymentStatus } from '../shared/deployment';
+import type { RecoveryReport } from '../shared/recovery';
 import type { PreflightReport } from '../shared/preflight';
 
 export function formatPreflight(report: PreflightReport): string {
@@ -20,11 +22,13 @@ export function formatSteps(steps: DeploymentStatus['history']): string {
   return steps.map((s) => `${s.at.slice(11, 19)}  ${s.phase.padEnd(17)}  ${s.note}`).join('\n');
 }
 
-export function formatStatus(s: DeploymentStatus): string {
+export function formatStatus(s: DeploymentReport): string {
   const lines = [
+    ...(s.stuck ? [`STUCK        ${describeStuck(s.deploymentId, s.stuck)}`] : []),
     `deployment   ${s.deploymentId} (${s.service}/${s.environment})`,
     `image        ${s.image}`,
     `phase        ${s.phase}${s.waitingFor ? ` — waiting for ${s.waitingFor}` : ''}`,
+    `workflow     ${s.workflowStatus}`,
     `started      ${s.startedAt} by ${s.requestedBy}`,
     `updated      ${s.updatedAt}`,
   ];
@@ -35,7 +39,14 @@ export function formatStatus(s: DeploymentStatus): string {
   if (s.reason) lines.push(`reason       ${s.reason}`);
   if (s.leftovers.length) lines.push(`left behind  ${s.leftovers.join(', ')}`);
   for (const [key, value] of Object.entries(s.resources)) if (value) lines.push(`${key.padEnd(12)} ${value}`);
-  lines.push('', formatSteps(s.history));
+  if (s.history.length) lines.push('', formatSteps(s.history));
+  return lines.join('\n');
+}
+
+export function formatRecovery(r: RecoveryReport): string {
+  const production = { restored: `production is back on ${r.live}`, kept: `production stays on ${r.live} (nothing else can serve it)`, none: 'nothing serves production' }[r.production];
+  const lines = [`recovered deployment ${r.deploymentId}: ${production}`, ...r.actions.map((a) => `  ${a}`)];
+  if (r.leftovers.length) lines.push(`could not remove: ${r.leftovers.join('; ')}`);
   return lines.join('\n');
 }
 

@@ -3,3 +3,4 @@ export { preflight } from './preflight';
 export { blueGreenDeployment } from './blue-green';
 export { rollingDeployment } from './rolling';
 export * from './messages';
+export { recoverDeployment } from './recover';

@@ -1,14 +1,13 @@
 // `switchyard status <deployment-id | service>` and `switchyard list`.
 import { connectClient } from '../../client';
 import type { Config } from '../../config';
-import { deploymentStatus, deploymentWorkflowTypes, findDeployment } from '../../deployment-client';
-import type { DeploymentStatus } from '../../shared/deployment';
+import { deploymentWorkflowTypes, findDeployment, inspectDeployment, type DeploymentReport } from '../../deployment-client';
 import { searchAttributes } from '../../shared/names';
 
-export async function statusCommand(config: Config, ref: string): Promise<DeploymentStatus> {
+export async function statusCommand(config: Config, ref: string): Promise<DeploymentReport> {
   const session = await connectClient(config.temporal);
   try {
-    return await deploymentStatus(await findDeployment(session, ref));
+    return await inspectDeployment(await findDeployment(session, ref));
   } finally {
     await session.close();
   }
