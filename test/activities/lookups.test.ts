@@ -27,6 +27,27 @@ describe('lookup activities on moto', () => {
     expect(await activities.findHostedZone('switchyard.test')).toBeUndefined();
   });
 
+  it('finds the target groups tagged for a service and environment among many (tags read 20 at a time)', async () => {
+    await seedAccount(clients, demoAccount);
+    const vpcId = (await activities.findLoadBalancer('switchyard-demo'))!.vpcId;
+    const healthCheck = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
+    const tags = (service: string, environment: string, deployment: string) => [
+      { key: 'switchyard:service', value: service },
+      { key: 'switchyard:environment', value: environment },
+      { key: 'switchyard:deployment', value: deployment },
+    ];
+    const wanted: { name: string; arn: string; deploymentId: string }[] = [];
+    for (let i = 0; i < 45; i++) {
+      const name = `tg-${i}`;
+      // Every tenth is web/prod's; the others belong to web/test, another service, or no one.
+      const tagged = i % 10 === 3 ? tags('web', 'prod', `dep0000${i}`) : i % 3 === 0 ? tags('web', 'test', `dep0000${i}`) : i % 3 === 1 ? tags('api', 'prod', `dep0000${i}`) : [];
+      const arn = await activities.createTargetGroup({ name, vpcId, port: 80, healthCheck, tags: tagged });
+      if (i % 10 === 3) wanted.push({ name, arn, deploymentId: `dep0000${i}` });
+    }
+    const found = await activities.findTaggedTargetGroups({ service: 'web', environment: 'prod' });
+    expect(found.sort((a, b) => a.name.localeCompare(b.name))).toEqual(wanted.sort((a, b) => a.name.localeCompare(b.name)));
+  });
+
   it('finds what the seed created, by name and by ARN, with or without the trailing dot', async () => {
     const created = await seedAccount(clients, demoAccount);
     expect(created).toEqual([
