@@ -138,7 +138,7 @@ export function buildProgram(): Command {
     ['tests-failed', 'tell a deployment its tests failed (it rolls back)'],
     ['approve', 'approve a deployment waiting for approval'],
     ['rollback', 'roll a deployment back (production returns to the previous deployment first)'],
-    ['pause', 'hold progressive traffic at its current weight (the bake clock stops)'],
+    ['pause', 'hold progressive traffic at its current weight (the bake interval in progress starts again after resume)'],
     ['resume', 'go on after a pause (also ends an indefinite pause step)'],
     ['promote', 'skip the remaining traffic steps and the bake: 100% now, then the drain (rollback stays instant during it)'],
   ] as const) {
