@@ -14,7 +14,7 @@ import { createActivities } from '../src/activities';
 import { readToolPaths } from '../src/dev/tools';
 import { demoAccount } from '../src/dev/demo';
 import { loadSpec } from '../src/spec/load';
-import { newDeploymentId } from '../src/deployment-client';
+import { deploymentHandle, newDeploymentId } from '../src/deployment-client';
 import { indexedValueType } from '../src/search-attribute-registration';
 import { isRolling, type DeploymentStatus } from '../src/shared/deployment';
 import { allSearchAttributes } from '../src/shared/names';
@@ -59,9 +59,10 @@ export const historySize: Benchmark = {
       await worker.runUntil(async () => {
         const run = async (image: string, approveAfterMs: number[]) => {
           const deploymentId = newDeploymentId();
-          const handle = await env.client.workflow.start<typeof blueGreenDeployment>('blueGreenDeployment', {
+          const started = await env.client.workflow.start<typeof blueGreenDeployment>('blueGreenDeployment', {
             taskQueue: 'history', workflowId: `history-${deploymentId}`, args: [{ deploymentId, spec: { ...spec, image }, requestedBy: 'bench' }],
           });
+          const handle = deploymentHandle(env.client, started.workflowId, started.firstExecutionRunId);
           const waitFor = (phase: DeploymentStatus['phase']) => waitForStatus(handle, (s) => s.phase === phase, 50);
           const size = async () => {
             const history = await handle.fetchHistory();

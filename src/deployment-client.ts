@@ -1,7 +1,7 @@
 // The client side of deployments: start one (refusing a second for the same service and environment),
 // find one by id or service, send it messages, and follow it to its end.
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import type { TemporalConfig } from './config';
@@ -22,8 +22,16 @@ import {
   testsPassedSignal,
 } from './workflows/messages';
 
-/** Either strategy's workflow: same input shape, messages, status query and result. */
-export type DeploymentHandle = WorkflowHandle<typeof blueGreenDeployment>;
+/**
+ * Either strategy's workflow: same input shape, messages, status query and result. Pinned to its run:
+ * a recovery runs under the same workflow id after it, and a bare handle would follow the latest run.
+ */
+export type DeploymentHandle = WorkflowHandle<typeof blueGreenDeployment> & { readonly runId: string };
+
+/** Deployments never continue as new: their one run is also the first of its chain. */
+export function deploymentHandle(client: Client, workflowId: string, runId: string): DeploymentHandle {
+  return Object.assign(client.workflow.getHandle<typeof blueGreenDeployment>(workflowId, runId, { firstExecutionRunId: runId }), { runId });
+}
 export const deploymentWorkflowTypes = ['blueGreenDeployment', 'rollingDeployment'] as const;
 
 export function newDeploymentId(): string {
@@ -51,7 +59,7 @@ export async function startDeployment(
   try {
     // Both strategies take the same input and answer the same messages and query.
     const workflowType: (typeof deploymentWorkflowTypes)[number] = isRolling(spec) ? 'rollingDeployment' : 'blueGreenDeployment';
-    const handle: DeploymentHandle = await session.client.workflow.start(workflowType, {
+    const started = await session.client.workflow.start(workflowType, {
       taskQueue: temporal.taskQueue,
       workflowId,
       workflowIdConflictPolicy: 'FAIL',
@@ -67,11 +75,12 @@ export async function startDeployment(
       staticSummary: `deploy ${spec.service}/${spec.environment}: ${spec.image}`,
       staticDetails: `deployment ${deploymentId}, requested by ${requestedBy}`,
     });
-    return { deploymentId, handle };
+    return { deploymentId, handle: deploymentHandle(session.client, workflowId, started.firstExecutionRunId) };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const running = await session.client.workflow.getHandle(workflowId).describe();
     const runningId = running.memo?.deploymentId ?? 'unknown';
+    if (running.memo?.recovery) throw new UserError(`deployment ${runningId} of ${spec.service}/${spec.environment} is being recovered (switchyard recover): deploy once that has finished`);
     throw new UserError(
       `a deployment of ${spec.service}/${spec.environment} is already running: ${runningId}. ` +
         `Wait for it (switchyard status ${runningId}) or roll it back (switchyard rollback ${runningId}).`,
@@ -91,7 +100,7 @@ export async function findDeployment(session: TemporalSession, ref: string, wait
     for await (const wf of session.client.workflow.list({ query })) {
       if (!latest || wf.startTime > latest.startTime) latest = wf;
     }
-    if (latest) return session.client.workflow.getHandle(latest.workflowId, latest.runId) as DeploymentHandle;
+    if (latest) return deploymentHandle(session.client, latest.workflowId, latest.runId);
     if (Date.now() > deadline) throw new UserError(`no deployment ${isDeploymentId(ref) ? 'with id' : 'of service'} ${ref} was found`);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -125,7 +134,6 @@ export interface DeploymentReport extends DeploymentStatus {
 }
 
 const { EventType, WorkflowTaskFailedCause } = proto.api.enums.v1;
-const runIdOf = (handle: DeploymentHandle) => (handle as { runId?: string }).runId;
 const timeOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   t?.seconds === undefined || t.seconds === null ? undefined : new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 
@@ -135,7 +143,7 @@ async function findInHistoryFromEnd<T>(handle: DeploymentHandle, find: (e: proto
   do {
     const page = await handle.client.workflowService.getWorkflowExecutionHistoryReverse({
       namespace: handle.client.options.namespace,
-      execution: { workflowId: handle.workflowId, runId: runIdOf(handle) },
+      execution: { workflowId: handle.workflowId, runId: handle.runId },
       maximumPageSize: 100,
       nextPageToken,
     });
@@ -148,28 +156,43 @@ async function findInHistoryFromEnd<T>(handle: DeploymentHandle, find: (e: proto
   return undefined;
 }
 
+/** A workflow task failure cause as people read it: NON_DETERMINISTIC_ERROR, UNHANDLED_COMMAND... */
+export function failureCauseName(cause: number | null | undefined): string {
+  return (WorkflowTaskFailedCause[cause ?? 0] ?? String(cause)).replace('WORKFLOW_TASK_FAILED_CAUSE_', '');
+}
+
+/** Failures that retrying the same code cannot cure: non-determinism, an error thrown by workflow code. */
+export const defectCauses = new Set<number>([
+  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
+  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+]);
+
 /**
- * Whether the deployment is stuck: its workflow task has failed and is failing again (a non-determinism
- * error, an error in workflow code). Such a deployment answers no query and acts on no message.
+ * Whether the deployment is stuck: since its last completed workflow task, a task failed because of the
+ * workflow code (non-determinism, an error in it), and the task is being retried. A task that timed out
+ * (a worker killed while running it) raises the attempt count too, but is not stuck: another worker will
+ * complete it. Such a deployment answers no query and acts on no message.
  */
-export async function stuckTask(handle: DeploymentHandle): Promise<StuckTask | undefined> {
-  const task = (await handle.describe()).raw.pendingWorkflowTask;
+export async function stuckTask(handle: DeploymentHandle, description?: WorkflowExecutionDescription): Promise<StuckTask | undefined> {
+  const task = (description ?? (await handle.describe())).raw.pendingWorkflowTask;
   const attempt = task?.attempt ?? 1;
   if (!task || attempt < 2) return undefined;
-  const failed = await findInHistoryFromEnd(handle, (e) => e.workflowTaskFailedEventAttributes ?? undefined);
-  return {
-    failures: attempt - 1,
-    since: timeOf(task.originalScheduledTime),
-    cause: (WorkflowTaskFailedCause[failed?.cause ?? 0] ?? 'UNKNOWN').replace('WORKFLOW_TASK_FAILED_CAUSE_', ''),
-    message: failed?.failure?.message ?? '(no failure recorded)',
-  };
+  let failed: proto.api.history.v1.IWorkflowTaskFailedEventAttributes | undefined;
+  await findInHistoryFromEnd(handle, (e) => {
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return true;
+    const f = e.workflowTaskFailedEventAttributes;
+    if (f && defectCauses.has(f.cause ?? 0)) failed ??= f;
+    return undefined;
+  });
+  if (!failed) return undefined;
+  return { failures: attempt - 1, since: timeOf(task.originalScheduledTime), cause: failureCauseName(failed.cause), message: failed.failure?.message ?? '(no message)' };
 }
 
 export function describeStuck(deploymentId: string, stuck: StuckTask): string {
   return (
     `deployment ${deploymentId} is stuck: its workflow task has failed ${stuck.failures} time(s)${stuck.since ? ` since ${stuck.since}` : ''} ` +
     `(${stuck.cause}: ${stuck.message.split('\n')[0]}), so it can neither go on nor roll back. ` +
-    `\`switchyard recover ${deploymentId}\` puts production back on the last known-good deployment and removes this one.`
+    `\`switchyard recover ${deploymentId}\` ends it and puts production on the last deployment that can serve it, if one can.`
   );
 }
 
@@ -177,7 +200,7 @@ export function describeStuck(deploymentId: string, stuck: StuckTask): string {
 export async function deploymentInputOf(handle: DeploymentHandle): Promise<DeploymentInput<AnySpec>> {
   const page = await handle.client.workflowService.getWorkflowExecutionHistory({
     namespace: handle.client.options.namespace,
-    execution: { workflowId: handle.workflowId, runId: runIdOf(handle) },
+    execution: { workflowId: handle.workflowId, runId: handle.runId },
     maximumPageSize: 1,
   });
   const payload = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
@@ -197,16 +220,18 @@ export async function deploymentStatus(handle: DeploymentHandle): Promise<Deploy
 export async function inspectDeployment(handle: DeploymentHandle): Promise<DeploymentReport> {
   const description = await handle.describe();
   const workflowStatus = description.status.name;
-  const stuck = workflowStatus === 'RUNNING' ? await stuckTask(handle) : undefined;
-  if (!stuck) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
-    if (status) return { ...status, workflowStatus };
-  }
-  const input = await deploymentInputOf(handle);
-  const phase = description.typedSearchAttributes.get(searchAttributes.phase) as Phase | undefined;
+  const stuck = workflowStatus === 'RUNNING' ? await stuckTask(handle, description) : undefined;
+  // Ended from outside (`switchyard recover`, or by hand): why, whatever its last status says.
   const terminated = workflowStatus === 'TERMINATED'
     ? await findInHistoryFromEnd(handle, (e) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED ? (e.workflowExecutionTerminatedEventAttributes?.reason ?? '') : undefined))
     : undefined;
+  if (!stuck) {
+    // A terminated deployment that still replays answers with its status as it was when it was ended.
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status) return { ...status, reason: terminated ? `terminated: ${terminated}` : status.reason, workflowStatus };
+  }
+  const input = await deploymentInputOf(handle);
+  const phase = description.typedSearchAttributes.get(searchAttributes.phase) as Phase | undefined;
   return {
     deploymentId: input.deploymentId,
     service: input.spec.service,
@@ -240,7 +265,7 @@ export async function sendMessage(handle: DeploymentHandle, name: MessageName, m
   const description = await handle.describe();
   if (description.status.name !== 'RUNNING') throw new UserError(`deployment ${handle.workflowId} has ended (${description.status.name}); nothing to ${name}`);
   // A stuck deployment would store the message and never act on it.
-  const stuck = await stuckTask(handle);
+  const stuck = await stuckTask(handle, description);
   if (stuck) throw new UserError(`cannot ${name}: ${describeStuck(description.memo?.deploymentId as string ?? handle.workflowId, stuck)}`);
   await handle.signal(messages[name], message);
 }
@@ -258,11 +283,14 @@ export async function followDeployment(
   let seen = 0;
   let done = false;
   void result.finally(() => (done = true)).catch(() => undefined);
+  let stuckPolls = 0;
   for (;;) {
     const finished = done;
-    // A stuck deployment never ends by itself: say so (exit 1) instead of waiting forever.
+    // A stuck deployment never ends by itself: say so (exit 1) instead of waiting for ever, once it is
+    // seen stuck on two polls in a row.
     const stuck = finished ? undefined : await stuckTask(handle);
-    if (stuck) throw new UserError(describeStuck((await deploymentInputOf(handle)).deploymentId, stuck));
+    stuckPolls = stuck ? stuckPolls + 1 : 0;
+    if (stuck && stuckPolls >= 2) throw new UserError(describeStuck((await deploymentInputOf(handle)).deploymentId, stuck));
     const status = await handle.query(statusQuery).catch(() => undefined);
     if (status && status.history.length > seen) {
       onChange(status, status.history.slice(seen));

@@ -5,13 +5,11 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { defectCauses, failureCauseName } from '../../src/deployment-client';
 import { servers } from './servers';
 
-const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+const { EventType } = temporal.api.enums.v1;
 type History = temporal.api.history.v1.IHistory;
-
-/** Causes that mean our workflow code is wrong, not that the server raced it. */
-const defects = new Set([WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE]);
 
 export interface HistoryReport {
   workflowId: string;
@@ -24,8 +22,6 @@ export interface HistoryReport {
   defects: string[];
 }
 
-const causeName = (cause: number | null | undefined) => (WorkflowTaskFailedCause[cause ?? 0] ?? String(cause)).replace('WORKFLOW_TASK_FAILED_CAUSE_', '');
-
 /** Reads and replays one history. */
 export async function checkHistory(workflowId: string, history: History): Promise<HistoryReport> {
   const report: HistoryReport = { workflowId, events: history.events?.length ?? 0, failedTasks: {}, timedOutTasks: 0, defects: [] };
@@ -33,9 +29,9 @@ export async function checkHistory(workflowId: string, history: History): Promis
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) report.timedOutTasks += 1;
     const failed = event.workflowTaskFailedEventAttributes;
     if (!failed) continue;
-    const name = causeName(failed.cause);
+    const name = failureCauseName(failed.cause);
     report.failedTasks[name] = (report.failedTasks[name] ?? 0) + 1;
-    if (defects.has(failed.cause!)) report.defects.push(`${workflowId}: event ${event.eventId}: workflow task failed (${name}): ${failed.failure?.message}`);
+    if (defectCauses.has(failed.cause ?? 0)) report.defects.push(`${workflowId}: event ${event.eventId}: workflow task failed (${name}): ${failed.failure?.message}`);
   }
   try {
     await Worker.runReplayHistory({ workflowBundle: { codePath: servers.workflowBundlePath }, replayName: workflowId }, history);
@@ -61,7 +57,7 @@ export async function checkHistories(client: Client, handles: WorkflowHandle[]):
 /** The run a handle stands for: the run `start` began, or the one `getHandle` was given. */
 export function runOf(handle: WorkflowHandle): string {
   const { firstExecutionRunId, runId } = handle as { firstExecutionRunId?: string; runId?: string };
-  const run = firstExecutionRunId ?? runId;
+  const run = runId ?? firstExecutionRunId;
   if (!run) throw new Error(`${handle.workflowId}: no run id to fetch its own history by`);
   return run;
 }
