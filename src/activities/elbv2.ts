@@ -13,6 +13,7 @@ import {
   ModifyRuleCommand,
   type ElasticLoadBalancingV2Client,
   type Rule,
+  type TagDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HealthCheckSpec } from '../shared/deployment';
 import { tagKeys, type Tag } from '../shared/naming';
@@ -56,6 +57,8 @@ export interface TargetHealthCounts {
   unhealthy: number;
   /** initial, draining, unused, unavailable. */
   other: number;
+  /** Of `other`: registered, but no listener rule forwards to the group, so nothing checks them. */
+  unused: number;
 }
 
 /** ALB limits our own code enforces (moto does not): rule priorities and forward weights. */
@@ -74,6 +77,11 @@ function ruleTargets(rule: Rule): WeightedTarget[] {
   const groups = forward.ForwardConfig?.TargetGroups;
   if (groups?.length) return groups.map((g) => ({ targetGroupArn: g.TargetGroupArn!, weight: g.Weight ?? 1 }));
   return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
+}
+
+/** DescribeTags' answer as tags by resource ARN. */
+function tagsByArn(descriptions: TagDescription[] | undefined): Record<string, Record<string, string>> {
+  return Object.fromEntries((descriptions ?? []).map((d) => [d.ResourceArn!, Object.fromEntries((d.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']))]));
 }
 
 function hostRule(rule: Rule, host: string): HostRule {
@@ -118,6 +126,23 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       marker = page.NextMarker;
     } while (marker);
     return rules;
+  }
+
+  /**
+   * Tags of these resources (at most 20), leaving out any deleted meanwhile: DescribeTags fails the whole
+   * call for one missing ARN, so then they are asked one by one.
+   */
+  async function tagsOfExisting(arns: string[]): Promise<Record<string, Record<string, string>>> {
+    try {
+      return tagsByArn((await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns }))).TagDescriptions);
+    } catch (err) {
+      if (!isAwsError(err, 'TargetGroupNotFoundException') || arns.length === 1) {
+        if (isAwsError(err, 'TargetGroupNotFoundException')) return {};
+        throw wrapAwsError(`describe tags of ${arns.length} target groups`, err);
+      }
+      const each = await Promise.all(arns.map((arn) => tagsOfExisting([arn])));
+      return Object.assign({}, ...each);
+    }
   }
 
   async function listenerOn(loadBalancerArn: string, port: number): Promise<string | undefined> {
@@ -222,11 +247,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       const found: TaggedTargetGroup[] = [];
       for (let i = 0; i < groups.length; i += 20) {
         const batch = groups.slice(i, i + 20);
-        const out = await attempt(`describe tags of ${batch.length} target groups`, () => elbv2.send(new DescribeTagsCommand({ ResourceArns: batch.map((g) => g.arn) })));
-        for (const d of out.TagDescriptions ?? []) {
-          const tags = Object.fromEntries((d.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+        for (const [arn, tags] of Object.entries(await tagsOfExisting(batch.map((g) => g.arn)))) {
           if (tags[tagKeys.service] !== input.service || tags[tagKeys.environment] !== input.environment || !tags[tagKeys.deployment]) continue;
-          found.push({ arn: d.ResourceArn!, name: batch.find((g) => g.arn === d.ResourceArn)?.name ?? '', deploymentId: tags[tagKeys.deployment] });
+          found.push({ arn, name: batch.find((g) => g.arn === arn)?.name ?? '', deploymentId: tags[tagKeys.deployment] });
         }
       }
       return found;
@@ -287,9 +310,7 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       const out = await attempt(`describe tags of target groups ${arns.join(', ')}`, () =>
         elbv2.send(new DescribeTagsCommand({ ResourceArns: arns })),
       );
-      return Object.fromEntries(
-        (out.TagDescriptions ?? []).map((d) => [d.ResourceArn!, Object.fromEntries((d.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']))]),
-      );
+      return tagsByArn(out.TagDescriptions);
     },
 
     findHostRule: (input: { listenerArn: string; host: string }) => findHostRule(input.listenerArn, input.host),
@@ -360,10 +381,11 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
 
     /** How many targets of the group are in each health state (healthy, unhealthy, initial, draining...). */
     async countTargetHealth(targetGroupArn: string): Promise<TargetHealthCounts> {
-      const counts: TargetHealthCounts = { healthy: 0, unhealthy: 0, other: 0 };
+      const counts: TargetHealthCounts = { healthy: 0, unhealthy: 0, other: 0, unused: 0 };
       for (const state of await targetStates(targetGroupArn)) {
         if (state === 'healthy' || state === 'unhealthy') counts[state] += 1;
         else counts.other += 1;
+        if (state === 'unused') counts.unused += 1;
       }
       return counts;
     },

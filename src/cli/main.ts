@@ -168,7 +168,7 @@ export function buildProgram(): Command {
     .action(async (ref, opts) => {
       const report = await recoverCommand(loadConfig(), ref, { by: opts.by, reason: opts.reason, force: opts.force }, (line) => process.stderr.write(`${line}\n`));
       print(opts.json ? JSON.stringify(report, null, 2) : formatRecovery(report));
-      if (report.leftovers.length) process.exitCode = ExitCode.failed;
+      if (report.production === 'left' || report.leftovers.length) process.exitCode = ExitCode.failed;
     });
 
   return program;

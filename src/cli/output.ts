@@ -44,9 +44,9 @@ export function formatStatus(s: DeploymentReport): string {
 }
 
 export function formatRecovery(r: RecoveryReport): string {
-  const production = { restored: `production is back on ${r.live}`, kept: `production stays on ${r.live} (nothing else can serve it)`, none: 'nothing serves production' }[r.production];
+  const production = { restored: `production is back on ${r.live}`, kept: `production stays on ${r.live}`, left: 'production was left as it was', none: 'nothing was live in production' }[r.production];
   const lines = [`recovered deployment ${r.deploymentId}: ${production}`, ...r.actions.map((a) => `  ${a}`)];
-  if (r.leftovers.length) lines.push(`could not remove: ${r.leftovers.join('; ')}`);
+  if (r.leftovers.length) lines.push(`left for you to look at: ${r.leftovers.join('; ')}`);
   return lines.join('\n');
 }
 

@@ -9,15 +9,19 @@ export interface RecoveryInput {
   requestedBy: string;
   reason: string;
   pollIntervalMs?: number;
+  /** Wait this long first: attempts of the ended workflow's activities may still be running. */
+  settleMs?: number;
 }
 
 export interface RecoveryReport {
   deploymentId: string;
   /**
-   * restored: production is on the last known-good deployment (or revision) again; kept: nothing better
-   * could serve, so production stays on the stuck deployment, which serves it; none: nothing serves it.
+   * restored: production is on the last known-good deployment (or revision) again; kept: nothing else
+   * could serve, so production stays on the stuck deployment, which serves all of it; left: nothing could
+   * be verified to serve, so production was not touched (see leftovers); none: there is no production
+   * rule (the stuck deployment was a first one that never went live), so there was nothing to restore.
    */
-  production: 'restored' | 'kept' | 'none';
+  production: 'restored' | 'kept' | 'left' | 'none';
   /** The deployment id (blue/green) or task definition (rolling) production is on now. */
   live?: string;
   /** One line per change made, in order. */
@@ -26,6 +30,3 @@ export interface RecoveryReport {
   leftovers: string[];
 }
 
-export function recoveryWorkflowId(spec: Pick<AnySpec, 'service' | 'environment'>, deploymentId: string): string {
-  return `switchyard-recover-${spec.service}-${spec.environment}-${deploymentId}`;
-}

@@ -12,8 +12,8 @@ import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { followDeployment, startDeployment, stuckTask, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
-import { tagKeys } from '../../src/shared/naming';
-import type { DeploymentSpec, RollingSpec } from '../../src/shared/deployment';
+import { serviceWorkflowId, tagKeys } from '../../src/shared/naming';
+import type { DeploymentSpec, DeploymentStatus, RollingSpec } from '../../src/shared/deployment';
 import { pauseSignal, statusQuery, testsPassedSignal } from '../../src/workflows/messages';
 import { chaosSpec, driveToEnd, scopeOf, useChaosStack } from '../support/chaos';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
@@ -74,6 +74,25 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(await stuckTask(handle)).toMatchObject({ cause: 'NON_DETERMINISTIC_ERROR' });
   }
 
+  /** A deployment started on the incompatible worker and driven until `until`, then wedged on today's. */
+  async function stuckDeployment(deploySpec: DeploymentSpec, until: (s: DeploymentStatus) => boolean): Promise<{ deploymentId: string; handle: DeploymentHandle }> {
+    const started = await onIncompatibleWorker(async () => {
+      const it = await startDeployment(stack.session, stack.temporal, deploySpec, 'test');
+      for (let i = 0; i < 600; i++) {
+        // The incompatible version registers its handlers after its first timer: retried until then.
+        const status = await it.handle.query(statusQuery).catch(() => undefined);
+        if (status && until(status)) return it;
+        if (status?.phase === 'awaiting_tests') await it.handle.signal(testsPassedSignal, { by: 'test' });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the deployment never reached the point to wedge it at');
+    });
+    await wedge(started.handle);
+    return started;
+  }
+
+  const recover = (id: string, ...more: string[]) => runCli(['recover', id, '--by', 'oncall', ...more], stack.worker.env, 180_000);
+
   async function terminationReason(handle: DeploymentHandle): Promise<string | undefined> {
     const history = await handle.fetchHistory();
     return history.events?.find((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED)?.workflowExecutionTerminatedEventAttributes?.reason ?? undefined;
@@ -84,18 +103,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
     const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
 
-    const { deploymentId, handle } = await onIncompatibleWorker(async () => {
-      const started = await startDeployment(stack.session, stack.temporal, { ...spec, image: 'nginx:2' }, 'test');
-      for (let i = 0; i < 600; i++) {
-        // The incompatible version registers its handlers after its first timer: retried until then.
-        const status = await started.handle.query(statusQuery).catch(() => undefined);
-        if (status?.phase === 'awaiting_tests') await started.handle.signal(testsPassedSignal, { by: 'test' });
-        if (status?.traffic?.percent === 10) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return started;
-    });
-    await wedge(handle);
+    const { deploymentId, handle } = await stuckDeployment({ ...spec, image: 'nginx:2' }, (s) => s.traffic?.percent === 10);
 
     const status = await runCli(['status', deploymentId], stack.worker.env, 20_000);
     expect(status.code).toBe(0);
@@ -110,10 +118,10 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(rollback.code).toBe(1);
     expect(rollback.stderr).toContain(`cannot rollback: deployment ${deploymentId} is stuck`);
 
-    const recover = await runCli(['recover', deploymentId, '--by', 'oncall', '--reason', 'wedged after a worker upgrade'], stack.worker.env, 120_000);
-    expect(recover.stderr).toContain(`deployment ${deploymentId} is stuck`);
-    expect({ code: recover.code, first: recover.stdout.split('\n')[0] }).toEqual({ code: 0, first: `recovered deployment ${deploymentId}: production is back on ${first.deploymentId}` });
-    expect(recover.stdout).toContain(`production ${spec.hosts.production}: 100% on ${first.deploymentId} (read back)`);
+    const recovered = await recover(deploymentId, '--reason', 'wedged after a worker upgrade');
+    expect(recovered.stderr).toContain(`deployment ${deploymentId} is stuck`);
+    expect({ code: recovered.code, first: recovered.stdout.split('\n')[0] }).toEqual({ code: 0, first: `recovered deployment ${deploymentId}: production is back on ${first.deploymentId}` });
+    expect(recovered.stdout).toContain(`production ${spec.hosts.production}: 100% on ${first.deploymentId} (read back)`);
 
     expect((await handle.describe()).status.name).toBe('TERMINATED');
     expect(await terminationReason(handle)).toBe('switchyard recover by oncall: wedged after a worker upgrade');
@@ -122,6 +130,11 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
 
     const after = JSON.parse((await runCli(['status', deploymentId, '--json'], stack.worker.env, 20_000)).stdout);
     expect(after).toMatchObject({ deploymentId, workflowStatus: 'TERMINATED', reason: 'terminated: switchyard recover by oncall: wedged after a worker upgrade' });
+
+    // Again, on the ended deployment: the same account, nothing more to do, same answer.
+    const again = await recover(deploymentId);
+    expect({ code: again.code, first: again.stdout.split('\n')[0] }).toEqual({ code: 0, first: `recovered deployment ${deploymentId}: production is back on ${first.deploymentId}` });
+    expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: first.deploymentId })).toEqual([]);
 
     // The service deploys again; a deployment that is not stuck is not recovered without --force.
     const next = await startDeployment(stack.session, stack.temporal, { ...spec, image: 'nginx:3', traffic: { ...spec.traffic!, steps: [{ kind: 'setWeight', percent: 100 }] } }, 'test');
@@ -134,6 +147,74 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(await driveToEnd(next.handle)).toMatchObject({ phase: 'active' });
     expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: next.deploymentId })).toEqual([]);
   }, 10 * 60_000);
+
+  it('blue/green, stuck while draining (production all on it, the previous one idle): recover puts production back on the previous one', async () => {
+    const draining: DeploymentSpec = { ...chaosSpec(`rd${suffix}`, { percent: 100, bakeMs: 1_000, drainMs: 30 * 60_000 }) };
+    const first = await startDeployment(stack.session, stack.temporal, draining, 'test');
+    expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
+    const { deploymentId } = await stuckDeployment({ ...draining, image: 'nginx:2' }, (s) => s.phase === 'draining');
+    const recovered = await recover(deploymentId, '--json');
+    expect(recovered.code).toBe(0);
+    expect(JSON.parse(recovered.stdout)).toMatchObject({ deploymentId, production: 'restored', live: first.deploymentId, leftovers: [] });
+    expect(await findLeaks(stack.clients, { ...scopeOf(stack, draining), live: first.deploymentId })).toEqual([]);
+  }, 10 * 60_000);
+
+  it('a first deployment, stuck with all of production: it stays live, the workflow ends, nothing else is touched', async () => {
+    const alone: DeploymentSpec = { ...chaosSpec(`rf${suffix}`, { finalBakeMs: 30 * 60_000 }) };
+    const { deploymentId } = await stuckDeployment(alone, (s) => s.phase === 'baking');
+    const recovered = await recover(deploymentId, '--json');
+    expect(recovered.code).toBe(0);
+    expect(JSON.parse(recovered.stdout)).toMatchObject({ deploymentId, production: 'kept', live: deploymentId, leftovers: [] });
+    expect(await findLeaks(stack.clients, { ...scopeOf(stack, alone), live: deploymentId })).toEqual([]);
+  }, 10 * 60_000);
+
+  it('a first deployment, stuck awaiting its tests (never live): recover removes all it staged, exit 0', async () => {
+    const staged: DeploymentSpec = chaosSpec(`rn${suffix}`);
+    const { deploymentId } = await stuckDeployment(staged, (s) => s.phase === 'awaiting_tests');
+    const recovered = await recover(deploymentId, '--json');
+    expect(recovered.code).toBe(0);
+    expect(JSON.parse(recovered.stdout)).toMatchObject({ deploymentId, production: 'none', leftovers: [] });
+    expect(await findLeaks(stack.clients, scopeOf(stack, staged))).toEqual([]);
+  }, 10 * 60_000);
+
+  it('nothing verified to serve but the stuck deployment at 10%: production is left as it was, nothing it forwards to is removed, exit 1', async () => {
+    const split: DeploymentSpec = { ...chaosSpec(`rl${suffix}`, { percent: 10, bakeMs: 30 * 60_000 }) };
+    const first = await startDeployment(stack.session, stack.temporal, split, 'test');
+    expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
+    const { deploymentId } = await stuckDeployment({ ...split, image: 'nginx:2' }, (s) => s.traffic?.percent === 10);
+    const rule = async () => (await createActivities(stack.clients).findHostRule({ listenerArn: stack.listenerArn, host: split.hosts.production }))!.targets;
+    const before = await rule();
+    // The previous deployment's tasks stop running: it can no longer be verified to serve.
+    await setAwsScenario({ neverSteady: `-${first.deploymentId}$` });
+    const recovered = await recover(deploymentId, '--json');
+    await setAwsScenario({});
+    expect(recovered.code).toBe(1);
+    const report = JSON.parse(recovered.stdout);
+    expect(report).toMatchObject({ deploymentId, production: 'left' });
+    expect([...report.leftovers].sort()).toEqual(
+      [
+        `production ${split.hosts.production} left as it was (${JSON.stringify(before)}): nothing else can serve it`,
+        `deployment ${first.deploymentId}: production still forwards to it`,
+        `deployment ${deploymentId}: production still forwards to it`,
+      ].sort(),
+    );
+    expect(await rule()).toEqual(before);
+  }, 10 * 60_000);
+
+  it('while a recovery runs, no deployment of the service can start', async () => {
+    const locked = chaosSpec(`rk${suffix}`);
+    const recovery = await stack.session.client.workflow.start('recoverDeployment', {
+      taskQueue: stack.temporal.taskQueue,
+      workflowId: serviceWorkflowId(locked.service, locked.environment),
+      memo: { deploymentId: 'aaaaaaaa', recovery: true },
+      args: [{ deploymentId: 'aaaaaaaa', spec: locked, requestedBy: 'test', reason: 'test', settleMs: 5_000 }],
+    });
+    await expect(startDeployment(stack.session, stack.temporal, locked, 'test')).rejects.toThrow(
+      `deployment aaaaaaaa of ${locked.service}/${locked.environment} is being recovered (switchyard recover): deploy once that has finished`,
+    );
+    // Nothing was ever deployed for this service: no production rule, nothing to restore.
+    expect(await recovery.result()).toMatchObject({ deploymentId: 'aaaaaaaa', production: 'none', leftovers: [] });
+  }, 5 * 60_000);
 
   it('rolling, stuck in its rollout: recover puts the known-good revision back and deregisters the stuck one', async () => {
     const ecsService = `rr${suffix}-test`;
@@ -160,9 +241,9 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(stuckRevision).not.toBe(knownGood);
     await wedge(handle);
 
-    const recover = await runCli(['recover', deploymentId, '--by', 'oncall', '--json'], stack.worker.env, 180_000);
-    expect(recover.code).toBe(0);
-    expect(JSON.parse(recover.stdout)).toMatchObject({ deploymentId, production: 'restored', live: knownGood, leftovers: [] });
+    const recovered = await recover(deploymentId, '--json');
+    expect(recovered.code).toBe(0);
+    expect(JSON.parse(recovered.stdout)).toMatchObject({ deploymentId, production: 'restored', live: knownGood, leftovers: [] });
     const service = await describe();
     expect({ taskDefinition: service.taskDefinition, deployments: service.deployments!.map((d) => `${d.status} ${d.rolloutState}`) }).toEqual({ taskDefinition: knownGood, deployments: ['PRIMARY COMPLETED'] });
     expect((await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: stuckRevision }))).taskDefinition!.status).toBe('INACTIVE');

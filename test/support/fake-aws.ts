@@ -73,7 +73,7 @@ export class FakeAws {
       elbv2: {
         countTargetHealth: async (arn: string) => {
           const unhealthy = this.unhealthy.get(arn.split('/')[1]) ?? 0;
-          return { healthy: 2 - Math.min(unhealthy, 2), unhealthy, other: 0 };
+          return { healthy: 2 - Math.min(unhealthy, 2), unhealthy, other: 0, unused: 0 };
         },
       },
       http: { probeHttp: async () => ({ status: 200, latencyMs: 5 }) },
