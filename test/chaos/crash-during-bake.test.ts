@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
+import { startDeployment, stuckTask, type DeploymentHandle } from '../../src/deployment-client';
 import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
 import type { Bake } from '../../src/shared/traffic';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
@@ -38,8 +38,8 @@ async function watchUntil(handle: DeploymentHandle, until: (s: DeploymentStatus)
     const status = await handle.query(statusQuery).catch(() => undefined);
     if (status && until(status)) return;
     if (status?.phase === 'awaiting_tests') await handle.signal(testsPassedSignal, { by: 'chaos' });
-    const { pendingWorkflowTask } = (await handle.describe()).raw;
-    if ((pendingWorkflowTask?.attempt ?? 0) > 1) throw new Error(`the deployment's workflow task is failing (attempt ${pendingWorkflowTask?.attempt})`);
+    const stuck = await stuckTask(handle);
+    if (stuck) throw new Error(`the deployment is stuck: ${stuck.cause}: ${stuck.message}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -66,7 +66,7 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
       await watchUntil(handle, (s) => s.phase === 'draining');
       await worker.killAndRestart(2_000);
       await watchUntil(handle, (s) => s.phase === 'active' || s.phase === 'rolled_back' || s.phase === 'failed');
-      await stopQuerying();
+      expect(await stopQuerying()).toEqual([]);
       expect(await handle.result()).toMatchObject({ phase: 'active', leftovers: [] });
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
       const [report] = await expectHealthyHistories(stack.session.client, [handle]);

@@ -193,7 +193,7 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      await stopQuerying();
+      expect(await stopQuerying()).toEqual([]);
       missed.push(...points.map((p) => p.name));
       const outcome = await result;
       histories.push(...(await expectHealthyHistories(stack.session.client, [handle])));

@@ -6,7 +6,7 @@ import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { connectClient, type TemporalSession } from '../../src/client';
 import type { TemporalConfig } from '../../src/config';
-import type { DeploymentHandle } from '../../src/deployment-client';
+import { stuckTask, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import type { DeploymentResult, DeploymentSpec } from '../../src/shared/deployment';
@@ -87,18 +87,32 @@ export function scopeOf(stack: ChaosStack, spec: DeploymentSpec): Omit<LeakScope
 /**
  * Status queries every 250 ms, none waiting for the one before (as the web UI and people watching do):
  * some are sent while no worker runs, and are then answered by a worker that has not cached the
- * deployment. Returns a function that stops them and waits for those in flight.
+ * deployment. And what `switchyard status` tells of it every 500 ms: a killed worker's timed-out tasks
+ * must never read as a stuck deployment. Returns a function that stops both, waits for those in flight,
+ * and gives every time the deployment read as stuck (none for a healthy one).
  */
-export function keepQuerying(handle: DeploymentHandle): () => Promise<void> {
+export function keepQuerying(handle: DeploymentHandle): () => Promise<string[]> {
   const inFlight = new Set<Promise<unknown>>();
-  const timer = setInterval(() => {
-    const query = handle.query(statusQuery).catch(() => undefined);
-    inFlight.add(query);
-    void query.finally(() => inFlight.delete(query));
-  }, 250);
+  const readAsStuck: string[] = [];
+  const send = (request: () => Promise<unknown>) => {
+    const sent = request().catch(() => undefined);
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
+  };
+  const queries = setInterval(() => send(() => handle.query(statusQuery)), 250);
+  const stuckChecks = setInterval(
+    () =>
+      send(async () => {
+        const stuck = await stuckTask(handle);
+        if (stuck) readAsStuck.push(`${new Date().toISOString()}: ${stuck.cause} after ${stuck.failures} failure(s): ${stuck.message.split('\n')[0]}`);
+      }),
+    500,
+  );
   return async () => {
-    clearInterval(timer);
+    clearInterval(queries);
+    clearInterval(stuckChecks);
     await Promise.all(inFlight);
+    return readAsStuck;
   };
 }
 
