@@ -33,10 +33,15 @@ export default tseslint.config(
       // worker): elapsed time measured with the clock must not decide what the workflow does.
       'no-restricted-syntax': [
         'error',
-        {
-          selector: "BinaryExpression[operator='-'] > CallExpression[callee.object.name='Date'][callee.property.name='now']",
-          message: 'Do not measure elapsed time with Date.now() in workflow code: count timers (see bakeIntervals).',
-        },
+        // The clock read directly in a subtraction or a comparison (a variable that holds a reading is
+        // beyond a selector: review catches those).
+        ...[
+          "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          "CallExpression[callee.object.type='NewExpression'][callee.object.callee.name='Date'][callee.property.name=/^(getTime|valueOf)$/]",
+        ].map((clock) => ({
+          selector: `BinaryExpression[operator=/^(-|<|>|<=|>=)$/] > ${clock}`,
+          message: 'Do not measure elapsed time with the clock in workflow code: count timers (see bakeIntervals).',
+        })),
       ],
     },
   },
