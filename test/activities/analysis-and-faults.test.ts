@@ -93,9 +93,9 @@ describe('analysis rounds and faults on moto', () => {
   it('scripts target health: initial first, then healthy', async () => {
     await setAwsScenario({ targetHealth: [{ targetGroup: 'web-demo', initialForMs: 60_000 }] });
     const targetGroupArn = await targetGroupWithTargets();
-    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 0, unhealthy: 0, other: 3 });
+    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 0, unhealthy: 0, other: 3, unused: 0 });
     await setAwsScenario({ targetHealth: [{ targetGroup: 'web-demo', initialForMs: 0 }] });
-    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 3, unhealthy: 0, other: 0 });
+    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 3, unhealthy: 0, other: 0, unused: 0 });
   });
 
   it.each([
