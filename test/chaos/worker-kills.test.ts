@@ -14,6 +14,7 @@ import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCo
 import { temporal } from '@temporalio/proto';
 import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
+import { searchAttributes } from '../../src/shared/names';
 import { tagKeys } from '../../src/shared/naming';
 import { phases, type AnySpec, type DeploymentStatus, type Phase, type RollingSpec } from '../../src/shared/deployment';
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
@@ -117,15 +118,21 @@ function plan(): (Omit<Round, 'points'> & { kills: Kill[] })[] {
 }
 const killCount = plan().reduce((n, r) => n + r.kills.length, 0);
 
+/**
+ * What the deployment is doing. A query sent just after a restart waits for the dead worker's sticky
+ * queue to time out (10 s), longer than a short point lasts: it gets 300 ms, then the phase comes from
+ * the search attribute the workflow sets as it enters each phase (the same moment the query reports).
+ */
 async function observe(handle: DeploymentHandle, since: number): Promise<Observation> {
+  const quickly = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 300));
   const [status, description] = await Promise.all([
-    handle.query(statusQuery).catch(() => undefined as DeploymentStatus | undefined),
+    Promise.race([handle.query(statusQuery).catch(() => undefined as DeploymentStatus | undefined), quickly]),
     handle.describe(),
   ]);
   const startedSince = (a: temporal.api.workflow.v1.IPendingActivityInfo) =>
     a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED && Number(a.lastStartedTime?.seconds ?? 0) * 1000 >= since;
   return {
-    phase: status?.phase,
+    phase: status?.phase ?? (description.typedSearchAttributes.get(searchAttributes.phase) as Phase | undefined),
     percent: status?.traffic?.percent,
     activities: (description.raw.pendingActivities ?? []).filter(startedSince).map((a) => a.activityType?.name ?? ''),
   };
