@@ -21,6 +21,7 @@ import { allSearchAttributes } from '../src/shared/names';
 import type { blueGreenDeployment } from '../src/workflows';
 import { approveSignal, testsPassedSignal } from '../src/workflows/messages';
 import { root, startBenchStack, waitForStatus, type Benchmark } from './support';
+import { fargate } from '../test/support/fargate';
 
 const hour = 3_600_000;
 
@@ -30,7 +31,7 @@ function specFile(dir: string): string {
     file,
     stringify({
       service: 'hist', environment: 'bench', cluster: demoAccount.cluster,
-      taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
+      taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
       container: { name: 'web', port: 80 }, desiredCount: 2, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
       hosts: { production: 'hist.switchyard.test', stage: 'stage.hist.switchyard.test' }, hostedZone: demoAccount.hostedZone,
       healthCheck: { path: '/' }, timeouts: { steady: '10m', tests: '1h' }, approval: { required: true, timeout: '7d', onTimeout: 'rollback' },

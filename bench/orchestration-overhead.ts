@@ -12,6 +12,7 @@ import { newDeploymentId } from '../src/deployment-client';
 import { testsPassedSignal } from '../src/workflows/messages';
 import { executionRolePolicy } from '../src/workflows/common/activities';
 import { benchSpec, callsBetween, median, progress, round1, startBenchStack, totalOf, waitForStatus, type BenchStack, type Benchmark } from './support';
+import { launchOf } from '../src/shared/launch';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const EventType = { WorkflowTaskScheduled: 5, WorkflowTaskCompleted: 7, ActivityTaskScheduled: 10, ActivityTaskStarted: 11, ActivityTaskCompleted: 12, TimerStarted: 17, MarkerRecorded: 25, Signaled: 26 } as const;
@@ -68,13 +69,15 @@ async function straightLine(stack: BenchStack, service: string, image: string): 
   const taskRoleArn = await aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags });
   const executionRoleArn = await aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags });
   const taskDefinitionArn = await aws.registerTaskDefinition({ family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image, taskRoleArn, executionRoleArn, tags, deploymentId });
-  const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, healthCheck: spec.healthCheck, tags });
-  await aws.createService({
-    cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn, containerName: spec.container.name, containerPort: spec.container.port,
-    desiredCount: spec.desiredCount, network: { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false }, tags,
-  });
+  const launch = launchOf(spec.taskDefinition);
+  const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck, tags });
+  // The stage rule attaches the target group before the service is created, as the workflow does.
   await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags });
   await aws.upsertAliasRecord({ zoneId: zone.id, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+  await aws.createService({
+    cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn, containerName: spec.container.name, containerPort: spec.container.port,
+    desiredCount: spec.desiredCount, network: { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false }, launch, tags,
+  });
   const deadline = Date.now() + spec.timeouts.steadyMs;
   await mock.run(aws.waitForServiceSteady, { cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: 5_000 });
   await mock.run(aws.waitForTargetsHealthy, { targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: 5_000 });

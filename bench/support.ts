@@ -17,6 +17,7 @@ import { startDevStack } from '../src/dev/stack';
 import type { DeploymentSpec, DeploymentStatus } from '../src/shared/deployment';
 import type { TrafficPlan } from '../src/shared/traffic';
 import { statusQuery } from '../src/workflows/messages';
+import { fargate } from '../test/support/fargate';
 
 /** The repository root (benchmarks run from dist-bench/bench/). */
 export const root = path.resolve(__dirname, '..', '..');
@@ -169,7 +170,7 @@ export const allAtOnce = (finalBakeMs = 0): TrafficPlan => ({
 export function benchSpec(service: string, overrides: Partial<DeploymentSpec> = {}): DeploymentSpec {
   return {
     strategy: 'blueGreen', service, environment: 'bench', cluster: demoAccount.cluster,
-    taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
+    taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
     container: { name: 'web', port: 80 }, desiredCount: 1, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
     hosts: { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` }, hostedZone: demoAccount.hostedZone,
     healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },

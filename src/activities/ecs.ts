@@ -13,7 +13,9 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type Service,
 } from '@aws-sdk/client-ecs';
+import crypto from 'node:crypto';
 import type { NetworkSpec, TaskDefinitionSpec } from '../shared/deployment';
+import type { Launch } from '../shared/launch';
 import { tagKeys, type Tag } from '../shared/naming';
 import { attempt, isAwsError, wrapAwsError } from './errors';
 import { pollUntil, type PollOptions } from './polling';
@@ -62,6 +64,8 @@ export interface CreateServiceInput {
   containerPort: number;
   desiredCount: number;
   network: NetworkSpec;
+  /** Launch type and network mode, from the task definition (src/shared/launch.ts). */
+  launch: Launch;
   tags: Tag[];
 }
 
@@ -197,17 +201,23 @@ export function createEcsActivities(ecs: ECSClient) {
             serviceName: input.name,
             taskDefinition: input.taskDefinitionArn,
             desiredCount: input.desiredCount,
-            launchType: 'FARGATE',
-            // AWS treats a repeated create with the same token as the same request.
-            clientToken: input.name,
+            launchType: input.launch.launchType,
+            // AWS treats a repeated create with the same token as the same request. At most 36 ASCII
+            // characters (CreateService, clientToken): a digest of the name, which is longer at the limits.
+            clientToken: crypto.createHash('sha256').update(`${input.cluster}/${input.name}`).digest('hex').slice(0, 32),
             loadBalancers: [{ targetGroupArn: input.targetGroupArn, containerName: input.containerName, containerPort: input.containerPort }],
-            networkConfiguration: {
-              awsvpcConfiguration: {
-                subnets: input.network.subnets,
-                securityGroups: input.network.securityGroups,
-                assignPublicIp: input.network.assignPublicIp ? 'ENABLED' : 'DISABLED',
-              },
-            },
+            // Only awsvpc tasks get their own network interface (and need this); bridge and host use the instance's.
+            networkConfiguration:
+              input.launch.networkMode === 'awsvpc'
+                ? {
+                    awsvpcConfiguration: {
+                      subnets: input.network.subnets,
+                      securityGroups: input.network.securityGroups,
+                      // Fargate only: on EC2, awsvpc tasks get no public IP.
+                      ...(input.launch.launchType === 'FARGATE' ? { assignPublicIp: input.network.assignPublicIp ? 'ENABLED' : 'DISABLED' } : {}),
+                    },
+                  }
+                : undefined,
             deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
             propagateTags: 'SERVICE',
             tags: ecsTags(input.tags),
@@ -217,10 +227,11 @@ export function createEcsActivities(ecs: ECSClient) {
       return out.service!.serviceArn!;
     },
 
-    /** Scales the service to 0 and deletes it; already deleted is fine. */
+    /** Scales the service to 0 and deletes it; already deleted (DRAINING or INACTIVE) is fine. */
     async deleteService(input: { cluster: string; name: string }): Promise<void> {
       const service = await describeService(input.cluster, input.name);
-      if (!service || service.status === 'INACTIVE') return;
+      // A deleted service is DRAINING until its tasks stop: deleting it again is refused (not ACTIVE).
+      if (!service || service.status !== 'ACTIVE') return;
       try {
         if ((service.desiredCount ?? 0) > 0) {
           await ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.name, desiredCount: 0 }));

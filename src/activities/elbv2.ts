@@ -256,7 +256,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     },
 
     /** Creates the target group, or returns the one a previous attempt created. */
-    async createTargetGroup(input: { name: string; vpcId: string; port: number; healthCheck: HealthCheckSpec; tags: Tag[] }): Promise<string> {
+    /** targetType: ip for awsvpc tasks, instance for bridge and host (src/shared/launch.ts). */
+    async createTargetGroup(input: { name: string; vpcId: string; port: number; targetType: 'ip' | 'instance'; healthCheck: HealthCheckSpec; tags: Tag[] }): Promise<string> {
       try {
         const found = await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }));
         const arn = found.TargetGroups?.[0]?.TargetGroupArn;
@@ -272,7 +273,7 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
             Protocol: 'HTTP',
             Port: input.port,
             VpcId: input.vpcId,
-            TargetType: 'ip',
+            TargetType: input.targetType,
             HealthCheckProtocol: 'HTTP',
             HealthCheckPath: hc.path,
             HealthCheckIntervalSeconds: hc.intervalSeconds,
@@ -280,7 +281,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
             HealthyThresholdCount: hc.healthyThreshold,
             UnhealthyThresholdCount: hc.unhealthyThreshold,
             Matcher: { HttpCode: hc.matcher },
-            Tags: input.tags.map((t) => ({ Key: t.key, Value: t.value })),
+            // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
+            Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
           }),
         ),
       );
@@ -338,7 +340,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
               Priority: priority,
               Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [input.host] } }],
               Actions: actions,
-              Tags: input.tags.map((t) => ({ Key: t.key, Value: t.value })),
+              // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
+            Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
             }),
           ),
         );

@@ -41,7 +41,8 @@ export function createIamActivities(iam: IAMClient) {
               RoleName: input.name,
               AssumeRolePolicyDocument: ecsTasksTrust,
               Description: 'Created by Switchyard for ECS tasks',
-              Tags: input.tags.map((t) => ({ Key: t.key, Value: t.value })),
+              // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
+            Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
             }),
           );
           arn = out.Role!.Arn!;

@@ -2,6 +2,7 @@
 // Every message names the field and what is expected; src/spec/load.ts prefixes the field path.
 import { z } from 'zod';
 import { duration, environmentName, hostname, httpCodes, imageReference, port, serviceName } from './fields';
+import { launchProblems } from '../shared/launch';
 import { analysisSchema, trafficSchema } from './traffic';
 
 // Plain environment values end up in the task definition and in the deployment's workflow history:
@@ -23,9 +24,15 @@ const containerDefinition = z.looseObject({
   secrets: z.array(z.looseObject({ name: z.string(), valueFrom: z.string().regex(/^arn:aws[a-z-]*:(secretsmanager|ssm):/, 'expected a Secrets Manager or SSM parameter ARN') })).optional(),
 });
 
-export const taskDefinitionSchema = z.looseObject({
-  containerDefinitions: z.array(containerDefinition, { error: 'expected a list of container definitions' }).min(1, 'expected at least one container'),
-});
+// How it runs (Fargate or EC2, its network mode) is read from it, as ECS reads it: what ECS would refuse
+// is refused here, before any AWS change (src/shared/launch.ts).
+export const taskDefinitionSchema = z
+  .looseObject({
+    containerDefinitions: z.array(containerDefinition, { error: 'expected a list of container definitions' }).min(1, 'expected at least one container'),
+  })
+  .superRefine((taskDefinition, ctx) => {
+    for (const problem of launchProblems(taskDefinition)) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+  });
 
 const healthCheck = z
   .strictObject({

@@ -7,6 +7,7 @@ import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, 
 import type { HostRule, LoadBalancerSummary, WeightedTarget } from '../activities/elbv2';
 import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
+import { launchOf } from '../shared/launch';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { bakeIntervals, hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
 import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, productionRule, undo, waitOptions } from './common/activities';
@@ -35,6 +36,12 @@ const stagingSideBySide = 'staging-side-by-side';
 
 /** Patch: a bake counts the intervals its timers complete instead of subtracting clock readings. */
 const bakeCountsIntervals = 'bake-counts-intervals';
+
+/**
+ * Patch: the stage rule (and record) come before the service. ECS refuses a service whose target group
+ * no listener or rule forwards to yet ("does not have an associated load balancer").
+ */
+const attachBeforeService = 'attach-before-service';
 
 /** Specs from before traffic plans: everything at once, no bake. */
 const allAtOnce: TrafficPlan = {
@@ -206,21 +213,24 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       tracker.note(`registered ${status.resources.taskDefinitionArn}`);
       return status.resources.taskDefinitionArn;
     };
+    const launch = launchOf(spec.taskDefinition);
     const createTargetGroup = async () => {
       undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
-      return aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, healthCheck: spec.healthCheck, tags });
+      return aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck, tags });
     };
     const [taskDefinitionArn, targetGroupArn] = await together(registerRevision, createTargetGroup);
     status.resources.targetGroupArn = targetGroupArn;
 
-    undos.push('service', () => undo.deleteService({ cluster: spec.cluster, name: names.ecsService }));
-    const network: NetworkSpec = spec.network ?? { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false };
-    await aws.createService({
-      cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
-      containerName: spec.container.name, containerPort: spec.container.port, desiredCount: spec.desiredCount, network, tags,
-    });
-    status.resources.serviceName = names.ecsService;
-    tracker.note(`created service ${names.ecsService} behind target group ${names.targetGroup}`);
+    const createService = async () => {
+      undos.push('service', () => undo.deleteService({ cluster: spec.cluster, name: names.ecsService }));
+      const network: NetworkSpec = spec.network ?? { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false };
+      await aws.createService({
+        cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
+        containerName: spec.container.name, containerPort: spec.container.port, desiredCount: spec.desiredCount, network, launch, tags,
+      });
+      status.resources.serviceName = names.ecsService;
+      tracker.note(`created service ${names.ecsService} behind target group ${names.targetGroup}`);
+    };
 
     const listenerArn = status.resources.listenerArn!;
     const stageRule = async () => {
@@ -231,8 +241,17 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       undos.push('stage DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.stage }));
       await aws.upsertAliasRecord({ zoneId, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
     };
-    await together(stageRule, stageRecord);
-    tracker.note(`stage host ${spec.hosts.stage} routes to the new target group`);
+    // Undone in reverse: the service goes before the rule that attaches its target group, the rule
+    // before the target group (which cannot be deleted while a rule forwards to it).
+    if (patched(attachBeforeService)) {
+      await together(stageRule, stageRecord);
+      tracker.note(`stage host ${spec.hosts.stage} routes to the new target group`);
+      await createService();
+    } else {
+      await createService();
+      await together(stageRule, stageRecord);
+      tracker.note(`stage host ${spec.hosts.stage} routes to the new target group`);
+    }
 
     tracker.enter('staging', 'waiting for the new service to be steady and its targets healthy', 'the new tasks to run and pass health checks');
     const deadline = Date.now() + spec.timeouts.steadyMs;

@@ -8,6 +8,7 @@ import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy'
 import { demoAccount } from '../../src/dev/demo';
 import type { AnalysisChecks } from '../../src/shared/traffic';
 import { servers, setAwsScenario, useSeededMoto } from '../support/servers';
+import { fargate, fargateLaunch } from '../support/fargate';
 
 async function stats(): Promise<ProxyStats> {
   return (await fetch(`${servers.awsEndpoint}${controlPath}/stats`)).json() as Promise<ProxyStats>;
@@ -44,14 +45,17 @@ describe('analysis rounds and faults on moto', () => {
   async function targetGroupWithTargets(): Promise<string> {
     const lb = (await moto.aws.findLoadBalancer(demoAccount.loadBalancer))!;
     const healthCheck = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
-    const arn = await moto.aws.createTargetGroup({ name: 'web-demo-aaaaaaa1', vpcId: lb.vpcId, port: 80, healthCheck, tags: [] });
+    const arn = await moto.aws.createTargetGroup({ name: 'web-demo-aaaaaaa1', vpcId: lb.vpcId, port: 80, targetType: 'ip', healthCheck, tags: [] });
+    // Attached before the service, as ECS requires.
+    const listenerArn = await moto.aws.ensureListener({ loadBalancerArn: lb.arn, port: 80 });
+    await moto.aws.putHostRule({ listenerArn, host: 'web-demo-stage.switchyard.test', targets: [{ targetGroupArn: arn, weight: 100 }], tags: [] });
     const taskDefinitionArn = await moto.aws.registerTaskDefinition({
-      family: 'web-demo', taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }, containerName: 'web', image: 'nginx:2',
+      family: 'web-demo', taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }, containerName: 'web', image: 'nginx:2',
       taskRoleArn: 'arn:aws:iam::123456789012:role/t', executionRoleArn: 'arn:aws:iam::123456789012:role/e', tags: [], deploymentId: 'aaaaaaa1',
     });
     await moto.aws.createService({
       cluster: demoAccount.cluster, name: 'web-demo-aaaaaaa1', taskDefinitionArn, targetGroupArn: arn, containerName: 'web', containerPort: 80, desiredCount: 3,
-      network: { subnets: lb.subnetIds, securityGroups: [], assignPublicIp: false }, tags: [],
+      network: { subnets: lb.subnetIds, securityGroups: [], assignPublicIp: false }, launch: fargateLaunch, tags: [],
     });
     return arn;
   }
@@ -59,6 +63,8 @@ describe('analysis rounds and faults on moto', () => {
   it('passes when alarms are OK, targets healthy and the probe answers in time', async () => {
     await alarm('web-5xx', 'OK');
     const targetGroupArn = await targetGroupWithTargets();
+    // As in AWS, new targets are `initial` until healthy threshold × interval has passed (scaled down here).
+    for (let i = 0; i < 100 && (await moto.aws.countTargetHealth(targetGroupArn)).healthy < 3; i++) await new Promise((r) => setTimeout(r, 100));
     const checks: AnalysisChecks = { alarms: ['web-5xx'], maxUnhealthyTargets: 0, http: { url: siteUrl, expectStatus: '200-399', maxLatencyMs: 2_000, timeoutMs: 5_000 } };
     const result = await moto.aws.runAnalysis({ checks, targetGroupArn });
     expect(result.failures).toEqual([]);

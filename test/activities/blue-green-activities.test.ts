@@ -11,6 +11,7 @@ import { seedAccount } from '../../src/dev/seed';
 import type { HealthCheckSpec } from '../../src/shared/deployment';
 import { deploymentTags, resourceNames } from '../../src/shared/naming';
 import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { fargate, fargateLaunch } from '../support/fargate';
 
 const healthCheck: HealthCheckSpec = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
 const spec = { service: 'checkout-api', environment: 'staging' };
@@ -44,14 +45,16 @@ describe('blue/green activities on moto', () => {
     const { names, tags } = stagedNames(id);
     const executionRoleArn = await aws.ensureTaskRole({ name: names.executionRole, managedPolicies: ['service-role/AmazonECSTaskExecutionRolePolicy'], tags });
     const taskDefinitionArn = await aws.registerTaskDefinition({
-      family: names.family, taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+      family: names.family, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
       containerName: 'web', image: 'nginx:2', taskRoleArn: executionRoleArn, executionRoleArn, tags, deploymentId: id,
     });
-    const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, healthCheck, tags });
+    const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, targetType: 'ip', healthCheck, tags });
+    // Attached before the service, as ECS requires: its stage rule.
+    await aws.putHostRule({ listenerArn, host: `${id}.stage.switchyard.test`, targets: [{ targetGroupArn, weight: 100 }], tags });
     const network = { subnets, securityGroups: [], assignPublicIp: false };
     const serviceInput = {
       cluster: demoAccount.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
-      containerName: 'web', containerPort: 80, desiredCount, network, tags,
+      containerName: 'web', containerPort: 80, desiredCount, network, launch: fargateLaunch, tags,
     };
     await aws.createService(serviceInput);
     return { names, tags, taskDefinitionArn, targetGroupArn, executionRoleArn, serviceInput };
@@ -121,11 +124,13 @@ describe('blue/green activities on moto', () => {
     for (let round = 0; round < 2; round++) {
       await aws.deleteHostRule({ listenerArn, host: 'web.switchyard.test' });
       await aws.deleteService({ cluster: demoAccount.cluster, name: a.names.ecsService });
+      await aws.deleteHostRule({ listenerArn, host: 'aaaa0001.stage.switchyard.test' });
       await aws.deregisterTaskDefinition({ family: a.names.family, deploymentId: 'aaaa0001' });
       await aws.deleteTargetGroup({ name: a.names.targetGroup });
     }
     expect(await aws.findHostRule({ listenerArn, host: 'web.switchyard.test' })).toBeUndefined();
-    expect(await aws.findService({ cluster: demoAccount.cluster, name: a.names.ecsService })).toBeUndefined();
+    // Deleted: DRAINING until its tasks stop (as in AWS), never ACTIVE again.
+    expect([undefined, 'DRAINING']).toContain((await aws.findService({ cluster: demoAccount.cluster, name: a.names.ecsService }))?.status);
     const gone = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [a.names.targetGroup] })).catch((e: Error) => e.name);
     expect(gone).toBe('TargetGroupNotFoundException');
   });

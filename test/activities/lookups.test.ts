@@ -41,7 +41,7 @@ describe('lookup activities on moto', () => {
       const name = `tg-${i}`;
       // Every tenth is web/prod's; the others belong to web/test, another service, or no one.
       const tagged = i % 10 === 3 ? tags('web', 'prod', `dep0000${i}`) : i % 3 === 0 ? tags('web', 'test', `dep0000${i}`) : i % 3 === 1 ? tags('api', 'prod', `dep0000${i}`) : [];
-      const arn = await activities.createTargetGroup({ name, vpcId, port: 80, healthCheck, tags: tagged });
+      const arn = await activities.createTargetGroup({ name, vpcId, port: 80, targetType: 'ip', healthCheck, tags: tagged });
       if (i % 10 === 3) wanted.push({ name, arn, deploymentId: `dep0000${i}` });
     }
     const found = await activities.findTaggedTargetGroups({ service: 'web', environment: 'prod' });

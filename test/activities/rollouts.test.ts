@@ -7,6 +7,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { demoAccount } from '../../src/dev/demo';
 import { deploymentTags } from '../../src/shared/naming';
 import { setAwsScenario, useSeededMoto } from '../support/servers';
+import { fargate } from '../support/fargate';
 
 const cluster = demoAccount.cluster;
 const service = 'api-prod';
@@ -17,7 +18,7 @@ describe('rolling-update activities on moto', () => {
 
   async function register(image: string, deploymentId: string): Promise<string> {
     return moto.aws.registerTaskDefinition({
-      family: service, taskDefinition: { containerDefinitions: [{ name: 'api', image: 'x', memory: 128 }] }, containerName: 'api', image,
+      family: service, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'api', image: 'x', memory: 128 }] }, containerName: 'api', image,
       taskRoleArn: 'arn:aws:iam::123456789012:role/task', executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
       tags: deploymentTags({ service: 'api', environment: 'prod' }, deploymentId), deploymentId,
     });
@@ -26,7 +27,8 @@ describe('rolling-update activities on moto', () => {
   /** A steady service running revision 1 (api:1). */
   async function runningService(): Promise<string> {
     const v1 = await register('api:1', 'aaaaaaa1');
-    await moto.clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE' }));
+    const awsvpcConfiguration = { subnets: (await moto.aws.findLoadBalancer(demoAccount.loadBalancer))!.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' as const };
+    await moto.clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration } }));
     return v1;
   }
 

@@ -14,10 +14,11 @@ import { runCli } from '../support/cli';
 import { startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { findLeaks } from '../support/leak-checker';
 import { observerClientsOnMoto, resetAws, servers } from '../support/servers';
+import { fargate } from '../support/fargate';
 
 const valid = {
   service: 'web', environment: 'prod', cluster: demoAccount.cluster,
-  taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+  taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
   container: { name: 'web', port: 80 }, desiredCount: 2, loadBalancer: { name: demoAccount.loadBalancer },
   hosts: { production: 'web.switchyard.test', stage: 'stage.web.switchyard.test' }, hostedZone: demoAccount.hostedZone,
   timeouts: { steady: '30s', tests: '5m' }, drain: '1s',

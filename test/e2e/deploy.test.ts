@@ -71,7 +71,8 @@ describe('switchyard deploy, end to end', () => {
   async function exists(id: string) {
     const names = resourceNames({ service, environment }, id);
     const tg = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })).then(() => true, () => false);
-    const svc = (await aws.findService({ cluster: demoAccount.cluster, name: names.ecsService })) !== undefined;
+    // A deleted service is DRAINING for a while (as in AWS): only an ACTIVE one still exists.
+    const svc = (await aws.findService({ cluster: demoAccount.cluster, name: names.ecsService }))?.status === 'ACTIVE';
     return { targetGroup: tg, service: svc };
   }
 

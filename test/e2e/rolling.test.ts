@@ -7,6 +7,7 @@ import path from 'node:path';
 import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { stringify } from 'yaml';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { createActivities } from '../../src/activities';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { tagKeys } from '../../src/shared/naming';
@@ -33,7 +34,7 @@ describe('rolling updates, end to end', () => {
     clients = awsClientsOnMoto();
     await seedAccount(clients, demoAccount);
     const v1 = await register('app:1');
-    await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3, launchType: 'FARGATE' }));
+    await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets: (await createActivities(clients).findLoadBalancer(demoAccount.loadBalancer))!.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' } } }));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rolling-'));
     specFile = path.join(dir, 'spec.yaml');
     fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '40s' } }));

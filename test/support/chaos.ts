@@ -17,6 +17,7 @@ import { checkHistories, type HistoryReport } from './history-check';
 import type { LeakScope } from './leak-checker';
 import { observerClientsOnMoto, resetAws, servers } from './servers';
 import type { InvariantScope } from './traffic-invariant';
+import { fargate } from './fargate';
 
 export interface ChaosStack {
   clients: AwsClients;
@@ -61,7 +62,7 @@ export function chaosSpec(
   const checks = { alarms: [], maxUnhealthyTargets: 0 };
   return {
     strategy: 'blueGreen', service, environment: 'test', cluster: demoAccount.cluster,
-    taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
+    taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
     container: { name: 'web', port: 80 }, desiredCount: opts.desiredCount ?? 2, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
     hosts: hostsOf(service), hostedZone: demoAccount.hostedZone,
     healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },

@@ -137,6 +137,10 @@ export class FakeAws {
         }),
       createService: async (input) =>
         this.run('createService', `createService ${input.name}`, () => {
+          // As ECS: the target group must already be attached to the load balancer by a rule (or listener).
+          if (![...this.rules.values()].some((r) => r.targets.some((t) => t.targetGroupArn === input.targetGroupArn))) {
+            throw ApplicationFailure.nonRetryable(`The target group with targetGroupArn ${input.targetGroupArn} does not have an associated load balancer.`, 'InvalidParameterException');
+          }
           this.services.set(input.name, { status: 'ACTIVE', taskDefinition: input.taskDefinitionArn });
           return `arn:service/${input.name}`;
         }),

@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadSpec, SpecError } from '../../src/spec/load';
+import { fargate } from './fargate';
 
 /** A minimal valid blue/green spec. */
 export const validSpec = {
   service: 'web',
   environment: 'prod',
   cluster: 'main',
-  taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
+  taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
   container: { name: 'web', port: 80 },
   desiredCount: 2,
   loadBalancer: { name: 'edge' },

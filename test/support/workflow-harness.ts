@@ -9,12 +9,13 @@ import type { blueGreenDeployment } from '../../src/workflows';
 import { approveSignal, statusQuery, testsPassedSignal } from '../../src/workflows/messages';
 import type { FakeAws } from './fake-aws';
 import { servers, uniqueTaskQueue } from './servers';
+import { fargate } from './fargate';
 
 export const spec: DeploymentSpec = {
   service: 'web',
   environment: 'prod',
   cluster: 'main',
-  taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
+  taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
   image: 'registry/web:2',
   container: { name: 'web', port: 80 },
   desiredCount: 2,

@@ -21,14 +21,15 @@ describe('blue/green workflow', () => {
     const fake = new FakeAws();
     const result = await deploy(fake, 'aaaaaaa1', passTests);
     expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'active', leftovers: [] });
-    // The roles and the target group side by side, the revision after the roles; then the service.
+    // The roles and the target group side by side, the revision after the roles; then the stage rule, then the service.
     const revisionAndGroup = ['ensureTaskRole switchyard-web-prod-execution', 'ensureTaskRole switchyard-web-prod-task', 'createTargetGroup web-prod-aaaaaaa1', 'registerTaskDefinition web-prod registry/web:2'];
     expect(fake.sideEffects.indexOf('registerTaskDefinition web-prod registry/web:2')).toBeGreaterThan(fake.sideEffects.indexOf('ensureTaskRole switchyard-web-prod-task'));
     expect(inOrder(fake.sideEffects, revisionAndGroup, stageSetup('aaaaaaa1'), stageCleanup)).toEqual([
       ...revisionAndGroup,
-      'createService web-prod-aaaaaaa1',
+      // The stage rule attaches the target group first: ECS refuses a service whose group is not attached.
       'putHostRule stage.web.example.com web-prod-aaaaaaa1=100',
       'upsertAliasRecord stage.web.example.com',
+      'createService web-prod-aaaaaaa1',
       'putHostRule web.example.com web-prod-aaaaaaa1=100',
       'upsertAliasRecord web.example.com',
       'deleteHostRule stage.web.example.com',
@@ -88,12 +89,13 @@ describe('blue/green workflow', () => {
     const result = await deploy(fake, 'bbbbbbb2', drive, deploySpec);
     expect(result).toEqual({ deploymentId: 'bbbbbbb2', phase: 'rolled_back', reason, leftovers: [] });
     const effects = inOrder(fake.sideEffects, stageSetup('bbbbbbb2'));
-    const undo = effects.slice(effects.indexOf('upsertAliasRecord stage.web.example.com') + 1);
-    // Newest first: the target group is created beside the revision, its undo pushed first.
+    const undo = effects.slice(effects.indexOf('createService web-prod-bbbbbbb2') + 1);
+    // Newest first: the service (made last, once its group was attached), then the stage record and rule;
+    // the target group is created beside the revision, its undo pushed first.
     expect(undo).toEqual([
+      'deleteService web-prod-bbbbbbb2',
       'deleteRecord stage.web.example.com',
       'deleteHostRule stage.web.example.com',
-      'deleteService web-prod-bbbbbbb2',
       'deregisterTaskDefinition bbbbbbb2',
       'deleteTargetGroup web-prod-bbbbbbb2',
     ]);
