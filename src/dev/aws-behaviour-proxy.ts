@@ -7,14 +7,19 @@
 // - scenarios make things go wrong on purpose: services that never become steady, unhealthy targets,
 //   failing rollouts, and faults in each protocol's own error shape (throttling, 5xx, latency, dropped
 //   connections);
-// - every call is counted by operation, every fault by kind (GET /switchyard-proxy/stats).
+// - the conformance layer (./aws-behaviour/conformance.ts), on unless switched off: what AWS refuses is
+//   refused before moto sees it (the API models, documented rules, rate limits), in AWS's error shape;
+// - every call is counted by operation, every fault by kind, every violation by rule (GET /switchyard-proxy/stats).
 // Used by the dev stack (benign scenario) and the tests (any scenario). Not product code: src/ talks to
 // whatever AWS_ENDPOINT_URL names, AWS or this.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Conformance, defaultConformance, type ConformanceCall, type ConformanceOptions, type ConformanceStats } from './aws-behaviour/conformance';
 import { EcsRollouts, type RolloutScenario } from './aws-behaviour/ecs-rollouts';
-import { drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './aws-behaviour/faults';
+import { awsErrorResponse, drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './aws-behaviour/faults';
+import { loadModels, type ModelService, type ServiceModel } from './aws-behaviour/models';
 
 export interface TargetHealthScript {
   /** Target groups whose ARN matches. */
@@ -48,52 +53,56 @@ export interface BehaviourScenarioJson {
 export interface ProxyStats {
   calls: Record<string, number>;
   faults: Partial<Record<FaultKind, number>>;
+  /** Refusals of the conformance layer; not cleared by reset. */
+  conformance: ConformanceStats;
 }
 
 export interface AwsBehaviourProxy {
   endpoint: string;
   scenario: BehaviourScenario;
   stats: ProxyStats;
-  /** Clears the scenario, the counts and what the proxy learned (moto's own reset goes through it too). */
+  /** Clears the scenario, the counts and what the proxy learned (moto's own reset goes through it too); violations stay. */
   reset(): void;
+  /** What the conformance layer refused so far. */
+  conformance(): ConformanceStats;
   close(): Promise<void>;
 }
 
 interface Call {
   protocol: Protocol;
-  /** "ECS.DescribeServices", "ELBv2.ModifyRule", "Route53.POST rrset"... */
+  /** The API model the call is checked against (undefined: a service Switchyard does not call, e.g. EC2). */
+  service?: ModelService;
+  /** "DescribeServices" */
+  action: string;
+  /** "ECS.DescribeServices", "ELBv2.ModifyRule", "Route53.ChangeResourceRecordSets"... */
   operation: string;
   jsonVersion: string;
+  /** REST: the URI's labels. */
+  labels: Record<string, string>;
 }
 
 export const controlPath = '/switchyard-proxy';
 /** Requests carrying this header are neither counted nor faulted: a test watching the account. */
 export const observerHeader = 'x-switchyard-observer';
 
-function classify(req: http.IncomingMessage, body: string): Call {
+function classify(req: http.IncomingMessage, body: string, route53: ServiceModel): Call {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
-    const [prefix, op] = target.split('.');
-    const service = prefix.startsWith('AmazonEC2ContainerService') ? 'ECS' : prefix.startsWith('GraniteService') ? 'CloudWatch' : prefix;
-    return { protocol: 'json', operation: `${service}.${op}`, jsonVersion: service === 'CloudWatch' ? '1.0' : '1.1' };
+    const [prefix, action] = target.split('.');
+    const service = prefix.startsWith('AmazonEC2ContainerService') ? 'ECS' : prefix.startsWith('GraniteService') ? 'CloudWatch' : undefined;
+    return { protocol: 'json', service, action, operation: `${service ?? prefix}.${action}`, jsonVersion: service === 'CloudWatch' ? '1.0' : '1.1', labels: {} };
   }
-  if (req.url?.startsWith('/2013-04-01/')) return { protocol: 'rest-xml', operation: `Route53.${route53Operation(req.method ?? 'GET', req.url)}`, jsonVersion: '' };
+  if (req.url?.startsWith('/2013-04-01/')) {
+    // Route 53 is REST: the operation is the model's, by method and path.
+    const route = route53.route(req.method ?? 'GET', req.url.split('?')[0]);
+    const action = route?.operation ?? `${req.method} ${req.url.split('?')[0]}`;
+    return { protocol: 'rest-xml', service: 'Route53', action, operation: `Route53.${action}`, jsonVersion: '', labels: route?.labels ?? {} };
+  }
   const params = new URLSearchParams(body);
   const version = params.get('Version');
-  const service = version === '2015-12-01' ? 'ELBv2' : version === '2010-05-08' ? 'IAM' : version === '2016-11-15' ? 'EC2' : 'Query';
-  return { protocol: 'query', operation: `${service}.${params.get('Action') ?? ''}`, jsonVersion: '' };
-}
-
-/** Route 53 is REST: its operation comes from the method and the path (the calls Switchyard and the seed make). */
-function route53Operation(method: string, url: string): string {
-  const parts = url.split('?')[0].split('/').filter(Boolean).slice(1);
-  const [resource, id, sub] = parts;
-  if (resource === 'hostedzonesbyname') return 'ListHostedZonesByName';
-  if (resource === 'hostedzone' && sub === 'rrset') return method === 'POST' ? 'ChangeResourceRecordSets' : 'ListResourceRecordSets';
-  if (resource === 'hostedzone' && id) return method === 'DELETE' ? 'DeleteHostedZone' : 'GetHostedZone';
-  if (resource === 'hostedzone') return method === 'POST' ? 'CreateHostedZone' : 'ListHostedZones';
-  if (resource === 'change') return 'GetChange';
-  return `${method} ${parts.join('/')}`;
+  const service = version === '2015-12-01' ? 'ELBv2' : version === '2010-05-08' ? 'IAM' : undefined;
+  const action = params.get('Action') ?? '';
+  return { protocol: 'query', service, action, operation: `${service ?? (version === '2016-11-15' ? 'EC2' : 'Query')}.${action}`, jsonVersion: '', labels: {} };
 }
 
 export function parseScenario(raw: BehaviourScenarioJson): BehaviourScenario {
@@ -109,28 +118,48 @@ export function parseScenario(raw: BehaviourScenarioJson): BehaviourScenario {
   };
 }
 
-export async function startAwsBehaviourProxy(opts: { motoEndpoint: string; port: number; region: string }): Promise<AwsBehaviourProxy> {
+export interface ProxyOptions {
+  motoEndpoint: string;
+  port: number;
+  region: string;
+  /** botocore's data directory (ToolPaths.awsModels). */
+  awsModels: string;
+  conformance?: Partial<ConformanceOptions>;
+}
+
+export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBehaviourProxy> {
   const moto = new URL(opts.motoEndpoint);
-  const elbv2 = new ElasticLoadBalancingV2Client({
-    region: opts.region,
-    endpoint: opts.motoEndpoint,
-    credentials: { accessKeyId: 'switchyard-proxy', secretAccessKey: 'switchyard-proxy' },
-  });
+  // The proxy's own reads of the account go straight to moto: neither counted, checked nor throttled.
+  const direct = { region: opts.region, endpoint: opts.motoEndpoint, credentials: { accessKeyId: 'switchyard-proxy', secretAccessKey: 'switchyard-proxy' } };
+  const elbv2 = new ElasticLoadBalancingV2Client(direct);
+  const ecs = new ECSClient(direct);
+  const models = loadModels(opts.awsModels);
+  const conformance = new Conformance({ ...defaultConformance, ...opts.conformance }, models, { ecs, elbv2 });
   const rollouts = new EcsRollouts();
-  const registeredAt = new Map<string, number>();
+  /** Target group → when its targets registered, and how long AWS keeps them `initial`. */
+  const registered = new Map<string, { at: number; initialMs: number }>();
+  let counts: Omit<ProxyStats, 'conformance'> = { calls: {}, faults: {} };
   let ipCounter = 0;
   const proxy: AwsBehaviourProxy = {
     endpoint: '',
     scenario: {},
-    stats: { calls: {}, faults: {} },
+    get stats(): ProxyStats {
+      return { ...counts, conformance: conformance.report() };
+    },
     reset() {
       proxy.scenario = {};
-      proxy.stats = { calls: {}, faults: {} };
+      counts = { calls: {}, faults: {} };
       rollouts.reset();
-      registeredAt.clear();
+      conformance.reset();
+      registered.clear();
       ipCounter = 0;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => elbv2.destroy()),
+    conformance: () => conformance.report(),
+    close: () =>
+      new Promise<void>((resolve) => server.close(() => resolve())).then(() => {
+        elbv2.destroy();
+        ecs.destroy();
+      }),
   };
 
   async function afterCreateService(requestBody: string): Promise<void> {
@@ -142,7 +171,10 @@ export async function startAwsBehaviourProxy(opts: { motoEndpoint: string; port:
         return { Id: `10.0.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}`, Port: lb.containerPort };
       });
       if (targets.length) await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: lb.targetGroupArn, Targets: targets }));
-      registeredAt.set(lb.targetGroupArn, Date.now());
+      // "initial": the load balancer is still sending the minimum number of health checks (healthy
+      // threshold × interval) before it calls a target healthy (TargetHealth, Elb.InitialHealthChecking).
+      const check = conformance.options.enabled ? await conformance.healthCheckOf(lb.targetGroupArn) : undefined;
+      registered.set(lb.targetGroupArn, { at: Date.now(), initialMs: check ? conformance.delay(check.intervalSeconds * check.healthyThreshold * 1000) : 0 });
     }
   }
 
@@ -150,10 +182,10 @@ export async function startAwsBehaviourProxy(opts: { motoEndpoint: string; port:
     const scenario = proxy.scenario;
     if (scenario.unhealthyTargets?.test(arn)) return 'unhealthy';
     const script = scenario.targetHealth?.find((t) => t.targetGroup.test(arn));
-    if (!script) return 'healthy';
-    const age = Date.now() - (registeredAt.get(arn) ?? Date.now());
-    if (script.unhealthyAfterMs !== undefined && age >= script.unhealthyAfterMs) return 'unhealthy';
-    return age < (script.initialForMs ?? 0) ? 'initial' : 'healthy';
+    const since = registered.get(arn);
+    const age = Date.now() - (since?.at ?? Date.now());
+    if (script?.unhealthyAfterMs !== undefined && age >= script.unhealthyAfterMs) return 'unhealthy';
+    return age < (script?.initialForMs ?? since?.initialMs ?? 0) ? 'initial' : 'healthy';
   }
 
   function rewrite(operation: string, requestBody: string, responseBody: string): string {
@@ -193,6 +225,10 @@ export async function startAwsBehaviourProxy(opts: { motoEndpoint: string; port:
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(proxy.stats));
       return true;
     }
+    if (route === 'GET /conformance') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(conformance.report()));
+      return true;
+    }
     if (route === 'POST /reset') proxy.reset();
     else if (route === 'POST /scenario') proxy.scenario = parseScenario(JSON.parse(body || '{}') as BehaviourScenarioJson);
     else return false;
@@ -213,6 +249,7 @@ export async function startAwsBehaviourProxy(opts: { motoEndpoint: string; port:
           const ok = (up.statusCode ?? 500) < 300;
           try {
             if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
+            if (ok) body = conformance.answered(conformanceCall(req, requestBody, call), body);
             if (ok) body = rewrite(call.operation, requestBody, body);
           } catch (err) {
             res.writeHead(500, { 'content-type': 'text/plain' }).end(`switchyard behaviour proxy: ${String(err)}`);
@@ -228,27 +265,38 @@ export async function startAwsBehaviourProxy(opts: { motoEndpoint: string; port:
     upstream.end(requestBody);
   }
 
+  function conformanceCall(req: http.IncomingMessage, body: string, call: Call): ConformanceCall {
+    return { service: call.service, action: call.action, operation: call.operation, protocol: call.protocol, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, labels: call.labels };
+  }
+
+  function answer(res: http.ServerResponse, error: { status: number; headers: Record<string, string>; body: string }): void {
+    res.writeHead(error.status, { ...error.headers, 'content-length': String(Buffer.byteLength(error.body)) }).end(error.body);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestBody: string): Promise<void> {
+    if (control(req, requestBody, res)) return;
+    const call = classify(req, requestBody, models.Route53);
+    // moto's own control API (reset, data dump) is not an AWS call; nor are a test's observations
+    // (header x-switchyard-observer), which must see the account as it is, without faults.
+    const counted = !req.url?.startsWith('/moto-api') && req.headers[observerHeader] === undefined;
+    if (!counted) return forward(req, res, requestBody, call, false);
+    counts.calls[call.operation] = (counts.calls[call.operation] ?? 0) + 1;
+    const refusal = await conformance.refuse(conformanceCall(req, requestBody, call));
+    if (refusal) return answer(res, awsErrorResponse(call.protocol, refusal, call.jsonVersion));
+    const fault = drawFault(proxy.scenario.faults, call.operation);
+    if (fault) counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
+    if (fault === 'throttle' || fault === '5xx') return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));
+    const delay = fault === 'latency' ? (proxy.scenario.faults?.latencyMs ?? 500) : 0;
+    setTimeout(() => forward(req, res, requestBody, call, fault === 'drop'), delay);
+  }
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const requestBody = Buffer.concat(chunks).toString('utf8');
-      if (control(req, requestBody, res)) return;
-      const call = classify(req, requestBody);
-      const stats = proxy.stats;
-      // moto's own control API (reset, data dump) is not an AWS call; nor are a test's observations
-      // (header x-switchyard-observer), which must see the account as it is, without faults.
-      const counted = !req.url?.startsWith('/moto-api') && req.headers[observerHeader] === undefined;
-      if (counted) stats.calls[call.operation] = (stats.calls[call.operation] ?? 0) + 1;
-      const fault = counted ? drawFault(proxy.scenario.faults, call.operation) : undefined;
-      if (fault) stats.faults[fault] = (stats.faults[fault] ?? 0) + 1;
-      if (fault === 'throttle' || fault === '5xx') {
-        const error = errorResponse(call.protocol, fault, call.jsonVersion);
-        res.writeHead(error.status, { ...error.headers, 'content-length': String(Buffer.byteLength(error.body)) }).end(error.body);
-        return;
-      }
-      const delay = fault === 'latency' ? (proxy.scenario.faults?.latencyMs ?? 500) : 0;
-      setTimeout(() => forward(req, res, requestBody, call, fault === 'drop'), delay);
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`switchyard behaviour proxy: ${String(err)}`);
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {

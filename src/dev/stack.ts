@@ -9,6 +9,7 @@ import { registerSearchAttributes } from '../search-attribute-registration';
 import { allSearchAttributes } from '../shared/names';
 import { demoAccount, emulatorCredentials } from './demo';
 import { startAwsBehaviourProxy } from './aws-behaviour-proxy';
+import { conformanceFromEnv } from './aws-behaviour/conformance';
 import { startMotoServer, type MotoServer } from './moto-server';
 import { freePort } from './processes';
 import { seedAccount } from './seed';
@@ -52,8 +53,15 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       logFile: path.join(stateDir, 'moto.log'),
     });
     started.push(moto);
-    // In front of moto: ECS services that run and register healthy targets, as in AWS.
-    const proxy = await startAwsBehaviourProxy({ motoEndpoint: moto.endpoint, port: opts.awsPort, region: demoAccount.region });
+    // In front of moto: ECS services that run and register healthy targets, and what AWS refuses refused,
+    // with AWS's delays (SWITCHYARD_AWS_TIME_SCALE shortens them).
+    const proxy = await startAwsBehaviourProxy({
+      motoEndpoint: moto.endpoint,
+      port: opts.awsPort,
+      region: demoAccount.region,
+      awsModels: tools.awsModels,
+      conformance: conformanceFromEnv(),
+    });
     started.push({ process: { stop: () => proxy.close() } });
 
     progress(`starting Temporal dev server on 127.0.0.1:${opts.temporalPort} (web UI ${opts.uiPort})`);

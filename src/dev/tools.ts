@@ -7,6 +7,8 @@ export interface ToolPaths {
   python: string;
   temporal: string;
   temporalTestServer: string;
+  /** botocore's data directory: the AWS API models (service-2.json.gz) the conformance layer checks against. */
+  awsModels: string;
 }
 
 /** The project's .switchyard folder (venv, tool manifest, dev state); SWITCHYARD_HOME moves it. */
@@ -23,7 +25,7 @@ export function readToolPaths(env: NodeJS.ProcessEnv = process.env): ToolPaths {
   } catch {
     throw new UserError(`the local Temporal and AWS emulator are not installed (${manifest} is missing). Run \`npm run setup\`.`);
   }
-  for (const key of ['python', 'temporal', 'temporalTestServer'] as const) {
+  for (const key of ['python', 'temporal', 'temporalTestServer', 'awsModels'] as const) {
     const file = parsed[key];
     if (!file || !fs.existsSync(file)) {
       throw new UserError(`${key} is missing (${file ?? 'not recorded'}). Run \`npm run setup\` to reinstall the local tools.`);

@@ -29,6 +29,10 @@ export const servers = {
   get workflowBundlePath() {
     return required('SWITCHYARD_TEST_WORKFLOW_BUNDLE');
   },
+  /** moto itself, behind no proxy: for a test that puts its own proxy in front (test/conformance). */
+  get motoEndpoint() {
+    return required('SWITCHYARD_TEST_MOTO_ENDPOINT');
+  },
 };
 
 export const testRegion = 'us-east-1';

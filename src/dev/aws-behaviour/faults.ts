@@ -37,24 +37,48 @@ export function seededRandom(seed: number): () => number {
 
 export type Protocol = 'json' | 'query' | 'rest-xml';
 
-export function errorResponse(protocol: Protocol, kind: 'throttle' | '5xx', jsonVersion = '1.1'): { status: number; headers: Record<string, string>; body: string } {
+export interface AwsErrorBody {
+  status: number;
+  code: string;
+  message: string;
+  /** Sender: the caller's mistake (or too many calls); Receiver: the service's fault. */
+  fault: 'Sender' | 'Receiver';
+  /** The code a query-compatible JSON service (CloudWatch) gives in x-amzn-query-error, when it differs. */
+  queryCode?: string;
+}
+
+/** An error as the protocol carries it, so the SDK parses code and message as it would from AWS. */
+export function awsErrorResponse(protocol: Protocol, error: AwsErrorBody, jsonVersion = '1.1'): { status: number; headers: Record<string, string>; body: string } {
   const requestId = crypto.randomUUID();
-  const [status, code, message] = kind === 'throttle' ? [400, 'Throttling', 'Rate exceeded'] : [503, 'ServiceUnavailable', 'Service is unavailable, try again later'];
   if (protocol === 'json') {
-    const type = kind === 'throttle' ? 'ThrottlingException' : 'ServiceUnavailableException';
     return {
-      status,
-      headers: { 'content-type': `application/x-amz-json-${jsonVersion}`, 'x-amzn-requestid': requestId, 'x-amzn-query-error': `${code};${kind === 'throttle' ? 'Sender' : 'Receiver'}` },
-      body: JSON.stringify({ __type: type, message }),
+      status: error.status,
+      // x-amzn-query-error: the code a query-compatible JSON service (CloudWatch) reports.
+      headers: { 'content-type': `application/x-amz-json-${jsonVersion}`, 'x-amzn-requestid': requestId, 'x-amzn-query-error': `${error.queryCode ?? error.code};${error.fault}` },
+      body: JSON.stringify({ __type: error.code, message: error.message }),
     };
   }
   const xmlns = protocol === 'rest-xml' ? ' xmlns="https://route53.amazonaws.com/doc/2013-04-01/"' : '';
-  const type = kind === 'throttle' ? 'Sender' : 'Receiver';
   return {
-    status,
+    status: error.status,
     headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: `<ErrorResponse${xmlns}><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    body: `<ErrorResponse${xmlns}><Error><Type>${error.fault}</Type><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
   };
+}
+
+export function errorResponse(protocol: Protocol, kind: 'throttle' | '5xx', jsonVersion = '1.1'): { status: number; headers: Record<string, string>; body: string } {
+  const throttle = kind === 'throttle';
+  const queryCode = throttle ? 'Throttling' : 'ServiceUnavailable';
+  const code = protocol === 'json' ? (throttle ? 'ThrottlingException' : 'ServiceUnavailableException') : queryCode;
+  return awsErrorResponse(
+    protocol,
+    { status: throttle ? 400 : 503, code, queryCode, message: throttle ? 'Rate exceeded' : 'Service is unavailable, try again later', fault: throttle ? 'Sender' : 'Receiver' },
+    jsonVersion,
+  );
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** The fault to inject into this call, if any. */

@@ -1,0 +1,435 @@
+// The conformance layer: what AWS refuses, refused here too, before moto (which accepts much of it) sees
+// the call. Three parts:
+// - the API models (./models.ts): every request of ECS, ELBv2, IAM, Route 53 and CloudWatch is checked
+//   against botocore's model of its operation;
+// - documented rules moto skips, each with the page it comes from (below), some of them stateful
+//   (a deleted service drains before its name is free; a DNS change is PENDING before INSYNC; targets
+//   are `initial` until their health checks pass);
+// - the published API rate limits as token buckets (./throttling.ts).
+// A refusal is answered in the protocol's own error shape and recorded as a violation (throttling is
+// counted apart: it is AWS's behaviour, not the caller's mistake). Violations survive reset: a test run
+// reads them at its end and fails on any it did not provoke on purpose.
+import { DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  type Action,
+  type ElasticLoadBalancingV2Client,
+  type Rule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+// The Fargate size table is AWS's published one, kept once in src/shared (the spec checks it too).
+import { fargateMemoryFor } from '../../shared/launch';
+import type { AwsErrorBody } from './faults';
+import type { ModelService, ModelViolation, ServiceModel } from './models';
+import { RateLimits } from './throttling';
+
+export interface ConformanceOptions {
+  /** Off only for a test that says why. */
+  enabled: boolean;
+  /** AWS's delays multiplied by this (1: as AWS documents them). Never zero: the order of things must still show. */
+  timeScale: number;
+  /** The published API rate limits (token buckets). */
+  throttling: boolean;
+}
+
+export const defaultConformance: ConformanceOptions = { enabled: true, timeScale: 1, throttling: true };
+
+/**
+ * The layer's settings from the environment: SWITCHYARD_AWS_TIME_SCALE (AWS's delays × this, above 0),
+ * SWITCHYARD_AWS_THROTTLING=off. (The layer itself has no switch here: a test that must do without it
+ * passes `enabled: false` in code, with a comment saying why.)
+ */
+export function conformanceFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ConformanceOptions> {
+  const out: Partial<ConformanceOptions> = {};
+  if (env.SWITCHYARD_AWS_TIME_SCALE !== undefined) {
+    const scale = Number(env.SWITCHYARD_AWS_TIME_SCALE);
+    if (!(scale > 0) || scale > 1) throw new Error(`SWITCHYARD_AWS_TIME_SCALE must be a number above 0 and at most 1 (got "${env.SWITCHYARD_AWS_TIME_SCALE}")`);
+    out.timeScale = scale;
+  }
+  if (env.SWITCHYARD_AWS_THROTTLING === 'off') out.throttling = false;
+  return out;
+}
+
+/** AWS's delays at full scale. */
+export const awsDelaysMs = {
+  // "the service status moves from ACTIVE to DRAINING ... After all tasks have transitioned to either
+  // STOPPING or STOPPED status, the service status moves from DRAINING to INACTIVE" (DeleteService); tasks
+  // stop after the target group's deregistration delay, so about a minute with a short delay.
+  serviceDraining: 60_000,
+  // "Changes generally propagate to all Route 53 name servers managing the hosted zone within 60 seconds"
+  // (ChangeResourceRecordSets); typically INSYNC after about 30 s.
+  route53InSync: 30_000,
+};
+
+/** What AWS answers a call it refuses. */
+export type Refusal = AwsErrorBody;
+
+export interface ViolationRecord {
+  at: string;
+  operation: string;
+  /** `model:<kind>` for the API model's constraints, else the rule's name. */
+  rule: string;
+  message: string;
+}
+
+export interface ConformanceStats {
+  checked: number;
+  violations: number;
+  byRule: Record<string, number>;
+  /** The latest violations (at most 50), oldest first. */
+  recent: ViolationRecord[];
+  throttled: Record<string, number>;
+}
+
+export interface ConformanceCall {
+  service: ModelService | undefined;
+  /** "CreateService" */
+  action: string;
+  /** "ECS.CreateService" */
+  operation: string;
+  protocol: 'json' | 'query' | 'rest-xml';
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** REST: the URI's labels (Route 53's zone or change id). */
+  labels: Record<string, string>;
+}
+
+type Json = Record<string, unknown>;
+
+/** What the rules read of the account, straight from moto (neither counted nor throttled). */
+interface Account {
+  ecs: ECSClient;
+  elbv2: ElasticLoadBalancingV2Client;
+}
+
+const modelErrorCodes: Record<ModelService, string> = {
+  // JSON protocols answer a constraint failure as ValidationException (ECS's and CloudWatch's models
+  // declare no code of their own for it); query protocols as ValidationError; Route 53 as InvalidInput
+  // (its model's error for "The input is not valid").
+  ECS: 'ValidationException',
+  CloudWatch: 'ValidationError',
+  ELBv2: 'ValidationError',
+  IAM: 'ValidationError',
+  Route53: 'InvalidInput',
+};
+
+export class Conformance {
+  private readonly limits = new RateLimits();
+  private readonly stats: ConformanceStats = { checked: 0, violations: 0, byRule: {}, recent: [], throttled: this.limits.throttled };
+  /** cluster/service → when its deletion began. */
+  private readonly draining = new Map<string, number>();
+  /** Route 53 change id → when it was made. */
+  private readonly changes = new Map<string, number>();
+
+  constructor(
+    readonly options: ConformanceOptions,
+    private readonly models: Record<ModelService, ServiceModel>,
+    private readonly account: Account,
+  ) {
+    if (!(options.timeScale > 0)) throw new Error(`the conformance layer's time scale must be above zero (got ${options.timeScale})`);
+  }
+
+  report(): ConformanceStats {
+    return { ...this.stats, byRule: { ...this.stats.byRule }, recent: [...this.stats.recent], throttled: { ...this.stats.throttled } };
+  }
+
+  /** What reset clears: the account's state as the rules know it. Violations stay. */
+  reset(): void {
+    this.limits.reset();
+    this.draining.clear();
+    this.changes.clear();
+  }
+
+  delay(ms: number): number {
+    return ms * this.options.timeScale;
+  }
+
+  /** The refusal AWS would answer this call with, if any. */
+  async refuse(call: ConformanceCall): Promise<Refusal | undefined> {
+    if (!this.options.enabled || !call.service) return undefined;
+    this.stats.checked += 1;
+    if (this.options.throttling && this.limits.take(call.operation)) {
+      return { status: 400, code: call.protocol === 'json' ? 'ThrottlingException' : 'Throttling', queryCode: 'Throttling', message: 'Rate exceeded', fault: 'Sender' };
+    }
+    const model = this.models[call.service];
+    if (!model.has(call.action)) return this.violation(call, 'model:unknown', { status: 400, code: 'InvalidAction', message: `The action ${call.action} is not valid for this web service.`, fault: 'Sender' });
+    const found = this.modelViolations(model, call);
+    if (found.length) {
+      const message = `${found.length} validation error${found.length > 1 ? 's' : ''} detected: ${found.map((v) => v.message).join('; ')}`;
+      return this.violation(call, `model:${found[0].kind}`, { status: 400, code: modelErrorCodes[call.service], message, fault: 'Sender' });
+    }
+    const broken = await this.ruleViolation(call);
+    return broken && this.violation(call, broken.rule, broken.refusal);
+  }
+
+  /** After AWS (moto) did the work: what the rules must remember, and the response as AWS would give it. */
+  answered(call: ConformanceCall, response: string): string {
+    if (!this.options.enabled) return response;
+    const now = Date.now();
+    switch (call.operation) {
+      case 'ECS.DeleteService': {
+        const req = JSON.parse(call.body) as { cluster?: string; service?: string };
+        this.draining.set(serviceKey(req.cluster, req.service), now);
+        const out = JSON.parse(response) as { service?: Json };
+        if (out.service) out.service.status = 'DRAINING';
+        return JSON.stringify(out);
+      }
+      case 'ECS.DescribeServices': {
+        const req = JSON.parse(call.body) as { cluster?: string };
+        const out = JSON.parse(response) as { services?: Json[] };
+        for (const s of out.services ?? []) if (this.isDraining(req.cluster, String(s.serviceName), now)) s.status = 'DRAINING';
+        return JSON.stringify(out);
+      }
+      case 'Route53.ChangeResourceRecordSets': {
+        const id = /<Id>([^<]+)<\/Id>/.exec(response)?.[1];
+        if (id) this.changes.set(id.split('/').pop()!, now);
+        return response.replace(/<Status>INSYNC<\/Status>/, '<Status>PENDING</Status>');
+      }
+      case 'Route53.GetChange': {
+        const made = this.changes.get(call.labels.Id?.split('/').pop() ?? '');
+        if (made !== undefined && now - made < this.delay(awsDelaysMs.route53InSync)) return response.replace(/<Status>INSYNC<\/Status>/, '<Status>PENDING</Status>');
+        return response;
+      }
+      default:
+        return response;
+    }
+  }
+
+  private isDraining(cluster: string | undefined, service: string, now: number): boolean {
+    const since = this.draining.get(serviceKey(cluster, service));
+    return since !== undefined && now - since < this.delay(awsDelaysMs.serviceDraining);
+  }
+
+  private modelViolations(model: ServiceModel, call: ConformanceCall): ModelViolation[] {
+    if (call.protocol === 'json') return model.checkJson(call.action, call.body);
+    if (call.protocol === 'query') return model.checkQuery(call.action, call.body);
+    const url = new URL(call.url, 'http://aws');
+    return model.checkRestXml(call.action, call.labels, url.searchParams, call.headers, call.body);
+  }
+
+  private violation(call: ConformanceCall, rule: string, refusal: Refusal): Refusal {
+    const record = { at: new Date().toISOString(), operation: call.operation, rule, message: refusal.message };
+    this.stats.violations += 1;
+    this.stats.byRule[rule] = (this.stats.byRule[rule] ?? 0) + 1;
+    this.stats.recent = [...this.stats.recent.slice(-49), record];
+    return refusal;
+  }
+
+  private async ruleViolation(call: ConformanceCall): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    switch (call.operation) {
+      case 'ECS.RegisterTaskDefinition':
+        return fargateTaskDefinition(JSON.parse(call.body) as Json);
+      case 'ECS.CreateService':
+        return this.createService(JSON.parse(call.body) as Json);
+      case 'ECS.UpdateService':
+        return this.updateService(JSON.parse(call.body) as Json);
+      case 'ECS.DeleteService': {
+        const req = JSON.parse(call.body) as { cluster?: string; service?: string };
+        // DeleteService: a service already DRAINING is not ACTIVE.
+        if (this.isDraining(req.cluster, String(req.service), Date.now())) return { rule: 'ecs-service-not-active', refusal: refused('ServiceNotActiveException', 'Service was not ACTIVE.') };
+        return undefined;
+      }
+      case 'ELBv2.CreateRule':
+      case 'ELBv2.ModifyRule':
+      case 'ELBv2.CreateListener':
+      case 'ELBv2.ModifyListener':
+        return this.listenerRule(call.action, new URLSearchParams(call.body));
+      case 'ELBv2.DescribeTags': {
+        // "You can specify up to 20 resources in a single call." (DescribeTags, ResourceArns)
+        const arns = [...new URLSearchParams(call.body).keys()].filter((k) => /^ResourceArns\.member\.\d+$/.test(k)).length;
+        if (arns > 20) return { rule: 'elbv2-describe-tags-20', refusal: refused('ValidationError', `You can specify up to 20 resources in a single call; ${arns} were given.`) };
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private async createService(req: Json): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    // "Up to 36 ASCII characters in the range of 33-126 (inclusive) are allowed." (CreateService, clientToken)
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+    const token = req.clientToken;
+    if (typeof token === 'string' && (token.length > 36 || /[^\x21-\x7e]/.test(token))) {
+      return { rule: 'ecs-client-token', refusal: refused('InvalidParameterException', `clientToken: up to 36 ASCII characters in the range of 33-126 are allowed; got ${token.length}.`) };
+    }
+    // "If you attempt to create a new service with the same name as an existing service in either ACTIVE
+    // or DRAINING status, you receive an error." (DeleteService)
+    if (this.isDraining(req.cluster as string | undefined, String(req.serviceName), Date.now())) {
+      return { rule: 'ecs-service-draining', refusal: refused('InvalidParameterException', 'Unable to Start a service that is still Draining.') };
+    }
+    return this.serviceNetworking(req, String(req.taskDefinition ?? ''));
+  }
+
+  private async updateService(req: Json): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    if (!Array.isArray(req.loadBalancers) || typeof req.taskDefinition !== 'string') return undefined;
+    return this.serviceNetworking(req, req.taskDefinition);
+  }
+
+  /** A service's launch type, network configuration and target groups against its task definition. */
+  private async serviceNetworking(req: Json, taskDefinition: string): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    const def = taskDefinition ? (await this.account.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })).catch(() => undefined))?.taskDefinition : undefined;
+    const networkMode = def?.networkMode ?? 'bridge';
+    // A task definition without FARGATE in its requiresCompatibilities cannot run on Fargate.
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#requires_compatibilities
+    if (def && req.launchType === 'FARGATE' && !(def.requiresCompatibilities ?? []).includes('FARGATE')) {
+      return { rule: 'ecs-launch-type', refusal: refused('InvalidParameterException', 'Task definition does not support launch_type FARGATE.') };
+    }
+    // "This parameter is required for task definitions that use the awsvpc network mode to receive their own
+    // elastic network interface" (CreateService, networkConfiguration).
+    if (def && networkMode === 'awsvpc' && !(req.networkConfiguration as Json | undefined)?.awsvpcConfiguration) {
+      return { rule: 'ecs-awsvpc-network-configuration', refusal: refused('InvalidParameterException', "Network Configuration must be provided when networkMode 'awsvpc' is specified.") };
+    }
+    for (const lb of (req.loadBalancers as Json[] | undefined) ?? []) {
+      const arn = lb.targetGroupArn;
+      if (typeof arn !== 'string') continue;
+      const group = (await this.account.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })).catch(() => undefined))?.TargetGroups?.[0];
+      if (!group) return { rule: 'ecs-target-group-exists', refusal: refused('InvalidParameterException', `Unable to find target group ${arn}.`) };
+      // The target group must already be associated with a load balancer through a listener or rule:
+      // the error Terraform, CloudFormation and CDK users meet (hashicorp/terraform#12634, aws-cdk#1160).
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html
+      if (!(await this.isAttached(arn))) {
+        return { rule: 'ecs-target-group-attached', refusal: refused('InvalidParameterException', `The target group with targetGroupArn ${arn} does not have an associated load balancer.`) };
+      }
+      // "when you create any target groups for these services, you must choose ip as the target type, not
+      // instance" for awsvpc (CreateService, loadBalancers); bridge and host tasks register as instances.
+      const targetType = group.TargetType ?? 'instance';
+      const wanted = networkMode === 'awsvpc' ? 'ip' : 'instance';
+      if (def && targetType !== wanted) {
+        return {
+          rule: 'ecs-target-type',
+          refusal: refused('InvalidParameterException', `The provided target group ${arn} has target type ${targetType}, which is incompatible with the ${networkMode} network mode specified in the task definition.`),
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** Whether any listener or rule of any load balancer forwards to the target group (weight 0 counts). */
+  private async isAttached(targetGroupArn: string): Promise<boolean> {
+    const { elbv2 } = this.account;
+    for (const lb of (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []) {
+      for (const listener of (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? []) {
+        if (forwardsTo(listener.DefaultActions, targetGroupArn)) return true;
+        for (const rule of await this.rulesOf(listener.ListenerArn!)) {
+          if (forwardsTo(rule.Actions, targetGroupArn)) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** ALB quotas and the forward action's limits. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html */
+  private async listenerRule(action: string, params: URLSearchParams): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    const prefix = action.endsWith('Listener') ? 'DefaultActions' : 'Actions';
+    const forwarded = new Set<string>();
+    for (let i = 1; params.has(`${prefix}.member.${i}.Type`); i++) {
+      const base = `${prefix}.member.${i}`;
+      const groups: string[] = [];
+      for (let j = 1; params.has(`${base}.ForwardConfig.TargetGroups.member.${j}.TargetGroupArn`); j++) {
+        groups.push(params.get(`${base}.ForwardConfig.TargetGroups.member.${j}.TargetGroupArn`)!);
+        // "The weight. The range is 0 to 999." (TargetGroupTuple)
+        const weight = params.get(`${base}.ForwardConfig.TargetGroups.member.${j}.Weight`);
+        if (weight !== null && (Number(weight) < 0 || Number(weight) > 999)) {
+          return { rule: 'elbv2-forward-weight', refusal: refused('ValidationError', `Target group weight ${weight} is not valid: the range is 0 to 999.`) };
+        }
+      }
+      // Target groups per action: 5.
+      if (groups.length > 5) return { rule: 'elbv2-target-groups-per-action', refusal: refused('ValidationError', `A forward action can have at most 5 target groups; ${groups.length} were given.`) };
+      const single = params.get(`${base}.TargetGroupArn`);
+      for (const g of single ? [...groups, single] : groups) forwarded.add(g);
+    }
+    // Condition values per rule: 5.
+    const values = [...params.keys()].filter((k) => /^Conditions\.member\.\d+\.(Values|\w+Config\.Values)\.member\.\d+$/.test(k)).length;
+    if (values > 5) return { rule: 'elbv2-condition-values', refusal: refused('ValidationError', `A rule can have at most 5 condition values; ${values} were given.`) };
+
+    const lbArn = await this.loadBalancerOf(action, params);
+    if (!lbArn) return undefined;
+    const { elbv2 } = this.account;
+    const listeners = (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? [];
+    let rules = 0;
+    const unique = new Set<string>(forwarded);
+    const changed = params.get('RuleArn') ?? params.get('ListenerArn');
+    for (const listener of listeners) {
+      if (!(action === 'ModifyListener' && listener.ListenerArn === changed)) for (const g of groupsOf(listener.DefaultActions)) unique.add(g);
+      for (const rule of await this.rulesOf(listener.ListenerArn!)) {
+        if (!rule.IsDefault) rules += 1;
+        if (rule.RuleArn !== changed) for (const g of groupsOf(rule.Actions)) unique.add(g);
+      }
+    }
+    // Rules per Application Load Balancer (excluding default rules): 100.
+    if (action === 'CreateRule' && rules >= 100) return { rule: 'elbv2-rules-per-load-balancer', refusal: refused('TooManyRules', "You've reached the limit on the number of rules per load balancer.") };
+    // Target groups per Application Load Balancer: 100 (a group used by several actions counts once).
+    if (unique.size > 100) {
+      return {
+        rule: 'elbv2-target-groups-per-load-balancer',
+        refusal: refused('TooManyUniqueTargetGroupsPerLoadBalancer', "You've reached the limit on the number of unique target groups per load balancer across all listeners."),
+      };
+    }
+    return undefined;
+  }
+
+  /** Every rule of a listener, page by page. */
+  private async rulesOf(listenerArn: string): Promise<Rule[]> {
+    const rules: Rule[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.account.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
+      rules.push(...(page.Rules ?? []));
+      marker = page.NextMarker;
+    } while (marker);
+    return rules;
+  }
+
+  private async loadBalancerOf(action: string, params: URLSearchParams): Promise<string | undefined> {
+    const { elbv2 } = this.account;
+    if (action === 'CreateListener') return params.get('LoadBalancerArn') ?? undefined;
+    const listenerArn = action === 'ModifyRule' ? params.get('RuleArn')?.replace(':listener-rule/', ':listener/').replace(/\/[^/]+$/, '') : params.get('ListenerArn');
+    if (!listenerArn) return undefined;
+    const listener = (await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] })).catch(() => undefined))?.Listeners?.[0];
+    return listener?.LoadBalancerArn;
+  }
+
+  /** The target group's health check settings, for how long its targets stay `initial`. */
+  async healthCheckOf(targetGroupArn: string): Promise<{ intervalSeconds: number; healthyThreshold: number; deregistrationDelaySeconds: number } | undefined> {
+    const { elbv2 } = this.account;
+    const group = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] })).catch(() => undefined))?.TargetGroups?.[0];
+    if (!group) return undefined;
+    const attributes = (await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn })).catch(() => undefined))?.Attributes ?? [];
+    const delay = Number(attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
+    return { intervalSeconds: group.HealthCheckIntervalSeconds ?? 30, healthyThreshold: group.HealthyThresholdCount ?? 5, deregistrationDelaySeconds: delay };
+  }
+}
+
+/**
+ * Fargate task definitions: awsvpc, and task-level cpu and memory in a supported combination.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+ * (the error texts are the ones the API returns, as Terraform and ECS CLI users quote them).
+ */
+function fargateTaskDefinition(req: Json): { rule: string; refusal: Refusal } | undefined {
+  if (!((req.requiresCompatibilities as string[] | undefined) ?? []).includes('FARGATE')) return undefined;
+  if (req.networkMode !== 'awsvpc') return { rule: 'ecs-fargate-network-mode', refusal: refused('ClientException', 'Fargate only supports network mode ‘awsvpc’.') };
+  if (!fargateMemoryFor(Number(req.cpu)).includes(Number(req.memory))) return { rule: 'ecs-fargate-size', refusal: refused('ClientException', 'No Fargate configuration exists for given values.') };
+  return undefined;
+}
+
+function groupsOf(actions: Action[] | undefined): string[] {
+  return (actions ?? []).flatMap((a) => [a.TargetGroupArn, ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn)]).filter((g): g is string => Boolean(g));
+}
+
+function forwardsTo(actions: Action[] | undefined, targetGroupArn: string): boolean {
+  return groupsOf(actions).includes(targetGroupArn);
+}
+
+function serviceKey(cluster: string | undefined, service: string | undefined): string {
+  return `${(cluster ?? 'default').split('/').pop()}/${String(service).split('/').pop()}`;
+}
+
+/** The caller's mistake, as every AWS protocol reports one: HTTP 400, a code and a message. */
+function refused(code: string, message: string): Refusal {
+  return { status: 400, code, message, fault: 'Sender' };
+}

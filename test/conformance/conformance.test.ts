@@ -1,0 +1,280 @@
+// The conformance layer makes each AWS rule fire: every kind of API-model constraint, every documented
+// rule moto skips, the stateful ones over (scaled) time, and the rate limits. On a proxy of its own in
+// front of the run's moto, so the refusals provoked here are not the run's (global-teardown fails on
+// those of the shared proxy).
+import { CreateServiceCommand, DeleteServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetHealthCommand,
+  ModifyRuleCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
+import { createActivities } from '../../src/activities';
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { startAwsBehaviourProxy, type AwsBehaviourProxy } from '../../src/dev/aws-behaviour-proxy';
+import { awsDelaysMs, type ConformanceOptions } from '../../src/dev/aws-behaviour/conformance';
+import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
+import { seedAccount } from '../../src/dev/seed';
+import { readToolPaths } from '../../src/dev/tools';
+import { resetAws, servers, testRegion } from '../support/servers';
+
+const timeScale = 0.02;
+
+async function strictProxy(options: Partial<ConformanceOptions> = {}): Promise<{ proxy: AwsBehaviourProxy; clients: AwsClients }> {
+  const proxy = await startAwsBehaviourProxy({ motoEndpoint: servers.motoEndpoint, port: 0, region: testRegion, awsModels: readToolPaths().awsModels, conformance: { timeScale, ...options } });
+  const clients = createAwsClients({ region: testRegion, endpoint: proxy.endpoint, credentials: emulatorCredentials });
+  // One attempt: the refusal itself is what is looked at, not the SDK's retries.
+  for (const client of Object.values(clients)) (client as { config: { maxAttempts: () => Promise<number> } }).config.maxAttempts = async () => 1;
+  return { proxy, clients };
+}
+
+const refusal = (err: unknown) => ({ name: (err as Error).name, message: (err as Error).message });
+
+describe('the conformance layer refuses what AWS refuses', () => {
+  let proxy: AwsBehaviourProxy;
+  let clients: AwsClients;
+  let ecs: ECSClient;
+  let elbv2: ElasticLoadBalancingV2Client;
+  let vpcId: string;
+  let subnets: string[];
+  let listenerArn: string;
+  let loadBalancerArn: string;
+
+  beforeAll(async () => {
+    ({ proxy, clients } = await strictProxy({ throttling: false }));
+    ({ ecs, elbv2 } = clients);
+  });
+  afterAll(async () => {
+    destroyAwsClients(clients);
+    await proxy.close();
+  });
+  beforeEach(async () => {
+    await resetAws();
+    await seedAccount(clients, demoAccount);
+    const aws = createActivities(clients);
+    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    ({ vpcId, subnetIds: subnets, arn: loadBalancerArn } = lb);
+    listenerArn = await aws.ensureListener({ loadBalancerArn, port: 80 });
+  });
+
+  /** A raw call, for what the SDK would never send (a wrong type, a member the model lacks). */
+  async function rawEcs(action: string, body: unknown): Promise<{ status: number; type: string; message: string }> {
+    const res = await fetch(proxy.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AmazonEC2ContainerServiceV20141113.${action}` },
+      body: JSON.stringify(body),
+    });
+    const out = (await res.json()) as { __type: string; message: string };
+    return { status: res.status, type: out.__type, message: out.message };
+  }
+
+  async function fargateRevision(family: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const out = await ecs.send(
+      new RegisterTaskDefinitionCommand({ family, requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'web', image: 'nginx:1' }], ...extra }),
+    );
+    return out.taskDefinition!.taskDefinitionArn!;
+  }
+
+  async function targetGroup(name: string, targetType: 'ip' | 'instance' = 'ip'): Promise<string> {
+    return (await elbv2.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: targetType, HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 3 }))).TargetGroups![0].TargetGroupArn!;
+  }
+
+  async function attach(targetGroupArn: string, host: string, priority: number): Promise<string> {
+    const out = await elbv2.send(
+      new CreateRuleCommand({ ListenerArn: listenerArn, Priority: priority, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [host] } }], Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: targetGroupArn, Weight: 1 }] } }] }),
+    );
+    return out.Rules![0].RuleArn!;
+  }
+
+  const service = (name: string, taskDefinition: string, targetGroupArn?: string, extra: Record<string, unknown> = {}) =>
+    new CreateServiceCommand({
+      cluster: demoAccount.cluster, serviceName: name, taskDefinition, desiredCount: 2, launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [], assignPublicIp: 'DISABLED' } },
+      loadBalancers: targetGroupArn ? [{ targetGroupArn, containerName: 'web', containerPort: 80 }] : undefined,
+      ...extra,
+    });
+
+  describe('API models (botocore), each kind of constraint', () => {
+    it.each([
+      ['required', () => rawEcs('CreateService', { cluster: demoAccount.cluster }), "Value null at 'serviceName' failed to satisfy constraint: Member must not be null"],
+      ['type', () => rawEcs('CreateService', { serviceName: 'x', desiredCount: 'two' }), "Value 'two' at 'desiredCount' failed to satisfy constraint: Member must be of type integer"],
+      ['enum', () => rawEcs('CreateService', { serviceName: 'x', launchType: 'MAINFRAME' }), "Value 'MAINFRAME' at 'launchType' failed to satisfy constraint: Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES]"],
+      ['unknown', () => rawEcs('CreateService', { serviceName: 'x', replicas: 3 }), "Unknown member 'replicas'"],
+    ])('%s (ECS, JSON): ValidationException', async (kind, call, message) => {
+      const before = proxy.conformance().byRule[`model:${kind}`] ?? 0;
+      const out = await call();
+      expect(out).toMatchObject({ status: 400, type: 'ValidationException' });
+      expect(out.message).toContain(message);
+      expect(proxy.conformance().byRule[`model:${kind}`]).toBe(before + 1);
+    });
+
+    it('range (ELBv2, query): a rule priority of 0 is a ValidationError', async () => {
+      const err = await elbv2.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 0, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['a.test'] } }], Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] })).catch(refusal);
+      expect(err).toEqual({ name: 'ValidationError', message: "1 validation error detected: Value '0' at 'Priority' failed to satisfy constraint: Member must have value greater than or equal to 1" });
+    });
+
+    it('length (ELBv2, query): an empty tag list, as the SDK sends it (`Tags=`), is refused', async () => {
+      const err = await elbv2.send(new CreateTargetGroupCommand({ Name: 'no-tags', Protocol: 'HTTP', Port: 80, VpcId: vpcId, TargetType: 'ip', Tags: [] })).catch(refusal);
+      expect(err).toMatchObject({ name: 'ValidationError', message: expect.stringContaining("at 'Tags' failed to satisfy constraint: Member must have length greater than or equal to 1") });
+    });
+
+    it('pattern (IAM, query): a role name with a space', async () => {
+      const err = await clients.iam.send(new CreateRoleCommand({ RoleName: 'my role', AssumeRolePolicyDocument: '{}' })).catch(refusal);
+      expect(err).toMatchObject({ name: 'ValidationError', message: expect.stringContaining("at 'RoleName' failed to satisfy constraint: Member must satisfy regular expression pattern") });
+    });
+
+    it('range (Route 53, REST-XML): a record weight above 255 is InvalidInput', async () => {
+      const zone = (await createActivities(clients).findHostedZone(demoAccount.hostedZone))!;
+      const err = await clients.route53
+        .send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: `w.${demoAccount.hostedZone}`, Type: 'CNAME', TTL: 60, SetIdentifier: 'a', Weight: 300, ResourceRecords: [{ Value: 'x.test' }] } }] } }))
+        .catch(refusal);
+      expect(err).toMatchObject({ name: 'InvalidInput', message: expect.stringContaining("Member must have value less than or equal to 255") });
+    });
+  });
+
+  describe('documented rules moto skips', () => {
+    it('CreateService: the target group must already be attached to a load balancer (then it is accepted)', async () => {
+      const taskDefinition = await fargateRevision('attach');
+      const group = await targetGroup('attach-1');
+      const err = await ecs.send(service('attach-1', taskDefinition, group)).catch(refusal);
+      expect(err).toEqual({ name: 'InvalidParameterException', message: `The target group with targetGroupArn ${group} does not have an associated load balancer.` });
+      await attach(group, 'attach.test', 10);
+      await expect(ecs.send(service('attach-1', taskDefinition, group))).resolves.toBeDefined();
+    });
+
+    it('CreateService: an instance target group cannot take awsvpc tasks', async () => {
+      const taskDefinition = await fargateRevision('ttype');
+      const group = await targetGroup('ttype-1', 'instance');
+      await attach(group, 'ttype.test', 11);
+      const err = await ecs.send(service('ttype-1', taskDefinition, group)).catch(refusal);
+      expect(err).toEqual({ name: 'InvalidParameterException', message: `The provided target group ${group} has target type instance, which is incompatible with the awsvpc network mode specified in the task definition.` });
+    });
+
+    it('CreateService: FARGATE needs a task definition that requires it, and awsvpc needs a network configuration', async () => {
+      const ec2Only = (await ecs.send(new RegisterTaskDefinitionCommand({ family: 'ec2only', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }))).taskDefinition!.taskDefinitionArn!;
+      expect(await ecs.send(service('lt-1', ec2Only)).catch(refusal)).toEqual({ name: 'InvalidParameterException', message: 'Task definition does not support launch_type FARGATE.' });
+      const fargate = await fargateRevision('nonet');
+      expect(await ecs.send(service('nonet-1', fargate, undefined, { networkConfiguration: undefined })).catch(refusal)).toEqual({
+        name: 'InvalidParameterException',
+        message: "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      });
+    });
+
+    it('RegisterTaskDefinition: Fargate needs awsvpc and a size it offers', async () => {
+      expect(await fargateRevision('bridge', { networkMode: 'bridge' }).catch(refusal)).toEqual({ name: 'ClientException', message: 'Fargate only supports network mode ‘awsvpc’.' });
+      expect(await fargateRevision('size', { cpu: '256', memory: '4096' }).catch(refusal)).toEqual({ name: 'ClientException', message: 'No Fargate configuration exists for given values.' });
+    });
+
+    it('CreateService: clientToken is at most 36 characters', async () => {
+      const err = await ecs.send(service('token-1', await fargateRevision('token'), undefined, { clientToken: 'x'.repeat(37) })).catch(refusal);
+      expect(err).toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining('clientToken: up to 36 ASCII characters') });
+    });
+
+    it('DeleteService: the service drains before it is INACTIVE, and its name is not free until then', async () => {
+      const taskDefinition = await fargateRevision('drain');
+      await ecs.send(service('drain-1', taskDefinition));
+      await ecs.send(new DeleteServiceCommand({ cluster: demoAccount.cluster, service: 'drain-1', force: true }));
+      const status = async () => (await ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: ['drain-1'] }))).services![0].status;
+      expect(await status()).toBe('DRAINING');
+      expect(await ecs.send(service('drain-1', taskDefinition)).catch(refusal)).toEqual({ name: 'InvalidParameterException', message: 'Unable to Start a service that is still Draining.' });
+      expect(await ecs.send(new DeleteServiceCommand({ cluster: demoAccount.cluster, service: 'drain-1', force: true })).catch(refusal)).toMatchObject({ name: 'ServiceNotActiveException' });
+      await new Promise((r) => setTimeout(r, awsDelaysMs.serviceDraining * timeScale + 100));
+      expect(await status()).toBe('INACTIVE');
+      await expect(ecs.send(service('drain-1', taskDefinition))).resolves.toBeDefined();
+    });
+
+    it('Route 53: a change is PENDING, then INSYNC once it has propagated', async () => {
+      const zone = (await createActivities(clients).findHostedZone(demoAccount.hostedZone))!;
+      const change = await clients.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: `p.${demoAccount.hostedZone}`, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'x.test' }] } }] } }));
+      expect(change.ChangeInfo!.Status).toBe('PENDING');
+      const status = async () => (await clients.route53.send(new GetChangeCommand({ Id: change.ChangeInfo!.Id }))).ChangeInfo!.Status;
+      expect(await status()).toBe('PENDING');
+      await new Promise((r) => setTimeout(r, awsDelaysMs.route53InSync * timeScale + 100));
+      expect(await status()).toBe('INSYNC');
+    });
+
+    it('target health: initial for healthy threshold × interval, then healthy', async () => {
+      const group = await targetGroup('health-1');
+      await attach(group, 'health.test', 12);
+      await ecs.send(service('health-1', await fargateRevision('health'), group));
+      const states = async () => ((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group }))).TargetHealthDescriptions ?? []).map((t) => t.TargetHealth!.State);
+      expect(await states()).toEqual(['initial', 'initial']);
+      await new Promise((r) => setTimeout(r, 10 * 3 * 1000 * timeScale + 100));
+      expect(await states()).toEqual(['healthy', 'healthy']);
+    });
+
+    it('ALB: at most 5 target groups in a forward action, weights 0-999, 5 condition values per rule', async () => {
+      const groups = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => targetGroup(`fwd-${i}`)));
+      const rule = (targets: { TargetGroupArn: string; Weight: number }[], hosts = ['fwd.test']) =>
+        elbv2.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 20, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: hosts } }], Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: targets } }] })).catch(refusal);
+      expect(await rule(groups.map((g) => ({ TargetGroupArn: g, Weight: 1 })))).toEqual({ name: 'ValidationError', message: 'A forward action can have at most 5 target groups; 6 were given.' });
+      expect(await rule([{ TargetGroupArn: groups[0], Weight: 1000 }])).toEqual({ name: 'ValidationError', message: 'Target group weight 1000 is not valid: the range is 0 to 999.' });
+      expect(await rule([{ TargetGroupArn: groups[0], Weight: 1 }], ['a.test', 'b.test', 'c.test', 'd.test', 'e.test', 'f.test'])).toEqual({ name: 'ValidationError', message: 'A rule can have at most 5 condition values; 6 were given.' });
+    });
+
+    it('ALB: 100 rules per load balancer, 100 unique target groups per load balancer', async () => {
+      const groups: string[] = [];
+      const rules: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        groups.push(await targetGroup(`q-${i}`));
+        rules.push(await attach(groups[i], `q${i}.test`, 100 + i));
+      }
+      const more = await targetGroup('q-100');
+      expect(await attach(more, 'q100.test', 300).catch(refusal)).toEqual({ name: 'TooManyRulesException', message: "You've reached the limit on the number of rules per load balancer." });
+      const err = await elbv2.send(new ModifyRuleCommand({ RuleArn: rules[0], Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: groups[0], Weight: 1 }, { TargetGroupArn: more, Weight: 1 }] } }] })).catch(refusal);
+      expect(err).toMatchObject({ name: 'TooManyUniqueTargetGroupsPerLoadBalancerException' });
+    }, 120_000);
+
+    it('DescribeTags: at most 20 resources a call', async () => {
+      const arns = Array.from({ length: 21 }, (_, i) => `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t${i}/0000000000000000`);
+      expect(await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns })).catch(refusal)).toEqual({ name: 'ValidationError', message: 'You can specify up to 20 resources in a single call; 21 were given.' });
+    });
+
+    it('a violation is counted by rule and outlives a reset', async () => {
+      const before = proxy.conformance();
+      await elbv2.send(new DescribeTagsCommand({ ResourceArns: Array.from({ length: 21 }, (_, i) => `arn:${i}`) })).catch(() => undefined);
+      proxy.reset();
+      const after = proxy.conformance();
+      expect(after.violations).toBe(before.violations + 1);
+      expect(after.byRule['elbv2-describe-tags-20']).toBe((before.byRule['elbv2-describe-tags-20'] ?? 0) + 1);
+      expect(after.recent.at(-1)).toMatchObject({ operation: 'ELBv2.DescribeTags', rule: 'elbv2-describe-tags-20' });
+    });
+  });
+
+  it('the product: a service created before its target group is attached fails with AWS’s message', async () => {
+    const aws = createActivities(clients);
+    const group = await targetGroup('product-1');
+    const taskDefinitionArn = await fargateRevision('product');
+    const err = await aws
+      .createService({
+        cluster: demoAccount.cluster, name: 'product-1', taskDefinitionArn, targetGroupArn: group, containerName: 'web', containerPort: 80, desiredCount: 1,
+        network: { subnets, securityGroups: [], assignPublicIp: false }, launch: { launchType: 'FARGATE', networkMode: 'awsvpc', targetType: 'ip' }, tags: [],
+      })
+      .catch((e: Error) => e);
+    expect(err).toMatchObject({ message: expect.stringContaining(`The target group with targetGroupArn ${group} does not have an associated load balancer.`), nonRetryable: true });
+  });
+});
+
+describe('the published rate limits', () => {
+  it('a burst beyond the ELB account bucket (40, then 10 a second) is throttled in the query shape, and counted apart from violations', async () => {
+    const { proxy, clients } = await strictProxy();
+    try {
+      const results = await Promise.all(Array.from({ length: 60 }, () => clients.elbv2.send(new DescribeLoadBalancersCommand({})).then(() => 'ok', (e: Error) => e.name)));
+      const throttled = results.filter((r) => r === 'Throttling').length;
+      expect(results.filter((r) => r === 'ok').length).toBeGreaterThanOrEqual(40);
+      expect(throttled).toBeGreaterThan(0);
+      expect(throttled + results.filter((r) => r === 'ok').length).toBe(60);
+      const report = proxy.conformance();
+      expect(report.throttled['ELBv2 non-mutating'] ?? report.throttled['ELB account']).toBeGreaterThan(0);
+      expect(report.violations).toBe(0);
+    } finally {
+      destroyAwsClients(clients);
+      await proxy.close();
+    }
+  });
+});
