@@ -11,6 +11,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ModifyRuleCommand,
+  type Action,
   type ElasticLoadBalancingV2Client,
   type Rule,
   type TagDescription,
@@ -114,6 +115,30 @@ function forwardAction(targets: WeightedTarget[]) {
   ];
 }
 
+/** Actions that end a rule; a rule has exactly one, last (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html). */
+const terminalActions = new Set(['forward', 'redirect', 'fixed-response']);
+
+/**
+ * A rule's actions with its terminal action replaced by this forward: ModifyRule replaces every action,
+ * so the others (authenticate-oidc, authenticate-cognito) are sent back as they are, in their order.
+ * DescribeRules never returns an OIDC client secret: the copy asks AWS to keep the one it has
+ * (UseExistingClientSecret, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_AuthenticateOidcActionConfig.html).
+ */
+export function actionsWithForward(current: Action[] | undefined, targets: WeightedTarget[]): Action[] {
+  const [forward] = forwardAction(targets);
+  const kept = (current ?? []).filter((a) => !terminalActions.has(a.Type ?? ''));
+  if (kept.length === 0) return [forward];
+  const copies = [...kept]
+    .sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0))
+    .map((a): Action => {
+      if (a.Type !== 'authenticate-oidc' || !a.AuthenticateOidcConfig) return a;
+      const { ClientSecret: _secret, ...config } = a.AuthenticateOidcConfig;
+      return { ...a, AuthenticateOidcConfig: { ...config, UseExistingClientSecret: true } };
+    });
+  const last = Math.max(...copies.map((a) => a.Order ?? 0));
+  return [...copies, { ...forward, Order: last + 1 }];
+}
+
 export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
   async function listRules(listenerArn: string): Promise<Rule[]> {
     const rules: Rule[] = [];
@@ -157,28 +182,35 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     return (out.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
   }
 
-  async function findHostRule(listenerArn: string, host: string): Promise<HostRule | undefined> {
+  async function findRule(listenerArn: string, host: string): Promise<Rule | undefined> {
     const wanted = host.toLowerCase();
-    const rule = (await listRules(listenerArn)).find((r) => !r.IsDefault && ruleHosts(r).includes(wanted));
-    return rule?.RuleArn ? hostRule(rule, wanted) : undefined;
+    return (await listRules(listenerArn)).find((r) => r.RuleArn && !r.IsDefault && ruleHosts(r).includes(wanted));
   }
 
-  async function readRule(ruleArn: string): Promise<HostRule | undefined> {
+  async function findHostRule(listenerArn: string, host: string): Promise<HostRule | undefined> {
+    const rule = await findRule(listenerArn, host);
+    return rule ? hostRule(rule, host.toLowerCase()) : undefined;
+  }
+
+  async function readRule(ruleArn: string): Promise<Rule | undefined> {
     try {
       const out = await elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }), { abortSignal: activityCancellation() });
-      const rule = out.Rules?.[0];
-      return rule?.RuleArn ? hostRule(rule, ruleHosts(rule)[0] ?? '') : undefined;
+      return out.Rules?.find((r) => r.RuleArn);
     } catch (err) {
       if (isAwsError(err, 'RuleNotFoundException')) return undefined;
       throw wrapAwsError(`describe rule ${ruleArn}`, err);
     }
   }
 
-  /** One forward action on an existing rule. Aborted with the activity (a timed-out attempt stops). */
-  async function modifyRule(ruleArn: string, what: string, targets: WeightedTarget[]): Promise<void> {
-    const actions = forwardAction(targets);
+  /**
+   * Points an existing rule at these targets: only its terminal action becomes this forward, its other
+   * actions and its conditions (which ModifyRule leaves alone when not sent) stay. Aborted with the
+   * activity (a timed-out attempt stops).
+   */
+  async function modifyRule(rule: Rule, what: string, targets: WeightedTarget[]): Promise<void> {
+    const actions = actionsWithForward(rule.Actions, targets);
     await attempt(`point ${what} at ${targets.map((t) => `${t.targetGroupArn}=${t.weight}`).join(', ')}`, () =>
-      elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: actions }), { abortSignal: activityCancellation() }),
+      elbv2.send(new ModifyRuleCommand({ RuleArn: rule.RuleArn, Actions: actions }), { abortSignal: activityCancellation() }),
     );
   }
 
@@ -323,9 +355,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
      */
     async putHostRule(input: { listenerArn: string; host: string; targets: WeightedTarget[]; tags: Tag[] }): Promise<HostRule> {
       const actions = forwardAction(input.targets);
-      const existing = await findHostRule(input.listenerArn, input.host);
+      const existing = await findRule(input.listenerArn, input.host);
       if (existing) {
-        await modifyRule(existing.ruleArn, `the ${input.host} rule`, input.targets);
+        await modifyRule(existing, `the ${input.host} rule`, input.targets);
       } else {
         const used = (await listRules(input.listenerArn)).map((r) => Number(r.Priority)).filter(Number.isFinite);
         const priority = Math.max(0, ...used) + 1;
@@ -352,12 +384,14 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     },
 
     /**
-     * Points a rule known by its ARN at these targets and reads that one rule back: two calls and no
+     * Points a rule known by its ARN at these targets and reads that one rule back: three calls and no
      * listing, which is what a rollback's restore of production wants.
      */
     async setRuleTargets(input: { ruleArn: string; targets: WeightedTarget[] }): Promise<HostRule> {
+      const current = await readRule(input.ruleArn);
+      if (!current) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, 'RuleNotFound');
       try {
-        await modifyRule(input.ruleArn, `rule ${input.ruleArn}`, input.targets);
+        await modifyRule(current, `rule ${input.ruleArn}`, input.targets);
       } catch (err) {
         // Deleted (or recreated under another ARN): asking again will not bring it back.
         if (err instanceof ApplicationFailure && err.cause && isAwsError(err.cause, 'RuleNotFoundException')) {
@@ -367,7 +401,7 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       }
       const rule = await readRule(input.ruleArn);
       if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} is gone right after writing it`, 'RuleNotFound');
-      return rule;
+      return hostRule(rule, ruleHosts(rule)[0] ?? '');
     },
 
     /** Removes the host's rule; none is fine. */

@@ -1,6 +1,6 @@
 // The blue/green activities against moto (behind the behaviour proxy): idempotent creates, undos that
 // tolerate "already gone", a teardown order AWS accepts, and waits that end at their deadline.
-import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateListenerCommand, CreateRuleCommand, DescribeRulesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -10,7 +10,7 @@ import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import type { HealthCheckSpec } from '../../src/shared/deployment';
 import { deploymentTags, resourceNames } from '../../src/shared/naming';
-import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { awsClientsOnMoto, requestTestCertificate, resetAws, setAwsScenario } from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
 
 const healthCheck: HealthCheckSpec = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
@@ -112,6 +112,48 @@ describe('blue/green activities on moto', () => {
     await aws.deleteHostRule({ listenerArn, host: 'arn.switchyard.test' });
     const err = await aws.setRuleTargets({ ruleArn: prod.ruleArn, targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'RuleNotFound', nonRetryable: true });
+  });
+
+  it('moving production changes only its forward action: an authenticate-oidc action and a path condition stay', async () => {
+    const a = await stageService('aaaa0005');
+    const b = await stageService('bbbb0006');
+    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    // Authenticate actions are for HTTPS listeners (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html).
+    const https = await clients.elbv2.send(new CreateListenerCommand({
+      LoadBalancerArn: lb.arn, Protocol: 'HTTPS', Port: 443,
+      Certificates: [{ CertificateArn: await requestTestCertificate('secure.switchyard.test') }],
+      DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+    }));
+    const secureListener = https.Listeners![0].ListenerArn!;
+    const oidc = { Issuer: 'https://idp.example.com', AuthorizationEndpoint: 'https://idp.example.com/auth', TokenEndpoint: 'https://idp.example.com/token', UserInfoEndpoint: 'https://idp.example.com/userinfo', ClientId: 'switchyard' };
+    const created = await clients.elbv2.send(new CreateRuleCommand({
+      ListenerArn: secureListener, Priority: 7,
+      Conditions: [
+        { Field: 'host-header', HostHeaderConfig: { Values: ['secure.switchyard.test'] } },
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/app/*'] } },
+      ],
+      Actions: [
+        { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: { ...oidc, ClientSecret: 'not-returned-by-aws' } },
+        { Type: 'forward', Order: 2, ForwardConfig: { TargetGroups: [{ TargetGroupArn: a.targetGroupArn, Weight: 1 }] } },
+      ],
+    }));
+    const ruleArn = created.Rules![0].RuleArn!;
+    const read = async () => (await clients.elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules![0];
+    const keptAsIs = async (targets: { targetGroupArn: string; weight: number }[]) => {
+      const rule = await read();
+      expect(rule.Conditions?.map((c) => c.Field)).toEqual(['host-header', 'path-pattern']);
+      expect(rule.Conditions?.[1].PathPatternConfig?.Values).toEqual(['/app/*']);
+      expect(rule.Actions?.map((x) => [x.Type, x.Order])).toEqual([['authenticate-oidc', 1], ['forward', 2]]);
+      expect(rule.Actions?.[0].AuthenticateOidcConfig).toMatchObject({ ...oidc, UseExistingClientSecret: true });
+      expect(rule.Actions?.[1].ForwardConfig?.TargetGroups?.map((g) => ({ targetGroupArn: g.TargetGroupArn, weight: g.Weight }))).toEqual(targets);
+    };
+
+    const split = [{ targetGroupArn: a.targetGroupArn, weight: 90 }, { targetGroupArn: b.targetGroupArn, weight: 10 }];
+    expect((await aws.putHostRule({ listenerArn: secureListener, host: 'secure.switchyard.test', targets: split, tags: [] })).targets).toEqual(split);
+    await keptAsIs(split);
+    const all = [{ targetGroupArn: b.targetGroupArn, weight: 100 }];
+    expect((await aws.setRuleTargets({ ruleArn, targets: all })).targets).toEqual(all);
+    await keptAsIs(all);
   });
 
   it('tears down in an order AWS accepts, and every undo tolerates "already gone"', async () => {

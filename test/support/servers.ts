@@ -85,6 +85,24 @@ export async function setAwsScenario(scenario: BehaviourScenarioJson): Promise<v
   await post(`${servers.awsEndpoint}${controlPath}/scenario`, JSON.stringify(scenario));
 }
 
+/**
+ * An ACM certificate in the emulated account, for an HTTPS listener (the account's side of a test: the
+ * product never asks ACM). A JSON-protocol call straight to moto, as the SDK has no ACM client here.
+ */
+export async function requestTestCertificate(domain: string): Promise<string> {
+  const res = await fetch(servers.motoEndpoint, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'X-Amz-Target': 'CertificateManager.RequestCertificate',
+      Authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${testRegion}/acm/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ DomainName: domain }),
+  });
+  if (!res.ok) throw new Error(`ACM RequestCertificate ${domain}: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { CertificateArn: string }).CertificateArn;
+}
+
 async function post(url: string, body?: string): Promise<void> {
   const res = await fetch(url, { method: 'POST', body });
   if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status}`);
