@@ -24,6 +24,8 @@ export interface ClusterSummary {
   name: string;
   arn: string;
   status: string;
+  /** The capacity providers associated with the cluster (a strategy may name only these). */
+  capacityProviders: string[];
 }
 
 export interface ServiceSummary {
@@ -64,8 +66,10 @@ export interface CreateServiceInput {
   containerPort: number;
   desiredCount: number;
   network: NetworkSpec;
-  /** Launch type and network mode, from the task definition (src/shared/launch.ts). */
+  /** Launch type (or capacity provider strategy) and network mode, from the spec (src/shared/launch.ts). */
   launch: Launch;
+  /** Seconds ECS ignores the load balancer's health checks of a new task; absent: ECS's default (0). */
+  healthCheckGracePeriodSeconds?: number;
   tags: Tag[];
 }
 
@@ -133,7 +137,7 @@ export function createEcsActivities(ecs: ECSClient) {
       const out = await attempt(`describe ECS cluster ${name}`, () => ecs.send(new DescribeClustersCommand({ clusters: [name] })));
       const cluster = out.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
       if (!cluster?.clusterArn || !cluster.clusterName) return undefined;
-      return { name: cluster.clusterName, arn: cluster.clusterArn, status: cluster.status ?? 'UNKNOWN' };
+      return { name: cluster.clusterName, arn: cluster.clusterArn, status: cluster.status ?? 'UNKNOWN', capacityProviders: cluster.capacityProviders ?? [] };
     },
 
     /** The service (ACTIVE or DRAINING), or undefined when it does not exist or was deleted. */
@@ -201,7 +205,9 @@ export function createEcsActivities(ecs: ECSClient) {
             serviceName: input.name,
             taskDefinition: input.taskDefinitionArn,
             desiredCount: input.desiredCount,
-            launchType: input.launch.launchType,
+            // Either a capacity provider strategy or a launch type: ECS refuses both at once.
+            ...(input.launch.capacityProviderStrategy ? { capacityProviderStrategy: input.launch.capacityProviderStrategy } : { launchType: input.launch.launchType }),
+            healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds,
             // AWS treats a repeated create with the same token as the same request. At most 36 ASCII
             // characters (CreateService, clientToken): a digest of the name, which is longer at the limits.
             clientToken: crypto.createHash('sha256').update(`${input.cluster}/${input.name}`).digest('hex').slice(0, 32),

@@ -11,6 +11,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
   type Action,
   type ElasticLoadBalancingV2Client,
   type Rule,
@@ -132,8 +133,9 @@ export function actionsWithForward(current: Action[] | undefined, targets: Weigh
     .sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0))
     .map((a): Action => {
       if (a.Type !== 'authenticate-oidc' || !a.AuthenticateOidcConfig) return a;
-      const { ClientSecret: _secret, ...config } = a.AuthenticateOidcConfig;
-      return { ...a, AuthenticateOidcConfig: { ...config, UseExistingClientSecret: true } };
+      const config = { ...a.AuthenticateOidcConfig, UseExistingClientSecret: true };
+      delete config.ClientSecret;
+      return { ...a, AuthenticateOidcConfig: config };
     });
   const last = Math.max(...copies.map((a) => a.Order ?? 0));
   return [...copies, { ...forward, Order: last + 1 }];
@@ -214,6 +216,39 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     );
   }
 
+  /** The named target group: the one a previous attempt created, or a new one. */
+  async function createdGroup(input: { name: string; vpcId: string; port: number; targetType: 'ip' | 'instance'; healthCheck: HealthCheckSpec; tags: Tag[] }): Promise<string> {
+    try {
+      const found = await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }));
+      const arn = found.TargetGroups?.[0]?.TargetGroupArn;
+      if (arn) return arn;
+    } catch (err) {
+      if (!isAwsError(err, 'TargetGroupNotFoundException')) throw wrapAwsError(`describe target group ${input.name}`, err);
+    }
+    const hc = input.healthCheck;
+    const out = await attempt(`create target group ${input.name}`, () =>
+      elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: input.name,
+          Protocol: 'HTTP',
+          Port: input.port,
+          VpcId: input.vpcId,
+          TargetType: input.targetType,
+          HealthCheckProtocol: 'HTTP',
+          HealthCheckPath: hc.path,
+          HealthCheckIntervalSeconds: hc.intervalSeconds,
+          HealthCheckTimeoutSeconds: hc.timeoutSeconds,
+          HealthyThresholdCount: hc.healthyThreshold,
+          UnhealthyThresholdCount: hc.unhealthyThreshold,
+          Matcher: { HttpCode: hc.matcher },
+          // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
+          Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
+        }),
+      ),
+    );
+    return out.TargetGroups![0].TargetGroupArn!;
+  }
+
   return {
     /** The load balancer named or ARN'd, with its network and listener ports; undefined when it does not exist. */
     async findLoadBalancer(nameOrArn: string): Promise<LoadBalancerSummary | undefined> {
@@ -287,38 +322,34 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       return found;
     },
 
-    /** Creates the target group, or returns the one a previous attempt created. */
-    /** targetType: ip for awsvpc tasks, instance for bridge and host (src/shared/launch.ts). */
-    async createTargetGroup(input: { name: string; vpcId: string; port: number; targetType: 'ip' | 'instance'; healthCheck: HealthCheckSpec; tags: Tag[] }): Promise<string> {
-      try {
-        const found = await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }));
-        const arn = found.TargetGroups?.[0]?.TargetGroupArn;
-        if (arn) return arn;
-      } catch (err) {
-        if (!isAwsError(err, 'TargetGroupNotFoundException')) throw wrapAwsError(`describe target group ${input.name}`, err);
+    /**
+     * Creates the target group, or returns the one a previous attempt created; then sets its
+     * deregistration delay (a separate call: CreateTargetGroup takes no attributes).
+     * targetType: ip for awsvpc tasks, instance for bridge and host (src/shared/launch.ts).
+     */
+    async createTargetGroup(input: {
+      name: string;
+      vpcId: string;
+      port: number;
+      targetType: 'ip' | 'instance';
+      healthCheck: HealthCheckSpec;
+      /** How long the load balancer lets in-flight requests finish on a deregistered target; absent: AWS's 300. */
+      deregistrationDelaySeconds?: number;
+      tags: Tag[];
+    }): Promise<string> {
+      const arn = await createdGroup(input);
+      if (input.deregistrationDelaySeconds !== undefined) {
+        const seconds = input.deregistrationDelaySeconds;
+        await attempt(`set the deregistration delay of ${input.name} to ${seconds} s`, () =>
+          elbv2.send(
+            new ModifyTargetGroupAttributesCommand({
+              TargetGroupArn: arn,
+              Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(seconds) }],
+            }),
+          ),
+        );
       }
-      const hc = input.healthCheck;
-      const out = await attempt(`create target group ${input.name}`, () =>
-        elbv2.send(
-          new CreateTargetGroupCommand({
-            Name: input.name,
-            Protocol: 'HTTP',
-            Port: input.port,
-            VpcId: input.vpcId,
-            TargetType: input.targetType,
-            HealthCheckProtocol: 'HTTP',
-            HealthCheckPath: hc.path,
-            HealthCheckIntervalSeconds: hc.intervalSeconds,
-            HealthCheckTimeoutSeconds: hc.timeoutSeconds,
-            HealthyThresholdCount: hc.healthyThreshold,
-            UnhealthyThresholdCount: hc.unhealthyThreshold,
-            Matcher: { HttpCode: hc.matcher },
-            // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
-            Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
-          }),
-        ),
-      );
-      return out.TargetGroups![0].TargetGroupArn!;
+      return arn;
     },
 
     /**

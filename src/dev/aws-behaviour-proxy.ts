@@ -3,7 +3,8 @@
 // - ECS services run: a created service's tasks register as IP targets in its target group (moto never
 //   registers any), DescribeServices reports running = desired with a COMPLETED rollout, and an
 //   UpdateService to a new revision rolls out over successive describes (src/dev/aws-behaviour/ecs-rollouts.ts);
-// - target health follows a script per target group (initial, then healthy, or unhealthy from a time on);
+// - target health follows a script per target group (initial, then healthy, or unhealthy from a time on),
+//   and a deleted service's targets are `draining` for their group's deregistration delay, then gone;
 // - scenarios make things go wrong on purpose: services that never become steady, unhealthy targets,
 //   failing rollouts, and faults in each protocol's own error shape (throttling, 5xx, latency, dropped
 //   connections);
@@ -15,7 +16,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeregisterTargetsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Conformance, defaultConformance, type ConformanceCall, type ConformanceOptions, type ConformanceStats } from './aws-behaviour/conformance';
 import { EcsRollouts, type RolloutScenario } from './aws-behaviour/ecs-rollouts';
 import { awsErrorResponse, drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './aws-behaviour/faults';
@@ -138,6 +139,9 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   const rollouts = new EcsRollouts();
   /** Target group → when its targets registered, and how long AWS keeps them `initial`. */
   const registered = new Map<string, { at: number; initialMs: number }>();
+  /** Target group → until when its targets are `draining` (their service was deleted). */
+  const drainingUntil = new Map<string, number>();
+  const drainTimers = new Set<NodeJS.Timeout>();
   let counts: Omit<ProxyStats, 'conformance'> = { calls: {}, faults: {} };
   let ipCounter = 0;
   const proxy: AwsBehaviourProxy = {
@@ -152,6 +156,9 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       rollouts.reset();
       conformance.reset();
       registered.clear();
+      drainingUntil.clear();
+      for (const timer of drainTimers) clearTimeout(timer);
+      drainTimers.clear();
       ipCounter = 0;
     },
     conformance: () => conformance.report(),
@@ -178,8 +185,41 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     }
   }
 
-  function targetState(arn: string): 'healthy' | 'unhealthy' | 'initial' {
+  /**
+   * A deleted service's tasks stop; ECS deregisters their targets, which stay `draining` for the target
+   * group's deregistration delay and are then gone (TargetHealth: Target.DeregistrationInProgress).
+   */
+  async function afterDeleteService(responseBody: string): Promise<void> {
+    const out = JSON.parse(responseBody) as { service?: { loadBalancers?: { targetGroupArn?: string }[] } };
+    for (const lb of out.service?.loadBalancers ?? []) {
+      const arn = lb.targetGroupArn;
+      if (!arn) continue;
+      const check = await conformance.healthCheckOf(arn);
+      const ms = conformance.delay((check?.deregistrationDelaySeconds ?? 300) * 1000);
+      drainingUntil.set(arn, Date.now() + ms);
+      const timer = setTimeout(() => {
+        drainTimers.delete(timer);
+        drainingUntil.delete(arn);
+        void deregisterAll(arn);
+      }, ms);
+      timer.unref();
+      drainTimers.add(timer);
+    }
+  }
+
+  async function deregisterAll(targetGroupArn: string): Promise<void> {
+    try {
+      const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+      const targets = (health.TargetHealthDescriptions ?? []).map((d) => d.Target!).filter(Boolean);
+      if (targets.length) await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: targets }));
+    } catch {
+      // The group was deleted meanwhile (teardown deletes it right after the service): nothing to drain.
+    }
+  }
+
+  function targetState(arn: string): 'healthy' | 'unhealthy' | 'initial' | 'draining' {
     const scenario = proxy.scenario;
+    if ((drainingUntil.get(arn) ?? 0) > Date.now()) return 'draining';
     if (scenario.unhealthyTargets?.test(arn)) return 'unhealthy';
     const script = scenario.targetHealth?.find((t) => t.targetGroup.test(arn));
     const since = registered.get(arn);
@@ -237,8 +277,11 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, requestBody: string, call: Call, drop: boolean): void {
+    // The body as read (and maybe bridged, see Conformance.bridged), so its own length.
+    const sent = { ...req.headers };
+    delete sent['transfer-encoding'];
     const upstream = http.request(
-      { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: { ...req.headers, host: moto.host } },
+      { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: { ...sent, host: moto.host, 'content-length': String(Buffer.byteLength(requestBody)) } },
       (up) => {
         const out: Buffer[] = [];
         up.on('data', (c: Buffer) => out.push(c));
@@ -249,6 +292,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
           const ok = (up.statusCode ?? 500) < 300;
           try {
             if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
+            if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled) await afterDeleteService(body);
             if (ok) body = conformance.answered(conformanceCall(req, requestBody, call), body);
             if (ok) body = rewrite(call.operation, requestBody, body);
           } catch (err) {
@@ -287,7 +331,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     if (fault) counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
     if (fault === 'throttle' || fault === '5xx') return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));
     const delay = fault === 'latency' ? (proxy.scenario.faults?.latencyMs ?? 500) : 0;
-    setTimeout(() => forward(req, res, requestBody, call, fault === 'drop'), delay);
+    const toMoto = conformance.options.enabled ? conformance.bridged(conformanceCall(req, requestBody, call)) : requestBody;
+    setTimeout(() => forward(req, res, toMoto, call, fault === 'drop'), delay);
   }
 
   const server = http.createServer((req, res) => {

@@ -20,7 +20,9 @@ export async function seedAccount(clients: AwsClients, names: SeedNames): Promis
 
   const cluster = await find.findCluster(names.cluster);
   if (cluster?.status !== 'ACTIVE') {
-    await clients.ecs.send(new CreateClusterCommand({ clusterName: names.cluster }));
+    // With Fargate's capacity providers associated, as the ECS console creates a cluster (a spec may name
+    // FARGATE or FARGATE_SPOT in its capacityProviderStrategy).
+    await clients.ecs.send(new CreateClusterCommand({ clusterName: names.cluster, capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }));
     created.push(`ECS cluster ${names.cluster}`);
   }
 

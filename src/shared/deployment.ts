@@ -1,4 +1,5 @@
 // Types that cross the workflow / activity / CLI boundary for a deployment. Safe for workflow code.
+import type { CapacityProviderItem } from './launch';
 import type { AnalysisResult, TrafficPlan } from './traffic';
 
 export interface HealthCheckSpec {
@@ -49,6 +50,13 @@ export interface DeploymentSpec {
   /** Absent in deployments started before traffic plans existed: all at once. */
   traffic?: TrafficPlan;
   drainMs: number;
+  /**
+   * How long ECS ignores the load balancer's health checks of a new task (healthCheckGracePeriodSeconds).
+   * Absent in deployments started before it was in the spec: ECS's own default, 0.
+   */
+  healthCheckGracePeriodMs?: number;
+  /** Absent: the launch type the task definition asks for (src/shared/launch.ts). */
+  capacityProviderStrategy?: CapacityProviderItem[];
 }
 
 /** A validated rolling-update spec: the service stays in place and gets a new task definition revision. */

@@ -8,16 +8,54 @@ import type { TaskDefinitionSpec } from './deployment';
 
 export type NetworkMode = 'awsvpc' | 'bridge' | 'host';
 
+/** One capacity provider of a strategy, as CreateService takes it. */
+export interface CapacityProviderItem {
+  capacityProvider: string;
+  weight: number;
+  base?: number;
+}
+
 export interface Launch {
   launchType: 'FARGATE' | 'EC2';
   networkMode: NetworkMode;
   targetType: 'ip' | 'instance';
+  /**
+   * When set, the service runs on these capacity providers and CreateService gets no launchType: "If a
+   * capacityProviderStrategy is specified, the launchType parameter must be omitted" (CreateService).
+   */
+  capacityProviderStrategy?: CapacityProviderItem[];
 }
 
-export function launchOf(taskDefinition: TaskDefinitionSpec): Launch {
-  const fargate = compatibilities(taskDefinition).includes('FARGATE');
+/** Fargate's own capacity providers; any other is an Auto Scaling group's (EC2). */
+export const fargateProviders = ['FARGATE', 'FARGATE_SPOT'];
+
+export function launchOf(taskDefinition: TaskDefinitionSpec, capacityProviderStrategy?: CapacityProviderItem[]): Launch {
+  const fargate = capacityProviderStrategy?.length
+    ? capacityProviderStrategy.every((p) => fargateProviders.includes(p.capacityProvider))
+    : compatibilities(taskDefinition).includes('FARGATE');
   const networkMode = (taskDefinition.networkMode as NetworkMode | undefined) ?? (fargate ? 'awsvpc' : 'bridge');
-  return { launchType: fargate ? 'FARGATE' : 'EC2', networkMode, targetType: networkMode === 'awsvpc' ? 'ip' : 'instance' };
+  const launch: Launch = { launchType: fargate ? 'FARGATE' : 'EC2', networkMode, targetType: networkMode === 'awsvpc' ? 'ip' : 'instance' };
+  return capacityProviderStrategy?.length ? { ...launch, capacityProviderStrategy } : launch;
+}
+
+/**
+ * What ECS would refuse in a capacity provider strategy for this task definition: Fargate's providers and
+ * Auto Scaling group providers cannot be mixed, and each kind needs a task definition it can run.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-capacity-providers.html
+ */
+export function capacityProblems(taskDefinition: TaskDefinitionSpec, strategy: CapacityProviderItem[]): string[] {
+  const onFargate = strategy.filter((p) => fargateProviders.includes(p.capacityProvider));
+  if (onFargate.length === 0) {
+    return compatibilities(taskDefinition).length && !compatibilities(taskDefinition).includes('EC2')
+      ? ['capacityProviderStrategy: Auto Scaling group capacity providers run EC2 tasks, and the task definition\'s requiresCompatibilities has no EC2']
+      : [];
+  }
+  if (onFargate.length < strategy.length) {
+    return ['capacityProviderStrategy: a strategy takes either FARGATE/FARGATE_SPOT or Auto Scaling group capacity providers, not both'];
+  }
+  return compatibilities(taskDefinition).includes('FARGATE')
+    ? []
+    : ['capacityProviderStrategy: FARGATE and FARGATE_SPOT need a task definition with requiresCompatibilities ["FARGATE"] (and the Fargate sizes that go with it)'];
 }
 
 /** What ECS would refuse in the task definition (RegisterTaskDefinition, CreateService), as spec messages. */

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
 import { UserError } from '../shared/errors';
+import { capacityProblems } from '../shared/launch';
 import { blueGreenSpecSchema, rollingSpecSchema, strategies, taskDefinitionSchema, type ParsedBlueGreenSpec, type ParsedRollingSpec } from './schema';
 import { imageReferenceMessage, imageReferencePattern } from './fields';
 import { buildTrafficPlan } from './traffic';
@@ -106,6 +107,7 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
   const parsed = result.data;
   const { plan, problems } = buildTrafficPlan(parsed.traffic, parsed.analysis);
   const { taskDefinition, image } = resolveImage(file, parsed, overrides, problems);
+  if (taskDefinition && parsed.capacityProviderStrategy) problems.push(...capacityProblems(taskDefinition, parsed.capacityProviderStrategy));
   if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
 
   return {
@@ -126,6 +128,8 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
     approval: { required: parsed.approval.required, timeoutMs: parsed.approval.timeout, onTimeout: parsed.approval.onTimeout },
     traffic: plan,
     drainMs: parsed.drain,
+    healthCheckGracePeriodMs: parsed.healthCheckGracePeriod,
+    ...(parsed.capacityProviderStrategy ? { capacityProviderStrategy: parsed.capacityProviderStrategy } : {}),
   };
 }
 

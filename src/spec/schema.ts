@@ -58,6 +58,26 @@ const common = {
 const desiredCount = z.number({ error: 'expected a number of tasks' }).int('expected a whole number').min(1, 'expected at least 1').max(1000, 'expected at most 1000');
 const containerName = z.string({ error: 'expected the name of the container that serves traffic' }).min(1);
 
+// CapacityProviderStrategyItem: weight 0-1000, base 0-100000, at most 20 providers, one base.
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html
+const capacityProviderStrategy = z
+  .array(
+    z.strictObject({
+      capacityProvider: z.string({ error: 'expected a capacity provider name, e.g. FARGATE_SPOT' }).min(1).max(255),
+      weight: z.number().int('expected a whole number').min(0, 'expected 0-1000').max(1000, 'expected 0-1000').default(1),
+      base: z.number().int('expected a whole number').min(0, 'expected 0-100000').max(100_000, 'expected 0-100000').optional(),
+    }),
+    { error: 'expected a list of { capacityProvider, weight, base }' },
+  )
+  .min(1, 'expected at least one capacity provider')
+  .max(20, 'expected at most 20 capacity providers')
+  .superRefine((strategy, ctx) => {
+    if (strategy.filter((p) => p.base !== undefined).length > 1) ctx.addIssue({ code: 'custom', message: 'only one capacity provider can have a base' });
+    if (!strategy.some((p) => p.weight > 0)) ctx.addIssue({ code: 'custom', message: 'at least one capacity provider needs a weight above 0' });
+    const names = strategy.map((p) => p.capacityProvider);
+    if (new Set(names).size < names.length) ctx.addIssue({ code: 'custom', message: 'each capacity provider can be named once' });
+  });
+
 export const strategies = ['blueGreen', 'rolling'] as const;
 export type Strategy = (typeof strategies)[number];
 
@@ -92,6 +112,10 @@ export const blueGreenSpecSchema = z
     traffic: trafficSchema,
     analysis: analysisSchema,
     drain: duration('5m', '1d'),
+    // ECS ignores the load balancer's health checks of a task this long after it starts. CDK's default
+    // for a service behind a load balancer; ECS's own (0) marks a slow-starting task unhealthy at once.
+    healthCheckGracePeriod: duration('60s', '2h'),
+    capacityProviderStrategy: capacityProviderStrategy.optional(),
   })
   .superRefine((spec, ctx) => {
     const zone = spec.hostedZone.toLowerCase().replace(/\.$/, '');

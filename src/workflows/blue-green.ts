@@ -151,8 +151,10 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       aws.findLoadBalancer(spec.loadBalancer.name),
       aws.findHostedZone(spec.hostedZone),
     ]);
+    const unassociated = cluster ? (spec.capacityProviderStrategy ?? []).filter((p) => !(cluster.capacityProviders ?? []).includes(p.capacityProvider)) : [];
     const missing = [
       cluster?.status !== 'ACTIVE' && `ECS cluster ${spec.cluster}`,
+      ...unassociated.map((p) => `capacity provider ${p.capacityProvider} associated with cluster ${spec.cluster}`),
       !found && `load balancer ${spec.loadBalancer.name}`,
       !zone && `hosted zone ${spec.hostedZone}`,
     ].filter((m): m is string => Boolean(m));
@@ -213,10 +215,13 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       tracker.note(`registered ${status.resources.taskDefinitionArn}`);
       return status.resources.taskDefinitionArn;
     };
-    const launch = launchOf(spec.taskDefinition);
+    const launch = launchOf(spec.taskDefinition, spec.capacityProviderStrategy);
     const createTargetGroup = async () => {
       undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
-      return aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck, tags });
+      return aws.createTargetGroup({
+        name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck,
+        deregistrationDelaySeconds: deregistrationDelaySeconds(spec.drainMs), tags,
+      });
     };
     const [taskDefinitionArn, targetGroupArn] = await together(registerRevision, createTargetGroup);
     status.resources.targetGroupArn = targetGroupArn;
@@ -227,6 +232,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       await aws.createService({
         cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
         containerName: spec.container.name, containerPort: spec.container.port, desiredCount: spec.desiredCount, network, launch, tags,
+        healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodMs === undefined ? undefined : Math.round(spec.healthCheckGracePeriodMs / 1000),
       });
       status.resources.serviceName = names.ecsService;
       tracker.note(`created service ${names.ecsService} behind target group ${names.targetGroup}`);
@@ -503,6 +509,17 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     await condition(allHandlersFinished);
     return { deploymentId, phase, reason, leftovers };
   }
+}
+
+/**
+ * The target group's deregistration delay, from the spec's drain. They bound different waits: the drain
+ * is how long the previous deployment keeps serving the requests it has at weight 0 before teardown;
+ * the delay is how long the load balancer lets requests in flight finish on a target ECS deregisters
+ * (at teardown or rollback). The drain decides when teardown starts. AWS caps the delay at 3600 s
+ * (deregistration_delay.timeout_seconds), so a longer drain gets 3600 s.
+ */
+function deregistrationDelaySeconds(drainMs: number): number {
+  return Math.min(3600, Math.round(drainMs / 1000));
 }
 
 /** Every alarm the plan's analysis gates watch: they must exist before anything is created. */

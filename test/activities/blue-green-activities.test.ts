@@ -1,6 +1,7 @@
 // The blue/green activities against moto (behind the behaviour proxy): idempotent creates, undos that
 // tolerate "already gone", a teardown order AWS accepts, and waits that end at their deadline.
-import { CreateListenerCommand, CreateRuleCommand, DescribeRulesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { CreateListenerCommand, CreateRuleCommand, DescribeRulesCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -9,6 +10,7 @@ import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import type { HealthCheckSpec } from '../../src/shared/deployment';
+import { launchOf } from '../../src/shared/launch';
 import { deploymentTags, resourceNames } from '../../src/shared/naming';
 import { awsClientsOnMoto, requestTestCertificate, resetAws, setAwsScenario } from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
@@ -112,6 +114,30 @@ describe('blue/green activities on moto', () => {
     await aws.deleteHostRule({ listenerArn, host: 'arn.switchyard.test' });
     const err = await aws.setRuleTargets({ ruleArn: prod.ruleArn, targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'RuleNotFound', nonRetryable: true });
+  });
+
+  it('the service gets its grace period and capacity provider strategy, the target group its deregistration delay', async () => {
+    const { names, tags } = stagedNames('cccc0007');
+    const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, targetType: 'ip', healthCheck, deregistrationDelaySeconds: 45, tags });
+    // Again, as a retry would: the same group, the delay set again.
+    expect(await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, targetType: 'ip', healthCheck, deregistrationDelaySeconds: 45, tags })).toBe(targetGroupArn);
+    const attributes = (await clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }))).Attributes ?? [];
+    expect(attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('45');
+
+    await aws.putHostRule({ listenerArn, host: 'cps.stage.switchyard.test', targets: [{ targetGroupArn, weight: 100 }], tags });
+    const executionRoleArn = await aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [], tags });
+    const taskDefinitionArn = await aws.registerTaskDefinition({
+      family: names.family, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
+      containerName: 'web', image: 'nginx:2', taskRoleArn: executionRoleArn, executionRoleArn, tags, deploymentId: 'cccc0007',
+    });
+    const strategy = [{ capacityProvider: 'FARGATE_SPOT', weight: 3 }, { capacityProvider: 'FARGATE', weight: 1, base: 1 }];
+    await aws.createService({
+      cluster: demoAccount.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn, containerName: 'web', containerPort: 80, desiredCount: 1,
+      network: { subnets, securityGroups: [], assignPublicIp: true }, launch: launchOf({ ...fargate, containerDefinitions: [] }, strategy), healthCheckGracePeriodSeconds: 90, tags,
+    });
+    const service = (await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }))).services![0];
+    expect(service).toMatchObject({ healthCheckGracePeriodSeconds: 90, capacityProviderStrategy: strategy });
+    expect(service.launchType).toBeUndefined();
   });
 
   it('moving production changes only its forward action: an authenticate-oidc action and a path condition stay', async () => {

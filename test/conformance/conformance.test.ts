@@ -2,7 +2,15 @@
 // rule moto skips, the stateful ones over (scaled) time, and the rate limits. On a proxy of its own in
 // front of the run's moto, so the refusals provoked here are not the run's (global-teardown fails on
 // those of the shared proxy).
-import { CreateServiceCommand, DeleteServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  PutClusterCapacityProvidersCommand,
+  RegisterTaskDefinitionCommand,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
 import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
@@ -10,6 +18,7 @@ import {
   DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
@@ -206,6 +215,61 @@ describe('the conformance layer refuses what AWS refuses', () => {
       expect(await states()).toEqual(['initial', 'initial']);
       await new Promise((r) => setTimeout(r, 10 * 3 * 1000 * timeScale + 100));
       expect(await states()).toEqual(['healthy', 'healthy']);
+    });
+
+    it('target health: a deleted service\'s targets drain for the group\'s deregistration delay, then are gone', async () => {
+      const group = await targetGroup('dereg-1');
+      // 3600 s is AWS's maximum, which moto refuses (range(0, 3600)): the layer bridges it. Then 200 s.
+      await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: group, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '3600' }] }));
+      await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: group, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '200' }] }));
+      await attach(group, 'dereg.test', 13);
+      await ecs.send(service('dereg-1', await fargateRevision('dereg'), group, { healthCheckGracePeriodSeconds: 60 }));
+      const states = async () => ((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group }))).TargetHealthDescriptions ?? []).map((t) => t.TargetHealth!.State);
+      await new Promise((r) => setTimeout(r, 10 * 3 * 1000 * timeScale + 100));
+      expect(await states()).toEqual(['healthy', 'healthy']);
+      await ecs.send(new DeleteServiceCommand({ cluster: demoAccount.cluster, service: 'dereg-1', force: true }));
+      expect(await states()).toEqual(['draining', 'draining']);
+      await new Promise((r) => setTimeout(r, 200 * 1000 * timeScale + 200));
+      expect(await states()).toEqual([]);
+    });
+
+    it('CreateService: a grace period needs a load balancer; moto forgets it and the strategy, DescribeServices shows them', async () => {
+      const taskDefinition = await fargateRevision('grace');
+      expect(await ecs.send(service('grace-0', taskDefinition, undefined, { healthCheckGracePeriodSeconds: 30 })).catch(refusal)).toEqual({
+        name: 'InvalidParameterException',
+        message: 'Health check grace period is only valid for services configured to use load balancers',
+      });
+      const group = await targetGroup('grace-1');
+      await attach(group, 'grace.test', 14);
+      await ecs.send(service('grace-1', taskDefinition, group, { healthCheckGracePeriodSeconds: 45 }));
+      const described = (await ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: ['grace-1'] }))).services![0];
+      expect(described.healthCheckGracePeriodSeconds).toBe(45);
+    });
+
+    it('CreateService: a capacity provider strategy without a launch type, each provider associated with the cluster', async () => {
+      const taskDefinition = await fargateRevision('cps');
+      const spot = { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
+      expect(await ecs.send(service('cps-1', taskDefinition, undefined, spot)).catch(refusal)).toEqual({
+        name: 'InvalidParameterException',
+        message: 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.',
+      });
+      const cluster = 'cps-cluster';
+      await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+      const onCluster = { cluster, launchType: undefined, ...spot };
+      expect(await ecs.send(service('cps-1', taskDefinition, undefined, onCluster)).catch(refusal)).toMatchObject({
+        name: 'InvalidParameterException',
+        message: expect.stringContaining('cannot contain a capacity provider that is not associated with the cluster'),
+      });
+      await ecs.send(new PutClusterCapacityProvidersCommand({ cluster, capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [] }));
+      await ecs.send(service('cps-1', taskDefinition, undefined, onCluster));
+      const described = (await ecs.send(new DescribeServicesCommand({ cluster, services: ['cps-1'] }))).services![0];
+      expect(described.capacityProviderStrategy).toEqual([{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]);
+      // Fargate's providers need a task definition that requires FARGATE.
+      const ec2Only = (await ecs.send(new RegisterTaskDefinitionCommand({ family: 'cps-ec2', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }))).taskDefinition!.taskDefinitionArn!;
+      expect(await ecs.send(service('cps-2', ec2Only, undefined, { ...onCluster, networkConfiguration: undefined })).catch(refusal)).toEqual({
+        name: 'InvalidParameterException',
+        message: 'Task definition does not support launch_type FARGATE.',
+      });
     });
 
     it('ALB: at most 5 target groups in a forward action, weights 0-999, 5 condition values per rule', async () => {

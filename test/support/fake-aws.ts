@@ -86,7 +86,7 @@ export class FakeAws {
         this.onAnalysis?.();
         return this.run('runAnalysis', 'runAnalysis', () => analysis.runAnalysis(input));
       },
-      findCluster: async (name) => this.run('findCluster', `findCluster ${name}`, () => ({ name, arn: `arn:cluster/${name}`, status: 'ACTIVE' })),
+      findCluster: async (name) => this.run('findCluster', `findCluster ${name}`, () => ({ name, arn: `arn:cluster/${name}`, status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] })),
       findLoadBalancer: async (name) => this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
       findHostedZone: async (name) => this.run('findHostedZone', `findHostedZone ${name}`, () => ({ id: 'ZONE', name: `${name}.`, privateZone: false })),
       ensureListener: async () => this.run('ensureListener', 'findListener 80', () => 'arn:listener/80'),

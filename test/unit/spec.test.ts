@@ -50,8 +50,10 @@ describe('loadSpec', () => {
       timeouts: { steadyMs: 900_000, testsMs: 3_600_000 },
       approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
       drainMs: 300_000,
+      healthCheckGracePeriodMs: 60_000,
       loadBalancer: { name: 'edge', listenerPort: 80 },
     });
+    expect(spec).not.toHaveProperty('capacityProviderStrategy');
     expect(loadSpec(writeSpec(valid, 'json')).image).toBe('nginx:1');
   });
 
@@ -74,8 +76,38 @@ describe('loadSpec', () => {
     ['task definition without containers', { ...valid, taskDefinition: { containerDefinitions: [] } }, ['taskDefinition.containerDefinitions: expected at least one container']],
     ['missing task definition file', { ...valid, taskDefinition: './nope.json' }, ['taskDefinition: task definition file <dir>/nope.json does not exist']],
     ['not a mapping', '- just\n- a list\n', ['Invalid input: expected object, received array']],
+    ['grace period over the limit', { ...valid, healthCheckGracePeriod: '3h' }, ['healthCheckGracePeriod: must be at most 2h']],
+    ['capacity provider weight out of range', { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1001 }] }, ['capacityProviderStrategy.0.weight: expected 0-1000']],
+    [
+      'two capacity providers with a base, none weighted',
+      { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 0, base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 0, base: 1 }] },
+      ['capacityProviderStrategy: only one capacity provider can have a base', 'capacityProviderStrategy: at least one capacity provider needs a weight above 0'],
+    ],
+    [
+      'Fargate and Auto Scaling group providers mixed',
+      { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE' }, { capacityProvider: 'asg-spot' }] },
+      ['capacityProviderStrategy: a strategy takes either FARGATE/FARGATE_SPOT or Auto Scaling group capacity providers, not both'],
+    ],
+    [
+      'FARGATE_SPOT for an EC2 task definition',
+      { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT' }] },
+      ['capacityProviderStrategy: FARGATE and FARGATE_SPOT need a task definition with requiresCompatibilities ["FARGATE"] (and the Fargate sizes that go with it)'],
+    ],
+    [
+      'an Auto Scaling group provider for a Fargate-only task definition',
+      { ...valid, capacityProviderStrategy: [{ capacityProvider: 'asg-main' }] },
+      ["capacityProviderStrategy: Auto Scaling group capacity providers run EC2 tasks, and the task definition's requiresCompatibilities has no EC2"],
+    ],
   ])('%s', (_name, doc, expected) => {
     expect(problemsOf(doc)).toEqual(expected);
+  });
+
+  it('takes a capacity provider strategy (weight 1 unless given) and a grace period', () => {
+    const spec = loadSpec(writeSpec({ ...valid, healthCheckGracePeriod: '2m', capacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 }] }));
+    expect(spec).toMatchObject({
+      healthCheckGracePeriodMs: 120_000,
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 }],
+    });
   });
 
   it('reports every problem at once', () => {

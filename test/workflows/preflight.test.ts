@@ -11,7 +11,7 @@ import { attachTimeSkipping, servers, uniqueTaskQueue } from '../support/servers
 
 const input: PreflightInput = { cluster: 'prod', loadBalancer: 'web-alb', listenerPort: 443, hostedZone: 'example.com' };
 
-const cluster: ClusterSummary = { name: 'prod', arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod', status: 'ACTIVE' };
+const cluster: ClusterSummary = { name: 'prod', arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod', status: 'ACTIVE', capacityProviders: [] };
 const lb: LoadBalancerSummary = {
   name: 'web-alb',
   arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-alb/1',

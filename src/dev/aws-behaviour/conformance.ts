@@ -9,7 +9,7 @@
 // A refusal is answered in the protocol's own error shape and recorded as a violation (throttling is
 // counted apart: it is AWS's behaviour, not the caller's mistake). Violations survive reset: a test run
 // reads them at its end and fails on any it did not provoke on purpose.
-import { DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -21,7 +21,7 @@ import {
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 // The Fargate size table is AWS's published one, kept once in src/shared (the spec checks it too).
-import { fargateMemoryFor } from '../../shared/launch';
+import { fargateMemoryFor, fargateProviders } from '../../shared/launch';
 import type { AwsErrorBody } from './faults';
 import type { ModelService, ModelViolation, ServiceModel } from './models';
 import { RateLimits } from './throttling';
@@ -123,6 +123,8 @@ export class Conformance {
   private readonly stats: ConformanceStats = { checked: 0, violations: 0, byRule: {}, recent: [], throttled: this.limits.throttled };
   /** cluster/service → when its deletion began. */
   private readonly draining = new Map<string, number>();
+  /** cluster/service → what CreateService set that moto does not keep, and DescribeServices shows. */
+  private readonly forgotten = new Map<string, Json>();
   /** Route 53 change id → when it was made. */
   private readonly changes = new Map<string, number>();
 
@@ -142,6 +144,7 @@ export class Conformance {
   reset(): void {
     this.limits.reset();
     this.draining.clear();
+    this.forgotten.clear();
     this.changes.clear();
   }
 
@@ -179,10 +182,23 @@ export class Conformance {
         if (out.service) out.service.status = 'DRAINING';
         return JSON.stringify(out);
       }
+      case 'ECS.CreateService': {
+        // moto keeps neither the grace period nor the capacity provider strategy, and says launchType EC2
+        // for a service on capacity providers; AWS shows both and no launch type.
+        const req = JSON.parse(call.body) as Json;
+        const kept = Object.fromEntries(['healthCheckGracePeriodSeconds', 'capacityProviderStrategy'].filter((k) => req[k] !== undefined).map((k) => [k, req[k]]));
+        this.forgotten.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), kept);
+        const out = JSON.parse(response) as { service?: Json };
+        if (out.service) asAwsShowsIt(out.service, kept);
+        return JSON.stringify(out);
+      }
       case 'ECS.DescribeServices': {
         const req = JSON.parse(call.body) as { cluster?: string };
         const out = JSON.parse(response) as { services?: Json[] };
-        for (const s of out.services ?? []) if (this.isDraining(req.cluster, String(s.serviceName), now)) s.status = 'DRAINING';
+        for (const s of out.services ?? []) {
+          if (this.isDraining(req.cluster, String(s.serviceName), now)) s.status = 'DRAINING';
+          asAwsShowsIt(s, this.forgotten.get(serviceKey(req.cluster, String(s.serviceName))) ?? {});
+        }
         return JSON.stringify(out);
       }
       case 'Route53.ChangeResourceRecordSets': {
@@ -198,6 +214,25 @@ export class Conformance {
       default:
         return response;
     }
+  }
+
+  /**
+   * The request as moto should get it, where moto refuses what AWS accepts. moto's
+   * ModifyTargetGroupAttributes refuses a deregistration delay of 3600 s (it checks `range(0, 3600)`),
+   * which AWS documents as allowed ("The range is 0-3600 seconds"): moto gets 3599.
+   */
+  bridged(call: ConformanceCall): string {
+    if (call.operation !== 'ELBv2.ModifyTargetGroupAttributes') return call.body;
+    const params = new URLSearchParams(call.body);
+    let changed = false;
+    for (const [key, value] of [...params]) {
+      if (value !== 'deregistration_delay.timeout_seconds' || !key.endsWith('.Key')) continue;
+      const valueKey = key.replace(/\.Key$/, '.Value');
+      if (params.get(valueKey) !== '3600') continue;
+      params.set(valueKey, '3599');
+      changed = true;
+    }
+    return changed ? params.toString() : call.body;
   }
 
   private isDraining(cluster: string | undefined, service: string, now: number): boolean {
@@ -262,7 +297,36 @@ export class Conformance {
     if (this.isDraining(req.cluster as string | undefined, String(req.serviceName), Date.now())) {
       return { rule: 'ecs-service-draining', refusal: refused('InvalidParameterException', 'Unable to Start a service that is still Draining.') };
     }
-    return this.serviceNetworking(req, String(req.taskDefinition ?? ''));
+    // "healthCheckGracePeriodSeconds: ... only used when your service is configured to use a load balancer."
+    if (req.healthCheckGracePeriodSeconds !== undefined && !(req.loadBalancers as unknown[] | undefined)?.length) {
+      return { rule: 'ecs-grace-period-needs-load-balancer', refusal: refused('InvalidParameterException', 'Health check grace period is only valid for services configured to use load balancers') };
+    }
+    return (await this.capacityProviders(req)) ?? this.serviceNetworking(req, String(req.taskDefinition ?? ''));
+  }
+
+  /**
+   * "If a capacityProviderStrategy is specified, the launchType parameter must be omitted"; every provider of
+   * the strategy must be associated with the cluster (PutClusterCapacityProviders). CreateService:
+   * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+   */
+  private async capacityProviders(req: Json): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    const strategy = (req.capacityProviderStrategy as { capacityProvider?: string }[] | undefined) ?? [];
+    if (!strategy.length) return undefined;
+    if (req.launchType !== undefined) {
+      return { rule: 'ecs-launch-type-or-capacity-providers', refusal: refused('InvalidParameterException', 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.') };
+    }
+    const cluster = (await this.account.ecs.send(new DescribeClustersCommand({ clusters: [String(req.cluster ?? 'default')] })).catch(() => undefined))?.clusters?.[0];
+    const associated = cluster?.capacityProviders ?? [];
+    if (strategy.some((p) => !associated.includes(String(p.capacityProvider)))) {
+      return {
+        rule: 'ecs-capacity-provider-associated',
+        refusal: refused(
+          'InvalidParameterException',
+          'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.',
+        ),
+      };
+    }
+    return undefined;
   }
 
   private async updateService(req: Json): Promise<{ rule: string; refusal: Refusal } | undefined> {
@@ -276,7 +340,9 @@ export class Conformance {
     const networkMode = def?.networkMode ?? 'bridge';
     // A task definition without FARGATE in its requiresCompatibilities cannot run on Fargate.
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#requires_compatibilities
-    if (def && req.launchType === 'FARGATE' && !(def.requiresCompatibilities ?? []).includes('FARGATE')) {
+    const strategy = (req.capacityProviderStrategy as { capacityProvider?: string }[] | undefined) ?? [];
+    const onFargate = req.launchType === 'FARGATE' || (strategy.length > 0 && strategy.every((p) => fargateProviders.includes(String(p.capacityProvider))));
+    if (def && onFargate && !(def.requiresCompatibilities ?? []).includes('FARGATE')) {
       return { rule: 'ecs-launch-type', refusal: refused('InvalidParameterException', 'Task definition does not support launch_type FARGATE.') };
     }
     // "This parameter is required for task definitions that use the awsvpc network mode to receive their own
@@ -415,6 +481,12 @@ function fargateTaskDefinition(req: Json): { rule: string; refusal: Refusal } | 
   if (req.networkMode !== 'awsvpc') return { rule: 'ecs-fargate-network-mode', refusal: refused('ClientException', 'Fargate only supports network mode ‘awsvpc’.') };
   if (!fargateMemoryFor(Number(req.cpu)).includes(Number(req.memory))) return { rule: 'ecs-fargate-size', refusal: refused('ClientException', 'No Fargate configuration exists for given values.') };
   return undefined;
+}
+
+/** A described service with what moto forgot (see answered, ECS.CreateService). */
+function asAwsShowsIt(service: Json, kept: Json): void {
+  Object.assign(service, kept);
+  if (kept.capacityProviderStrategy) delete service.launchType;
 }
 
 function groupsOf(actions: Action[] | undefined): string[] {
