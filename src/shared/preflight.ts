@@ -5,10 +5,14 @@ export interface PreflightInput {
   loadBalancer: string;
   listenerPort?: number;
   hostedZone: string;
+  /** CloudWatch alarms the deployment's analysis gates watch. */
+  alarms?: string[];
+  /** Capacity providers the deployment's strategy names: each must be associated with the cluster. */
+  capacityProviders?: string[];
 }
 
 export interface PreflightCheck {
-  resource: 'cluster' | 'loadBalancer' | 'listener' | 'hostedZone';
+  resource: 'cluster' | 'loadBalancer' | 'listener' | 'hostedZone' | 'alarm' | 'capacityProvider';
   name: string;
   ok: boolean;
   detail: string;

@@ -84,3 +84,9 @@ export interface AnalysisResult {
   /** One line per check that ran, with its values. */
   observations: string[];
 }
+
+/** Every alarm the plan's analysis gates watch: they must exist before anything is created. */
+export function alarmsOf(plan: TrafficPlan): string[] {
+  const bakes = [...plan.steps.flatMap((s) => (s.kind === 'bake' ? [s.bake] : [])), plan.finalBake];
+  return [...new Set(bakes.flatMap((b) => (b.durationMs > 0 ? b.checks.alarms : [])))].sort();
+}

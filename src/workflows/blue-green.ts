@@ -9,9 +9,10 @@ import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment
 import { formatDuration } from '../shared/duration';
 import { launchOf } from '../shared/launch';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
-import { bakeIntervals, hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
+import { alarmsOf, bakeIntervals, hasChecks, percentOn, splitTraffic, type Bake, type PlanStep, type TrafficPlan } from '../shared/traffic';
 import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, productionRule, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
+import { endAsInvalidInput, prerequisiteFailure } from './common/invalid-input';
 import { sideBySide } from './common/side-by-side';
 import { DeploymentTracker } from './common/tracker';
 import {
@@ -497,6 +498,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
   }
 
   async function rollBack(err: unknown): Promise<DeploymentResult> {
+    const invalid = prerequisiteFailure(err);
+    if (invalid !== undefined) return endAsInvalidInput(invalid, tracker, undos);
     const failure = err instanceof ApplicationFailure && err.type === 'Rollback' ? undefined : err;
     const reason = rollbackReason ?? (failure ? (isCancellation(failure) ? 'the deployment was cancelled' : describeFailure(failure)) : (err as Error).message);
     status.reason = reason;
@@ -520,10 +523,4 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
  */
 function deregistrationDelaySeconds(drainMs: number): number {
   return Math.min(3600, Math.round(drainMs / 1000));
-}
-
-/** Every alarm the plan's analysis gates watch: they must exist before anything is created. */
-function alarmsOf(plan: TrafficPlan): string[] {
-  const bakes = [...plan.steps.flatMap((s) => (s.kind === 'bake' ? [s.bake] : [])), plan.finalBake];
-  return [...new Set(bakes.flatMap((b) => (b.durationMs > 0 ? b.checks.alarms : [])))].sort();
 }

@@ -1,5 +1,6 @@
 // Preflight: checks that what a deployment needs already exists (cluster, load balancer and listener,
-// hosted zone) and reports every miss at once, before anything is created.
+// hosted zone, and the alarms and capacity providers it names) and reports every miss at once, before
+// anything is created.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PreflightCheck, PreflightInput, PreflightReport } from '../shared/preflight';
@@ -45,5 +46,18 @@ export async function preflight(input: PreflightInput): Promise<PreflightReport>
     ok: zone !== undefined,
     detail: zone ? `zone ${zone.id}` : 'not found',
   });
+  for (const provider of input.capacityProviders ?? []) {
+    const associated = cluster?.capacityProviders ?? [];
+    checks.push({
+      resource: 'capacityProvider',
+      name: provider,
+      ok: associated.includes(provider),
+      detail: cluster ? `cluster has ${associated.length ? associated.join(', ') : 'no capacity providers'}` : 'no cluster',
+    });
+  }
+  if (input.alarms?.length) {
+    const states = await aws.describeAlarmStates(input.alarms);
+    for (const alarm of input.alarms) checks.push({ resource: 'alarm', name: alarm, ok: alarm in states, detail: states[alarm] ?? 'not found' });
+  }
   return { ok: checks.every((c) => c.ok), checks };
 }

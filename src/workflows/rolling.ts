@@ -8,6 +8,7 @@ import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { aws, describeFailure, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
+import { endAsInvalidInput, prerequisiteFailure } from './common/invalid-input';
 import { DeploymentTracker } from './common/tracker';
 import { approveSignal, pauseSignal, promoteSignal, resumeSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
 
@@ -109,6 +110,8 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
   }
 
   async function rollBack(err: unknown): Promise<DeploymentResult> {
+    const invalid = prerequisiteFailure(err);
+    if (invalid !== undefined) return endAsInvalidInput(invalid, tracker, undos);
     const failure = err instanceof ApplicationFailure && err.type === 'Rollback' ? undefined : err;
     const reason = rollbackReason ?? (isCancellation(failure) ? 'the deployment was cancelled' : describeFailure(failure ?? err));
     status.reason = reason;

@@ -121,14 +121,20 @@ describe('bad input corpus', () => {
   });
 
   it.each([
-    ['an unknown cluster', { ...valid, cluster: 'nosuch' }, 'not found: ECS cluster nosuch'],
-    ['an unknown load balancer', { ...valid, loadBalancer: { name: 'nosuch' } }, 'not found: load balancer nosuch'],
-    ['an unknown hosted zone', { ...valid, hostedZone: 'nosuch.test', hosts: { production: 'web.nosuch.test', stage: 'stage.web.nosuch.test' } }, 'not found: hosted zone nosuch.test'],
-    ['an alarm that does not exist', { ...valid, traffic: 'canary10Percent5Minutes', analysis: { alarms: ['nosuch-5xx'] } }, 'not found: CloudWatch alarm nosuch-5xx'],
-  ])('%s: refused before anything is created, exit 2', async (_name, doc, message) => {
+    ['an unknown cluster', { ...valid, cluster: 'nosuch' }, 'cluster nosuch (not found)'],
+    ['an unknown load balancer', { ...valid, loadBalancer: { name: 'nosuch' } }, 'loadBalancer nosuch (not found)'],
+    ['an unknown hosted zone', { ...valid, hostedZone: 'nosuch.test', hosts: { production: 'web.nosuch.test', stage: 'stage.web.nosuch.test' } }, 'hostedZone nosuch.test (not found)'],
+    ['an alarm that does not exist', { ...valid, traffic: 'canary10Percent5Minutes', analysis: { alarms: ['nosuch-5xx'] } }, 'alarm nosuch-5xx (not found)'],
+    [
+      'a capacity provider the cluster does not have',
+      { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, capacityProviderStrategy: [{ capacityProvider: 'asg-main' }] },
+      'capacityProvider asg-main (cluster has FARGATE, FARGATE_SPOT)',
+    ],
+  ])('%s: refused before the deployment starts, exit 1, nothing sent to AWS', async (_name, doc, message) => {
     const result = await runCli(['deploy', '-f', write(doc), '--wait'], worker.env);
-    expect(result.code).toBe(2);
-    expect(result.stderr + result.stdout).toContain(`rolled_back (failed: ${message})`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`switchyard: refusing to start web/prod, missing: ${message}`);
+    expect(result.stdout).toBe('');
     expect(await changesInAws()).toEqual([]);
   });
 
@@ -142,8 +148,8 @@ describe('bad input corpus', () => {
 
     const thief = write({ ...valid, hosts: { production: 'shop.switchyard.test', stage: 'stage.web.switchyard.test' } });
     const result = await runCli(['deploy', '-f', thief, '--wait'], worker.env);
-    expect(result.code).toBe(2);
-    expect(result.stderr + result.stdout).toContain(`shop.switchyard.test is served by shop/prod (deployment ${id}); refusing to take it over: choose another hosts.production`);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`failed (invalid input: shop.switchyard.test is served by shop/prod (deployment ${id}); refusing to take it over: choose another hosts.production`);
     const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
     const zoneId = (await aws.findHostedZone(demoAccount.hostedZone))!.id;
     const scope = { cluster: demoAccount.cluster, listenerArn, zoneId, environment: 'prod' };

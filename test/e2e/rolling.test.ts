@@ -117,8 +117,8 @@ describe('rolling updates, end to end', () => {
     const missing = path.join(dir, 'missing.yaml');
     fs.writeFileSync(missing, fs.readFileSync(specFile, 'utf8').replace(/^service: .*$/m, 'service: nosuch'));
     const result = await deploy('app:3', missing);
-    expect(result.code).toBe(2);
-    expect(result.output).toContain(`rolled_back (failed: not found: ECS service nosuch-prod in cluster ${cluster})`);
+    expect(result.code).toBe(1);
+    expect(result.output).toContain(`failed (invalid input: not found: ECS service nosuch-prod in cluster ${cluster})`);
     expect(await serviceState()).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
   }, 60_000);
 });

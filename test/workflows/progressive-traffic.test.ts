@@ -213,7 +213,7 @@ describe('progressive traffic', () => {
   it('refuses to start when an alarm the plan watches does not exist, before creating anything', async () => {
     const fake = new FakeAws();
     const result = await deployOn(env, fake, 'aaaaaaa1', async () => undefined, fiveSteps);
-    expect(result).toMatchObject({ phase: 'rolled_back', reason: 'failed: not found: CloudWatch alarm web-5xx' });
+    expect(result).toMatchObject({ phase: 'failed', reason: 'invalid input: not found: CloudWatch alarm web-5xx', leftovers: [] });
     expect(fake.sideEffects).toEqual([]);
   });
 });
