@@ -24,7 +24,7 @@ const lb: LoadBalancerSummary = {
 };
 const zone: HostedZoneSummary = { id: 'Z123', name: 'example.com.', privateZone: false };
 
-type Lookups = Pick<Activities, 'findCluster' | 'findLoadBalancer' | 'findHostedZone'>;
+type Lookups = Pick<Activities, 'findCluster' | 'findLoadBalancer' | 'findHostedZone'> & Partial<Pick<Activities, 'describeAlarmStates'>>;
 
 function fakeLookups(found: { cluster?: ClusterSummary; lb?: LoadBalancerSummary; zone?: HostedZoneSummary }) {
   const calls: string[] = [];
@@ -54,7 +54,7 @@ describe('preflight workflow', () => {
     await env?.teardown();
   });
 
-  async function run(activities: Lookups) {
+  async function run(activities: Lookups, args: PreflightInput = input) {
     const taskQueue = uniqueTaskQueue('preflight');
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -63,7 +63,7 @@ describe('preflight workflow', () => {
       activities,
     });
     return worker.runUntil(
-      env.client.workflow.execute<typeof preflight>('preflight', { taskQueue, workflowId: taskQueue, args: [input] }),
+      env.client.workflow.execute<typeof preflight>('preflight', { taskQueue, workflowId: taskQueue, args: [args] }),
     );
   }
 
@@ -96,6 +96,24 @@ describe('preflight workflow', () => {
     const { activities } = fakeLookups({ cluster, lb: { ...lb, listenerPorts: [80] }, zone });
     const report = await run(activities);
     expect(report.checks.find((c) => c.resource === 'listener')).toMatchObject({ ok: false, detail: 'listeners on 80' });
+  });
+
+  it("checks a deployment's alarms and capacity providers when it names them", async () => {
+    const { activities } = fakeLookups({ cluster: { ...cluster, capacityProviders: ['FARGATE'] }, lb, zone });
+    const alarms: string[][] = [];
+    const describeAlarmStates = async (names: string[]) => {
+      alarms.push(names);
+      return { 'web-5xx': 'OK' };
+    };
+    const report = await run({ ...activities, describeAlarmStates }, { ...input, alarms: ['web-5xx', 'web-latency'], capacityProviders: ['FARGATE', 'FARGATE_SPOT'] });
+    expect(alarms).toEqual([['web-5xx', 'web-latency']]);
+    expect(report.ok).toBe(false);
+    expect(report.checks.slice(4).map((c) => [c.resource, c.name, c.ok, c.detail])).toEqual([
+      ['capacityProvider', 'FARGATE', true, 'cluster has FARGATE'],
+      ['capacityProvider', 'FARGATE_SPOT', false, 'cluster has FARGATE'],
+      ['alarm', 'web-5xx', true, 'OK'],
+      ['alarm', 'web-latency', false, 'not found'],
+    ]);
   });
 
   it('retries a lookup that fails transiently', async () => {
