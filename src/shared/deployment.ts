@@ -42,7 +42,8 @@ export interface DeploymentSpec {
   /** Absent: the load balancer's subnets and security groups. */
   network?: NetworkSpec;
   loadBalancer: { name: string; listenerPort: number };
-  hosts: { production: string; stage: string };
+  /** overwriteProductionRecord: absent in deployments started before it existed (false). */
+  hosts: { production: string; stage: string; overwriteProductionRecord?: boolean };
   hostedZone: string;
   healthCheck: HealthCheckSpec;
   timeouts: { steadyMs: number; testsMs: number };

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
 import { UserError } from '../shared/errors';
 import { capacityProblems } from '../shared/launch';
+import type { TrafficPlan } from '../shared/traffic';
 import { blueGreenSpecSchema, rollingSpecSchema, strategies, taskDefinitionSchema, type ParsedBlueGreenSpec, type ParsedRollingSpec } from './schema';
 import { imageReferenceMessage, imageReferencePattern } from './fields';
 import { buildTrafficPlan } from './traffic';
@@ -121,16 +122,30 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
     desiredCount: parsed.desiredCount,
     network: parsed.network,
     loadBalancer: parsed.loadBalancer,
-    hosts: { production: parsed.hosts.production.toLowerCase(), stage: parsed.hosts.stage.toLowerCase() },
+    hosts: { production: parsed.hosts.production.toLowerCase(), stage: parsed.hosts.stage.toLowerCase(), overwriteProductionRecord: parsed.hosts.overwriteProductionRecord },
     hostedZone: parsed.hostedZone.toLowerCase().replace(/\.$/, ''),
     healthCheck: parsed.healthCheck,
     timeouts: { steadyMs: parsed.timeouts.steady, testsMs: parsed.timeouts.tests },
     approval: { required: parsed.approval.required, timeoutMs: parsed.approval.timeout, onTimeout: parsed.approval.onTimeout },
-    traffic: plan,
+    traffic: probingWhatExists(plan, parsed.hosts),
     drainMs: parsed.drain,
     healthCheckGracePeriodMs: parsed.healthCheckGracePeriod,
     ...(parsed.capacityProviderStrategy ? { capacityProviderStrategy: parsed.capacityProviderStrategy } : {}),
   };
+}
+
+/**
+ * The stage host is gone during the bake at 100% (its rule and record go once production is all on the
+ * new deployment): an HTTP check of the stage host probes the production host there instead, which then
+ * serves the new deployment only. Bakes at lower weights keep probing the stage host.
+ */
+function probingWhatExists(plan: TrafficPlan, hosts: { production: string; stage: string }): TrafficPlan {
+  const http = plan.finalBake.checks.http;
+  if (!http) return plan;
+  const url = new URL(http.url);
+  if (url.hostname.toLowerCase() !== hosts.stage.toLowerCase()) return plan;
+  url.hostname = hosts.production.toLowerCase();
+  return { ...plan, finalBake: { ...plan.finalBake, checks: { ...plan.finalBake.checks, http: { ...http, url: url.toString() } } } };
 }
 
 function loadRolling(file: string, doc: unknown, overrides: { image?: string }): RollingSpec {

@@ -98,7 +98,13 @@ export const blueGreenSpecSchema = z
       name: z.string({ error: 'expected the ALB name or ARN' }).min(1),
       listenerPort: port.default(80),
     }),
-    hosts: z.strictObject({ production: hostname, stage: hostname }),
+    hosts: z.strictObject({
+      production: hostname,
+      stage: hostname,
+      // A production record that points elsewhere (an old server's CNAME, say) is replaced only when the
+      // spec says so; a rollback puts it back.
+      overwriteProductionRecord: z.boolean({ error: 'expected true or false' }).default(false),
+    }),
     hostedZone: hostname,
     healthCheck,
     timeouts: z.strictObject({ steady: duration('15m', '2h'), tests: duration('1h', '7d') }).prefault({}),

@@ -6,6 +6,7 @@
 import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, patched, setHandler, sleep } from '@temporalio/workflow';
 import type { HostRule, LoadBalancerSummary, WeightedTarget } from '../activities/elbv2';
 import type { DeploymentInput, DeploymentResult, NetworkSpec, PreviousDeployment } from '../shared/deployment';
+import { aliasesTo, describeRecords, type RecordSnapshot } from '../shared/records';
 import { formatDuration } from '../shared/duration';
 import { launchOf } from '../shared/launch';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
@@ -44,6 +45,15 @@ const bakeCountsIntervals = 'bake-counts-intervals';
  */
 const attachBeforeService = 'attach-before-service';
 
+/** Patch: the stage host's record must be INSYNC (every Route 53 name server has it) before the tests gate. */
+const stageDnsInSync = 'stage-dns-insync';
+
+/**
+ * Patch: the production record is read before anything is created. One that points elsewhere is refused,
+ * or replaced only when the spec says so (hosts.overwriteProductionRecord) and put back on rollback.
+ */
+const productionRecordKept = 'production-record-kept';
+
 /** Specs from before traffic plans: everything at once, no bake. */
 const allAtOnce: TrafficPlan = {
   name: 'allAtOnce',
@@ -65,6 +75,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
   let rollbackRequestedAt: number | undefined;
   const plan = spec.traffic ?? allAtOnce;
   const main = new CancellationScope();
+  /** The production host's records as found before staging (since production-record-kept). */
+  let productionRecords: RecordSnapshot[] | undefined;
 
   setHandler(statusQuery, () => status);
   setHandler(testsPassedSignal, (msg) => {
@@ -165,11 +177,25 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       missing.push(...alarms.filter((name) => !(name in states)).map((name) => `CloudWatch alarm ${name}`));
     }
     if (missing.length || !found || !zone) throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, 'Prerequisite');
+    if (patched(productionRecordKept)) await readProductionRecord(zone.id, found);
     status.resources.loadBalancerArn = found.arn;
     status.resources.listenerArn = await aws.ensureListener({ loadBalancerArn: found.arn, port: spec.loadBalancer.listenerPort });
     status.previous = await findLiveDeployment(status.resources.listenerArn);
     tracker.note(status.previous ? `live now: ${status.previous.deploymentId}` : 'no deployment is live yet');
     return { lb: found, zoneId: zone.id };
+  }
+
+  /** The production host's records now; those pointing elsewhere are replaced only if the spec says so. */
+  async function readProductionRecord(zoneId: string, lb: LoadBalancerSummary): Promise<void> {
+    productionRecords = await aws.recordsAt({ zoneId, name: spec.hosts.production });
+    const elsewhere = productionRecords.filter((r) => !aliasesTo(r, lb.dnsName));
+    if (elsewhere.length && !spec.hosts.overwriteProductionRecord) {
+      throw ApplicationFailure.nonRetryable(
+        `${spec.hosts.production} points elsewhere (${describeRecords(elsewhere)}); refusing to replace it: ` +
+          'set hosts.overwriteProductionRecord: true to replace it (a rollback puts it back)',
+        'Prerequisite',
+      );
+    }
   }
 
   /** What production forwards to now, read from AWS: the rule's target group and its Switchyard tags. */
@@ -244,9 +270,10 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       undos.push('stage rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.stage }));
       status.resources.stageRuleArn = (await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags })).ruleArn;
     };
+    let stageChange: string | undefined;
     const stageRecord = async () => {
       undos.push('stage DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.stage }));
-      await aws.upsertAliasRecord({ zoneId, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+      stageChange = await aws.upsertAliasRecord({ zoneId, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
     };
     // Undone in reverse: the service goes before the rule that attaches its target group, the rule
     // before the target group (which cannot be deleted while a rule forwards to it).
@@ -271,6 +298,14 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       [{ targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: pollIntervalMs }],
     );
     tracker.note(`service steady with ${spec.desiredCount} healthy targets`);
+    // CI resolves the stage host next: not before every Route 53 name server has the record. (An upsert
+    // recorded before the activity returned its change id has none to wait for.)
+    if (stageChange && patched(stageDnsInSync)) {
+      await aws.waitForDnsChange.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${spec.hosts.stage} to be INSYNC`), [
+        { changeId: stageChange, deadline: Date.now() + spec.timeouts.steadyMs, intervalMs: pollIntervalMs },
+      ]);
+      tracker.note(`${spec.hosts.stage} is in sync on every Route 53 name server`);
+    }
   }
 
   async function testsGate(): Promise<void> {
@@ -299,14 +334,16 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const traffic = status.traffic;
     tracker.enter('activating', `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`);
     const listenerArn = status.resources.listenerArn!;
+    const pointProductionRecord = productionRecords ? await keepProductionRecord(lb, zoneId, previous !== undefined) : undefined;
     if (previous) {
       undos.push('production traffic', () => restoreProduction(listenerArn, previous.targetGroupArn));
     } else {
-      if (!(await aws.recordExists({ zoneId, name: spec.hosts.production }))) {
+      if (!productionRecords && !(await aws.recordExists({ zoneId, name: spec.hosts.production }))) {
         undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.production }));
       }
       undos.push('production rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.production }));
     }
+    const alias = { zoneId, name: spec.hosts.production, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
 
     let dnsPointed = false;
     for (const [index, step] of steps.entries()) {
@@ -316,7 +353,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       if (step.kind === 'setWeight') {
         await setWeight(step.percent);
         if (!dnsPointed) {
-          await aws.upsertAliasRecord({ zoneId, name: spec.hosts.production, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+          await (pointProductionRecord ? pointProductionRecord() : aws.upsertAliasRecord(alias));
           dnsPointed = true;
         }
       } else if (step.kind === 'bake') {
@@ -338,6 +375,25 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     undos.drop('stage DNS record');
     status.resources.stageRuleArn = undefined;
     tracker.note('stage rule and DNS record removed');
+  }
+
+  /**
+   * The undo of the production record (pushed before the production rule's, so it runs after it), and
+   * how to point it: records that pointed elsewhere (allowed by the spec) are replaced in one change and
+   * put back on rollback; a record this first deployment creates is deleted on rollback; one that already
+   * aliases the load balancer stays.
+   */
+  async function keepProductionRecord(lb: LoadBalancerSummary, zoneId: string, hasPrevious: boolean): Promise<() => Promise<string>> {
+    const name = spec.hosts.production;
+    const elsewhere = (productionRecords ?? []).filter((r) => !aliasesTo(r, lb.dnsName));
+    const alias = { zoneId, name, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
+    if (elsewhere.length) {
+      undos.push('production DNS record', () => undo.restoreRecords({ zoneId, name, targetDnsName: lb.dnsName, records: elsewhere }));
+      tracker.note(`${name} will replace ${describeRecords(elsewhere)} (hosts.overwriteProductionRecord); a rollback puts it back`);
+      return () => aws.replaceWithAlias({ ...alias, replacing: elsewhere });
+    }
+    if (!hasPrevious && productionRecords?.length === 0) undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name }));
+    return () => aws.upsertAliasRecord(alias);
   }
 
   /** One weighted forward action on the production rule, then the rule as read back must say the same. */

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../src/activities';
 import { createAnalysisActivities } from '../../src/activities/analysis';
 import type { HostRule, WeightedTarget } from '../../src/activities/elbv2';
+import type { RecordSnapshot } from '../../src/shared/records';
 import { tagKeys, type Tag } from '../../src/shared/naming';
 
 type Fault = { mode: 'once' | 'always' | 'after-work'; remaining: number };
@@ -15,7 +16,11 @@ export class FakeAws {
   readonly targetGroups = new Map<string, { arn: string; tags: Record<string, string> }>();
   readonly services = new Map<string, { status: string; taskDefinition: string }>();
   readonly taskDefinitions = new Map<string, { status: string; deploymentId: string }>();
+  /** Names aliased to the load balancer. */
   readonly records = new Set<string>();
+  /** Records at a name that point elsewhere (a production host someone else serves). */
+  readonly foreignRecords = new Map<string, RecordSnapshot[]>();
+  private changeCounter = 0;
   steady = true;
   /** CloudWatch alarm states by name (absent: the alarm does not exist). */
   readonly alarms = new Map<string, string>();
@@ -164,7 +169,24 @@ export class FakeAws {
         });
       },
       deleteHostRule: async ({ host }) => this.run('deleteHostRule', `deleteHostRule ${host}`, () => void this.rules.delete(host)),
-      upsertAliasRecord: async ({ name }) => this.run('upsertAliasRecord', `upsertAliasRecord ${name}`, () => void this.records.add(name)),
+      upsertAliasRecord: async ({ name }) => this.run('upsertAliasRecord', `upsertAliasRecord ${name}`, () => {
+        this.records.add(name);
+        return `change-${++this.changeCounter}`;
+      }),
+      recordsAt: async ({ name }) => this.run('recordsAt', `recordsAt ${name}`, (): RecordSnapshot[] => [
+        ...(this.foreignRecords.get(name) ?? []),
+        ...(this.records.has(name) ? [{ Name: `${name}.`, Type: 'A', AliasTarget: { DNSName: `${lb.dnsName}.`, HostedZoneId: lb.canonicalHostedZoneId, EvaluateTargetHealth: false } }] : []),
+      ]),
+      replaceWithAlias: async ({ name, replacing }) => this.run('replaceWithAlias', `replaceWithAlias ${name} ${replacing.map((r) => r.Type).join(',')}`, () => {
+        this.foreignRecords.delete(name);
+        this.records.add(name);
+        return `change-${++this.changeCounter}`;
+      }),
+      restoreRecords: async ({ name, records }) => this.run('restoreRecords', `restoreRecords ${name} ${records.map((r) => r.Type).join(',')}`, () => {
+        this.records.delete(name);
+        this.foreignRecords.set(name, records);
+      }),
+      waitForDnsChange: async ({ changeId }) => this.run('waitForDnsChange', `waitForDnsChange ${changeId}`, () => undefined),
       deleteRecord: async ({ name }) => this.run('deleteRecord', `deleteRecord ${name}`, () => void this.records.delete(name)),
       recordExists: async ({ name }) => this.run('recordExists', `recordExists ${name}`, () => this.records.has(name)),
       waitForServiceSteady: async (input) =>

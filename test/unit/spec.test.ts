@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSpec } from '../../src/spec/load';
 import { parseDuration } from '../../src/shared/duration';
+import type { TrafficPlan } from '../../src/shared/traffic';
 import { SpecFiles, validSpec as valid } from '../support/spec-files';
 
 const demoSpec = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'spec.yaml');
@@ -108,6 +109,23 @@ describe('loadSpec', () => {
       healthCheckGracePeriodMs: 120_000,
       capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 }],
     });
+  });
+
+  it('the bake at 100% probes the production host where the checks name the stage host, which is gone then', () => {
+    const http = { url: 'https://STAGE.web.example.com:8443/health?deep=1' };
+    const spec = loadSpec(writeSpec({ ...valid, traffic: 'canary10Percent5Minutes', analysis: { http } }));
+    const plan = (spec as { traffic: TrafficPlan }).traffic;
+    const stepUrls = plan.steps.flatMap((s) => (s.kind === 'bake' ? [s.bake.checks.http?.url] : []));
+    expect(stepUrls).toEqual(['https://STAGE.web.example.com:8443/health?deep=1']);
+    expect(plan.finalBake.checks.http?.url).toBe('https://web.example.com:8443/health?deep=1');
+    const other = loadSpec(writeSpec({ ...valid, traffic: 'canary10Percent5Minutes', analysis: { http: { url: 'https://status.example.org/web' } } }));
+    expect((other as { traffic: TrafficPlan }).traffic.finalBake.checks.http?.url).toBe('https://status.example.org/web');
+  });
+
+  it('a production record pointing elsewhere is kept unless the spec allows replacing it', () => {
+    expect(loadSpec(writeSpec(valid))).toMatchObject({ hosts: { overwriteProductionRecord: false } });
+    expect(loadSpec(writeSpec({ ...valid, hosts: { ...valid.hosts, overwriteProductionRecord: true } }))).toMatchObject({ hosts: { overwriteProductionRecord: true } });
+    expect(problemsOf({ ...valid, hosts: { ...valid.hosts, overwriteProductionRecord: 'yes' } })).toEqual(['hosts.overwriteProductionRecord: expected true or false']);
   });
 
   it('reports every problem at once', () => {

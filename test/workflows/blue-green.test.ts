@@ -39,6 +39,48 @@ describe('blue/green workflow', () => {
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 
+  it('tells CI to test only once the stage record is INSYNC on every Route 53 name server', async () => {
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests);
+    const upsert = fake.calls.indexOf('upsertAliasRecord stage.web.example.com');
+    const insync = fake.calls.indexOf('waitForDnsChange change-1');
+    expect(upsert).toBeGreaterThanOrEqual(0);
+    expect(insync).toBeGreaterThan(fake.calls.indexOf('waitForTargetsHealthy'));
+  });
+
+  it('refuses a production host whose record points elsewhere, before anything is created (invalid input)', async () => {
+    const fake = new FakeAws();
+    fake.foreignRecords.set('web.example.com', [{ Name: 'web.example.com.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] }]);
+    const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
+    expect(result).toEqual({
+      deploymentId: 'aaaaaaa1',
+      phase: 'failed',
+      reason: 'invalid input: web.example.com points elsewhere (CNAME old-web.example.net); refusing to replace it: set hosts.overwriteProductionRecord: true to replace it (a rollback puts it back)',
+      leftovers: [],
+    });
+    expect(fake.sideEffects).toEqual([]);
+  });
+
+  it('replaces a production record pointing elsewhere when the spec allows it, and puts it back on rollback', async () => {
+    const cname = { Name: 'web.example.com.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] };
+    const allowed = { ...spec, hosts: { ...spec.hosts, overwriteProductionRecord: true } };
+    const bakeAtFull = { name: 'hold', steps: [{ kind: 'setWeight' as const, percent: 100 }], finalBake: { durationMs: 3_600_000, intervalMs: 60_000, failureLimit: 0, checks: { alarms: [] } } };
+    const fake = new FakeAws();
+    fake.foreignRecords.set('web.example.com', [cname]);
+    const result = await deploy(fake, 'aaaaaaa1', async (h) => {
+      await passTests(h);
+      await waitForPhase(h, 'baking');
+      await h.signal(rollbackSignal, { by: 'erin', reason: 'wrong DNS' });
+    }, { ...allowed, traffic: bakeAtFull });
+    expect(result).toMatchObject({ phase: 'rolled_back', leftovers: [] });
+    const effects = fake.sideEffects;
+    expect(effects).toContain('replaceWithAlias web.example.com CNAME');
+    expect(effects.slice(effects.indexOf('replaceWithAlias web.example.com CNAME'))).toEqual(expect.arrayContaining(['deleteHostRule web.example.com', 'restoreRecords web.example.com CNAME']));
+    expect(effects.indexOf('restoreRecords web.example.com CNAME')).toBeGreaterThan(effects.indexOf('deleteHostRule web.example.com'));
+    expect(fake.foreignRecords.get('web.example.com')).toEqual([cname]);
+    expect(fake.records.has('web.example.com')).toBe(false);
+  });
+
   it('second deployment: approval recorded, production switched and verified, then the previous one torn down in an order AWS accepts', async () => {
     const fake = new FakeAws();
     await deploy(fake, 'aaaaaaa1', passTests);
