@@ -73,6 +73,13 @@ export interface CreateServiceInput {
   tags: Tag[];
 }
 
+/**
+ * How long a service just created may be missing from DescribeServices (failures: MISSING, eventual
+ * consistency, as Terraform retries for it: hashicorp/terraform-provider-aws#3387) before a wait calls
+ * it gone.
+ */
+export const serviceVisibleWithinMs = 60_000;
+
 // Fields of a described task definition that RegisterTaskDefinition refuses.
 const describedOnly = ['taskDefinitionArn', 'revision', 'status', 'requiresAttributes', 'compatibilities', 'registeredAt', 'registeredBy', 'deregisteredAt'];
 
@@ -320,10 +327,14 @@ export function createEcsActivities(ecs: ECSClient) {
 
     /** Heartbeats until the service has one deployment, COMPLETED, with running = desired. */
     async waitForServiceSteady(input: { cluster: string; name: string; desiredCount: number } & PollOptions): Promise<ServiceSummary> {
+      const started = Date.now();
       return pollUntil(input, `ECS service ${input.name} to be steady`, async () => {
         const service = await describeService(input.cluster, input.name);
+        if (!service && Date.now() - started < serviceVisibleWithinMs) {
+          return { done: false, summary: 'not in DescribeServices yet (MISSING: a service just created takes a moment to show)', value: undefined as never };
+        }
         if (!service || service.status === 'INACTIVE') {
-          return { done: false, summary: 'service missing', value: undefined as never, failed: 'the service does not exist' };
+          return { done: false, summary: 'service missing', value: undefined as never, failed: `the service does not exist${service ? '' : ` (MISSING for ${serviceVisibleWithinMs / 1000} s)`}` };
         }
         const deployments = service.deployments ?? [];
         const primary = deployments.find((d) => d.status === 'PRIMARY');

@@ -17,6 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { DeregisterTargetsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { Conformance, defaultConformance, type ConformanceCall, type ConformanceOptions, type ConformanceStats } from './aws-behaviour/conformance';
 import { EcsRollouts, type RolloutScenario } from './aws-behaviour/ecs-rollouts';
 import { awsErrorResponse, drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './aws-behaviour/faults';
@@ -134,8 +135,9 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   const direct = { region: opts.region, endpoint: opts.motoEndpoint, credentials: { accessKeyId: 'switchyard-proxy', secretAccessKey: 'switchyard-proxy' } };
   const elbv2 = new ElasticLoadBalancingV2Client(direct);
   const ecs = new ECSClient(direct);
+  const route53 = new Route53Client(direct);
   const models = loadModels(opts.awsModels);
-  const conformance = new Conformance({ ...defaultConformance, ...opts.conformance }, models, { ecs, elbv2 });
+  const conformance = new Conformance({ ...defaultConformance, ...opts.conformance }, models, { ecs, elbv2, route53 });
   const rollouts = new EcsRollouts();
   /** Target group → when its targets registered, and how long AWS keeps them `initial`. */
   const registered = new Map<string, { at: number; initialMs: number }>();
@@ -166,6 +168,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       new Promise<void>((resolve) => server.close(() => resolve())).then(() => {
         elbv2.destroy();
         ecs.destroy();
+        route53.destroy();
       }),
   };
 
@@ -181,7 +184,9 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       // "initial": the load balancer is still sending the minimum number of health checks (healthy
       // threshold × interval) before it calls a target healthy (TargetHealth, Elb.InitialHealthChecking).
       const check = conformance.options.enabled ? await conformance.healthCheckOf(lb.targetGroupArn) : undefined;
-      registered.set(lb.targetGroupArn, { at: Date.now(), initialMs: check ? conformance.delay(check.intervalSeconds * check.healthyThreshold * 1000) : 0 });
+      // Tasks start (and register) once ECS can assume their roles.
+      const started = Math.max(Date.now(), conformance.rolesPropagatingUntil(String((JSON.parse(requestBody) as { taskDefinition?: string }).taskDefinition)));
+      registered.set(lb.targetGroupArn, { at: started, initialMs: check ? conformance.delay(check.intervalSeconds * check.healthyThreshold * 1000) : 0 });
     }
   }
 
@@ -238,7 +243,9 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       const out = JSON.parse(responseBody) as { services?: Record<string, unknown>[] };
       for (const s of out.services ?? []) {
         if (s.status !== 'INACTIVE' && rollouts.describe(cluster, s, scenario)) continue;
-        const stuck = scenario.neverSteady?.test(String(s.serviceName)) ?? false;
+        // A role of the revision still propagating in IAM: ECS cannot start its tasks yet, and says so.
+        const role = conformance.propagatingRole(String(s.taskDefinition), Date.now());
+        const stuck = (scenario.neverSteady?.test(String(s.serviceName)) ?? false) || role !== undefined;
         const running = stuck ? 0 : Number(s.desiredCount ?? 0);
         s.runningCount = running;
         s.pendingCount = Number(s.desiredCount ?? 0) - running;
@@ -246,6 +253,10 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
           d.runningCount = running;
           d.pendingCount = s.pendingCount;
           d.rolloutState = stuck ? 'IN_PROGRESS' : 'COMPLETED';
+        }
+        if (role) {
+          const message = `(service ${String(s.serviceName)}) failed to launch a task with (error ECS was unable to assume the role '${role}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.).`;
+          s.events = [{ id: `iam-${ipCounter}`, createdAt: Date.now() / 1000, message }, ...((s.events as unknown[] | undefined) ?? [])];
         }
       }
       return JSON.stringify(out);
@@ -327,6 +338,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     counts.calls[call.operation] = (counts.calls[call.operation] ?? 0) + 1;
     const refusal = await conformance.refuse(conformanceCall(req, requestBody, call));
     if (refusal) return answer(res, awsErrorResponse(call.protocol, refusal, call.jsonVersion));
+    const same = await conformance.idempotentAnswer(conformanceCall(req, requestBody, call));
+    if (same) return answer(res, { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: same });
     const fault = drawFault(proxy.scenario.faults, call.operation);
     if (fault) counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
     if (fault === 'throttle' || fault === '5xx') return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));

@@ -1,6 +1,7 @@
 // The blue/green activities against moto (behind the behaviour proxy): idempotent creates, undos that
 // tolerate "already gone", a teardown order AWS accepts, and waits that end at their deadline.
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
 import { CreateListenerCommand, CreateRuleCommand, DescribeRulesCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -11,6 +12,7 @@ import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import type { HealthCheckSpec } from '../../src/shared/deployment';
 import { launchOf } from '../../src/shared/launch';
+import { aliasesTo } from '../../src/shared/records';
 import { deploymentTags, resourceNames } from '../../src/shared/naming';
 import { awsClientsOnMoto, requestTestCertificate, resetAws, setAwsScenario } from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
@@ -38,6 +40,9 @@ describe('blue/green activities on moto', () => {
     subnets = lb.subnetIds;
     listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: 80 });
   });
+
+  /** An activity that heartbeats, run as a worker would. */
+  const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
 
   function stagedNames(id: string) {
     return { names: resourceNames(spec, id), tags: deploymentTags(spec, id) };
@@ -135,7 +140,9 @@ describe('blue/green activities on moto', () => {
       cluster: demoAccount.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn, containerName: 'web', containerPort: 80, desiredCount: 1,
       network: { subnets, securityGroups: [], assignPublicIp: true }, launch: launchOf({ ...fargate, containerDefinitions: [] }, strategy), healthCheckGracePeriodSeconds: 90, tags,
     });
-    const service = (await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }))).services![0];
+    // Once DescribeServices shows it (a service just created is MISSING for a moment).
+    const service = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: names.ecsService, desiredCount: 1, deadline: Date.now() + 10_000, intervalMs: 1_000 }))
+      .then(async () => (await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }))).services![0]);
     expect(service).toMatchObject({ healthCheckGracePeriodSeconds: 90, capacityProviderStrategy: strategy });
     expect(service.launchType).toBeUndefined();
   });
@@ -215,14 +222,47 @@ describe('blue/green activities on moto', () => {
     expect(await aws.recordExists(record)).toBe(false);
   });
 
+  it('a production CNAME pointing elsewhere: replaced by the alias in one change, put back by the undo, each twice', async () => {
+    const zone = (await aws.findHostedZone(demoAccount.hostedZone))!;
+    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const name = 'www.switchyard.test';
+    const cname = { Name: `${name}.`, Type: 'CNAME' as const, TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] };
+    await clients.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: cname }] } }));
+    const found = await aws.recordsAt({ zoneId: zone.id, name });
+    expect(found).toEqual([cname]);
+    const alias = { zoneId: zone.id, name, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
+    // (An UPSERT of the alias beside the CNAME is what Route 53 refuses: test/conformance.)
+    for (let i = 0; i < 2; i++) await aws.replaceWithAlias({ ...alias, replacing: found });
+    const replaced = await aws.recordsAt({ zoneId: zone.id, name });
+    expect(replaced.map((r) => [r.Type, aliasesTo(r, lb.dnsName)])).toEqual([['A', true]]);
+    for (let i = 0; i < 2; i++) await aws.restoreRecords({ zoneId: zone.id, name, targetDnsName: lb.dnsName, records: found });
+    expect(await aws.recordsAt({ zoneId: zone.id, name })).toEqual([cname]);
+  });
+
+  it('a Route 53 change is waited for until INSYNC', async () => {
+    const zone = (await aws.findHostedZone(demoAccount.hostedZone))!;
+    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const changeId = await aws.upsertAliasRecord({ zoneId: zone.id, name: 'insync.switchyard.test', targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+    expect((await clients.route53.send(new GetChangeCommand({ Id: changeId }))).ChangeInfo?.Status).toBe('PENDING');
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    await env.run(() => aws.waitForDnsChange({ changeId, deadline: Date.now() + 30_000, intervalMs: 1_000 }));
+    expect((await clients.route53.send(new GetChangeCommand({ Id: changeId }))).ChangeInfo?.Status).toBe('INSYNC');
+  });
+
   describe('waits (heartbeating, ending at the deadline)', () => {
-    const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
 
     it('a running service with healthy targets is steady at once', async () => {
       const a = await stageService('aaaa0001', 3);
       const steady = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 3, deadline: Date.now() + 10_000 }));
       expect(steady).toMatchObject({ runningCount: 3, desiredCount: 3 });
       expect(await run(() => aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 3, deadline: Date.now() + 10_000 }))).toEqual({ healthy: 3 });
+    });
+
+    it('a service just created, MISSING from DescribeServices at first, is waited for and found steady', async () => {
+      const a = await stageService('aaaa0008', 2);
+      // The wait's first describe comes right after the create, inside the window AWS may answer MISSING.
+      const steady = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 2, deadline: Date.now() + 10_000, intervalMs: 1_000 }));
+      expect(steady).toMatchObject({ runningCount: 2, desiredCount: 2 });
     });
 
     it('a service that never becomes steady fails at the deadline, saying how far it got', async () => {

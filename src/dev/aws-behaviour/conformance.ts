@@ -9,7 +9,7 @@
 // A refusal is answered in the protocol's own error shape and recorded as a violation (throttling is
 // counted apart: it is AWS's behaviour, not the caller's mistake). Violations survive reset: a test run
 // reads them at its end and fails on any it did not provoke on purpose.
-import { DescribeClustersCommand, DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -20,9 +20,11 @@ import {
   type ElasticLoadBalancingV2Client,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetHostedZoneCommand, ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 // The Fargate size table is AWS's published one, kept once in src/shared (the spec checks it too).
 import { fargateMemoryFor, fargateProviders } from '../../shared/launch';
 import type { AwsErrorBody } from './faults';
+import { parseXml, type XmlElement } from './xml';
 import type { ModelService, ModelViolation, ServiceModel } from './models';
 import { RateLimits } from './throttling';
 
@@ -62,6 +64,15 @@ export const awsDelaysMs = {
   // "Changes generally propagate to all Route 53 name servers managing the hosted zone within 60 seconds"
   // (ChangeResourceRecordSets); typically INSYNC after about 30 s.
   route53InSync: 30_000,
+  // A service just created can be missing from DescribeServices for a few seconds (failures: MISSING):
+  // Terraform retries for it (hashicorp/terraform-provider-aws#3387, #24565), as do ecs_deploy users
+  // (reproio/ecs_deploy#60).
+  serviceVisible: 5_000,
+  // "changes that you make in IAM ... can take time to become visible ... we recommend that you do not
+  // include such IAM changes in the critical, high-availability code paths" (IAM eventual consistency,
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency);
+  // a role is typically usable after about 10 s. Until then ECS cannot assume it for a task.
+  iamPropagation: 10_000,
 };
 
 /** What AWS answers a call it refuses. */
@@ -105,6 +116,7 @@ type Json = Record<string, unknown>;
 interface Account {
   ecs: ECSClient;
   elbv2: ElasticLoadBalancingV2Client;
+  route53: Route53Client;
 }
 
 const modelErrorCodes: Record<ModelService, string> = {
@@ -123,6 +135,12 @@ export class Conformance {
   private readonly stats: ConformanceStats = { checked: 0, violations: 0, byRule: {}, recent: [], throttled: this.limits.throttled };
   /** cluster/service → when its deletion began. */
   private readonly draining = new Map<string, number>();
+  /** IAM role ARN → when it was created. */
+  private readonly roles = new Map<string, number>();
+  /** task definition ARN → the roles its tasks are started with. */
+  private readonly taskRoles = new Map<string, string[]>();
+  /** cluster/service → when it was created, and with which clientToken. */
+  private readonly created = new Map<string, { at: number; clientToken?: string }>();
   /** cluster/service → what CreateService set that moto does not keep, and DescribeServices shows. */
   private readonly forgotten = new Map<string, Json>();
   /** Route 53 change id → when it was made. */
@@ -144,6 +162,9 @@ export class Conformance {
   reset(): void {
     this.limits.reset();
     this.draining.clear();
+    this.roles.clear();
+    this.taskRoles.clear();
+    this.created.clear();
     this.forgotten.clear();
     this.changes.clear();
   }
@@ -175,6 +196,16 @@ export class Conformance {
     if (!this.options.enabled) return response;
     const now = Date.now();
     switch (call.operation) {
+      case 'IAM.CreateRole': {
+        const arn = /<Arn>([^<]+)<\/Arn>/.exec(response)?.[1];
+        if (arn) this.roles.set(arn, now);
+        return response;
+      }
+      case 'ECS.RegisterTaskDefinition': {
+        const def = (JSON.parse(response) as { taskDefinition?: { taskDefinitionArn?: string; taskRoleArn?: string; executionRoleArn?: string } }).taskDefinition;
+        if (def?.taskDefinitionArn) this.taskRoles.set(def.taskDefinitionArn, [def.taskRoleArn, def.executionRoleArn].filter((r): r is string => Boolean(r)));
+        return response;
+      }
       case 'ECS.DeleteService': {
         const req = JSON.parse(call.body) as { cluster?: string; service?: string };
         this.draining.set(serviceKey(req.cluster, req.service), now);
@@ -186,6 +217,7 @@ export class Conformance {
         // moto keeps neither the grace period nor the capacity provider strategy, and says launchType EC2
         // for a service on capacity providers; AWS shows both and no launch type.
         const req = JSON.parse(call.body) as Json;
+        this.created.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), { at: now, clientToken: req.clientToken as string | undefined });
         const kept = Object.fromEntries(['healthCheckGracePeriodSeconds', 'capacityProviderStrategy'].filter((k) => req[k] !== undefined).map((k) => [k, req[k]]));
         this.forgotten.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), kept);
         const out = JSON.parse(response) as { service?: Json };
@@ -194,11 +226,14 @@ export class Conformance {
       }
       case 'ECS.DescribeServices': {
         const req = JSON.parse(call.body) as { cluster?: string };
-        const out = JSON.parse(response) as { services?: Json[] };
+        const out = JSON.parse(response) as { services?: Json[]; failures?: Json[] };
         for (const s of out.services ?? []) {
           if (this.isDraining(req.cluster, String(s.serviceName), now)) s.status = 'DRAINING';
           asAwsShowsIt(s, this.forgotten.get(serviceKey(req.cluster, String(s.serviceName))) ?? {});
         }
+        const unseen = (out.services ?? []).filter((s) => s.status === 'ACTIVE' && now - (this.created.get(serviceKey(req.cluster, String(s.serviceName)))?.at ?? 0) < this.delay(awsDelaysMs.serviceVisible));
+        out.services = (out.services ?? []).filter((s) => !unseen.includes(s));
+        out.failures = [...(out.failures ?? []), ...unseen.map((s) => ({ arn: s.serviceArn, reason: 'MISSING' }))];
         return JSON.stringify(out);
       }
       case 'Route53.ChangeResourceRecordSets': {
@@ -214,6 +249,21 @@ export class Conformance {
       default:
         return response;
     }
+  }
+
+  /**
+   * Until when ECS cannot start this revision's tasks because a role it names is still propagating
+   * (0: it can). Its tasks fail to start ("ECS was unable to assume the role"), and ECS keeps trying.
+   */
+  rolesPropagatingUntil(taskDefinitionArn: string): number {
+    if (!this.options.enabled) return 0;
+    const created = (this.taskRoles.get(taskDefinitionArn) ?? []).map((r) => this.roles.get(r) ?? 0);
+    return Math.max(0, ...created.map((at) => at + this.delay(awsDelaysMs.iamPropagation)));
+  }
+
+  /** The role of the revision still propagating, if any (for the service event ECS writes). */
+  propagatingRole(taskDefinitionArn: string, now: number): string | undefined {
+    return (this.taskRoles.get(taskDefinitionArn) ?? []).find((r) => now < (this.roles.get(r) ?? 0) + this.delay(awsDelaysMs.iamPropagation));
   }
 
   /**
@@ -274,6 +324,8 @@ export class Conformance {
       case 'ELBv2.CreateListener':
       case 'ELBv2.ModifyListener':
         return this.listenerRule(call.action, new URLSearchParams(call.body));
+      case 'Route53.ChangeResourceRecordSets':
+        return this.cnameConflict(call.labels.Id ?? '', call.body);
       case 'ELBv2.DescribeTags': {
         // "You can specify up to 20 resources in a single call." (DescribeTags, ResourceArns)
         const arns = [...new URLSearchParams(call.body).keys()].filter((k) => /^ResourceArns\.member\.\d+$/.test(k)).length;
@@ -283,6 +335,29 @@ export class Conformance {
       default:
         return undefined;
     }
+  }
+
+  /**
+   * A CreateService repeated with the clientToken of the ACTIVE service it created is the same request:
+   * AWS answers with that service and creates nothing (moto would replace it). The answer, or undefined.
+   * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html
+   */
+  async idempotentAnswer(call: ConformanceCall): Promise<string | undefined> {
+    if (!this.options.enabled || call.operation !== 'ECS.CreateService') return undefined;
+    const req = JSON.parse(call.body) as Json;
+    const key = serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined);
+    const made = this.created.get(key);
+    if (!made || made.clientToken === undefined || made.clientToken !== req.clientToken) return undefined;
+    const service = await this.activeService(req);
+    if (!service) return undefined;
+    asAwsShowsIt(service, this.forgotten.get(key) ?? {});
+    return JSON.stringify({ service });
+  }
+
+  private async activeService(req: Json): Promise<Json | undefined> {
+    const out = await this.account.ecs.send(new DescribeServicesCommand({ cluster: req.cluster as string | undefined, services: [String(req.serviceName)] })).catch(() => undefined);
+    const service = out?.services?.find((s) => s.status === 'ACTIVE');
+    return service && (asWire(service) as Json);
   }
 
   private async createService(req: Json): Promise<{ rule: string; refusal: Refusal } | undefined> {
@@ -297,6 +372,10 @@ export class Conformance {
     if (this.isDraining(req.cluster as string | undefined, String(req.serviceName), Date.now())) {
       return { rule: 'ecs-service-draining', refusal: refused('InvalidParameterException', 'Unable to Start a service that is still Draining.') };
     }
+    // The same name while ACTIVE, without the token that created it (idempotentAnswer takes that case).
+    const made = this.created.get(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined));
+    const repeated = made?.clientToken !== undefined && made.clientToken === req.clientToken;
+    if (!repeated && (await this.activeService(req))) return { rule: 'ecs-service-exists', refusal: refused('InvalidParameterException', 'Creation of service was not idempotent.') };
     // "healthCheckGracePeriodSeconds: ... only used when your service is configured to use a load balancer."
     if (req.healthCheckGracePeriodSeconds !== undefined && !(req.loadBalancers as unknown[] | undefined)?.length) {
       return { rule: 'ecs-grace-period-needs-load-balancer', refusal: refused('InvalidParameterException', 'Health check grace period is only valid for services configured to use load balancers') };
@@ -387,6 +466,42 @@ export class Conformance {
       }
     }
     return false;
+  }
+
+  /**
+   * A CNAME cannot share its name with any other record set (RFC 1034 §3.6.2, as Route 53 enforces it:
+   * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html#CNAMEFormat). The
+   * batch is applied in order to the record sets each name has now; a replacement must delete the
+   * CNAME in the same batch. (Error texts as Route 53 returns them, from Terraform and boto3 reports.)
+   */
+  private async cnameConflict(zoneId: string, body: string): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    const changes = findAll(parseXml(body), 'Change').map((c) => {
+      const set = findAll(c, 'ResourceRecordSet')[0];
+      const field = (name: string) => findAll(set, name)[0]?.text.trim() ?? '';
+      return { action: findAll(c, 'Action')[0]?.text.trim(), name: absolute(field('Name')), type: field('Type'), setId: field('SetIdentifier') };
+    });
+    const names = [...new Set(changes.map((c) => c.name))];
+    const zone = zoneId && (await this.account.route53.send(new GetHostedZoneCommand({ Id: zoneId })).catch(() => undefined))?.HostedZone?.Name;
+    for (const name of names) {
+      const listed = await this.account.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, MaxItems: 100 })).catch(() => undefined);
+      const sets = new Map((listed?.ResourceRecordSets ?? []).filter((r) => absolute(r.Name ?? '') === name).map((r) => [`${r.Type}/${r.SetIdentifier ?? ''}`, r.Type ?? '']));
+      for (const change of changes.filter((c) => c.name === name)) {
+        const key = `${change.type}/${change.setId}`;
+        if (change.action === 'DELETE') {
+          sets.delete(key);
+          continue;
+        }
+        const others = [...sets.entries()].filter(([k]) => k !== key).map(([, type]) => type);
+        if (change.type === 'CNAME' && others.length) {
+          return { rule: 'route53-cname-conflict', refusal: refused('InvalidChangeBatch', `RRSet of type CNAME with DNS name ${name} is not permitted as it conflicts with other records with the same DNS name in zone ${zone}`) };
+        }
+        if (change.type !== 'CNAME' && others.includes('CNAME')) {
+          return { rule: 'route53-cname-conflict', refusal: refused('InvalidChangeBatch', `RRSet of type ${change.type} with DNS name ${name} is not permitted because a conflicting RRSet of type  CNAME with the same DNS name already exists in zone ${zone}`) };
+        }
+        sets.set(key, change.type);
+      }
+    }
+    return undefined;
   }
 
   /** ALB quotas and the forward action's limits. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html */
@@ -487,6 +602,24 @@ function fargateTaskDefinition(req: Json): { rule: string; refusal: Refusal } | 
 function asAwsShowsIt(service: Json, kept: Json): void {
   Object.assign(service, kept);
   if (kept.capacityProviderStrategy) delete service.launchType;
+}
+
+/** An SDK-parsed value as the JSON protocol sends it: timestamps as epoch seconds. */
+function asWire(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(asWire);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, asWire(v)]));
+  return value;
+}
+
+function findAll(element: XmlElement | undefined, name: string): XmlElement[] {
+  if (!element) return [];
+  return element.children.flatMap((child) => (child.name === name ? [child] : findAll(child, name)));
+}
+
+function absolute(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
 function groupsOf(actions: Action[] | undefined): string[] {
