@@ -15,8 +15,8 @@
 // whatever AWS_ENDPOINT_URL names, AWS or this.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { DeregisterTargetsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeContainerInstancesCommand, DescribeTaskDefinitionCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Conformance, defaultConformance, type ConformanceCall, type ConformanceOptions, type ConformanceStats } from './aws-behaviour/conformance';
 import { EcsRollouts, type RolloutScenario } from './aws-behaviour/ecs-rollouts';
@@ -173,21 +173,42 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   };
 
   async function afterCreateService(requestBody: string): Promise<void> {
-    const req = JSON.parse(requestBody) as { desiredCount?: number; loadBalancers?: { targetGroupArn?: string; containerPort?: number }[] };
+    const req = JSON.parse(requestBody) as { cluster?: string; desiredCount?: number; taskDefinition?: string; loadBalancers?: { targetGroupArn?: string; containerPort?: number }[] };
     for (const lb of req.loadBalancers ?? []) {
       if (!lb.targetGroupArn) continue;
-      const targets = Array.from({ length: req.desiredCount ?? 0 }, () => {
-        ipCounter += 1;
-        return { Id: `10.0.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}`, Port: lb.containerPort };
-      });
+      const group = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.targetGroupArn] }))).TargetGroups?.[0];
+      const targets = group?.TargetType === 'instance' ? await instanceTargets(req.cluster, req.taskDefinition, req.desiredCount ?? 0, lb.containerPort) : ipTargets(req.desiredCount ?? 0, lb.containerPort);
       if (targets.length) await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: lb.targetGroupArn, Targets: targets }));
       // "initial": the load balancer is still sending the minimum number of health checks (healthy
       // threshold × interval) before it calls a target healthy (TargetHealth, Elb.InitialHealthChecking).
       const check = conformance.options.enabled ? await conformance.healthCheckOf(lb.targetGroupArn) : undefined;
       // Tasks start (and register) once ECS can assume their roles.
-      const started = Math.max(Date.now(), conformance.rolesPropagatingUntil(String((JSON.parse(requestBody) as { taskDefinition?: string }).taskDefinition)));
+      const started = Math.max(Date.now(), conformance.rolesPropagatingUntil(String(req.taskDefinition)));
       registered.set(lb.targetGroupArn, { at: started, initialMs: check ? conformance.delay(check.intervalSeconds * check.healthyThreshold * 1000) : 0 });
     }
+  }
+
+  /** awsvpc tasks: each its own network interface, registered by IP. */
+  function ipTargets(count: number, port: number | undefined): { Id: string; Port?: number }[] {
+    return Array.from({ length: count }, () => {
+      ipCounter += 1;
+      return { Id: `10.0.${Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 4}`, Port: port };
+    });
+  }
+
+  /**
+   * bridge and host tasks: registered as their container instance and host port (the container's own
+   * for host, one from the ephemeral range for bridge's dynamic mapping), on an instance each while there
+   * are enough: moto keeps one target per instance id, where AWS keeps one per instance and port.
+   */
+  async function instanceTargets(cluster: string | undefined, taskDefinition: string | undefined, count: number, port: number | undefined): Promise<{ Id: string; Port?: number }[]> {
+    const arns = (await ecs.send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
+    if (!arns.length) return [];
+    const instances = ((await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []).map((c) => c.ec2InstanceId!);
+    const mode = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })).catch(() => undefined))?.taskDefinition?.networkMode ?? 'bridge';
+    const start = ipCounter;
+    ipCounter += count;
+    return Array.from({ length: count }, (_, i) => ({ Id: instances[(start + i) % instances.length], Port: mode === 'host' ? port : 32768 + ((start + i) % 28000) }));
   }
 
   /**
@@ -233,7 +254,12 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     return age < (script?.initialForMs ?? since?.initialMs ?? 0) ? 'initial' : 'healthy';
   }
 
-  function rewrite(operation: string, requestBody: string, responseBody: string): string {
+  /** Whether ECS could place an EC2 task in the cluster: it needs a registered container instance. */
+  async function hasContainerInstances(cluster: string | undefined): Promise<boolean> {
+    return ((await ecs.send(new ListContainerInstancesCommand({ cluster })).catch(() => undefined))?.containerInstanceArns ?? []).length > 0;
+  }
+
+  async function rewrite(operation: string, requestBody: string, responseBody: string): Promise<string> {
     const scenario = proxy.scenario;
     if (operation === 'ECS.RegisterTaskDefinition') rollouts.registered(responseBody);
     if (operation === 'ECS.CreateService') rollouts.created(requestBody);
@@ -245,7 +271,11 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         if (s.status !== 'INACTIVE' && rollouts.describe(cluster, s, scenario)) continue;
         // A role of the revision still propagating in IAM: ECS cannot start its tasks yet, and says so.
         const role = conformance.propagatingRole(String(s.taskDefinition), Date.now());
-        const stuck = (scenario.neverSteady?.test(String(s.serviceName)) ?? false) || role !== undefined;
+        // EC2 tasks need a container instance to run on (a Fargate capacity provider needs none).
+        const strategy = (s.capacityProviderStrategy as { capacityProvider?: string }[] | undefined) ?? [];
+        const onEc2 = s.launchType === 'EC2' || (strategy.length > 0 && !strategy.every((p) => p.capacityProvider?.startsWith('FARGATE')));
+        const unplaced = conformance.options.enabled && onEc2 && !(await hasContainerInstances(cluster));
+        const stuck = (scenario.neverSteady?.test(String(s.serviceName)) ?? false) || role !== undefined || unplaced;
         const running = stuck ? 0 : Number(s.desiredCount ?? 0);
         s.runningCount = running;
         s.pendingCount = Number(s.desiredCount ?? 0) - running;
@@ -253,6 +283,10 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
           d.runningCount = running;
           d.pendingCount = s.pendingCount;
           d.rolloutState = stuck ? 'IN_PROGRESS' : 'COMPLETED';
+        }
+        if (unplaced) {
+          const message = `service ${String(s.serviceName)} was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.`;
+          s.events = [{ id: `placement-${ipCounter}`, createdAt: Date.now() / 1000, message }, ...((s.events as unknown[] | undefined) ?? [])];
         }
         if (role) {
           const message = `(service ${String(s.serviceName)}) failed to launch a task with (error ECS was unable to assume the role '${role}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.).`;
@@ -305,7 +339,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
             if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
             if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled) await afterDeleteService(body);
             if (ok) body = conformance.answered(conformanceCall(req, requestBody, call), body);
-            if (ok) body = rewrite(call.operation, requestBody, body);
+            if (ok) body = await rewrite(call.operation, requestBody, body);
           } catch (err) {
             res.writeHead(500, { 'content-type': 'text/plain' }).end(`switchyard behaviour proxy: ${String(err)}`);
             return;

@@ -30,6 +30,7 @@ import { awsDelaysMs, type ConformanceOptions } from '../../src/dev/aws-behaviou
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { readToolPaths } from '../../src/dev/tools';
+import { addContainerInstances } from '../support/ec2-capacity';
 import { resetAws, servers, testRegion } from '../support/servers';
 
 const timeScale = 0.02;
@@ -174,6 +175,31 @@ describe('the conformance layer refuses what AWS refuses', () => {
       expect(await ecs.send(service('nonet-1', fargate, undefined, { networkConfiguration: undefined })).catch(refusal)).toEqual({
         name: 'InvalidParameterException',
         message: "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      });
+    });
+
+    it('EC2: tasks need a container instance; bridge tasks register as instances on dynamic ports; no public IP', async () => {
+      const bridge = (await ecs.send(new RegisterTaskDefinitionCommand({ family: 'bridge', requiresCompatibilities: ['EC2'], networkMode: 'bridge', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128, portMappings: [{ containerPort: 80, hostPort: 0 }] }] }))).taskDefinition!.taskDefinitionArn!;
+      const group = await targetGroup('bridge-1', 'instance');
+      await attach(group, 'bridge.test', 16);
+      await ecs.send(service('bridge-1', bridge, group, { launchType: 'EC2', networkConfiguration: undefined }));
+      await visible();
+      const described = async () => (await ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: ['bridge-1'] }))).services![0];
+      const unplaced = await described();
+      expect(unplaced.runningCount).toBe(0);
+      expect(unplaced.events?.[0].message).toBe('service bridge-1 was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.');
+
+      const instances = await addContainerInstances(clients, demoAccount.cluster, 2);
+      expect((await described()).runningCount).toBe(2);
+      await ecs.send(service('bridge-2', bridge, group, { launchType: 'EC2', networkConfiguration: undefined }));
+      const health = (await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group }))).TargetHealthDescriptions ?? [];
+      expect(health.map((t) => t.Target!.Id).sort()).toEqual([...instances].sort());
+      expect(health.every((t) => t.Target!.Port! >= 32768)).toBe(true);
+
+      const awsvpcOnEc2 = (await ecs.send(new RegisterTaskDefinitionCommand({ family: 'ec2vpc', requiresCompatibilities: ['EC2'], networkMode: 'awsvpc', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }))).taskDefinition!.taskDefinitionArn!;
+      expect(await ecs.send(service('ec2vpc-1', awsvpcOnEc2, undefined, { launchType: 'EC2', networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [], assignPublicIp: 'ENABLED' } } })).catch(refusal)).toEqual({
+        name: 'InvalidParameterException',
+        message: 'Assign public IP is not supported for this launch type.',
       });
     });
 

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
@@ -14,13 +14,36 @@ import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
+import { addContainerInstances } from '../support/ec2-capacity';
 import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
-const service = `e2e${Date.now().toString(36).slice(-6)}`;
-const environment = 'test';
-const hosts = { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
+// Each scenario runs on Fargate with names at the spec's length limits (service 20 characters,
+// environment 10), and on EC2 with bridge networking (instance targets on dynamic ports, container
+// instances to place tasks on); the histories come from the Fargate run.
+const stamp = Date.now().toString(36).slice(-6);
+const variants = [
+  {
+    label: 'Fargate, names at the length limits',
+    service: `e2e${stamp}`.padEnd(20, 'x'),
+    environment: 'production',
+    taskDefinition: { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }] },
+    containerInstances: 0,
+    runsAs: { launchType: 'FARGATE', targetType: 'ip', target: /^10\.0\.\d+\.\d+$/ },
+    records: true,
+  },
+  {
+    label: 'EC2 with bridge networking',
+    service: `e2e${stamp}b`,
+    environment: 'test',
+    taskDefinition: { requiresCompatibilities: ['EC2'], networkMode: 'bridge', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 256, portMappings: [{ containerPort: 80, hostPort: 0 }] }] },
+    containerInstances: 4,
+    runsAs: { launchType: 'EC2', targetType: 'instance', target: /^i-[0-9a-f]+$/ },
+    records: false,
+  },
+];
 
-describe('switchyard deploy, end to end', () => {
+describe.each(variants)('switchyard deploy, end to end: $label', ({ service, environment, taskDefinition, containerInstances, runsAs, records }) => {
+  const hosts = { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
   let dir: string;
   let specFile: string;
   let env: NodeJS.ProcessEnv;
@@ -34,10 +57,8 @@ describe('switchyard deploy, end to end', () => {
     aws = createActivities(clients);
     await seedAccount(clients, demoAccount);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-deploy-'));
-    fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify({
-      requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512',
-      containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }],
-    }));
+    if (containerInstances) await addContainerInstances(clients, demoAccount.cluster, containerInstances);
+    fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify(taskDefinition));
     specFile = path.join(dir, 'spec.yaml');
     fs.writeFileSync(specFile, stringify({
       service, environment, cluster: demoAccount.cluster, taskDefinition: './task-definition.json',
@@ -114,8 +135,15 @@ describe('switchyard deploy, end to end', () => {
     expect(await exists(v1)).toEqual({ targetGroup: false, service: false });
     expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
     expect(await activeRevisions()).toEqual([v2]);
+    // It runs as the task definition says: its launch type, its target type, its kind of target.
+    const names = resourceNames({ service, environment }, v2);
+    const group = (await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))).TargetGroups![0];
+    expect(group.TargetType).toBe(runsAs.targetType);
+    const targets = (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn }))).TargetHealthDescriptions ?? [];
+    expect(targets.map((t) => t.Target!.Id)).toEqual([expect.stringMatching(runsAs.target), expect.stringMatching(runsAs.target)]);
+    expect((await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }))).services?.[0].launchType).toBe(runsAs.launchType);
 
-    await recordHistory('second-deployment-approved', v2);
+    if (records) await recordHistory('second-deployment-approved', v2);
     const status = await runCli(['status', v2, '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'active', approvedBy: 'alice', requestedBy: 'e2e', previous: { deploymentId: v1 } });
   }, 120_000);
@@ -127,7 +155,7 @@ describe('switchyard deploy, end to end', () => {
     expect(await runCli(['rollback', third.id, '--reason', 'error rate up'], env)).toMatchObject({ code: 0 });
     expect(await third.deploy.exited).toBe(2);
     expect(third.deploy.output()).toContain(`deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)`);
-    await recordHistory('rollback-while-draining', third.id);
+    if (records) await recordHistory('rollback-while-draining', third.id);
     expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
     expect(await exists(third.id)).toEqual({ targetGroup: false, service: false });
     expect(await exists(v2)).toEqual({ targetGroup: true, service: true });

@@ -14,14 +14,32 @@ import { tagKeys } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
+import { addContainerInstances } from '../support/ec2-capacity';
 import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
-const service = `ro${Date.now().toString(36).slice(-6)}`;
-const ecsService = `${service}-prod`;
+// On Fargate, and on EC2 with bridge networking (with container instances to place tasks on); the
+// histories come from the Fargate run.
+const stamp = Date.now().toString(36).slice(-6);
 const cluster = demoAccount.cluster;
-const taskDefinition = { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }] };
+const variants = [
+  {
+    label: 'Fargate',
+    service: `ro${stamp}`,
+    taskDefinition: { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }] },
+    onEc2: false,
+    records: true,
+  },
+  {
+    label: 'EC2 with bridge networking',
+    service: `ro${stamp}b`,
+    taskDefinition: { requiresCompatibilities: ['EC2'], networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }] },
+    onEc2: true,
+    records: false,
+  },
+];
 
-describe('rolling updates, end to end', () => {
+describe.each(variants)('rolling updates, end to end: $label', ({ service, taskDefinition, onEc2, records }) => {
+  const ecsService = `${service}-prod`;
   let dir: string;
   let specFile: string;
   let worker: E2eWorker;
@@ -34,7 +52,12 @@ describe('rolling updates, end to end', () => {
     clients = awsClientsOnMoto();
     await seedAccount(clients, demoAccount);
     const v1 = await register('app:1');
-    await clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets: (await createActivities(clients).findLoadBalancer(demoAccount.loadBalancer))!.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' } } }));
+    const subnets = (await createActivities(clients).findLoadBalancer(demoAccount.loadBalancer))!.subnetIds;
+    if (onEc2) await addContainerInstances(clients, cluster, 3);
+    await clients.ecs.send(new CreateServiceCommand({
+      cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3,
+      ...(onEc2 ? { launchType: 'EC2' } : { launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [], assignPublicIp: 'DISABLED' } } }),
+    }));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rolling-'));
     specFile = path.join(dir, 'spec.yaml');
     fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '40s' } }));
@@ -77,7 +100,7 @@ describe('rolling updates, end to end', () => {
     expect(state.taskDefinition).toMatch(new RegExp(`task-definition/${ecsService}:2$`));
     expect(state).toEqual({ taskDefinition: state.taskDefinition, deployments: ['PRIMARY COMPLETED'], knownGood: state.taskDefinition });
     good = state.taskDefinition!;
-    await recordHistory('rolling-success', result.id);
+    if (records) await recordHistory('rolling-success', result.id);
     const status = JSON.parse((await runCli(['status', result.id, '--json'], worker.env)).stdout);
     expect(status).toMatchObject({ phase: 'active', knownGoodTaskDefinition: good, resources: { taskDefinitionArn: good, serviceName: ecsService } });
   }, 120_000);
@@ -90,7 +113,7 @@ describe('rolling updates, end to end', () => {
       const result = await deploy('app:bad');
       expect(result.code).toBe(2);
       expect(result.output).toMatch(/rolled_back \(failed: the rollout of .* on .*: ECS deployment circuit breaker: tasks failed to start\./);
-      await recordHistory('rolling-circuit-breaker-rollback', result.id);
+      if (records) await recordHistory('rolling-circuit-breaker-rollback', result.id);
     } finally {
       await setAwsScenario({ rolloutDescribes: 2 });
     }

@@ -424,6 +424,10 @@ export class Conformance {
     if (def && onFargate && !(def.requiresCompatibilities ?? []).includes('FARGATE')) {
       return { rule: 'ecs-launch-type', refusal: refused('InvalidParameterException', 'Task definition does not support launch_type FARGATE.') };
     }
+    // "assignPublicIp: Whether the task's elastic network interface receives a public IP address" is for
+    // Fargate; EC2 tasks in awsvpc mode get none (AwsVpcConfiguration).
+    const publicIp = ((req.networkConfiguration as Json | undefined)?.awsvpcConfiguration as Json | undefined)?.assignPublicIp;
+    if (!onFargate && publicIp === 'ENABLED') return { rule: 'ecs-assign-public-ip', refusal: refused('InvalidParameterException', 'Assign public IP is not supported for this launch type.') };
     // "This parameter is required for task definitions that use the awsvpc network mode to receive their own
     // elastic network interface" (CreateService, networkConfiguration).
     if (def && networkMode === 'awsvpc' && !(req.networkConfiguration as Json | undefined)?.awsvpcConfiguration) {
