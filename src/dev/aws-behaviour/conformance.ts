@@ -461,7 +461,14 @@ export class Conformance {
   /** Whether any listener or rule of any load balancer forwards to the target group (weight 0 counts). */
   private async isAttached(targetGroupArn: string): Promise<boolean> {
     const { elbv2 } = this.account;
-    for (const lb of (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []) {
+    const balancers = [];
+    let marker: string | undefined;
+    do {
+      const page = await elbv2.send(new DescribeLoadBalancersCommand({ Marker: marker }));
+      balancers.push(...(page.LoadBalancers ?? []));
+      marker = page.NextMarker;
+    } while (marker);
+    for (const lb of balancers) {
       for (const listener of (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? []) {
         if (forwardsTo(listener.DefaultActions, targetGroupArn)) return true;
         for (const rule of await this.rulesOf(listener.ListenerArn!)) {
