@@ -11,7 +11,7 @@ import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy'
 import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
-import { servers, setAwsScenario } from '../support/servers';
+import { atAwsPace, servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 
 const deployments = Number(process.env.CHAOS_FAULT_DEPLOYMENTS ?? 2);
@@ -57,5 +57,5 @@ describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () =
     const sent = Object.keys(after.calls).map(iamAction);
     expect(sent.filter((action) => !allowed.has(action))).toEqual([]);
     expect(sent).toEqual(expect.arrayContaining(['ecs:CreateService', 'elasticloadbalancing:ModifyRule', 'route53:ChangeResourceRecordSets', 'iam:CreateRole']));
-  }, 20 * 60_000);
+  }, atAwsPace(20 * 60_000));
 });

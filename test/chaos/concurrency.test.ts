@@ -4,6 +4,7 @@ import { startDeployment } from '../../src/deployment-client';
 import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
+import { atAwsPace } from '../support/servers';
 
 const count = Number(process.env.CHAOS_CONCURRENT ?? 20);
 const prefix = `cc${Date.now().toString(36).slice(-5)}`;
@@ -26,5 +27,5 @@ describe(`concurrency: ${count} services deploying at once`, () => {
     for (const { i, deploymentId } of results) {
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, specFor(i)), live: deploymentId })).toEqual([]);
     }
-  }, 15 * 60_000);
+  }, atAwsPace(15 * 60_000));
 });

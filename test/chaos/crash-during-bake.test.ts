@@ -17,6 +17,7 @@ import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWo
 import { runOf, summarizeHistories } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { watchTrafficSafety } from '../support/traffic-invariant';
+import { atAwsPace } from '../support/servers';
 
 const rounds = Number(process.env.CHAOS_CRASH_ROUNDS ?? 2);
 const base = chaosSpec(`cb${Date.now().toString(36).slice(-6)}`, { drainMs: 5_000 });
@@ -82,5 +83,5 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
     // Each round really was the incident's shape: the dead worker's sticky task timed out.
     expect(timedOut.every((n) => n >= 1)).toBe(true);
     expect(violations).toEqual([]);
-  }, 20 * 60_000);
+  }, atAwsPace(20 * 60_000));
 });

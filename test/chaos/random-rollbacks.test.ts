@@ -8,6 +8,7 @@ import { chaosSpec, expectHealthyHistories, scopeOf, useChaosStack } from '../su
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { watchTrafficSafety } from '../support/traffic-invariant';
+import { atAwsPace } from '../support/servers';
 
 const rounds = Number(process.env.CHAOS_ROLLBACKS ?? 4);
 const spec = chaosSpec(`rr${Date.now().toString(36).slice(-6)}`, { percent: 30, bakeMs: 1_500, finalBakeMs: 1_000, drainMs: 1_500 });
@@ -46,5 +47,5 @@ describe(`chaos: ${rounds} rollbacks at random moments`, () => {
     const { violations, checks } = await watch.stop();
     process.stdout.write(`rollbacks: ${rounds} deployments, ${outcomes.filter((o) => o.includes('rolled_back')).length} rolled back, ${checks} traffic checks, ${violations.length} violations; ${summarizeHistories(histories)}\n${outcomes.join('\n')}\n`);
     expect(violations).toEqual([]);
-  }, 20 * 60_000);
+  }, atAwsPace(20 * 60_000));
 });

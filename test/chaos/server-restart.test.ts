@@ -20,7 +20,7 @@ import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
 import { chaosSpec, expectHealthyHistories } from '../support/chaos';
 import { cleanEnv, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
-import { observerClientsOnMoto, resetAws, servers, testRegion } from '../support/servers';
+import { atAwsPace, observerClientsOnMoto, resetAws, servers, testRegion } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 
 const service = `sr${Date.now().toString(36).slice(-6)}`;
@@ -106,5 +106,5 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     await expectHealthyHistories(session.client, [handle]);
     expect(await findLeaks(clients, { service, environment, cluster: demoAccount.cluster, listenerArn, zoneId, hosts, live: deploymentId })).toEqual([]);
     expect((await watch.stop()).violations).toEqual([]);
-  }, 5 * 60_000);
+  }, atAwsPace(5 * 60_000));
 });

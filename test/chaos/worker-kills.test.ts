@@ -21,7 +21,7 @@ import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPas
 import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWorker, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
-import { setAwsScenario } from '../support/servers';
+import { atAwsPace, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 
 const matrix = process.env.CHAOS_MATRIX === '1';
@@ -226,5 +226,5 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
     );
     expect(killed).toBe(killCount);
     expect(violations).toEqual([]);
-  }, 90 * 60_000);
+  }, atAwsPace(90 * 60_000));
 });

@@ -13,7 +13,7 @@ import { seedAccount } from '../../src/dev/seed';
 import { runCli } from '../support/cli';
 import { startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { findLeaks } from '../support/leak-checker';
-import { observerClientsOnMoto, resetAws, servers } from '../support/servers';
+import { atAwsPace, observerClientsOnMoto, resetAws, servers } from '../support/servers';
 import { fargate } from '../support/fargate';
 
 const valid = {
@@ -21,7 +21,7 @@ const valid = {
   taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
   container: { name: 'web', port: 80 }, desiredCount: 2, loadBalancer: { name: demoAccount.loadBalancer },
   hosts: { production: 'web.switchyard.test', stage: 'stage.web.switchyard.test' }, hostedZone: demoAccount.hostedZone,
-  timeouts: { steady: '30s', tests: '5m' }, drain: '1s',
+  timeouts: { steady: '3m', tests: '5m' }, drain: '1s',
 };
 const steps = (s: unknown[]) => ({ ...valid, traffic: { type: 'steps', steps: s } });
 const rolling = { strategy: 'rolling', service: 'api', environment: 'prod', cluster: demoAccount.cluster, taskDefinition: valid.taskDefinition, container: { name: 'web' } };
@@ -155,7 +155,7 @@ describe('bad input corpus', () => {
     const scope = { cluster: demoAccount.cluster, listenerArn, zoneId, environment: 'prod' };
     expect(await findLeaks(clients, { ...scope, service: 'shop', hosts: { production: 'shop.switchyard.test', stage: 'stage.shop.switchyard.test' }, live: id })).toEqual([]);
     expect(await findLeaks(clients, { ...scope, service: 'web', hosts: valid.hosts })).toEqual([]);
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   /** The id of the service's deployment once it waits for its tests (asked through `switchyard status`). */
   async function awaitingTests(ref: string): Promise<string> {

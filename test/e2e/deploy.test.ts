@@ -15,7 +15,7 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { addContainerInstances } from '../support/ec2-capacity';
-import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, awsTimeScale, resetAws, setAwsScenario } from '../support/servers';
 
 // Each scenario runs on Fargate with names at the spec's length limits (service 20 characters,
 // environment 10), and on EC2 with bridge networking (instance targets on dynamic ports, container
@@ -64,7 +64,7 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
       service, environment, cluster: demoAccount.cluster, taskDefinition: './task-definition.json',
       container: { name: 'web', port: 80 }, desiredCount: 2,
       loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 }, hosts, hostedZone: demoAccount.hostedZone,
-      timeouts: { steady: '30s', tests: '5m' }, approval: { required: true, timeout: '10m' }, drain: '4s',
+      timeouts: { steady: '3m', tests: '5m' }, approval: { required: true, timeout: '10m' }, drain: '4s',
     }));
     worker = await startE2eWorker('deploy');
     env = worker.env;
@@ -146,7 +146,7 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
     if (records) await recordHistory('second-deployment-approved', v2);
     const status = await runCli(['status', v2, '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'active', approvedBy: 'alice', requestedBy: 'e2e', previous: { deploymentId: v1 } });
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('deploys v3 and rolls back while draining: production back on v2, v3 gone, exit code 2', async () => {
     const third = await startDeploy('nginx:3.0');
@@ -160,7 +160,7 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
     expect(await exists(third.id)).toEqual({ targetGroup: false, service: false });
     expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
     expect(await activeRevisions()).toEqual([v2]);
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('refuses a second deployment of the same service while one runs, naming it', async () => {
     const running = await startDeploy('nginx:4.0');
@@ -174,14 +174,15 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
     expect(await runCli(['tests-failed', service, '--reason', 'smoke'], env)).toMatchObject({ code: 0 });
     expect(await running.deploy.exited).toBe(2);
     expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it.each([
     ['a service that never becomes steady', { neverSteady: service }, /running 0 of 2, 1 deployment\(s\), rollout IN_PROGRESS/],
     ['targets that stay unhealthy', { unhealthyTargets: service }, /0 of 2 healthy \(unhealthy, unhealthy\)/],
   ])('%s: rolled back at the steady deadline, production left alone', async (_name, scenario, detail) => {
+    // 6 s, and what a full-scale run adds before the waits get to the targets (MISSING for 5 s, ...).
     const shortSpec = path.join(dir, 'short-steady.yaml');
-    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace(/steady: 30s/, 'steady: 6s'));
+    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace(/steady: 3m/, `steady: ${6 + Math.round(awsTimeScale * 15)}s`));
     await setAwsScenario(scenario);
     try {
       const stuck = startCli(['deploy', '-f', shortSpec, '--image', 'nginx:6.0', '--wait'], env);
@@ -194,7 +195,7 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
     } finally {
       await setAwsScenario({});
     }
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('rejects an invalid spec before touching anything', async () => {
     const bad = path.join(dir, 'bad.yaml');

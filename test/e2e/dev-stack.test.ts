@@ -9,6 +9,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { allSearchAttributes } from '../../src/shared/names';
 import { cleanEnv, runCli, startCli } from '../support/cli';
 import { freePort } from '../../src/dev/processes';
+import { atAwsPace } from '../support/servers';
 
 /** Pids of the processes started by `pid` (children and their children), read from /proc. */
 function descendants(pid: number): number[] {
@@ -90,7 +91,7 @@ describe('switchyard dev', () => {
     expect(await dev.exited).toBe(0);
     expect(dev.output()).toMatch(/SIGINT: stopping the worker, Temporal and moto \(again to force\)\nstopped\n$/);
     expect(alive(children)).toEqual([]);
-  }, 180_000);
+  }, atAwsPace(180_000));
 
   it('keeps workflows across a restart (SQLite state file)', async () => {
     const dev = startCli(['dev', ...args], cleanEnv({}));
@@ -112,7 +113,7 @@ describe('switchyard dev', () => {
     }
     expect(await dev.exited).toBe(0);
     expect(alive(children)).toEqual([]);
-  }, 180_000);
+  }, atAwsPace(180_000));
 
   it('a second Ctrl-C forces the stop and still leaves no process behind', async () => {
     const dev = startCli(['dev', ...args], cleanEnv({}));
@@ -124,7 +125,7 @@ describe('switchyard dev', () => {
     expect(await dev.exited).toBe(130);
     await new Promise((r) => setTimeout(r, 500));
     expect(alive(children)).toEqual([]);
-  }, 180_000);
+  }, atAwsPace(180_000));
 
   it('refuses to start, with one line, when a port is taken', async () => {
     const blocker = net.createServer();

@@ -17,7 +17,7 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { addContainerInstances } from '../support/ec2-capacity';
-import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (instance targets; container instances to place tasks
 // on); the histories come from the Fargate run.
@@ -84,7 +84,7 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
       taskDefinition,
       container: { name: 'web', port: 80 }, desiredCount: 2,
       loadBalancer: { name: demoAccount.loadBalancer }, hosts, hostedZone: demoAccount.hostedZone,
-      timeouts: { steady: '30s', tests: '5m' }, drain: '2s',
+      timeouts: { steady: '3m', tests: '5m' }, drain: '2s',
       traffic, analysis: { alarms: [alarm], maxUnhealthyTargets: 0, interval: '1s' },
     }));
     return file;
@@ -154,7 +154,7 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
     ]);
     live = second.id;
     expect(await account()).toEqual(onlyLive(live));
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it.each([
     ['an alarm firing at 50%', 50, () => setAlarm('ALARM'), () => setAlarm('OK'), `analysis failed at 50% (step 4 of 5): alarm ${alarm} in ALARM`],
@@ -173,7 +173,7 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
     if (records) await recordHistory(`progressive-rollback-at-${percent}-percent`, id);
     expect((await watch.stop()).at(-1)).toBe(`${tg(live)}=100`);
     expect(await account()).toEqual(onlyLive(live));
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('pause holds the weight, resume goes on, promote goes to 100% at once', async () => {
     const watch = watchProduction();
@@ -193,7 +193,7 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
     if (records) await recordHistory('progressive-paused-resumed-promoted', id);
     live = id;
     expect(await account()).toEqual(onlyLive(live));
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('rollback during the bake at 100% puts production back in one listener change', async () => {
     const watch = watchProduction();
@@ -208,5 +208,5 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
     const status = JSON.parse((await runCli(['status', id, '--json'], worker.env)).stdout);
     expect(status.traffic.restoreMs).toBeGreaterThanOrEqual(0);
     expect(await account()).toEqual(onlyLive(previous));
-  }, 120_000);
+  }, atAwsPace(120_000));
 });

@@ -18,7 +18,7 @@ import { pauseSignal, statusQuery, testsPassedSignal } from '../../src/workflows
 import { chaosSpec, driveToEnd, scopeOf, useChaosStack } from '../support/chaos';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
-import { awsClientsOnMoto, servers, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 
 const suffix = Date.now().toString(36).slice(-6);
@@ -146,7 +146,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     });
     expect(await driveToEnd(next.handle)).toMatchObject({ phase: 'active' });
     expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: next.deploymentId })).toEqual([]);
-  }, 10 * 60_000);
+  }, atAwsPace(10 * 60_000));
 
   it('blue/green, stuck while draining (production all on it, the previous one idle): recover puts production back on the previous one', async () => {
     const draining: DeploymentSpec = { ...chaosSpec(`rd${suffix}`, { percent: 100, bakeMs: 1_000, drainMs: 30 * 60_000 }) };
@@ -157,7 +157,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(recovered.code).toBe(0);
     expect(JSON.parse(recovered.stdout)).toMatchObject({ deploymentId, production: 'restored', live: first.deploymentId, leftovers: [] });
     expect(await findLeaks(stack.clients, { ...scopeOf(stack, draining), live: first.deploymentId })).toEqual([]);
-  }, 10 * 60_000);
+  }, atAwsPace(10 * 60_000));
 
   it('a first deployment, stuck with all of production: it stays live, the workflow ends, nothing else is touched', async () => {
     const alone: DeploymentSpec = { ...chaosSpec(`rf${suffix}`, { finalBakeMs: 30 * 60_000 }) };
@@ -166,7 +166,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(recovered.code).toBe(0);
     expect(JSON.parse(recovered.stdout)).toMatchObject({ deploymentId, production: 'kept', live: deploymentId, leftovers: [] });
     expect(await findLeaks(stack.clients, { ...scopeOf(stack, alone), live: deploymentId })).toEqual([]);
-  }, 10 * 60_000);
+  }, atAwsPace(10 * 60_000));
 
   it('a first deployment, stuck awaiting its tests (never live): recover removes all it staged, exit 0', async () => {
     const staged: DeploymentSpec = chaosSpec(`rn${suffix}`);
@@ -175,7 +175,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(recovered.code).toBe(0);
     expect(JSON.parse(recovered.stdout)).toMatchObject({ deploymentId, production: 'none', leftovers: [] });
     expect(await findLeaks(stack.clients, scopeOf(stack, staged))).toEqual([]);
-  }, 10 * 60_000);
+  }, atAwsPace(10 * 60_000));
 
   it('nothing verified to serve but the stuck deployment at 10%: production is left as it was, nothing it forwards to is removed, exit 1', async () => {
     const split: DeploymentSpec = { ...chaosSpec(`rl${suffix}`, { percent: 10, bakeMs: 30 * 60_000 }) };
@@ -199,7 +199,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
       ].sort(),
     );
     expect(await rule()).toEqual(before);
-  }, 10 * 60_000);
+  }, atAwsPace(10 * 60_000));
 
   it('while a recovery runs, no deployment of the service can start', async () => {
     const locked = chaosSpec(`rk${suffix}`);
@@ -214,7 +214,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     );
     // Nothing was ever deployed for this service: no production rule, nothing to restore.
     expect(await recovery.result()).toMatchObject({ deploymentId: 'aaaaaaaa', production: 'none', leftovers: [] });
-  }, 5 * 60_000);
+  }, atAwsPace(5 * 60_000));
 
   it('rolling, stuck in its rollout: recover puts the known-good revision back and deregisters the stuck one', async () => {
     const ecsService = `rr${suffix}-test`;
@@ -248,7 +248,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect({ taskDefinition: service.taskDefinition, deployments: service.deployments!.map((d) => `${d.status} ${d.rolloutState}`) }).toEqual({ taskDefinition: knownGood, deployments: ['PRIMARY COMPLETED'] });
     expect((await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: stuckRevision }))).taskDefinition!.status).toBe('INACTIVE');
     expect(await terminationReason(handle)).toBe('switchyard recover by oncall: it could not make progress (NON_DETERMINISTIC_ERROR)');
-  }, 10 * 60_000);
+  }, atAwsPace(10 * 60_000));
 });
 
 const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };

@@ -15,7 +15,7 @@ import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { addContainerInstances } from '../support/ec2-capacity';
-import { awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (with container instances to place tasks on); the
 // histories come from the Fargate run.
@@ -60,7 +60,7 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
     }));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rolling-'));
     specFile = path.join(dir, 'spec.yaml');
-    fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '40s' } }));
+    fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '3m' } }));
     worker = await startE2eWorker('rolling');
   });
 
@@ -103,7 +103,7 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
     if (records) await recordHistory('rolling-success', result.id);
     const status = JSON.parse((await runCli(['status', result.id, '--json'], worker.env)).stdout);
     expect(status).toMatchObject({ phase: 'active', knownGoodTaskDefinition: good, resources: { taskDefinitionArn: good, serviceName: ecsService } });
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('a circuit-breaker failure rolls back to the last known-good revision, not to the revision before the failing one', async () => {
     // Someone registers a revision by hand: "revision - 1" of the failing deployment would be this one.
@@ -120,11 +120,11 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
     const state = await serviceState();
     expect(state).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
     expect(state.taskDefinition).not.toBe(manual);
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('a rollout that does not complete by the deadline rolls back the same way', async () => {
     const shortSpec = path.join(dir, 'short.yaml');
-    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace('steady: 40s', 'steady: 8s'));
+    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace('steady: 3m', 'steady: 8s'));
     await setAwsScenario({ rolloutDescribes: 2, stuckImages: '^app:slow$' });
     try {
       const result = await deploy('app:slow', shortSpec);
@@ -134,7 +134,7 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
       await setAwsScenario({ rolloutDescribes: 2 });
     }
     expect(await serviceState()).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
-  }, 120_000);
+  }, atAwsPace(120_000));
 
   it('refuses to start when the service does not exist, changing nothing', async () => {
     const missing = path.join(dir, 'missing.yaml');
@@ -143,5 +143,5 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
     expect(result.code).toBe(1);
     expect(result.output).toContain(`failed (invalid input: not found: ECS service nosuch-prod in cluster ${cluster})`);
     expect(await serviceState()).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
-  }, 60_000);
+  }, atAwsPace(60_000));
 });

@@ -14,9 +14,9 @@ import { readToolPaths } from '../../src/dev/tools';
 import { indexedValueType } from '../../src/search-attribute-registration';
 import { allSearchAttributes } from '../../src/shared/names';
 import { freePort } from '../../src/dev/processes';
+import { testAwsTimeScale } from './servers';
 
-/** AWS's delays in tests: a 60 s drain takes 1.2 s, Route 53's 30 s to INSYNC 0.6 s. */
-const testTimeScale = 0.02;
+// AWS's delays in tests (testAwsTimeScale, 0.02): a 60 s drain takes 1.2 s, Route 53's 30 s to INSYNC 0.6 s.
 
 export interface HarnessState {
   environments: TestWorkflowEnvironment[];
@@ -63,7 +63,7 @@ export default async function globalSetup(): Promise<void> {
     region: 'us-east-1',
     awsModels: tools.awsModels,
     // Throttling at the published rates is on, as in AWS (SWITCHYARD_AWS_THROTTLING=off turns it off).
-    conformance: { timeScale: testTimeScale, throttling: true, ...conformanceFromEnv() },
+    conformance: { timeScale: testAwsTimeScale, throttling: true, ...conformanceFromEnv() },
   });
   state.proxy = proxy;
   state.stopMoto = () => proxy.close().then(() => moto.process.stop());

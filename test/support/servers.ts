@@ -37,6 +37,21 @@ export const servers = {
 
 export const testRegion = 'us-east-1';
 
+/** AWS's delays in the tests, as a fraction of AWS's own (global setup; never zero). */
+export const testAwsTimeScale = 0.02;
+
+/** This run's factor: the tests' own, or SWITCHYARD_AWS_TIME_SCALE (1 in the full-scale run). */
+export const awsTimeScale = Number(process.env.SWITCHYARD_AWS_TIME_SCALE ?? testAwsTimeScale);
+
+/**
+ * A test's timeout, sized for the tests' scaled AWS delays, stretched for a run at a larger scale: each
+ * deployment then waits out what AWS makes it wait (health checks, INSYNC, IAM, MISSING). Only a bound:
+ * a passing test takes what it takes.
+ */
+export function atAwsPace(ms: number): number {
+  return Math.round(ms * (1 + Math.max(0, awsTimeScale - testAwsTimeScale) * 20));
+}
+
 export function awsClientsOnMoto(): AwsClients {
   return createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
 }
