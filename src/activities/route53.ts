@@ -33,7 +33,6 @@ export interface AliasRecordInput {
 /** The record types that send a host's clients somewhere: what a production host must not lose unasked. */
 const addressTypes = ['A', 'AAAA', 'CNAME'];
 
-
 function aliasRecord(input: AliasRecordInput): ResourceRecordSet {
   return {
     Name: absoluteDnsName(input.name),

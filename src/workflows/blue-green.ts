@@ -334,7 +334,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     const traffic = status.traffic;
     tracker.enter('activating', `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`);
     const listenerArn = status.resources.listenerArn!;
-    const pointProductionRecord = productionRecords ? await keepProductionRecord(lb, zoneId, previous !== undefined) : undefined;
+    const pointProductionRecord = productionRecords ? keepProductionRecord(lb, zoneId, previous !== undefined) : undefined;
     if (previous) {
       undos.push('production traffic', () => restoreProduction(listenerArn, previous.targetGroupArn));
     } else {
@@ -383,7 +383,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
    * put back on rollback; a record this first deployment creates is deleted on rollback; one that already
    * aliases the load balancer stays.
    */
-  async function keepProductionRecord(lb: LoadBalancerSummary, zoneId: string, hasPrevious: boolean): Promise<() => Promise<string>> {
+  function keepProductionRecord(lb: LoadBalancerSummary, zoneId: string, hasPrevious: boolean): () => Promise<string> {
     const name = spec.hosts.production;
     const elsewhere = (productionRecords ?? []).filter((r) => !aliasesTo(r, lb.dnsName));
     const alias = { zoneId, name, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
