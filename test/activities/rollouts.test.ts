@@ -8,6 +8,7 @@ import { demoAccount } from '../../src/dev/demo';
 import { deploymentTags } from '../../src/shared/naming';
 import { setAwsScenario, useSeededMoto } from '../support/servers';
 import { fargate } from '../support/fargate';
+import { waitUntilListed } from '../support/ec2-capacity';
 
 const cluster = demoAccount.cluster;
 const service = 'api-prod';
@@ -29,6 +30,7 @@ describe('rolling-update activities on moto', () => {
     const v1 = await register('api:1', 'aaaaaaa1');
     const awsvpcConfiguration = { subnets: (await moto.aws.findLoadBalancer(demoAccount.loadBalancer))!.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' as const };
     await moto.clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration } }));
+    await waitUntilListed(moto.clients, cluster, service);
     return v1;
   }
 

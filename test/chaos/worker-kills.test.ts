@@ -10,7 +10,7 @@
 // `npm test`: one blue/green deployment killed at each of its points, the delays taken in turn;
 // `npm run chaos` (CHAOS_MATRIX=1): every point of every round at every delay. CHAOS_RESTART_DELAYS
 // (seconds, comma-separated) sets the delays.
-import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { temporal } from '@temporalio/proto';
 import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
@@ -23,6 +23,7 @@ import { summarizeHistories, type HistoryReport } from '../support/history-check
 import { findLeaks } from '../support/leak-checker';
 import { atAwsPace, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
+import { createEc2Service } from '../support/ec2-capacity';
 
 const matrix = process.env.CHAOS_MATRIX === '1';
 const delaysMs = (process.env.CHAOS_RESTART_DELAYS ?? '0,2,12,25').split(',').map((s) => Number(s) * 1000);
@@ -159,7 +160,7 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
     const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
     rollingSpec = { strategy: 'rolling', service: rollingService, environment: 'test', cluster: demoAccount.cluster, taskDefinition, image: 'app:1', container: { name: 'app' }, ecsService: `${rollingService}-test`, timeouts: { steadyMs: 120_000 } };
     const v1 = await stack.clients.ecs.send(new RegisterTaskDefinitionCommand({ family: rollingSpec.ecsService, ...taskDefinition }));
-    await stack.clients.ecs.send(new CreateServiceCommand({ cluster: rollingSpec.cluster, serviceName: rollingSpec.ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 }));
+    await createEc2Service(stack.clients, { cluster: rollingSpec.cluster, serviceName: rollingSpec.ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
 
     // A first deployment goes to 100% at once and has nothing to drain or tear down: make one, unharmed.
     const first = await startDeployment(stack.session, stack.temporal, { ...spec, approval: { ...spec.approval, required: false } }, 'chaos');

@@ -5,7 +5,7 @@
 // production back on the last known-good deployment (blue/green: the previous deployment, split traffic
 // and all; rolling: the known-good revision), remove what the stuck deployment created, and end its
 // workflow with the reason; the service then deploys again as usual.
-import { CreateServiceCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../src/activities';
@@ -20,6 +20,7 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
 import { atAwsPace, awsClientsOnMoto, servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
+import { createEc2Service } from '../support/ec2-capacity';
 
 const suffix = Date.now().toString(36).slice(-6);
 // A bake at 10% that outlasts the test: the deployment is wedged with production split.
@@ -221,7 +222,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
     const rolling: RollingSpec = { strategy: 'rolling', service: `rr${suffix}`, environment: 'test', cluster: demoAccount.cluster, taskDefinition, image: 'app:2', container: { name: 'app' }, ecsService, timeouts: { steadyMs: 30 * 60_000 } };
     const v1 = await clients.ecs.send(new RegisterTaskDefinitionCommand({ family: ecsService, ...taskDefinition }));
-    await clients.ecs.send(new CreateServiceCommand({ cluster: rolling.cluster, serviceName: ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 }));
+    await createEc2Service(clients, { cluster: rolling.cluster, serviceName: ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
     const describe = async () => (await clients.ecs.send(new DescribeServicesCommand({ cluster: rolling.cluster, services: [ecsService], include: ['TAGS'] }))).services![0];
 
     // app:2 goes live on today's worker and is recorded as known good.

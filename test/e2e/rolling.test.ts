@@ -14,7 +14,7 @@ import { tagKeys } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
-import { addContainerInstances } from '../support/ec2-capacity';
+import { addContainerInstances, waitUntilListed } from '../support/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (with container instances to place tasks on); the
@@ -58,6 +58,7 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
       cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3,
       ...(onEc2 ? { launchType: 'EC2' } : { launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [], assignPublicIp: 'DISABLED' } } }),
     }));
+    await waitUntilListed(clients, cluster, ecsService);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rolling-'));
     specFile = path.join(dir, 'spec.yaml');
     fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '3m' } }));

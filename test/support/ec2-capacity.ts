@@ -2,7 +2,7 @@
 // instances, each registered as a container instance. The account's side of a test (the product never
 // launches instances): without any, ECS cannot place an EC2 task, here as in AWS.
 import { DescribeImagesCommand, DescribeSubnetsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeServicesCommand, ListContainerInstancesCommand, RegisterContainerInstanceCommand, type CreateServiceCommandInput } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../../src/aws/clients';
 
 export async function addContainerInstances(clients: AwsClients, cluster: string, count: number): Promise<string[]> {
@@ -15,4 +15,24 @@ export async function addContainerInstances(clients: AwsClients, cluster: string
     await clients.ecs.send(new RegisterContainerInstanceCommand({ cluster, instanceIdentityDocument: JSON.stringify({ instanceId, region: 'us-east-1' }) }));
   }
   return ids;
+}
+
+/**
+ * Until DescribeServices lists the service: one just created is MISSING for a moment (as in AWS), and a
+ * user who created it (Terraform, say) waits for it before deploying to it.
+ */
+export async function waitUntilListed(clients: AwsClients, cluster: string, service: string, timeoutMs = 60_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+    const out = await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+    if (out.services?.some((s) => s.serviceName === service)) return;
+  }
+  throw new Error(`ECS service ${service} is not listed ${timeoutMs} ms after its creation`);
+}
+
+/** A service on EC2 made outside Switchyard (a rolling update's): capacity to place it on, then listed. */
+export async function createEc2Service(clients: AwsClients, input: CreateServiceCommandInput & { cluster: string; serviceName: string }): Promise<void> {
+  const existing = (await clients.ecs.send(new ListContainerInstancesCommand({ cluster: input.cluster }))).containerInstanceArns ?? [];
+  if (existing.length === 0) await addContainerInstances(clients, input.cluster, 2);
+  await clients.ecs.send(new CreateServiceCommand({ launchType: 'EC2', ...input }));
+  await waitUntilListed(clients, input.cluster, input.serviceName);
 }
