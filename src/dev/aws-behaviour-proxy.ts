@@ -331,19 +331,23 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         const out: Buffer[] = [];
         up.on('data', (c: Buffer) => out.push(c));
         up.on('end', async () => {
-          // A dropped connection after AWS did the work: the caller must retry without doing it twice.
-          if (drop) return void res.socket?.destroy();
           let body = Buffer.concat(out).toString('utf8');
           const ok = (up.statusCode ?? 500) < 300;
           try {
+            // What AWS does with the call happens whether or not its answer arrives (a dropped connection
+            // below): the tasks of a created service start, and the layer remembers the creation (so the
+            // caller's retry with the same clientToken is the same request).
             if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
             if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled) await afterDeleteService(body);
             if (ok) body = conformance.answered(conformanceCall(req, requestBody, call), body);
             if (ok) body = await rewrite(call.operation, requestBody, body);
           } catch (err) {
+            if (drop) return void res.socket?.destroy();
             res.writeHead(500, { 'content-type': 'text/plain' }).end(`switchyard behaviour proxy: ${String(err)}`);
             return;
           }
+          // A dropped connection after AWS did the work: the caller must retry without doing it twice.
+          if (drop) return void res.socket?.destroy();
           const headers = { ...up.headers, 'content-length': String(Buffer.byteLength(body)) };
           delete headers['transfer-encoding'];
           res.writeHead(up.statusCode ?? 500, headers).end(body);

@@ -267,6 +267,21 @@ describe('the conformance layer refuses what AWS refuses', () => {
       }
     });
 
+    it('CreateService whose answer is lost (a dropped connection): the retry with its clientToken is the same request, and its tasks run', async () => {
+      const taskDefinition = await fargateRevision('dropped');
+      const group = await targetGroup('dropped-1');
+      await attach(group, 'dropped.test', 17);
+      const scenario = (body: unknown) => fetch(`${proxy.endpoint}/switchyard-proxy/scenario`, { method: 'POST', body: JSON.stringify(body) });
+      // Every CreateService's connection drops after moto did the work; the SDK retries a lost answer
+      // itself, and the retry (the same clientToken) is answered with the service the first one created.
+      await scenario({ faults: { rate: 1, kinds: ['drop'], operations: '^ECS\\.CreateService$' } });
+      const created = (await ecs.send(service('dropped-1', taskDefinition, group, { clientToken: 'token-dropped-1' })).finally(() => scenario({}))).service!;
+      expect(proxy.stats.faults.drop).toBeGreaterThanOrEqual(1);
+      expect(created).toMatchObject({ serviceName: 'dropped-1', status: 'ACTIVE' });
+      expect(((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group }))).TargetHealthDescriptions ?? []).length).toBe(2);
+      expect(proxy.conformance().byRule['ecs-service-exists']).toBeUndefined();
+    });
+
     it('Route 53: a change is PENDING, then INSYNC once it has propagated', async () => {
       const zone = (await createActivities(clients).findHostedZone(demoAccount.hostedZone))!;
       const change = await clients.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: `p.${demoAccount.hostedZone}`, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'x.test' }] } }] } }));
