@@ -272,6 +272,8 @@ describe('the conformance layer refuses what AWS refuses', () => {
       const group = await targetGroup('dropped-1');
       await attach(group, 'dropped.test', 17);
       const scenario = (body: unknown) => fetch(`${proxy.endpoint}/switchyard-proxy/scenario`, { method: 'POST', body: JSON.stringify(body) });
+      // Refusals are counted for the whole file (other tests provoke this one on purpose): none may be added here.
+      const refusedBefore = proxy.conformance().byRule['ecs-service-exists'] ?? 0;
       // Every CreateService's connection drops after moto did the work; the SDK retries a lost answer
       // itself, and the retry (the same clientToken) is answered with the service the first one created.
       await scenario({ faults: { rate: 1, kinds: ['drop'], operations: '^ECS\\.CreateService$' } });
@@ -279,7 +281,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
       expect(proxy.stats.faults.drop).toBeGreaterThanOrEqual(1);
       expect(created).toMatchObject({ serviceName: 'dropped-1', status: 'ACTIVE' });
       expect(((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group }))).TargetHealthDescriptions ?? []).length).toBe(2);
-      expect(proxy.conformance().byRule['ecs-service-exists']).toBeUndefined();
+      expect(proxy.conformance().byRule['ecs-service-exists'] ?? 0).toBe(refusedBefore);
     });
 
     it('Route 53: a change is PENDING, then INSYNC once it has propagated', async () => {
@@ -326,6 +328,10 @@ describe('the conformance layer refuses what AWS refuses', () => {
       // 3600 s is AWS's maximum, which moto refuses (range(0, 3600)): the layer bridges it. Then 200 s.
       await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: group, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '3600' }] }));
       await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: group, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '200' }] }));
+      expect(await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: group, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '3601' }] })).catch(refusal)).toEqual({
+        name: 'ValidationError',
+        message: "'deregistration_delay.timeout_seconds' value '3601' must be between '0-3600' inclusive",
+      });
       await attach(group, 'dereg.test', 13);
       await ecs.send(service('dereg-1', await fargateRevision('dereg'), group, { healthCheckGracePeriodSeconds: 60 }));
       const states = async () => ((await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group }))).TargetHealthDescriptions ?? []).map((t) => t.TargetHealth!.State);

@@ -326,6 +326,18 @@ export class Conformance {
         return this.listenerRule(call.action, new URLSearchParams(call.body));
       case 'Route53.ChangeResourceRecordSets':
         return this.cnameConflict(call.labels.Id ?? '', call.body);
+      case 'ELBv2.ModifyTargetGroupAttributes': {
+        // "deregistration_delay.timeout_seconds ... The range is 0-3600 seconds." (TargetGroupAttribute)
+        const params = new URLSearchParams(call.body);
+        for (const [key, value] of params) {
+          if (value !== 'deregistration_delay.timeout_seconds' || !key.endsWith('.Key')) continue;
+          const seconds = params.get(key.replace(/\.Key$/, '.Value')) ?? '';
+          if (!/^\d+$/.test(seconds) || Number(seconds) > 3600) {
+            return { rule: 'elbv2-deregistration-delay', refusal: refused('ValidationError', `'deregistration_delay.timeout_seconds' value '${seconds}' must be between '0-3600' inclusive`) };
+          }
+        }
+        return undefined;
+      }
       case 'ELBv2.DescribeTags': {
         // "You can specify up to 20 resources in a single call." (DescribeTags, ResourceArns)
         const arns = [...new URLSearchParams(call.body).keys()].filter((k) => /^ResourceArns\.member\.\d+$/.test(k)).length;
