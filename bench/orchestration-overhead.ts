@@ -66,8 +66,8 @@ async function straightLine(stack: BenchStack, service: string, image: string): 
   const found = await aws.findService({ cluster: spec.cluster, name: previousService });
   const previous: PreviousDeployment = { deploymentId: previousId, targetGroupArn: targetGroupArnBefore, serviceName: previousService, taskDefinitionArn: found?.taskDefinition };
 
-  const taskRoleArn = await aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags });
-  const executionRoleArn = await aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags });
+  const taskRoleArn = (await aws.ensureRole({ name: names.taskRole, managedPolicies: [], tags })).arn;
+  const executionRoleArn = (await aws.ensureRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags })).arn;
   const taskDefinitionArn = await aws.registerTaskDefinition({ family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image, taskRoleArn, executionRoleArn, tags, deploymentId });
   const launch = launchOf(spec.taskDefinition);
   const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck, tags });

@@ -28,8 +28,8 @@ interface Stored {
   result: Record<string, unknown>;
 }
 
-/** BENCH_* settings of this run, as they would be typed before the command. */
-const benchEnv = () => Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v} `).join('');
+/** BENCH_* and SWITCHYARD_AWS_* (the emulated AWS's pace) settings of this run, as they would be typed before the command. */
+const benchEnv = () => Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_') || k.startsWith('SWITCHYARD_AWS_')).map(([k, v]) => `${k}=${v} `).join('');
 
 const machine = () => `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 

@@ -58,6 +58,8 @@ export interface DeploymentSpec {
   healthCheckGracePeriodMs?: number;
   /** Absent: the launch type the task definition asks for (src/shared/launch.ts). */
   capacityProviderStrategy?: CapacityProviderItem[];
+  /** How long a role IAM has just created is left to propagate before tasks start with it. Absent: 10 s. */
+  iamPropagationMs?: number;
 }
 
 /** A validated rolling-update spec: the service stays in place and gets a new task definition revision. */
@@ -72,6 +74,8 @@ export interface RollingSpec {
   /** The existing ECS service to update. */
   ecsService: string;
   timeouts: { steadyMs: number };
+  /** As in DeploymentSpec. */
+  iamPropagationMs?: number;
 }
 
 export type AnySpec = DeploymentSpec | RollingSpec;

@@ -130,6 +130,7 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
     traffic: probingWhatExists(plan, parsed.hosts),
     drainMs: parsed.drain,
     healthCheckGracePeriodMs: parsed.healthCheckGracePeriod,
+    iamPropagationMs: parsed.iamPropagation,
     ...(parsed.capacityProviderStrategy ? { capacityProviderStrategy: parsed.capacityProviderStrategy } : {}),
   };
 }
@@ -165,5 +166,6 @@ function loadRolling(file: string, doc: unknown, overrides: { image?: string }):
     container: { name: parsed.container.name },
     ecsService: parsed.ecsService ?? `${parsed.service}-${parsed.environment}`,
     timeouts: { steadyMs: parsed.timeouts.steady },
+    iamPropagationMs: parsed.iamPropagation,
   };
 }

@@ -54,6 +54,10 @@ const common = {
     error: 'expected a path to an ECS task-definition JSON file, or the task definition inline',
   }),
   image: imageReference.optional(),
+  // A role Switchyard has just created is left this long to propagate in IAM before ECS starts tasks
+  // with it: until then they fail to start, and each failure counts towards ECS's circuit breaker. Only
+  // a service's first deployment creates its roles.
+  iamPropagation: duration('10s', '5m'),
 };
 const desiredCount = z.number({ error: 'expected a number of tasks' }).int('expected a whole number').min(1, 'expected at least 1').max(1000, 'expected at most 1000');
 const containerName = z.string({ error: 'expected the name of the container that serves traffic' }).min(1);

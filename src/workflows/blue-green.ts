@@ -14,6 +14,7 @@ import { alarmsOf, bakeIntervals, hasChecks, percentOn, splitTraffic, type Bake,
 import { analysis, aws, describeFailure, executionRolePolicy, rollbackBecause, productionRule, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { endAsInvalidInput, prerequisiteFailure } from './common/invalid-input';
+import { TaskRoles } from './common/roles';
 import { sideBySide } from './common/side-by-side';
 import { DeploymentTracker } from './common/tracker';
 import {
@@ -68,6 +69,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
   const tracker = new DeploymentTracker(input);
   const status = tracker.status;
   const undos = new CompensationStack();
+  const roles = new TaskRoles(tracker, spec.iamPropagationMs);
   const pollIntervalMs = input.pollIntervalMs ?? 5_000;
   let testsVerdict: 'passed' | 'failed' | undefined;
   let approved = false;
@@ -231,8 +233,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
 
     const registerRevision = async (): Promise<string> => {
       const [taskRoleArn, executionRoleArn] = await Promise.all([
-        aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags }),
-        aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
+        roles.ensure({ name: names.taskRole, managedPolicies: [], tags }),
+        roles.ensure({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
       ]);
       undos.push('task definition', () => undo.deregisterTaskDefinition({ family: names.family, deploymentId }));
       status.resources.taskDefinitionArn = await aws.registerTaskDefinition({
@@ -254,6 +256,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
     status.resources.targetGroupArn = targetGroupArn;
 
     const createService = async () => {
+      await roles.propagated();
       undos.push('service', () => undo.deleteService({ cluster: spec.cluster, name: names.ecsService }));
       const network: NetworkSpec = spec.network ?? { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false };
       await aws.createService({

@@ -9,6 +9,7 @@ import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
 import { aws, describeFailure, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
 import { endAsInvalidInput, prerequisiteFailure } from './common/invalid-input';
+import { TaskRoles } from './common/roles';
 import { DeploymentTracker } from './common/tracker';
 import { approveSignal, pauseSignal, promoteSignal, resumeSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
 
@@ -20,6 +21,7 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
   const tracker = new DeploymentTracker(input);
   const status = tracker.status;
   const undos = new CompensationStack();
+  const roles = new TaskRoles(tracker, spec.iamPropagationMs);
   const pollIntervalMs = input.pollIntervalMs ?? 5_000;
   let rollbackReason: string | undefined;
   const main = new CancellationScope();
@@ -43,6 +45,7 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
       tracker.enter('updating', `rolling update of ${spec.ecsService} to ${spec.image}`);
       const knownGood = await findKnownGood();
       await registerRevision();
+      await roles.propagated();
       undos.push('service revision', () => rollOut(knownGood, `the rollback to ${knownGood}`, undo));
       await rollOut(status.resources.taskDefinitionArn!, `the rollout of ${spec.image}`);
     });
@@ -89,8 +92,8 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
     const own = spec.taskDefinition as { taskRoleArn?: string; executionRoleArn?: string };
     // Switchyard's roles only where the task definition names none.
     const [taskRoleArn, executionRoleArn] = await Promise.all([
-      own.taskRoleArn ?? aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags }),
-      own.executionRoleArn ?? aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
+      own.taskRoleArn ?? roles.ensure({ name: names.taskRole, managedPolicies: [], tags }),
+      own.executionRoleArn ?? roles.ensure({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
     ]);
     undos.push('task definition', () => undo.deregisterTaskDefinition({ family, deploymentId }));
     status.resources.taskDefinitionArn = await aws.registerTaskDefinition({

@@ -1,6 +1,7 @@
 // The blue/green activities against moto (behind the behaviour proxy): idempotent creates, undos that
 // tolerate "already gone", a teardown order AWS accepts, and waits that end at their deadline.
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
 import { CreateListenerCommand, CreateRuleCommand, DescribeRulesCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
@@ -13,8 +14,8 @@ import { seedAccount } from '../../src/dev/seed';
 import type { HealthCheckSpec } from '../../src/shared/deployment';
 import { launchOf } from '../../src/shared/launch';
 import { aliasesTo } from '../../src/shared/records';
-import { deploymentTags, resourceNames } from '../../src/shared/naming';
-import { awsClientsOnMoto, requestTestCertificate, resetAws, setAwsScenario } from '../support/servers';
+import { deploymentTags, resourceNames, type Tag } from '../../src/shared/naming';
+import { awsClientsOnMoto, iamPropagationMs, requestTestCertificate, resetAws, setAwsScenario } from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
 
 const healthCheck: HealthCheckSpec = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
@@ -48,9 +49,16 @@ describe('blue/green activities on moto', () => {
     return { names: resourceNames(spec, id), tags: deploymentTags(spec, id) };
   }
 
+  /** The role, once IAM has propagated it (as a deployment waits before its tasks start with a new one). */
+  async function usableRole(name: string, managedPolicies: string[], tags: Tag[]): Promise<string> {
+    const role = await aws.ensureRole({ name, managedPolicies, tags });
+    await new Promise((r) => setTimeout(r, Math.max(0, role.createdAt + iamPropagationMs - Date.now())));
+    return role.arn;
+  }
+
   async function stageService(id: string, desiredCount = 2) {
     const { names, tags } = stagedNames(id);
-    const executionRoleArn = await aws.ensureTaskRole({ name: names.executionRole, managedPolicies: ['service-role/AmazonECSTaskExecutionRolePolicy'], tags });
+    const executionRoleArn = await usableRole(names.executionRole, ['service-role/AmazonECSTaskExecutionRolePolicy'], tags);
     const taskDefinitionArn = await aws.registerTaskDefinition({
       family: names.family, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
       containerName: 'web', image: 'nginx:2', taskRoleArn: executionRoleArn, executionRoleArn, tags, deploymentId: id,
@@ -72,6 +80,23 @@ describe('blue/green activities on moto', () => {
     expect(names.targetGroup).toHaveLength(32);
     expect(names.targetGroup).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
     expect(names.executionRole.length).toBeLessThanOrEqual(64);
+  });
+
+  it('ensureRole: creates the role with the date IAM gives it; again (a retry, a later deployment): the same role and date', async () => {
+    const { names, tags } = stagedNames('aaaa0009');
+    const before = Date.now();
+    const created = await aws.ensureRole({ name: names.taskRole, managedPolicies: [], tags });
+    expect(created.arn).toMatch(new RegExp(`:role/${names.taskRole}$`));
+    // The date IAM reports (second precision or better), not the caller's clock.
+    const role = (await clients.iam.send(new GetRoleCommand({ RoleName: names.taskRole }))).Role!;
+    expect(created.createdAt).toBe(role.CreateDate!.getTime());
+    expect(Math.abs(created.createdAt - before)).toBeLessThan(5_000);
+    const again = await aws.ensureRole({ name: names.taskRole, managedPolicies: [], tags });
+    expect(again).toEqual({ arn: created.arn, createdAt: created.createdAt, readAt: expect.any(Number) });
+    // How old the role is, from the result alone: the time it was read, not created.
+    expect(again.readAt).toBeGreaterThanOrEqual(created.readAt);
+    expect(created.readAt).toBeGreaterThanOrEqual(created.createdAt);
+    expect(await aws.ensureTaskRole({ name: names.taskRole, managedPolicies: [], tags })).toBe(created.arn);
   });
 
   it('creates idempotently: a second call after a crash finds what the first made', async () => {
@@ -130,7 +155,7 @@ describe('blue/green activities on moto', () => {
     expect(attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('45');
 
     await aws.putHostRule({ listenerArn, host: 'cps.stage.switchyard.test', targets: [{ targetGroupArn, weight: 100 }], tags });
-    const executionRoleArn = await aws.ensureTaskRole({ name: names.executionRole, managedPolicies: [], tags });
+    const executionRoleArn = await usableRole(names.executionRole, [], tags);
     const taskDefinitionArn = await aws.registerTaskDefinition({
       family: names.family, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
       containerName: 'web', image: 'nginx:2', taskRoleArn: executionRoleArn, executionRoleArn, tags, deploymentId: 'cccc0007',

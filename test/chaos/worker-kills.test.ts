@@ -21,7 +21,7 @@ import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPas
 import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWorker, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
-import { atAwsPace, setAwsScenario } from '../support/servers';
+import { atAwsPace, iamPropagationMs, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 import { createEc2Service } from '../support/ec2-capacity';
 
@@ -158,7 +158,7 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
     // the waits and of tear-down.
     await setAwsScenario({ faults: { rate: 1, kinds: ['latency'], latencyMs: 1_500, operations: '^(ECS\\.DescribeServices|ECS\\.DeleteService|ELBv2\\.DeleteTargetGroup)$' } });
     const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
-    rollingSpec = { strategy: 'rolling', service: rollingService, environment: 'test', cluster: demoAccount.cluster, taskDefinition, image: 'app:1', container: { name: 'app' }, ecsService: `${rollingService}-test`, timeouts: { steadyMs: 120_000 } };
+    rollingSpec = { strategy: 'rolling', service: rollingService, environment: 'test', cluster: demoAccount.cluster, taskDefinition, image: 'app:1', container: { name: 'app' }, ecsService: `${rollingService}-test`, timeouts: { steadyMs: 120_000 }, iamPropagationMs };
     const v1 = await stack.clients.ecs.send(new RegisterTaskDefinitionCommand({ family: rollingSpec.ecsService, ...taskDefinition }));
     await createEc2Service(stack.clients, { cluster: rollingSpec.cluster, serviceName: rollingSpec.ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
 

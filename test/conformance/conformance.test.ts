@@ -259,8 +259,17 @@ describe('the conformance layer refuses what AWS refuses', () => {
         const early = await described();
         expect(early.runningCount).toBe(0);
         expect(early.events?.[0].message).toContain(`ECS was unable to assume the role '${role.Arn}' that was provided for this task`);
+        // AWS accepted the call, but the tasks failed to start: counted (each counts towards the circuit breaker).
+        expect(slower.proxy.conformance()).toMatchObject({ violations: 0, failedTaskLaunches: 1 });
+        expect(slower.proxy.conformance().recentFailedTaskLaunches[0]).toMatchObject({ operation: 'ECS.CreateService', rule: 'iam:propagation' });
+        expect(slower.proxy.conformance().recentFailedTaskLaunches[0].message).toContain(`before it propagated`);
         await new Promise((r) => setTimeout(r, awsDelaysMs.iamPropagation * 0.1));
         expect((await described()).runningCount).toBe(2);
+        // Once it has propagated, a service started with it fails nothing.
+        const later = await targetGroup('fresh-2');
+        await attach(later, 'fresh2.test', 18);
+        await slower.clients.ecs.send(service('fresh-2', registered.taskDefinition!.taskDefinitionArn!, later));
+        expect(slower.proxy.conformance().failedTaskLaunches).toBe(1);
       } finally {
         destroyAwsClients(slower.clients);
         await slower.proxy.close();

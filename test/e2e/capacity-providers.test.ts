@@ -13,7 +13,7 @@ import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { fargate } from '../support/fargate';
-import { atAwsPace, awsClientsOnMoto, resetAws } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws } from '../support/servers';
 
 const service = `cp${Date.now().toString(36).slice(-6)}`;
 const environment = 'test';
@@ -46,7 +46,7 @@ describe('a deployment on a capacity provider strategy, end to end', () => {
       taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512 }] },
       container: { name: 'web', port: 80 }, desiredCount: 2, capacityProviderStrategy: strategy,
       loadBalancer: { name: demoAccount.loadBalancer }, hosts: { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` },
-      hostedZone: demoAccount.hostedZone, timeouts: { steady: '3m', tests: '5m' }, drain: '1s',
+      hostedZone: demoAccount.hostedZone, timeouts: { steady: '3m', tests: '5m' }, drain: '1s', iamPropagation: `${iamPropagationMs}ms`,
     }));
     const deploy = startCli(['deploy', '-f', file, '--wait'], worker.env);
     const id = await deploymentIdOf(deploy);

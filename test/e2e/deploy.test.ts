@@ -15,7 +15,7 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { addContainerInstances } from '../support/ec2-capacity';
-import { atAwsPace, awsClientsOnMoto, awsTimeScale, resetAws, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, awsTimeScale, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // Each scenario runs on Fargate with names at the spec's length limits (service 20 characters,
 // environment 10), and on EC2 with bridge networking (instance targets on dynamic ports, container
@@ -64,7 +64,7 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
       service, environment, cluster: demoAccount.cluster, taskDefinition: './task-definition.json',
       container: { name: 'web', port: 80 }, desiredCount: 2,
       loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 }, hosts, hostedZone: demoAccount.hostedZone,
-      timeouts: { steady: '3m', tests: '5m' }, approval: { required: true, timeout: '10m' }, drain: '4s',
+      timeouts: { steady: '3m', tests: '5m' }, approval: { required: true, timeout: '10m' }, drain: '4s', iamPropagation: `${iamPropagationMs}ms`,
     }));
     worker = await startE2eWorker('deploy');
     env = worker.env;
@@ -143,6 +143,8 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
     expect(targets.map((t) => t.Target!.Id)).toEqual([expect.stringMatching(runsAs.target), expect.stringMatching(runsAs.target)]);
     expect((await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }))).services?.[0].launchType).toBe(runsAs.launchType);
 
+    // A first deployment (it waits for the roles it created) and a second one.
+    if (records) await recordHistory('first-deployment', v1);
     if (records) await recordHistory('second-deployment-approved', v2);
     const status = await runCli(['status', v2, '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'active', approvedBy: 'alice', requestedBy: 'e2e', previous: { deploymentId: v1 } });

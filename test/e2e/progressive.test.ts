@@ -17,7 +17,7 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { addContainerInstances } from '../support/ec2-capacity';
-import { atAwsPace, awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (instance targets; container instances to place tasks
 // on); the histories come from the Fargate run.
@@ -84,7 +84,7 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
       taskDefinition,
       container: { name: 'web', port: 80 }, desiredCount: 2,
       loadBalancer: { name: demoAccount.loadBalancer }, hosts, hostedZone: demoAccount.hostedZone,
-      timeouts: { steady: '3m', tests: '5m' }, drain: '2s',
+      timeouts: { steady: '3m', tests: '5m' }, drain: '2s', iamPropagation: `${iamPropagationMs}ms`,
       traffic, analysis: { alarms: [alarm], maxUnhealthyTargets: 0, interval: '1s' },
     }));
     return file;

@@ -18,7 +18,7 @@ import { pauseSignal, statusQuery, testsPassedSignal } from '../../src/workflows
 import { chaosSpec, driveToEnd, scopeOf, useChaosStack } from '../support/chaos';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
-import { atAwsPace, awsClientsOnMoto, servers, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, iamPropagationMs, servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 import { createEc2Service } from '../support/ec2-capacity';
 
@@ -220,7 +220,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
   it('rolling, stuck in its rollout: recover puts the known-good revision back and deregisters the stuck one', async () => {
     const ecsService = `rr${suffix}-test`;
     const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
-    const rolling: RollingSpec = { strategy: 'rolling', service: `rr${suffix}`, environment: 'test', cluster: demoAccount.cluster, taskDefinition, image: 'app:2', container: { name: 'app' }, ecsService, timeouts: { steadyMs: 30 * 60_000 } };
+    const rolling: RollingSpec = { strategy: 'rolling', service: `rr${suffix}`, environment: 'test', cluster: demoAccount.cluster, taskDefinition, image: 'app:2', container: { name: 'app' }, ecsService, timeouts: { steadyMs: 30 * 60_000 }, iamPropagationMs };
     const v1 = await clients.ecs.send(new RegisterTaskDefinitionCommand({ family: ecsService, ...taskDefinition }));
     await createEc2Service(clients, { cluster: rolling.cluster, serviceName: ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
     const describe = async () => (await clients.ecs.send(new DescribeServicesCommand({ cluster: rolling.cluster, services: [ecsService], include: ['TAGS'] }))).services![0];

@@ -15,7 +15,7 @@ import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { addContainerInstances, waitUntilListed } from '../support/ec2-capacity';
-import { atAwsPace, awsClientsOnMoto, resetAws, setAwsScenario } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (with container instances to place tasks on); the
 // histories come from the Fargate run.
@@ -61,7 +61,7 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
     await waitUntilListed(clients, cluster, ecsService);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rolling-'));
     specFile = path.join(dir, 'spec.yaml');
-    fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '3m' } }));
+    fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '3m' }, iamPropagation: `${iamPropagationMs}ms` }));
     worker = await startE2eWorker('rolling');
   });
 

@@ -15,7 +15,7 @@ import { startCli, type LongRunningCli } from './cli';
 import { startE2eWorker, type E2eWorker } from './e2e-worker';
 import { checkHistories, type HistoryReport } from './history-check';
 import type { LeakScope } from './leak-checker';
-import { observerClientsOnMoto, resetAws, servers } from './servers';
+import { iamPropagationMs, observerClientsOnMoto, resetAws, servers } from './servers';
 import type { InvariantScope } from './traffic-invariant';
 import { fargate } from './fargate';
 
@@ -77,6 +77,7 @@ export function chaosSpec(
       finalBake: { durationMs: opts.finalBakeMs ?? 0, intervalMs: 500, failureLimit: 0, checks },
     },
     drainMs: opts.drainMs ?? 2_000,
+    iamPropagationMs,
   };
 }
 

@@ -1,6 +1,7 @@
 // An in-memory AWS account behind the same activity names the worker registers, for workflow tests on
 // the time-skipping server: records every side effect in order, keeps enough state for the workflow to
 // read production back, and injects failures (once, always, or after doing the work: a crash-style retry).
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../src/activities';
 import { createAnalysisActivities } from '../../src/activities/analysis';
@@ -21,6 +22,12 @@ export class FakeAws {
   /** Records at a name that point elsewhere (a production host someone else serves). */
   readonly foreignRecords = new Map<string, RecordSnapshot[]>();
   private changeCounter = 0;
+  /** When each role was created, on the test server's clock (which skips ahead with the workflow's timers). */
+  readonly roleCreatedAt = new Map<string, number>();
+  /** As AWS: a role is not usable by ECS until it has propagated. */
+  rolePropagationMs = 10_000;
+  /** Services started while a role had not propagated yet (on AWS their tasks fail to start). */
+  readonly startedBeforeRolesPropagated: string[] = [];
   steady = true;
   /** CloudWatch alarm states by name (absent: the alarm does not exist). */
   readonly alarms = new Map<string, string>();
@@ -109,6 +116,11 @@ export class FakeAws {
           return s && s.status === 'ACTIVE' ? { name, arn: `arn:service/${name}`, status: s.status, taskDefinition: s.taskDefinition, desiredCount: 2, runningCount: 2 } : undefined;
         }),
       ensureTaskRole: async ({ name }) => this.run('ensureTaskRole', `ensureTaskRole ${name}`, () => `arn:role/${name}`),
+      ensureRole: async ({ name }) =>
+        this.run('ensureRole', `ensureRole ${name}`, () => {
+          if (!this.roleCreatedAt.has(name)) this.roleCreatedAt.set(name, serverNow());
+          return { arn: `arn:role/${name}`, createdAt: this.roleCreatedAt.get(name)!, readAt: serverNow() };
+        }),
       registerTaskDefinition: async (input) =>
         this.run('registerTaskDefinition', `registerTaskDefinition ${input.family} ${input.image}`, () => {
           const mine = [...this.taskDefinitions].find(([, t]) => t.deploymentId === input.deploymentId && t.status === 'ACTIVE');
@@ -147,6 +159,8 @@ export class FakeAws {
             throw ApplicationFailure.nonRetryable(`The target group with targetGroupArn ${input.targetGroupArn} does not have an associated load balancer.`, 'InvalidParameterException');
           }
           this.services.set(input.name, { status: 'ACTIVE', taskDefinition: input.taskDefinitionArn });
+          // The roles here are those of the one service the fake deploys.
+          if ([...this.roleCreatedAt.values()].some((at) => serverNow() < at + this.rolePropagationMs)) this.startedBeforeRolesPropagated.push(input.name);
           return `arn:service/${input.name}`;
         }),
       deleteService: async ({ name }) =>
@@ -215,4 +229,9 @@ export class FakeAws {
     const arn = this.rules.get(host)?.targets.find((t) => t.weight > 0)?.targetGroupArn;
     return [...this.targetGroups.values()].find((tg) => tg.arn === arn)?.tags[tagKeys.deployment];
   }
+}
+
+/** The test server's time as the running activity was scheduled (it skips ahead with timers; Date.now() does not). */
+function serverNow(): number {
+  return Context.current().info.currentAttemptScheduledTimestampMs;
 }

@@ -9,6 +9,7 @@ import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { controlPath, observerHeader, type BehaviourScenarioJson } from '../../src/dev/aws-behaviour-proxy';
 import { resetMoto } from '../../src/dev/moto-server';
+import { awsDelaysMs } from '../../src/dev/aws-behaviour/conformance';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -42,6 +43,12 @@ export const testAwsTimeScale = 0.02;
 
 /** This run's factor: the tests' own, or SWITCHYARD_AWS_TIME_SCALE (1 in the full-scale run). */
 export const awsTimeScale = Number(process.env.SWITCHYARD_AWS_TIME_SCALE ?? testAwsTimeScale);
+
+/**
+ * The specs' iamPropagation: how long the emulated IAM takes to make a new role usable (AWS's 10 s at
+ * this run's scale), so a first deployment waits what the emulator needs and no longer.
+ */
+export const iamPropagationMs = Math.ceil(awsDelaysMs.iamPropagation * awsTimeScale);
 
 /**
  * A test's timeout, sized for the tests' scaled AWS delays, stretched for a run at a larger scale: each

@@ -52,6 +52,7 @@ describe('loadSpec', () => {
       approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
       drainMs: 300_000,
       healthCheckGracePeriodMs: 60_000,
+      iamPropagationMs: 10_000,
       loadBalancer: { name: 'edge', listenerPort: 80 },
     });
     expect(spec).not.toHaveProperty('capacityProviderStrategy');
@@ -78,6 +79,7 @@ describe('loadSpec', () => {
     ['missing task definition file', { ...valid, taskDefinition: './nope.json' }, ['taskDefinition: task definition file <dir>/nope.json does not exist']],
     ['not a mapping', '- just\n- a list\n', ['Invalid input: expected object, received array']],
     ['grace period over the limit', { ...valid, healthCheckGracePeriod: '3h' }, ['healthCheckGracePeriod: must be at most 2h']],
+    ['IAM propagation over the limit', { ...valid, iamPropagation: '10m' }, ['iamPropagation: must be at most 5m']],
     ['capacity provider weight out of range', { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1001 }] }, ['capacityProviderStrategy.0.weight: expected 0-1000']],
     [
       'two capacity providers with a base, none weighted',

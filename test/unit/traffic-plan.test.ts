@@ -103,7 +103,7 @@ describe('rolling specs', () => {
 
   it('needs no load balancer, hosts or zone, and defaults the ECS service name', () => {
     const spec = loadSpec(files.write(rolling)) as RollingSpec;
-    expect(spec).toEqual({ ...rolling, image: 'nginx:1', ecsService: 'api-prod', timeouts: { steadyMs: 900_000 } });
+    expect(spec).toEqual({ ...rolling, image: 'nginx:1', ecsService: 'api-prod', timeouts: { steadyMs: 900_000 }, iamPropagationMs: 10_000 });
   });
 
   it.each([

@@ -5,7 +5,7 @@ import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployme
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
 import { attachDevServer, attachTimeSkipping } from '../support/servers';
-import { deployOn, inOrder, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, stageCleanup, stageSetup, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
+import { deployAndInspect, deployOn, inOrder, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, stageCleanup, stageSetup, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -22,8 +22,8 @@ describe('blue/green workflow', () => {
     const result = await deploy(fake, 'aaaaaaa1', passTests);
     expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'active', leftovers: [] });
     // The roles and the target group side by side, the revision after the roles; then the stage rule, then the service.
-    const revisionAndGroup = ['ensureTaskRole switchyard-web-prod-execution', 'ensureTaskRole switchyard-web-prod-task', 'createTargetGroup web-prod-aaaaaaa1', 'registerTaskDefinition web-prod registry/web:2'];
-    expect(fake.sideEffects.indexOf('registerTaskDefinition web-prod registry/web:2')).toBeGreaterThan(fake.sideEffects.indexOf('ensureTaskRole switchyard-web-prod-task'));
+    const revisionAndGroup = ['ensureRole switchyard-web-prod-execution', 'ensureRole switchyard-web-prod-task', 'createTargetGroup web-prod-aaaaaaa1', 'registerTaskDefinition web-prod registry/web:2'];
+    expect(fake.sideEffects.indexOf('registerTaskDefinition web-prod registry/web:2')).toBeGreaterThan(fake.sideEffects.indexOf('ensureRole switchyard-web-prod-task'));
     expect(inOrder(fake.sideEffects, revisionAndGroup, stageSetup('aaaaaaa1'), stageCleanup)).toEqual([
       ...revisionAndGroup,
       // The stage rule attaches the target group first: ECS refuses a service whose group is not attached.
@@ -37,6 +37,27 @@ describe('blue/green workflow', () => {
     ]);
     expect(fake.liveDeployment(spec.hosts.production)).toBe('aaaaaaa1');
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
+  });
+
+  it('gives the roles a first deployment creates IAM\'s propagation time before the service starts its tasks; a later deployment does not wait', async () => {
+    const fake = new FakeAws();
+    const waited = (status: DeploymentStatus) => status.history.map((s) => s.note).filter((n) => /^IAM role .* was just created/.test(n));
+    const first = await deployAndInspect(env, fake, 'aaaaaaa1', passTests);
+    expect(first.result.phase).toBe('active');
+    expect(fake.startedBeforeRolesPropagated).toEqual([]);
+    expect(waited(first.status).sort()).toEqual([
+      'IAM role switchyard-web-prod-execution was just created: giving it 10s to propagate before tasks use it',
+      'IAM role switchyard-web-prod-task was just created: giving it 10s to propagate before tasks use it',
+    ]);
+    const second = await deployAndInspect(env, fake, 'bbbbbbb2', passAndApprove, withApproval);
+    expect(second.result.phase).toBe('active');
+    expect(waited(second.status)).toEqual([]);
+  });
+
+  it('without that wait (iamPropagation 0) the service would start tasks AWS fails to start: the fake account notices', async () => {
+    const fake = new FakeAws();
+    expect((await deploy(fake, 'aaaaaaa1', passTests, { ...spec, iamPropagationMs: 0 })).phase).toBe('active');
+    expect(fake.startedBeforeRolesPropagated).toEqual(['web-prod-aaaaaaa1']);
   });
 
   it('tells CI to test only once the stage record is INSYNC on every Route 53 name server', async () => {

@@ -93,6 +93,14 @@ export interface ConformanceStats {
   /** The latest violations (at most 50), oldest first. */
   recent: ViolationRecord[];
   throttled: Record<string, number>;
+  /**
+   * Services created (or updated) with a revision whose role was still propagating: AWS accepts the call,
+   * but the tasks fail to start ("ECS was unable to assume the role"), and each failure counts towards the
+   * deployment circuit breaker. Not a refusal, so counted apart; a test run fails on any all the same.
+   */
+  failedTaskLaunches: number;
+  /** The latest of them (at most 50), oldest first. */
+  recentFailedTaskLaunches: ViolationRecord[];
 }
 
 export interface ConformanceCall {
@@ -132,7 +140,9 @@ const modelErrorCodes: Record<ModelService, string> = {
 
 export class Conformance {
   private readonly limits = new RateLimits();
-  private readonly stats: ConformanceStats = { checked: 0, violations: 0, byRule: {}, recent: [], throttled: this.limits.throttled };
+  private readonly stats: ConformanceStats = {
+    checked: 0, violations: 0, byRule: {}, recent: [], throttled: this.limits.throttled, failedTaskLaunches: 0, recentFailedTaskLaunches: [],
+  };
   /** cluster/service → when its deletion began. */
   private readonly draining = new Map<string, number>();
   /** IAM role ARN → when it was created. */
@@ -155,7 +165,10 @@ export class Conformance {
   }
 
   report(): ConformanceStats {
-    return { ...this.stats, byRule: { ...this.stats.byRule }, recent: [...this.stats.recent], throttled: { ...this.stats.throttled } };
+    return {
+      ...this.stats, byRule: { ...this.stats.byRule }, recent: [...this.stats.recent], throttled: { ...this.stats.throttled },
+      recentFailedTaskLaunches: [...this.stats.recentFailedTaskLaunches],
+    };
   }
 
   /** What reset clears: the account's state as the rules know it. Violations stay. */
@@ -197,8 +210,10 @@ export class Conformance {
     const now = Date.now();
     switch (call.operation) {
       case 'IAM.CreateRole': {
+        // Propagation runs from the creation IAM reports (CreateDate), which is what a caller can wait on.
         const arn = /<Arn>([^<]+)<\/Arn>/.exec(response)?.[1];
-        if (arn) this.roles.set(arn, now);
+        const created = Date.parse(/<CreateDate>([^<]+)<\/CreateDate>/.exec(response)?.[1] ?? '');
+        if (arn) this.roles.set(arn, Number.isNaN(created) ? now : created);
         return response;
       }
       case 'ECS.RegisterTaskDefinition': {
@@ -217,12 +232,18 @@ export class Conformance {
         // moto keeps neither the grace period nor the capacity provider strategy, and says launchType EC2
         // for a service on capacity providers; AWS shows both and no launch type.
         const req = JSON.parse(call.body) as Json;
+        this.launchedWith(call, String(req.taskDefinition), now);
         this.created.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), { at: now, clientToken: req.clientToken as string | undefined });
         const kept = Object.fromEntries(['healthCheckGracePeriodSeconds', 'capacityProviderStrategy'].filter((k) => req[k] !== undefined).map((k) => [k, req[k]]));
         this.forgotten.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), kept);
         const out = JSON.parse(response) as { service?: Json };
         if (out.service) asAwsShowsIt(out.service, kept);
         return JSON.stringify(out);
+      }
+      case 'ECS.UpdateService': {
+        const req = JSON.parse(call.body) as Json;
+        if (req.taskDefinition !== undefined) this.launchedWith(call, String(req.taskDefinition), now);
+        return response;
       }
       case 'ECS.DescribeServices': {
         const req = JSON.parse(call.body) as { cluster?: string };
@@ -295,6 +316,16 @@ export class Conformance {
     if (call.protocol === 'query') return model.checkQuery(call.action, call.body);
     const url = new URL(call.url, 'http://aws');
     return model.checkRestXml(call.action, call.labels, url.searchParams, call.headers, call.body);
+  }
+
+  /** Tasks about to start with this revision: they fail while one of its roles is still propagating. */
+  private launchedWith(call: ConformanceCall, taskDefinitionArn: string, now: number): void {
+    const role = this.propagatingRole(taskDefinitionArn, now);
+    if (!role) return;
+    const age = now - (this.roles.get(role) ?? now);
+    const message = `tasks of ${taskDefinitionArn} started ${Math.round(age)} ms after IAM created ${role}, before it propagated (${this.delay(awsDelaysMs.iamPropagation)} ms here): ECS was unable to assume the role`;
+    this.stats.failedTaskLaunches += 1;
+    this.stats.recentFailedTaskLaunches = [...this.stats.recentFailedTaskLaunches.slice(-49), { at: new Date(now).toISOString(), operation: call.operation, rule: 'iam:propagation', message }];
   }
 
   private violation(call: ConformanceCall, rule: string, refusal: Refusal): Refusal {
