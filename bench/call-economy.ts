@@ -3,7 +3,8 @@
 // check every second after each partial step) and a rolling update; then the describe rate while a
 // deployment waits for a service that never becomes steady, first as is, then with every DescribeServices
 // throttled (the SDK retries each describe 3 times; the wait itself backs off).
-import { CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { createEc2Service } from '../test/support/ec2-capacity';
 import { startDeployment } from '../src/deployment-client';
 import { demoAccount } from '../src/dev/demo';
 import type { AnySpec, RollingSpec } from '../src/shared/deployment';
@@ -59,7 +60,8 @@ export const callEconomy: Benchmark = {
       const ecsService = 'eco-roll-bench';
       const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
       const v1 = await stack.clients.ecs.send(new RegisterTaskDefinitionCommand({ family: ecsService, ...taskDefinition }));
-      await stack.clients.ecs.send(new CreateServiceCommand({ cluster: demoAccount.cluster, serviceName: ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 }));
+      // On EC2 capacity, and listed (a service just created is MISSING for a moment) before the update.
+      await createEc2Service(stack.clients, { cluster: demoAccount.cluster, serviceName: ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
       const rolling: RollingSpec = { strategy: 'rolling', service: 'eco-roll', environment: 'bench', cluster: demoAccount.cluster, taskDefinition, image: 'app:2', container: { name: 'app' }, ecsService, timeouts: { steadyMs: 300_000 } };
       await callsOf(stack, rolling);
       const rollingCalls = await callsOf(stack, { ...rolling, image: 'app:3' });

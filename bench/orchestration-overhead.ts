@@ -57,6 +57,8 @@ async function straightLine(stack: BenchStack, service: string, image: string): 
   await aws.findCluster(spec.cluster);
   const lb = (await aws.findLoadBalancer(spec.loadBalancer.name))!;
   const zone = (await aws.findHostedZone(spec.hostedZone))!;
+  // The production record is read before anything is created, as the workflow does.
+  await aws.recordsAt({ zoneId: zone.id, name: spec.hosts.production });
   const listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort });
   const production = (await aws.findHostRule({ listenerArn, host: spec.hosts.production }))!;
   const groupTags = await aws.describeTargetGroupTags(production.targets.map((t) => t.targetGroupArn));
@@ -70,10 +72,13 @@ async function straightLine(stack: BenchStack, service: string, image: string): 
   const executionRoleArn = (await aws.ensureRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags })).arn;
   const taskDefinitionArn = await aws.registerTaskDefinition({ family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image, taskRoleArn, executionRoleArn, tags, deploymentId });
   const launch = launchOf(spec.taskDefinition);
-  const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck, tags });
+  // The drain (0 here) is also the group's deregistration delay, as the workflow sets it.
+  const targetGroupArn = await aws.createTargetGroup({
+    name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck, deregistrationDelaySeconds: spec.drainMs / 1000, tags,
+  });
   // The stage rule attaches the target group before the service is created, as the workflow does.
   await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags });
-  await aws.upsertAliasRecord({ zoneId: zone.id, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+  const stageChange = await aws.upsertAliasRecord({ zoneId: zone.id, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
   await aws.createService({
     cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn, containerName: spec.container.name, containerPort: spec.container.port,
     desiredCount: spec.desiredCount, network: { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false }, launch, tags,
@@ -81,6 +86,8 @@ async function straightLine(stack: BenchStack, service: string, image: string): 
   const deadline = Date.now() + spec.timeouts.steadyMs;
   await mock.run(aws.waitForServiceSteady, { cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: 5_000 });
   await mock.run(aws.waitForTargetsHealthy, { targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: 5_000 });
+  // CI is told to test once the stage record is INSYNC, as the workflow waits for it.
+  await mock.run(aws.waitForDnsChange, { changeId: stageChange, deadline, intervalMs: 5_000 });
 
   await aws.setRuleTargets({ ruleArn: production.ruleArn, targets: [{ targetGroupArn, weight: 100 }] });
   await aws.upsertAliasRecord({ zoneId: zone.id, name: spec.hosts.production, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
