@@ -17,7 +17,7 @@ import { loadSpec } from '../src/spec/load';
 import { deploymentHandle, newDeploymentId } from '../src/deployment-client';
 import { indexedValueType } from '../src/search-attribute-registration';
 import { isRolling, type DeploymentStatus } from '../src/shared/deployment';
-import { allSearchAttributes } from '../src/shared/names';
+import { allSearchAttributes } from '../src/shared/naming';
 import type { blueGreenDeployment } from '../src/workflows';
 import { approveSignal, testsPassedSignal } from '../src/workflows/messages';
 import { root, startBenchStack, waitForStatus, type Benchmark } from './support';

@@ -2,7 +2,7 @@
 // worker and CLI talk to a real Temporal cluster and real AWS when these are set, and to the embedded
 // stack (`switchyard dev`) when they are not.
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from './shared/names';
+import { DEFAULT_TASK_QUEUE } from './shared/naming';
 import { UserError } from './shared/errors';
 
 const hostPort = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;

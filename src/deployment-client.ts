@@ -8,8 +8,7 @@ import type { TemporalConfig } from './config';
 import type { TemporalSession } from './client';
 import { isRolling, phases, type ActorMessage, type AnySpec, type DeploymentInput, type DeploymentResult, type DeploymentStatus, type Phase } from './shared/deployment';
 import { UserError } from './shared/errors';
-import { isDeploymentId, serviceWorkflowId } from './shared/naming';
-import { allSearchAttributes, searchAttributes } from './shared/names';
+import { allSearchAttributes, isDeploymentId, searchAttributes, serviceWorkflowId } from './shared/naming';
 import type { blueGreenDeployment } from './workflows';
 import {
   approveSignal,

@@ -95,7 +95,7 @@ export function buildProgram(): Command {
 
   program
     .command('deploy')
-    .description('start a blue/green deployment from a spec; prints its id (with --wait: follows it to the end)')
+    .description('start a deployment from a spec (blue/green, or rolling when the spec says so); prints its id (with --wait: follows it to the end)')
     .requiredOption('-f, --file <spec>', 'deployment spec (YAML or JSON)')
     .option('--image <ref>', 'container image, overriding the spec')
     .option('--wait', 'follow the deployment until it is active, rolled back or failed', false)

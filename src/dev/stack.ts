@@ -6,7 +6,7 @@ import { createAwsClients, destroyAwsClients } from '../aws/clients';
 import type { Config } from '../config';
 import { connectClient } from '../client';
 import { registerSearchAttributes } from '../search-attribute-registration';
-import { allSearchAttributes } from '../shared/names';
+import { allSearchAttributes } from '../shared/naming';
 import { demoAccount, emulatorCredentials } from './demo';
 import { startAwsBehaviourProxy } from './aws-behaviour-proxy';
 import { conformanceFromEnv } from './aws-behaviour/conformance';

@@ -103,10 +103,6 @@ export type Phase = (typeof phases)[number];
 
 export type TerminalPhase = Extract<Phase, 'active' | 'rolled_back' | 'failed'>;
 
-export function isTerminal(phase: Phase): phase is TerminalPhase {
-  return phase === 'active' || phase === 'rolled_back' || phase === 'failed';
-}
-
 export interface DeploymentInput<S extends AnySpec = DeploymentSpec> {
   deploymentId: string;
   spec: S;

@@ -1,6 +1,21 @@
-// Names and tags of everything a deployment creates, derived from the service, environment and
-// deployment id within AWS limits. Pure: used by workflows, activities and the CLI.
+// Names that cross the workflow / activity / CLI boundary: the task queue, the search attributes, and
+// the names and tags of everything a deployment creates, derived from the service, environment and
+// deployment id within AWS limits. Pure, and safe to import from workflow code.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { DeploymentSpec } from './deployment';
+
+export const DEFAULT_TASK_QUEUE = 'switchyard';
+
+/** Search attributes that make deployments findable in the Temporal web UI (registered by `switchyard dev`). */
+export const searchAttributes = {
+  service: defineSearchAttributeKey('SwitchyardService', SearchAttributeType.KEYWORD),
+  environment: defineSearchAttributeKey('SwitchyardEnvironment', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('SwitchyardPhase', SearchAttributeType.KEYWORD),
+  image: defineSearchAttributeKey('SwitchyardImage', SearchAttributeType.KEYWORD),
+  deploymentId: defineSearchAttributeKey('SwitchyardDeploymentId', SearchAttributeType.KEYWORD),
+} as const;
+
+export const allSearchAttributes = Object.values(searchAttributes);
 
 export const tagKeys = {
   service: 'switchyard:service',

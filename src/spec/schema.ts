@@ -83,7 +83,6 @@ const capacityProviderStrategy = z
   });
 
 export const strategies = ['blueGreen', 'rolling'] as const;
-export type Strategy = (typeof strategies)[number];
 
 export const blueGreenSpecSchema = z
   .strictObject({
@@ -153,6 +152,5 @@ export const rollingSpecSchema = z.strictObject({
   timeouts: z.strictObject({ steady: duration('15m', '2h') }).prefault({}),
 });
 
-export type BlueGreenSpecInput = z.input<typeof blueGreenSpecSchema>;
 export type ParsedBlueGreenSpec = z.output<typeof blueGreenSpecSchema>;
 export type ParsedRollingSpec = z.output<typeof rollingSpecSchema>;

@@ -2,16 +2,17 @@
 // find the revision to fall back on (the last one Switchyard saw succeed), register the new revision,
 // update the service, wait for its rollout (ECS circuit breaker on), record the new revision as known
 // good. A failed rollout, the deadline or a rollback request puts the known-good revision back.
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, setHandler } from '@temporalio/workflow';
 import type { DeploymentInput, DeploymentResult, RollingSpec } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
-import { aws, describeFailure, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
+import { aws, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
 import { CompensationStack } from './common/compensation';
-import { endAsInvalidInput, prerequisiteFailure } from './common/invalid-input';
+import { rollBack } from './common/roll-back';
+import { acceptRollbacks, type RollbackRequest } from './common/rollback-request';
 import { TaskRoles } from './common/roles';
 import { DeploymentTracker } from './common/tracker';
-import { approveSignal, pauseSignal, promoteSignal, resumeSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
+import { approveSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
 
 export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Promise<DeploymentResult> {
   const { spec, deploymentId } = input;
@@ -23,21 +24,14 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
   const undos = new CompensationStack();
   const roles = new TaskRoles(tracker, spec.iamPropagationMs);
   const pollIntervalMs = input.pollIntervalMs ?? 5_000;
-  let rollbackReason: string | undefined;
+  const rollback: RollbackRequest = {};
   const main = new CancellationScope();
 
   setHandler(statusQuery, () => status);
   for (const [signal, name] of [[testsPassedSignal, 'tests passed'], [testsFailedSignal, 'tests failed'], [approveSignal, 'approval'], [pauseSignal, 'pause'], [resumeSignal, 'resume'], [promoteSignal, 'promote']] as const) {
     setHandler(signal, () => tracker.ignored(name, 'a rolling update has no gates or traffic steps'));
   }
-  setHandler(rollbackSignal, (msg) => {
-    if (tracker.phase !== 'updating') return tracker.ignored('rollback', `the deployment is ${tracker.phase}`);
-    if (rollbackReason) return;
-    status.rollbackRequestedBy = msg?.by ?? 'unknown';
-    rollbackReason = `rollback requested by ${status.rollbackRequestedBy}${msg?.reason ? `: ${msg.reason}` : ''}`;
-    tracker.note(rollbackReason);
-    main.cancel();
-  });
+  acceptRollbacks(tracker, main, ['updating'], rollback);
 
   let serviceArn = '';
   try {
@@ -50,9 +44,10 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
       await rollOut(status.resources.taskDefinitionArn!, `the rollout of ${spec.image}`);
     });
     // A rollback accepted while the rollout was completing is still a rollback.
-    if (rollbackReason) throw rollbackBecause(rollbackReason);
+    if (rollback.reason) throw rollbackBecause(rollback.reason);
   } catch (err) {
-    return await rollBack(err);
+    const restored = (reason: string) => `${reason}; ${spec.ecsService} is back on ${status.knownGoodTaskDefinition}`;
+    return await rollBack(err, { tracker, undos, requested: rollback.reason, restored });
   }
   await aws.recordKnownGood({ serviceArn, taskDefinitionArn: status.resources.taskDefinitionArn! });
   status.knownGoodTaskDefinition = status.resources.taskDefinitionArn;
@@ -110,20 +105,5 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
       { cluster: spec.cluster, name: spec.ecsService, taskDefinitionArn, deadline: Date.now() + spec.timeouts.steadyMs, intervalMs: pollIntervalMs },
     ]);
     tracker.note(`rollout completed: ${done.runningCount} of ${done.desiredCount} running ${taskDefinitionArn}`);
-  }
-
-  async function rollBack(err: unknown): Promise<DeploymentResult> {
-    const invalid = prerequisiteFailure(err);
-    if (invalid !== undefined) return endAsInvalidInput(invalid, tracker, undos);
-    const failure = err instanceof ApplicationFailure && err.type === 'Rollback' ? undefined : err;
-    const reason = rollbackReason ?? (isCancellation(failure) ? 'the deployment was cancelled' : describeFailure(failure ?? err));
-    status.reason = reason;
-    tracker.enter('rolling_back', `rolling back: ${reason}`);
-    const leftovers = await undos.runAll((label) => tracker.note(`undo: ${label}`));
-    status.leftovers = leftovers;
-    const phase = leftovers.length ? 'failed' : 'rolled_back';
-    tracker.enter(phase, leftovers.length ? `${reason}; could not clean up: ${leftovers.join(', ')}` : `${reason}; ${spec.ecsService} is back on ${status.knownGoodTaskDefinition}`);
-    await condition(allHandlersFinished);
-    return { deploymentId, phase, reason, leftovers };
   }
 }

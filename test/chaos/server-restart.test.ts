@@ -15,7 +15,7 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../src/dev/te
 import { readToolPaths } from '../../src/dev/tools';
 import { registerSearchAttributes } from '../../src/search-attribute-registration';
 import type { DeploymentStatus } from '../../src/shared/deployment';
-import { allSearchAttributes } from '../../src/shared/names';
+import { allSearchAttributes } from '../../src/shared/naming';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
 import { chaosSpec, expectHealthyHistories } from '../support/chaos';
 import { cleanEnv, startCli, type LongRunningCli } from '../support/cli';

@@ -14,8 +14,7 @@ import { DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk
 import { temporal } from '@temporalio/proto';
 import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
-import { searchAttributes } from '../../src/shared/names';
-import { tagKeys } from '../../src/shared/naming';
+import { searchAttributes, tagKeys } from '../../src/shared/naming';
 import { phases, type AnySpec, type DeploymentStatus, type Phase, type RollingSpec } from '../../src/shared/deployment';
 import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
 import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWorker, scopeOf, useChaosStack } from '../support/chaos';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import { allSearchAttributes } from '../../src/shared/names';
+import { allSearchAttributes } from '../../src/shared/naming';
 import { cleanEnv, runCli, startCli } from '../support/cli';
 import { freePort } from '../../src/dev/processes';
 import { atAwsPace } from '../support/servers';

@@ -1,7 +1,7 @@
 // `switchyard init` on a namespace that has none of Switchyard's search attributes, then again.
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { allSearchAttributes } from '../../src/shared/names';
+import { allSearchAttributes } from '../../src/shared/naming';
 import { cleanEnv, runCli } from '../support/cli';
 import { servers } from '../support/servers';
 

@@ -12,7 +12,7 @@ import { conformanceFromEnv } from '../../src/dev/aws-behaviour/conformance';
 import { startMotoServer } from '../../src/dev/moto-server';
 import { readToolPaths } from '../../src/dev/tools';
 import { indexedValueType } from '../../src/search-attribute-registration';
-import { allSearchAttributes } from '../../src/shared/names';
+import { allSearchAttributes } from '../../src/shared/naming';
 import { freePort } from '../../src/dev/processes';
 import { testAwsTimeScale } from './servers';
 

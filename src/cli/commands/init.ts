@@ -3,7 +3,7 @@
 import { connectClient } from '../../client';
 import type { TemporalConfig } from '../../config';
 import { registerSearchAttributes } from '../../search-attribute-registration';
-import { allSearchAttributes } from '../../shared/names';
+import { allSearchAttributes } from '../../shared/naming';
 
 export async function initCommand(temporal: TemporalConfig): Promise<{ added: string[]; present: string[] }> {
   const session = await connectClient(temporal);

@@ -2,7 +2,7 @@
 import { connectClient } from '../../client';
 import type { Config } from '../../config';
 import { deploymentWorkflowTypes, findDeployment, inspectDeployment, type DeploymentReport } from '../../deployment-client';
-import { searchAttributes } from '../../shared/names';
+import { searchAttributes } from '../../shared/naming';
 
 export async function statusCommand(config: Config, ref: string): Promise<DeploymentReport> {
   const session = await connectClient(config.temporal);

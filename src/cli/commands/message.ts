@@ -1,4 +1,4 @@
-// `switchyard tests-passed|tests-failed|approve|rollback <deployment-id> [--by NAME] [--reason TEXT]`.
+// `switchyard tests-passed|tests-failed|approve|rollback|pause|resume|promote <deployment-id> [--by NAME] [--reason TEXT]`.
 import { connectClient } from '../../client';
 import type { Config } from '../../config';
 import { findDeployment, sendMessage, type MessageName } from '../../deployment-client';

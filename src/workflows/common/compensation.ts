@@ -1,5 +1,6 @@
-// The saga: each side effect pushes its undo right after it succeeds; on failure or rollback the undos
-// run newest first, each retried by its activity's policy, one failure not stopping the others.
+// The saga: each side effect pushes its undo before it runs (undos are idempotent and tolerate "already
+// gone", so one for a step that never happened is harmless); on failure or rollback the undos run newest
+// first, each retried by its activity's policy, one failure not stopping the others.
 import { CancellationScope, log } from '@temporalio/workflow';
 
 interface Undo {
@@ -17,10 +18,6 @@ export class CompensationStack {
   /** Forgets an undo whose work was done forward (e.g. the stage rule removed at activation). */
   drop(label: string): void {
     this.undos = this.undos.filter((u) => u.label !== label);
-  }
-
-  get labels(): string[] {
-    return this.undos.map((u) => u.label);
   }
 
   /** Runs every undo, newest first, shielded from cancellation. Returns the labels that failed. */

@@ -4,11 +4,9 @@
 // been tried and undone. Nothing is created before the checks; whatever was is still undone.
 import { allHandlersFinished, ApplicationFailure, condition, patched } from '@temporalio/workflow';
 import type { DeploymentResult } from '../../shared/deployment';
+import { prerequisiteFails } from '../patches';
 import type { CompensationStack } from './compensation';
 import type { DeploymentTracker } from './tracker';
-
-/** Patch: before it, a missing prerequisite ended the deployment rolled back. */
-const prerequisiteFails = 'prerequisite-fails';
 
 /** The reason, when the deployment failed on a prerequisite (and the patch applies). */
 export function prerequisiteFailure(err: unknown): string | undefined {

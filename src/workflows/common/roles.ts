@@ -5,11 +5,9 @@
 import { patched, sleep } from '@temporalio/workflow';
 import type { EnsureRoleInput } from '../../activities/iam';
 import { formatDuration } from '../../shared/duration';
+import { rolePropagation } from '../patches';
 import { aws } from './activities';
 import type { DeploymentTracker } from './tracker';
-
-/** Patch: roles are read with their age, and tasks wait for a role just created to propagate. */
-const rolePropagation = 'role-propagation';
 
 /** What the spec's iamPropagation says when a deployment started before it existed. */
 const defaultPropagationMs = 10_000;

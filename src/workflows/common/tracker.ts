@@ -2,7 +2,7 @@
 // the history of steps show it. Kept inside the workflow function's state.
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { AnySpec, DeploymentInput, DeploymentStatus, Phase } from '../../shared/deployment';
-import { searchAttributes } from '../../shared/names';
+import { searchAttributes } from '../../shared/naming';
 
 export class DeploymentTracker {
   readonly status: DeploymentStatus;

@@ -1,0 +1,86 @@
+// The one context a blue/green deployment's modules share: what the deployment is (its input and the
+// names and tags derived from it), what it has found and staged so far, how people steer it, and the undo
+// stack. Each module takes it as its first argument. The status the `status` query returns is a view:
+// modules write what they found and did into it for people to read, and read their own state from here.
+import { CancellationScope } from '@temporalio/workflow';
+import type { LoadBalancerSummary } from '../../activities/elbv2';
+import type { DeploymentInput, DeploymentSpec, DeploymentStatus, PreviousDeployment } from '../../shared/deployment';
+import { deploymentTags, resourceNames, type ResourceNames, type Tag } from '../../shared/naming';
+import type { RecordSnapshot } from '../../shared/records';
+import type { TrafficPlan } from '../../shared/traffic';
+import { CompensationStack } from '../common/compensation';
+import type { RollbackRequest } from '../common/rollback-request';
+import { TaskRoles } from '../common/roles';
+import { DeploymentTracker } from '../common/tracker';
+
+/** Specs from before traffic plans: everything at once, no bake. */
+const allAtOnce: TrafficPlan = {
+  name: 'allAtOnce',
+  steps: [{ kind: 'setWeight', percent: 100 }],
+  finalBake: { durationMs: 0, intervalMs: 30_000, failureLimit: 0, checks: { alarms: [] } },
+};
+
+/** What the steering messages have said so far (steering.ts writes it, the gates read it). */
+export interface Steering {
+  testsVerdict?: 'passed' | 'failed';
+  approved: boolean;
+  rollback: RollbackRequest;
+}
+
+/** What the deployment needs and found before creating anything (prerequisites.ts). */
+export interface Found {
+  lb: LoadBalancerSummary;
+  zoneId: string;
+  listenerArn: string;
+  /** The production host's records as found before staging (since production-record-kept). */
+  productionRecords?: RecordSnapshot[];
+  /** What production forwards to now, if it is a deployment (of Switchyard's or not). */
+  previous?: PreviousDeployment;
+}
+
+/** What stage.ts created for the new deployment. */
+export interface Staged {
+  taskDefinitionArn: string;
+  targetGroupArn: string;
+}
+
+export interface BlueGreenContext {
+  readonly input: DeploymentInput;
+  readonly spec: DeploymentSpec;
+  readonly deploymentId: string;
+  readonly names: ResourceNames;
+  readonly tags: Tag[];
+  readonly plan: TrafficPlan;
+  /** How often waits describe AWS. */
+  readonly pollIntervalMs: number;
+  readonly tracker: DeploymentTracker;
+  /** The view the `status` query returns (the tracker's). */
+  readonly status: DeploymentStatus;
+  readonly undos: CompensationStack;
+  readonly roles: TaskRoles;
+  /** Everything before teardown runs in it: a rollback request cancels it. */
+  readonly main: CancellationScope;
+  readonly steering: Steering;
+  /** The production rule as last found or written: weight changes and the restore address it by ARN. */
+  productionRuleArn?: string;
+}
+
+export function createContext(input: DeploymentInput): BlueGreenContext {
+  const { spec, deploymentId } = input;
+  const tracker = new DeploymentTracker(input);
+  return {
+    input,
+    spec,
+    deploymentId,
+    names: resourceNames(spec, deploymentId),
+    tags: deploymentTags(spec, deploymentId),
+    plan: spec.traffic ?? allAtOnce,
+    pollIntervalMs: input.pollIntervalMs ?? 5_000,
+    tracker,
+    status: tracker.status,
+    undos: new CompensationStack(),
+    roles: new TaskRoles(tracker, spec.iamPropagationMs),
+    main: new CancellationScope(),
+    steering: { approved: false, rollback: {} },
+  };
+}

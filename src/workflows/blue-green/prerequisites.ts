@@ -1,0 +1,74 @@
+// What must exist before a blue/green deployment creates anything (the cluster and the capacity providers
+// it names, the load balancer, the hosted zone, the plan's alarms), what production's record says, and
+// what production forwards to now. A miss is invalid input ('Prerequisite'): nothing has been created.
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import type { LoadBalancerSummary } from '../../activities/elbv2';
+import type { PreviousDeployment } from '../../shared/deployment';
+import { resourceNames, tagKeys } from '../../shared/naming';
+import { aliasesTo, describeRecords, type RecordSnapshot } from '../../shared/records';
+import { alarmsOf } from '../../shared/traffic';
+import { aws } from '../common/activities';
+import { describeMissing, lookUpPrerequisites } from '../common/prerequisites';
+import { productionRecordKept } from '../patches';
+import type { BlueGreenContext, Found } from './context';
+
+export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> {
+  const { spec, status, tracker } = ctx;
+  const found = await lookUpPrerequisites(aws, {
+    cluster: spec.cluster, loadBalancer: spec.loadBalancer.name, hostedZone: spec.hostedZone,
+    capacityProviders: (spec.capacityProviderStrategy ?? []).map((p) => p.capacityProvider), alarms: alarmsOf(ctx.plan),
+  });
+  const { loadBalancer: lb, zone } = found;
+  const missing = describeMissing(found, spec.cluster);
+  if (missing.length || !lb || !zone) throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, 'Prerequisite');
+  const productionRecords = patched(productionRecordKept) ? await readProductionRecord(ctx, zone.id, lb) : undefined;
+  status.resources.loadBalancerArn = lb.arn;
+  const listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort });
+  status.resources.listenerArn = listenerArn;
+  const previous = await findLiveDeployment(ctx, listenerArn);
+  status.previous = previous;
+  tracker.note(previous ? `live now: ${previous.deploymentId}` : 'no deployment is live yet');
+  return { lb, zoneId: zone.id, listenerArn, productionRecords, previous };
+}
+
+/** The production host's records now; those pointing elsewhere are replaced only if the spec says so. */
+async function readProductionRecord(ctx: BlueGreenContext, zoneId: string, lb: LoadBalancerSummary): Promise<RecordSnapshot[]> {
+  const { spec } = ctx;
+  const records = await aws.recordsAt({ zoneId, name: spec.hosts.production });
+  const elsewhere = records.filter((r) => !aliasesTo(r, lb.dnsName));
+  if (elsewhere.length && !spec.hosts.overwriteProductionRecord) {
+    throw ApplicationFailure.nonRetryable(
+      `${spec.hosts.production} points elsewhere (${describeRecords(elsewhere)}); refusing to replace it: ` +
+        'set hosts.overwriteProductionRecord: true to replace it (a rollback puts it back)',
+      'Prerequisite',
+    );
+  }
+  return records;
+}
+
+/** What production forwards to now, read from AWS: the rule's target group and its Switchyard tags. */
+async function findLiveDeployment(ctx: BlueGreenContext, listenerArn: string): Promise<PreviousDeployment | undefined> {
+  const { spec } = ctx;
+  const rule = await aws.findHostRule({ listenerArn, host: spec.hosts.production });
+  const live = rule?.targets.filter((t) => t.weight > 0) ?? [];
+  if (!rule || live.length === 0) return undefined;
+  ctx.productionRuleArn = rule.ruleArn;
+  ctx.status.resources.productionRuleArn = rule.ruleArn;
+  const allTags = await aws.describeTargetGroupTags(live.map((t) => t.targetGroupArn));
+  const ours = Object.entries(allTags).find(([, t]) => t[tagKeys.service] === spec.service && t[tagKeys.environment] === spec.environment);
+  const foreign = Object.values(allTags).find((t) => t[tagKeys.service]);
+  if (!ours && foreign) {
+    // Another Switchyard service serves this host: taking it over would cut that service's production.
+    throw ApplicationFailure.nonRetryable(
+      `${spec.hosts.production} is served by ${foreign[tagKeys.service]}/${foreign[tagKeys.environment]} (deployment ${foreign[tagKeys.deployment]}); ` +
+        'refusing to take it over: choose another hosts.production',
+      'Prerequisite',
+    );
+  }
+  const [targetGroupArn, groupTags] = ours ?? [live[0].targetGroupArn, {}];
+  const previousId = groupTags[tagKeys.deployment];
+  if (!previousId) return { deploymentId: 'unmanaged', targetGroupArn };
+  const serviceName = resourceNames(spec, previousId).ecsService;
+  const service = await aws.findService({ cluster: spec.cluster, name: serviceName });
+  return { deploymentId: previousId, targetGroupArn, serviceName, taskDefinitionArn: service?.taskDefinition };
+}

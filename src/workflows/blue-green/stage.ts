@@ -1,0 +1,112 @@
+// Staging: a complete new copy of the service beside production (a task definition revision, a target
+// group, the stage host's rule and record, an ECS service), steady with healthy targets, and the stage
+// record in sync on every Route 53 name server before CI is told to test. Every step pushes its undo
+// before it runs.
+import { patched } from '@temporalio/workflow';
+import type { NetworkSpec } from '../../shared/deployment';
+import { launchOf } from '../../shared/launch';
+import { aws, executionRolePolicy, undo, waitOptions } from '../common/activities';
+import { sideBySide } from '../common/side-by-side';
+import { attachBeforeService, stageDnsInSync, stagingSideBySide } from '../patches';
+import type { BlueGreenContext, Found, Staged } from './context';
+
+export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged> {
+  const { spec, names, tags, deploymentId, tracker, status, undos, roles } = ctx;
+  const { lb, zoneId, listenerArn } = found;
+  // Steps that do not need each other run side by side (one workflow task, not two), since the patch.
+  const parallel = patched(stagingSideBySide);
+  const together = async <A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> => (parallel ? sideBySide(a(), b()) : [await a(), await b()]);
+
+  // Deliberately unlike a rolling update, which ensures Switchyard's roles only where the task definition
+  // names none: blue/green ensures both and registerTaskDefinition keeps the task definition's own. One
+  // registration for both strategies would change the commands running deployments send (a patch's work).
+  const registerRevision = async (): Promise<string> => {
+    const [taskRoleArn, executionRoleArn] = await Promise.all([
+      roles.ensure({ name: names.taskRole, managedPolicies: [], tags }),
+      roles.ensure({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
+    ]);
+    undos.push('task definition', () => undo.deregisterTaskDefinition({ family: names.family, deploymentId }));
+    const arn = await aws.registerTaskDefinition({
+      family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image,
+      taskRoleArn, executionRoleArn, tags, deploymentId,
+    });
+    status.resources.taskDefinitionArn = arn;
+    tracker.note(`registered ${arn}`);
+    return arn;
+  };
+  const launch = launchOf(spec.taskDefinition, spec.capacityProviderStrategy);
+  const createTargetGroup = async () => {
+    undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
+    return aws.createTargetGroup({
+      name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck,
+      deregistrationDelaySeconds: deregistrationDelaySeconds(spec.drainMs), tags,
+    });
+  };
+  const [taskDefinitionArn, targetGroupArn] = await together(registerRevision, createTargetGroup);
+  status.resources.targetGroupArn = targetGroupArn;
+
+  const createService = async () => {
+    await roles.propagated();
+    undos.push('service', () => undo.deleteService({ cluster: spec.cluster, name: names.ecsService }));
+    const network: NetworkSpec = spec.network ?? { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false };
+    await aws.createService({
+      cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
+      containerName: spec.container.name, containerPort: spec.container.port, desiredCount: spec.desiredCount, network, launch, tags,
+      healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodMs === undefined ? undefined : Math.round(spec.healthCheckGracePeriodMs / 1000),
+    });
+    status.resources.serviceName = names.ecsService;
+    tracker.note(`created service ${names.ecsService} behind target group ${names.targetGroup}`);
+  };
+
+  const stageRule = async () => {
+    undos.push('stage rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.stage }));
+    status.resources.stageRuleArn = (await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags })).ruleArn;
+  };
+  let stageChange: string | undefined;
+  const stageRecord = async () => {
+    undos.push('stage DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.stage }));
+    stageChange = await aws.upsertAliasRecord({ zoneId, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+  };
+  // Undone in reverse: the service goes before the rule that attaches its target group, the rule
+  // before the target group (which cannot be deleted while a rule forwards to it).
+  if (patched(attachBeforeService)) {
+    await together(stageRule, stageRecord);
+    tracker.note(`stage host ${spec.hosts.stage} routes to the new target group`);
+    await createService();
+  } else {
+    await createService();
+    await together(stageRule, stageRecord);
+    tracker.note(`stage host ${spec.hosts.stage} routes to the new target group`);
+  }
+
+  tracker.enter('staging', 'waiting for the new service to be steady and its targets healthy', 'the new tasks to run and pass health checks');
+  const deadline = Date.now() + spec.timeouts.steadyMs;
+  const every = ctx.pollIntervalMs;
+  await aws.waitForServiceSteady.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${names.ecsService}: ${spec.desiredCount} running`), [
+    { cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: every },
+  ]);
+  await aws.waitForTargetsHealthy.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${spec.desiredCount} healthy targets in ${names.targetGroup}`), [
+    { targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: every },
+  ]);
+  tracker.note(`service steady with ${spec.desiredCount} healthy targets`);
+  // CI resolves the stage host next: not before every Route 53 name server has the record. (An upsert
+  // recorded before the activity returned its change id has none to wait for.)
+  if (stageChange && patched(stageDnsInSync)) {
+    await aws.waitForDnsChange.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${spec.hosts.stage} to be INSYNC`), [
+      { changeId: stageChange, deadline: Date.now() + spec.timeouts.steadyMs, intervalMs: every },
+    ]);
+    tracker.note(`${spec.hosts.stage} is in sync on every Route 53 name server`);
+  }
+  return { taskDefinitionArn, targetGroupArn };
+}
+
+/**
+ * The target group's deregistration delay, from the spec's drain. They bound different waits: the drain
+ * is how long the previous deployment keeps serving the requests it has at weight 0 before teardown;
+ * the delay is how long the load balancer lets requests in flight finish on a target ECS deregisters
+ * (at teardown or rollback). The drain decides when teardown starts. AWS caps the delay at 3600 s
+ * (deregistration_delay.timeout_seconds), so a longer drain gets 3600 s.
+ */
+function deregistrationDelaySeconds(drainMs: number): number {
+  return Math.min(3600, Math.round(drainMs / 1000));
+}

@@ -1,0 +1,39 @@
+// Every patch id the workflows branch on, in the order they were added. A recorded history carries the
+// markers of the patches its deployment ran with, so these strings never change. Each one guards one
+// change; the old branch it keeps can go (deprecatePatch, then the id) once no deployment started before
+// it can still be running or replayed: once the longest a deployment may wait at its gates has passed
+// since the release that added it (tests up to 7d, approval up to 30d, a pause without limit: check
+// `switchyard status` for deployments older than that), and `test/histories` holds no file recorded before it.
+
+/** Production's rule is written by its ARN in local activities, and independent clean-up steps run side by side. */
+export const localTrafficPath = 'local-traffic-path';
+
+/** Staging steps that do not need each other run side by side (one workflow task, not two). */
+export const stagingSideBySide = 'staging-side-by-side';
+
+/** Production is read back before teardown: nothing is torn down unless it is all on this deployment. */
+export const verifyProductionBeforeTeardown = 'verify-production-before-teardown';
+
+/** A bake counts the intervals its timers complete instead of subtracting clock readings (issue 11). */
+export const bakeCountsIntervals = 'bake-counts-intervals';
+
+/**
+ * The stage rule (and record) come before the service: ECS refuses a service whose target group no
+ * listener or rule forwards to yet ("does not have an associated load balancer").
+ */
+export const attachBeforeService = 'attach-before-service';
+
+/** A missing prerequisite ends the deployment `failed` as invalid input (exit 1), not rolled back. */
+export const prerequisiteFails = 'prerequisite-fails';
+
+/** The stage host's record must be INSYNC (every Route 53 name server has it) before the tests gate. */
+export const stageDnsInSync = 'stage-dns-insync';
+
+/**
+ * The production record is read before anything is created. One that points elsewhere is refused, or
+ * replaced only when the spec says so (hosts.overwriteProductionRecord) and put back on rollback.
+ */
+export const productionRecordKept = 'production-record-kept';
+
+/** Roles are read with their age, and tasks wait for a role just created to propagate (iamPropagation). */
+export const rolePropagation = 'role-propagation';
