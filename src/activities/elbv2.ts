@@ -23,6 +23,7 @@ import { attempt, isAwsError, wrapAwsError } from './errors';
 import { pollUntil, type PollOptions } from './polling';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { failureTypes } from '../shared/failures';
 
 export interface LoadBalancerSummary {
   name: string;
@@ -101,11 +102,11 @@ function activityCancellation(): AbortSignal | undefined {
 
 function forwardAction(targets: WeightedTarget[]) {
   if (targets.length === 0 || targets.length > albLimits.maxTargetGroupsPerForward) {
-    throw ApplicationFailure.nonRetryable(`a forward action takes 1-${albLimits.maxTargetGroupsPerForward} target groups, got ${targets.length}`, 'InvalidForward');
+    throw ApplicationFailure.nonRetryable(`a forward action takes 1-${albLimits.maxTargetGroupsPerForward} target groups, got ${targets.length}`, failureTypes.invalidForward);
   }
   for (const t of targets) {
     if (!Number.isInteger(t.weight) || t.weight < 0 || t.weight > albLimits.maxWeight) {
-      throw ApplicationFailure.nonRetryable(`forward weights are whole numbers 0-${albLimits.maxWeight}, got ${t.weight}`, 'InvalidForward');
+      throw ApplicationFailure.nonRetryable(`forward weights are whole numbers 0-${albLimits.maxWeight}, got ${t.weight}`, failureTypes.invalidForward);
     }
   }
   return [
@@ -393,7 +394,7 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
         const used = (await listRules(input.listenerArn)).map((r) => Number(r.Priority)).filter(Number.isFinite);
         const priority = Math.max(0, ...used) + 1;
         if (priority > albLimits.maxPriority) {
-          throw ApplicationFailure.nonRetryable(`listener ${input.listenerArn} has no rule priority left (max ${albLimits.maxPriority})`, 'NoRulePriority');
+          throw ApplicationFailure.nonRetryable(`listener ${input.listenerArn} has no rule priority left (max ${albLimits.maxPriority})`, failureTypes.noRulePriority);
         }
         // A concurrent writer taking the same priority makes this fail with PriorityInUse: retried.
         await attempt(`create the ${input.host} rule at priority ${priority}`, () =>
@@ -420,18 +421,18 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
      */
     async setRuleTargets(input: { ruleArn: string; targets: WeightedTarget[] }): Promise<HostRule> {
       const current = await readRule(input.ruleArn);
-      if (!current) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, 'RuleNotFound');
+      if (!current) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, failureTypes.ruleNotFound);
       try {
         await modifyRule(current, `rule ${input.ruleArn}`, input.targets);
       } catch (err) {
         // Deleted (or recreated under another ARN): asking again will not bring it back.
         if (err instanceof ApplicationFailure && err.cause && isAwsError(err.cause, 'RuleNotFoundException')) {
-          throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, 'RuleNotFound');
+          throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, failureTypes.ruleNotFound);
         }
         throw err;
       }
       const rule = await readRule(input.ruleArn);
-      if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} is gone right after writing it`, 'RuleNotFound');
+      if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} is gone right after writing it`, failureTypes.ruleNotFound);
       return hostRule(rule, ruleHosts(rule)[0] ?? '');
     },
 

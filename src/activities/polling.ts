@@ -6,6 +6,7 @@
 // noticed within the wait's short heartbeat timeout and nothing else trips it.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { failureTypes } from '../shared/failures';
 
 const maxBackoffMs = 60_000;
 /** Heartbeat at least this often, whatever the wait is doing. */
@@ -44,7 +45,7 @@ async function poll<T>(ctx: Context, opts: PollOptions, what: string, check: () 
     let summary: string;
     try {
       const result = await check();
-      if (result.failed) throw ApplicationFailure.nonRetryable(`${what}: ${result.failed}`, 'WaitFailed');
+      if (result.failed) throw ApplicationFailure.nonRetryable(`${what}: ${result.failed}`, failureTypes.waitFailed);
       if (result.done) return result.value;
       summary = result.summary;
       interval = baseInterval;
@@ -56,7 +57,7 @@ async function poll<T>(ctx: Context, opts: PollOptions, what: string, check: () 
     report(summary);
     ctx.heartbeat(summary);
     if (Date.now() + interval > opts.deadline) {
-      throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} at the deadline: ${summary}`, 'DeadlineExceeded');
+      throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} at the deadline: ${summary}`, failureTypes.deadlineExceeded);
     }
     await ctx.sleep(interval);
   }

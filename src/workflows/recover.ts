@@ -19,6 +19,7 @@ import { resourceNames } from '../shared/naming';
 import type { RecoveryInput, RecoveryReport } from '../shared/recovery';
 import { percentOn } from '../shared/traffic';
 import { aws, describeFailure, undo, waitOptions } from './common/activities';
+import { failureTypes } from '../shared/failures';
 
 interface Candidate {
   targetGroupArn: string;
@@ -70,7 +71,7 @@ export async function recoverDeployment(input: RecoveryInput): Promise<RecoveryR
       const targets: WeightedTarget[] = [{ targetGroupArn: knownGood.targetGroupArn, weight: 100 }];
       const after = await aws.setRuleTargets({ ruleArn: rule.ruleArn, targets });
       if (percentOn(knownGood.targetGroupArn, after.targets) !== 100) {
-        throw ApplicationFailure.nonRetryable(`the production rule reads back ${JSON.stringify(after.targets)}, not all on ${nameOf(knownGood)}`, 'TrafficNotVerified');
+        throw ApplicationFailure.nonRetryable(`the production rule reads back ${JSON.stringify(after.targets)}, not all on ${nameOf(knownGood)}`, failureTypes.trafficNotVerified);
       }
       did(`production ${spec.hosts.production}: 100% on ${nameOf(knownGood)} (read back)`);
       report.production = 'restored';

@@ -13,6 +13,7 @@ import { acceptRollbacks, type RollbackRequest } from './common/rollback-request
 import { TaskRoles } from './common/roles';
 import { DeploymentTracker } from './common/tracker';
 import { approveSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
+import { failureTypes } from '../shared/failures';
 
 export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Promise<DeploymentResult> {
   const { spec, deploymentId } = input;
@@ -62,11 +63,11 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
    */
   async function findKnownGood(): Promise<string> {
     const service = await aws.describeRollout({ cluster: spec.cluster, name: spec.ecsService });
-    if (!service) throw ApplicationFailure.nonRetryable(`not found: ECS service ${spec.ecsService} in cluster ${spec.cluster}`, 'Prerequisite');
+    if (!service) throw ApplicationFailure.nonRetryable(`not found: ECS service ${spec.ecsService} in cluster ${spec.cluster}`, failureTypes.prerequisite);
     const busy = service.deployments.length !== 1 || service.deployments[0].rolloutState !== 'COMPLETED';
     if (busy) {
       const rollouts = service.deployments.map((d) => `${d.status} ${d.rolloutState}`).join(', ');
-      throw ApplicationFailure.nonRetryable(`ECS service ${spec.ecsService} has a rollout in progress (${rollouts}); wait for it to finish`, 'Prerequisite');
+      throw ApplicationFailure.nonRetryable(`ECS service ${spec.ecsService} has a rollout in progress (${rollouts}); wait for it to finish`, failureTypes.prerequisite);
     }
     serviceArn = service.arn;
     const knownGood = service.knownGood ?? service.taskDefinition;
@@ -74,7 +75,7 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
       throw ApplicationFailure.nonRetryable(
         `the last known-good revision ${knownGood} of ${spec.ecsService} is no longer registered, so a failure could not be rolled back. ` +
           `Register it again, or remove the ${tagKeys.knownGood} tag from the service to adopt the revision it runs now.`,
-        'Prerequisite',
+        failureTypes.prerequisite,
       );
     }
     status.knownGoodTaskDefinition = knownGood;

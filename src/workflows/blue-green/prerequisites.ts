@@ -11,6 +11,7 @@ import { aws } from '../common/activities';
 import { describeMissing, lookUpPrerequisites } from '../common/prerequisites';
 import { productionRecordKept } from '../patches';
 import type { BlueGreenContext, Found } from './context';
+import { failureTypes } from '../../shared/failures';
 
 export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> {
   const { spec, status, tracker } = ctx;
@@ -20,7 +21,7 @@ export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> 
   });
   const { loadBalancer: lb, zone } = found;
   const missing = describeMissing(found, spec.cluster);
-  if (missing.length || !lb || !zone) throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, 'Prerequisite');
+  if (missing.length || !lb || !zone) throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, failureTypes.prerequisite);
   const productionRecords = patched(productionRecordKept) ? await readProductionRecord(ctx, zone.id, lb) : undefined;
   status.resources.loadBalancerArn = lb.arn;
   const listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort });
@@ -40,7 +41,7 @@ async function readProductionRecord(ctx: BlueGreenContext, zoneId: string, lb: L
     throw ApplicationFailure.nonRetryable(
       `${spec.hosts.production} points elsewhere (${describeRecords(elsewhere)}); refusing to replace it: ` +
         'set hosts.overwriteProductionRecord: true to replace it (a rollback puts it back)',
-      'Prerequisite',
+      failureTypes.prerequisite,
     );
   }
   return records;
@@ -62,7 +63,7 @@ async function findLiveDeployment(ctx: BlueGreenContext, listenerArn: string): P
     throw ApplicationFailure.nonRetryable(
       `${spec.hosts.production} is served by ${foreign[tagKeys.service]}/${foreign[tagKeys.environment]} (deployment ${foreign[tagKeys.deployment]}); ` +
         'refusing to take it over: choose another hosts.production',
-      'Prerequisite',
+      failureTypes.prerequisite,
     );
   }
   const [targetGroupArn, groupTags] = ours ?? [live[0].targetGroupArn, {}];

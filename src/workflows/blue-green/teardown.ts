@@ -8,6 +8,7 @@ import { aws } from '../common/activities';
 import { sideBySide } from '../common/side-by-side';
 import { localTrafficPath, verifyProductionBeforeTeardown } from '../patches';
 import type { BlueGreenContext, Found, Staged } from './context';
+import { failureTypes } from '../../shared/failures';
 
 export async function drain(ctx: BlueGreenContext, found: Found, staged: Staged): Promise<void> {
   const { previous } = found;
@@ -23,7 +24,7 @@ async function verifyProductionIsMine(ctx: BlueGreenContext, found: Found, stage
   const rule = await aws.findHostRule({ listenerArn: found.listenerArn, host: ctx.spec.hosts.production });
   const percent = rule ? percentOn(staged.targetGroupArn, rule.targets) : 0;
   if (percent !== 100) {
-    throw ApplicationFailure.nonRetryable(`before teardown, the production rule reads ${JSON.stringify(rule?.targets ?? [])}: someone changed it`, 'TrafficNotVerified');
+    throw ApplicationFailure.nonRetryable(`before teardown, the production rule reads ${JSON.stringify(rule?.targets ?? [])}: someone changed it`, failureTypes.trafficNotVerified);
   }
 }
 

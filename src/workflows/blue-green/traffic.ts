@@ -11,6 +11,7 @@ import { localTrafficPath } from '../patches';
 import { bake } from './bake';
 import type { BlueGreenContext, Found, Staged } from './context';
 import { holdWhilePaused } from './steering';
+import { failureTypes } from '../../shared/failures';
 
 /** Shifts production to the new deployment by the plan, each weight read back before its bake. */
 export async function activate(ctx: BlueGreenContext, found: Found, staged: Staged): Promise<void> {
@@ -98,7 +99,7 @@ async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, pe
   const readBack = [...rule.targets].filter((t) => t.weight > 0).sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
   const expected = [...wanted].sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
   if (JSON.stringify(readBack) !== JSON.stringify(expected)) {
-    throw ApplicationFailure.nonRetryable(`the production rule reads back ${JSON.stringify(rule.targets)}, not ${JSON.stringify(wanted)}`, 'TrafficNotVerified');
+    throw ApplicationFailure.nonRetryable(`the production rule reads back ${JSON.stringify(rule.targets)}, not ${JSON.stringify(wanted)}`, failureTypes.trafficNotVerified);
   }
   ctx.productionRuleArn = rule.ruleArn;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
@@ -118,7 +119,7 @@ async function restoreProduction(ctx: BlueGreenContext, listenerArn: string, pre
   const ruleArn = ctx.productionRuleArn;
   const rule: HostRule = ruleArn && patched(localTrafficPath) ? await productionRule.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
   if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
-    throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, 'TrafficNotVerified');
+    throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, failureTypes.trafficNotVerified);
   }
   if (status.traffic) {
     status.traffic.percent = 0;

@@ -1,6 +1,7 @@
 // The activity proxies both deployment workflows use, and how their failures read.
 import { ActivityCancellationType, ApplicationFailure, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import { failureTypes } from '../../shared/failures';
 
 const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
 
@@ -9,7 +10,7 @@ const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maxim
 // mid-activity is noticed after 30 s, not minutes.
 export const aws = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { ...retry, nonRetryableErrorTypes: ['WaitFailed', 'DeadlineExceeded', 'InvalidForward', 'NoRulePriority'] },
+  retry: { ...retry, nonRetryableErrorTypes: [failureTypes.waitFailed, failureTypes.deadlineExceeded, failureTypes.invalidForward, failureTypes.noRulePriority] },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
@@ -27,7 +28,7 @@ export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', re
 export const productionRule = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '30s',
-  retry: { ...retry, maximumInterval: '5s', nonRetryableErrorTypes: ['InvalidForward', 'RuleNotFound'] },
+  retry: { ...retry, maximumInterval: '5s', nonRetryableErrorTypes: [failureTypes.invalidForward, failureTypes.ruleNotFound] },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
@@ -46,7 +47,7 @@ export const executionRolePolicy = 'service-role/AmazonECSTaskExecutionRolePolic
 
 /** Thrown inside a workflow to roll back for a reason that is not an error (gate timeout, tests failed). */
 export function rollbackBecause(reason: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(reason, 'Rollback');
+  return ApplicationFailure.nonRetryable(reason, failureTypes.rollback);
 }
 
 /** A failure as one line: the innermost cause, which says what was attempted. */

@@ -7,10 +7,11 @@ import type { DeploymentResult } from '../../shared/deployment';
 import { prerequisiteFails } from '../patches';
 import type { CompensationStack } from './compensation';
 import type { DeploymentTracker } from './tracker';
+import { failureTypes } from '../../shared/failures';
 
 /** The reason, when the deployment failed on a prerequisite (and the patch applies). */
 export function prerequisiteFailure(err: unknown): string | undefined {
-  return err instanceof ApplicationFailure && err.type === 'Prerequisite' && patched(prerequisiteFails) ? err.message : undefined;
+  return err instanceof ApplicationFailure && err.type === failureTypes.prerequisite && patched(prerequisiteFails) ? err.message : undefined;
 }
 
 export async function endAsInvalidInput(reason: string, tracker: DeploymentTracker, undos: CompensationStack): Promise<DeploymentResult> {

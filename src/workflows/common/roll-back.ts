@@ -7,6 +7,7 @@ import { describeFailure } from './activities';
 import type { CompensationStack } from './compensation';
 import { endAsInvalidInput, prerequisiteFailure } from './invalid-input';
 import type { DeploymentTracker } from './tracker';
+import { failureTypes } from '../../shared/failures';
 
 export interface RollBackInput {
   tracker: DeploymentTracker;
@@ -35,6 +36,6 @@ export async function rollBack(err: unknown, { tracker, undos, requested, restor
 
 /** Why, in one line: a gate's reason as it is, a cancellation as such, a failure by its innermost cause. */
 function reasonOf(err: unknown): string {
-  if (err instanceof ApplicationFailure && err.type === 'Rollback') return err.message;
+  if (err instanceof ApplicationFailure && err.type === failureTypes.rollback) return err.message;
   return isCancellation(err) ? 'the deployment was cancelled' : describeFailure(err);
 }

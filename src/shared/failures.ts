@@ -1,0 +1,21 @@
+// The failure types (ApplicationFailure's `type`) that activities throw and workflows branch on, in one
+// place. The strings are part of recorded histories and of retry policies (nonRetryableErrorTypes): they
+// never change.
+export const failureTypes = {
+  /** Something the deployment needs is missing or taken: invalid input, nothing was tried. */
+  prerequisite: 'Prerequisite',
+  /** A rollback for a reason that is not an error (a gate's timeout, tests failed, a request). */
+  rollback: 'Rollback',
+  /** The production rule did not read back as written. */
+  trafficNotVerified: 'TrafficNotVerified',
+  /** A wait saw its resource fail (a rollout FAILED, targets unhealthy). */
+  waitFailed: 'WaitFailed',
+  /** A wait ran out of time. */
+  deadlineExceeded: 'DeadlineExceeded',
+  /** A weighted forward ELB would refuse (checked before the call). */
+  invalidForward: 'InvalidForward',
+  /** No free rule priority on the listener. */
+  noRulePriority: 'NoRulePriority',
+  /** The rule addressed by ARN is gone. */
+  ruleNotFound: 'RuleNotFound',
+} as const;
