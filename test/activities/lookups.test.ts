@@ -8,7 +8,7 @@ import { seedAccount } from '../../src/dev/seed';
 import { UserError } from '../../src/shared/errors';
 import { checkAwsReachable } from '../../src/worker';
 import { freePort } from '../../src/dev/processes';
-import { awsClientsOnMoto, resetAws, testRegion } from '../support/servers';
+import { awsClientsOnMoto, resetAws, retriedAsTemporalWould, testRegion } from '../support/servers';
 
 describe('lookup activities on moto', () => {
   let clients: AwsClients;
@@ -41,7 +41,8 @@ describe('lookup activities on moto', () => {
       const name = `tg-${i}`;
       // Every tenth is web/prod's; the others belong to web/test, another service, or no one.
       const tagged = i % 10 === 3 ? tags('web', 'prod', `dep0000${i}`) : i % 3 === 0 ? tags('web', 'test', `dep0000${i}`) : i % 3 === 1 ? tags('api', 'prod', `dep0000${i}`) : [];
-      const arn = await activities.createTargetGroup({ name, vpcId, port: 80, targetType: 'ip', healthCheck, tags: tagged });
+      // 45 creates in a burst exceed ELBv2's mutating rate (20, then 3 a second): retried as a worker would.
+      const arn = await retriedAsTemporalWould(() => activities.createTargetGroup({ name, vpcId, port: 80, targetType: 'ip', healthCheck, tags: tagged }));
       if (i % 10 === 3) wanted.push({ name, arn, deploymentId: `dep0000${i}` });
     }
     const found = await activities.findTaggedTargetGroups({ service: 'web', environment: 'prod' });

@@ -1,5 +1,6 @@
 // What the global setup started, for test files: addresses, the workflow bundle, AWS clients on moto.
 import { Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connection';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime } from '@temporalio/worker';
@@ -76,6 +77,22 @@ export function observerClientsOnMoto(): AwsClients {
     );
   }
   return clients;
+}
+
+/**
+ * Runs an activity function the way a worker would under Temporal's default retry policy (1 s, doubling,
+ * retryable failures only), for fixtures that call activities directly in bursts: AWS's rate limits are on,
+ * and a burst of creates is throttled as it would be in an account.
+ */
+export async function retriedAsTemporalWould<T>(call: () => Promise<T>, maxAttempts = 8): Promise<T> {
+  for (let attempt = 1, delayMs = 1000; ; attempt++, delayMs *= 2) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.nonRetryable || attempt >= maxAttempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 
 /**
