@@ -30,8 +30,8 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       const staged = await stage(ctx, prerequisites);
       await testsGate(ctx);
       await approvalGate(ctx);
-      await activate(ctx, prerequisites, staged);
-      await bakeAtFull(ctx, staged);
+      const traffic = await activate(ctx, prerequisites, staged);
+      await bakeAtFull(ctx, staged, traffic);
       await drain(ctx, prerequisites, staged);
       return prerequisites;
     });

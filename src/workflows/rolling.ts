@@ -6,7 +6,8 @@ import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, 
 import type { DeploymentInput, DeploymentResult, RollingSpec } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
-import { aws, executionRolePolicy, rollbackBecause, undo, waitOptions } from './common/activities';
+import { aws, rollbackBecause, undo, waitOptions } from './common/activities';
+import { registerRevision } from './common/revision';
 import { CompensationStack } from './common/compensation';
 import { rollBack } from './common/roll-back';
 import { acceptRollbacks, type RollbackRequest } from './common/rollback-request';
@@ -35,14 +36,20 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
   acceptRollbacks(tracker, main, ['updating'], rollback);
 
   let serviceArn = '';
+  let revision: string;
   try {
-    await main.run(async () => {
+    revision = await main.run(async () => {
       tracker.enter('updating', `rolling update of ${spec.ecsService} to ${spec.image}`);
       const knownGood = await findKnownGood();
-      await registerRevision();
+      const registered = await registerRevision(
+        { tracker, status, undos, roles },
+        { names, family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image, tags, deploymentId },
+        'missing',
+      );
       await roles.propagated();
       undos.push('service revision', () => rollOut(knownGood, `the rollback to ${knownGood}`, undo));
-      await rollOut(status.resources.taskDefinitionArn!, `the rollout of ${spec.image}`);
+      await rollOut(registered, `the rollout of ${spec.image}`);
+      return registered;
     });
     // A rollback accepted while the rollout was completing is still a rollback.
     if (rollback.reason) throw rollbackBecause(rollback.reason);
@@ -50,9 +57,9 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
     const restored = (reason: string) => `${reason}; ${spec.ecsService} is back on ${status.knownGoodTaskDefinition}`;
     return await rollBack(err, { tracker, undos, requested: rollback.reason, restored });
   }
-  await aws.recordKnownGood({ serviceArn, taskDefinitionArn: status.resources.taskDefinitionArn! });
-  status.knownGoodTaskDefinition = status.resources.taskDefinitionArn;
-  tracker.enter('active', `${spec.ecsService} runs ${status.resources.taskDefinitionArn}, recorded as known good`);
+  await aws.recordKnownGood({ serviceArn, taskDefinitionArn: revision });
+  status.knownGoodTaskDefinition = revision;
+  tracker.enter('active', `${spec.ecsService} runs ${revision}, recorded as known good`);
   await condition(allHandlersFinished);
   return { deploymentId, phase: 'active', leftovers: [] };
 
@@ -82,20 +89,6 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
     status.resources.serviceName = spec.ecsService;
     tracker.note(`known good: ${knownGood}${service.knownGood ? ' (recorded by Switchyard)' : ' (running steady now; first rolling update by Switchyard)'}`);
     return knownGood;
-  }
-
-  async function registerRevision(): Promise<void> {
-    const own = spec.taskDefinition as { taskRoleArn?: string; executionRoleArn?: string };
-    // Switchyard's roles only where the task definition names none.
-    const [taskRoleArn, executionRoleArn] = await Promise.all([
-      own.taskRoleArn ?? roles.ensure({ name: names.taskRole, managedPolicies: [], tags }),
-      own.executionRoleArn ?? roles.ensure({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
-    ]);
-    undos.push('task definition', () => undo.deregisterTaskDefinition({ family, deploymentId }));
-    status.resources.taskDefinitionArn = await aws.registerTaskDefinition({
-      family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image, taskRoleArn, executionRoleArn, tags, deploymentId,
-    });
-    tracker.note(`registered ${status.resources.taskDefinitionArn}`);
   }
 
   /** Updates the service to the revision and waits for its rollout to complete (or fail) within the spec's timeout. */

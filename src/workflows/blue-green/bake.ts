@@ -8,15 +8,16 @@ import { formatDuration } from '../../shared/duration';
 import { bakeIntervals, hasChecks, type Bake } from '../../shared/traffic';
 import { analysis, describeFailure, rollbackBecause } from '../common/activities';
 import { bakeCountsIntervals } from '../patches';
+import type { TrafficStatus } from '../../shared/deployment';
 import type { BlueGreenContext, Staged } from './context';
 import { holdWhilePaused } from './steering';
 
 /** After 100%: the previous deployment stays up and rollback stays instant while the checks go on. */
-export async function bakeAtFull(ctx: BlueGreenContext, staged: Staged): Promise<void> {
+export async function bakeAtFull(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus): Promise<void> {
   const { finalBake } = ctx.plan;
   if (finalBake.durationMs <= 0) return;
   ctx.tracker.enter('baking', `baking at 100% for ${formatDuration(finalBake.durationMs)}`, 'the bake to end; rollback is instant until then');
-  await bake(ctx, staged, finalBake, 'bake at 100%');
+  await bake(ctx, staged, traffic, finalBake, 'bake at 100%');
 }
 
 /**
@@ -24,21 +25,20 @@ export async function bakeAtFull(ctx: BlueGreenContext, staged: Staged): Promise
  * timer fires, and its analysis round runs then. A pause discards the interval it interrupts (it starts
  * again in full after resume); promote ends the bake.
  */
-export async function bake(ctx: BlueGreenContext, staged: Staged, bake: Bake, label: string): Promise<void> {
-  if (!patched(bakeCountsIntervals)) return bakeByClock(ctx, staged, bake, label);
-  const traffic = ctx.status.traffic!;
+export async function bake(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus, bake: Bake, label: string): Promise<void> {
+  if (!patched(bakeCountsIntervals)) return bakeByClock(ctx, staged, traffic, bake, label);
   const checking = hasChecks(bake.checks);
   const intervals = bakeIntervals(bake);
   let failed = 0;
   ctx.tracker.waiting(`${label}: ${baking(bake, traffic.percent, checking)}`, `the bake to end (rollback, pause or promote)`);
   for (let completed = 0; completed < intervals.length; ) {
-    await holdWhilePaused(ctx);
+    await holdWhilePaused(ctx, traffic);
     if (traffic.promoted) return;
     const interrupted = await condition(() => traffic.paused || traffic.promoted, intervals[completed]);
     if (traffic.promoted) return;
     if (interrupted) continue;
     completed += 1;
-    if (checking) failed = await analyse(ctx, staged, bake, label, failed);
+    if (checking) failed = await analyse(ctx, staged, traffic, bake, label, failed);
   }
 }
 
@@ -47,8 +47,7 @@ function baking(bake: Bake, percent: number, checking: boolean): string {
 }
 
 /** One analysis round; returns the bake's failed rounds so far, or rolls back past the bake's limit. */
-async function analyse(ctx: BlueGreenContext, staged: Staged, bake: Bake, label: string, failedBefore: number): Promise<number> {
-  const traffic = ctx.status.traffic!;
+async function analyse(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus, bake: Bake, label: string, failedBefore: number): Promise<number> {
   const result = await analysis.runAnalysis({ checks: bake.checks, targetGroupArn: staged.targetGroupArn }).catch((err: unknown) => {
     if (isCancellation(err)) throw err;
     return { at: new Date().toISOString(), failures: [`the checks could not run: ${describeFailure(err)}`], observations: [] };
@@ -66,14 +65,13 @@ async function analyse(ctx: BlueGreenContext, staged: Staged, bake: Bake, label:
  * The bake of deployments started before `bake-counts-intervals`, kept so their histories replay: it
  * subtracted clock readings taken in different workflow tasks, which is not replay-safe (issue 11).
  */
-async function bakeByClock(ctx: BlueGreenContext, staged: Staged, bake: Bake, label: string): Promise<void> {
-  const traffic = ctx.status.traffic!;
+async function bakeByClock(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus, bake: Bake, label: string): Promise<void> {
   const checking = hasChecks(bake.checks);
   let remaining = bake.durationMs;
   let failed = 0;
   ctx.tracker.waiting(`${label}: ${baking(bake, traffic.percent, checking)}`, `the bake to end (rollback, pause or promote)`);
   while (remaining > 0) {
-    await holdWhilePaused(ctx);
+    await holdWhilePaused(ctx, traffic);
     if (traffic.promoted) return;
     const wait = checking ? Math.min(bake.intervalMs, remaining) : remaining;
     const started = Date.now();
@@ -83,6 +81,6 @@ async function bakeByClock(ctx: BlueGreenContext, staged: Staged, bake: Bake, la
     remaining -= Date.now() - started;
     if (traffic.promoted) return;
     if (traffic.paused || !checking) continue;
-    failed = await analyse(ctx, staged, bake, label, failed);
+    failed = await analyse(ctx, staged, traffic, bake, label, failed);
   }
 }

@@ -1,10 +1,11 @@
 // The one context a blue/green deployment's modules share: what the deployment is (its input and the
 // names and tags derived from it), what it has found and staged so far, how people steer it, and the undo
-// stack. Each module takes it as its first argument. The status the `status` query returns is a view:
-// modules write what they found and did into it for people to read, and read their own state from here.
+// stack. Each module takes it as its first argument. The status the `status` query returns is a view
+// (statusView): modules write what they found and did into it for people to read, and read their own
+// state from the context, never from the status.
 import { CancellationScope } from '@temporalio/workflow';
 import type { LoadBalancerSummary } from '../../activities/elbv2';
-import type { DeploymentInput, DeploymentSpec, DeploymentStatus, PreviousDeployment } from '../../shared/deployment';
+import type { DeploymentInput, DeploymentSpec, DeploymentStatus, PreviousDeployment, TrafficStatus } from '../../shared/deployment';
 import { deploymentTags, resourceNames, type ResourceNames, type Tag } from '../../shared/naming';
 import type { RecordSnapshot } from '../../shared/records';
 import type { TrafficPlan } from '../../shared/traffic';
@@ -23,6 +24,8 @@ const allAtOnce: TrafficPlan = {
 /** What the steering messages have said so far (steering.ts writes it, the gates read it). */
 export interface Steering {
   testsVerdict?: 'passed' | 'failed';
+  /** Why the tests failed, as reported. */
+  testsFailure?: string;
   approved: boolean;
   rollback: RollbackRequest;
 }
@@ -63,6 +66,13 @@ export interface BlueGreenContext {
   readonly steering: Steering;
   /** The production rule as last found or written: weight changes and the restore address it by ARN. */
   productionRuleArn?: string;
+  /** Where the traffic plan is, from activation on (traffic.ts starts it; steering and bakes move it). */
+  traffic?: TrafficStatus;
+}
+
+/** What the `status` query returns: the tracker's status with the traffic plan's progress. */
+export function statusView(ctx: BlueGreenContext): DeploymentStatus {
+  return ctx.traffic ? { ...ctx.status, traffic: ctx.traffic } : ctx.status;
 }
 
 export function createContext(input: DeploymentInput): BlueGreenContext {

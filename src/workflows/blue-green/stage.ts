@@ -5,7 +5,8 @@
 import { patched } from '@temporalio/workflow';
 import type { NetworkSpec } from '../../shared/deployment';
 import { launchOf } from '../../shared/launch';
-import { aws, executionRolePolicy, undo, waitOptions } from '../common/activities';
+import { aws, undo, waitOptions } from '../common/activities';
+import { registerRevision } from '../common/revision';
 import { sideBySide } from '../common/side-by-side';
 import { attachBeforeService, stageDnsInSync, stagingSideBySide } from '../patches';
 import type { BlueGreenContext, Found, Staged } from './context';
@@ -17,23 +18,8 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
   const parallel = patched(stagingSideBySide);
   const together = async <A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> => (parallel ? sideBySide(a(), b()) : [await a(), await b()]);
 
-  // Deliberately unlike a rolling update, which ensures Switchyard's roles only where the task definition
-  // names none: blue/green ensures both and registerTaskDefinition keeps the task definition's own. One
-  // registration for both strategies would change the commands running deployments send (a patch's work).
-  const registerRevision = async (): Promise<string> => {
-    const [taskRoleArn, executionRoleArn] = await Promise.all([
-      roles.ensure({ name: names.taskRole, managedPolicies: [], tags }),
-      roles.ensure({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
-    ]);
-    undos.push('task definition', () => undo.deregisterTaskDefinition({ family: names.family, deploymentId }));
-    const arn = await aws.registerTaskDefinition({
-      family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image,
-      taskRoleArn, executionRoleArn, tags, deploymentId,
-    });
-    status.resources.taskDefinitionArn = arn;
-    tracker.note(`registered ${arn}`);
-    return arn;
-  };
+  const registerStagedRevision = () =>
+    registerRevision(ctx, { names, family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image, tags, deploymentId }, 'both');
   const launch = launchOf(spec.taskDefinition, spec.capacityProviderStrategy);
   const createTargetGroup = async () => {
     undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
@@ -42,7 +28,7 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
       deregistrationDelaySeconds: deregistrationDelaySeconds(spec.drainMs), tags,
     });
   };
-  const [taskDefinitionArn, targetGroupArn] = await together(registerRevision, createTargetGroup);
+  const [taskDefinitionArn, targetGroupArn] = await together(registerStagedRevision, createTargetGroup);
   status.resources.targetGroupArn = targetGroupArn;
 
   const createService = async () => {

@@ -7,14 +7,15 @@ import type { Phase } from '../../shared/deployment';
 import { rollbackBecause } from '../common/activities';
 import { acceptRollbacks } from '../common/rollback-request';
 import { approveSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../messages';
-import type { BlueGreenContext } from './context';
+import type { TrafficStatus } from '../../shared/deployment';
+import { statusView, type BlueGreenContext } from './context';
 
 /** Phases a rollback request is honoured in: everything before teardown. */
 const rollbackable: Phase[] = ['staging', 'awaiting_tests', 'awaiting_approval', 'activating', 'baking', 'draining'];
 
 export function installSteering(ctx: BlueGreenContext): void {
   const { tracker, status, steering } = ctx;
-  setHandler(statusQuery, () => status);
+  setHandler(statusQuery, () => statusView(ctx));
   setHandler(testsPassedSignal, (msg) => {
     if (tracker.phase !== 'awaiting_tests') return tracker.ignored('tests passed', `the deployment is ${tracker.phase}`);
     steering.testsVerdict = 'passed';
@@ -23,8 +24,9 @@ export function installSteering(ctx: BlueGreenContext): void {
   setHandler(testsFailedSignal, (msg) => {
     if (tracker.phase !== 'awaiting_tests') return tracker.ignored('tests failed', `the deployment is ${tracker.phase}`);
     steering.testsVerdict = 'failed';
+    steering.testsFailure = `tests failed${msg?.by ? ` (reported by ${msg.by})` : ''}${msg?.reason ? `: ${msg.reason}` : ''}`;
     status.testsReportedBy = msg?.by;
-    status.reason = `tests failed${msg?.by ? ` (reported by ${msg.by})` : ''}${msg?.reason ? `: ${msg.reason}` : ''}`;
+    status.reason = steering.testsFailure;
   });
   setHandler(approveSignal, (msg) => {
     if (tracker.phase !== 'awaiting_approval') return tracker.ignored('approval', `the deployment is ${tracker.phase}`);
@@ -35,20 +37,20 @@ export function installSteering(ctx: BlueGreenContext): void {
   acceptRollbacks(tracker, ctx.main, rollbackable, steering.rollback);
 
   setHandler(pauseSignal, (msg) => {
-    const traffic = status.traffic;
+    const traffic = ctx.traffic;
     if (!traffic || !['activating', 'baking'].includes(tracker.phase)) return tracker.ignored('pause', `the deployment is ${tracker.phase}`);
     if (traffic.paused) return tracker.ignored('pause', 'already paused');
     traffic.paused = true;
     tracker.note(`paused at ${traffic.percent}% by ${msg?.by ?? 'unknown'}${msg?.reason ? `: ${msg.reason}` : ''}`);
   });
   setHandler(resumeSignal, (msg) => {
-    const traffic = status.traffic;
+    const traffic = ctx.traffic;
     if (!traffic?.paused) return tracker.ignored('resume', 'the deployment is not paused');
     traffic.paused = false;
     tracker.note(`resumed at ${traffic.percent}% by ${msg?.by ?? 'unknown'}`);
   });
   setHandler(promoteSignal, (msg) => {
-    const traffic = status.traffic;
+    const traffic = ctx.traffic;
     if (!traffic || !['activating', 'baking'].includes(tracker.phase)) return tracker.ignored('promote', `the deployment is ${tracker.phase}`);
     if (traffic.promoted) return tracker.ignored('promote', 'already promoted');
     traffic.promoted = true;
@@ -62,7 +64,7 @@ export async function testsGate(ctx: BlueGreenContext): Promise<void> {
   tracker.enter('awaiting_tests', `ready for tests on ${spec.hosts.stage}`, `tests passed / tests failed (timeout ${formatDuration(spec.timeouts.testsMs)})`);
   const answered = await condition(() => steering.testsVerdict !== undefined, spec.timeouts.testsMs);
   if (!answered) throw rollbackBecause(`no test result within ${formatDuration(spec.timeouts.testsMs)}`);
-  if (steering.testsVerdict === 'failed') throw rollbackBecause(status.reason ?? 'tests failed');
+  if (steering.testsVerdict === 'failed') throw rollbackBecause(steering.testsFailure ?? 'tests failed');
   tracker.note(`tests passed${status.testsReportedBy ? ` (reported by ${status.testsReportedBy})` : ''}`);
 }
 
@@ -77,8 +79,7 @@ export async function approvalGate(ctx: BlueGreenContext): Promise<void> {
 }
 
 /** Holds while a pause is in force (until resume or promote). */
-export async function holdWhilePaused(ctx: BlueGreenContext): Promise<void> {
-  const traffic = ctx.status.traffic!;
+export async function holdWhilePaused(ctx: BlueGreenContext, traffic: TrafficStatus): Promise<void> {
   if (!traffic.paused) return;
   ctx.tracker.waiting(`holding at ${traffic.percent}%`, 'resume or promote');
   await condition(() => !traffic.paused || traffic.promoted);

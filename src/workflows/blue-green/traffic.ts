@@ -3,6 +3,7 @@
 // undo of every weight change, all of production restored to the previous deployment and read back.
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { HostRule, WeightedTarget } from '../../activities/elbv2';
+import type { TrafficStatus } from '../../shared/deployment';
 import { aliasesTo, describeRecords } from '../../shared/records';
 import { percentOn, splitTraffic, type PlanStep } from '../../shared/traffic';
 import { aws, productionRule, undo } from '../common/activities';
@@ -13,18 +14,21 @@ import type { BlueGreenContext, Found, Staged } from './context';
 import { holdWhilePaused } from './steering';
 import { failureTypes } from '../../shared/failures';
 
-/** Shifts production to the new deployment by the plan, each weight read back before its bake. */
-export async function activate(ctx: BlueGreenContext, found: Found, staged: Staged): Promise<void> {
+/**
+ * Shifts production to the new deployment by the plan, each weight read back before its bake; returns
+ * the plan's progress (at 100%), which the bake at full goes on with.
+ */
+export async function activate(ctx: BlueGreenContext, found: Found, staged: Staged): Promise<TrafficStatus> {
   const { spec, deploymentId, names, tracker, status, undos, plan } = ctx;
   const { lb, zoneId, listenerArn, previous } = found;
   // A first deployment has nothing to share traffic with: all of it goes to the new one at once.
   const steps: PlanStep[] = previous ? plan.steps : [{ kind: 'setWeight', percent: 100 }];
-  status.traffic = { plan: plan.name, step: 0, steps: steps.length, percent: 0, paused: false, promoted: false, failedAnalyses: [] };
-  const traffic = status.traffic;
+  const traffic: TrafficStatus = { plan: plan.name, step: 0, steps: steps.length, percent: 0, paused: false, promoted: false, failedAnalyses: [] };
+  ctx.traffic = traffic;
   tracker.enter('activating', `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`);
   const pointProductionRecord = found.productionRecords ? keepProductionRecord(ctx, found) : undefined;
   if (previous) {
-    undos.push('production traffic', () => restoreProduction(ctx, listenerArn, previous.targetGroupArn));
+    undos.push('production traffic', () => restoreProduction(ctx, traffic, listenerArn, previous.targetGroupArn));
   } else {
     if (!found.productionRecords && !(await aws.recordExists({ zoneId, name: spec.hosts.production }))) {
       undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.production }));
@@ -36,23 +40,23 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
   let dnsPointed = false;
   for (const [index, step] of steps.entries()) {
     traffic.step = index;
-    await holdWhilePaused(ctx);
+    await holdWhilePaused(ctx, traffic);
     if (traffic.promoted) break;
     if (step.kind === 'setWeight') {
-      await setWeight(ctx, found, staged, step.percent);
+      await setWeight(ctx, found, staged, traffic, step.percent);
       if (!dnsPointed) {
         await (pointProductionRecord ? pointProductionRecord() : aws.upsertAliasRecord(alias));
         dnsPointed = true;
       }
     } else if (step.kind === 'bake') {
-      await bake(ctx, staged, step.bake, `step ${index + 1} of ${steps.length}`);
+      await bake(ctx, staged, traffic, step.bake, `step ${index + 1} of ${steps.length}`);
     } else {
       traffic.paused = true;
       tracker.note(`step ${index + 1} of ${steps.length}: paused at ${traffic.percent}% until resume or promote`);
     }
   }
   // Promoted, or the plan ended below 100%: the rest of the way in one verified change.
-  if (traffic.percent < 100) await setWeight(ctx, found, staged, 100);
+  if (traffic.percent < 100) await setWeight(ctx, found, staged, traffic, 100);
   tracker.note(`production traffic verified on ${names.targetGroup}`);
 
   const removeStageRule = () => aws.deleteHostRule({ listenerArn, host: spec.hosts.stage });
@@ -63,6 +67,7 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
   undos.drop('stage DNS record');
   status.resources.stageRuleArn = undefined;
   tracker.note('stage rule and DNS record removed');
+  return traffic;
 }
 
 /**
@@ -86,7 +91,7 @@ function keepProductionRecord(ctx: BlueGreenContext, found: Found): () => Promis
 }
 
 /** One weighted forward action on the production rule, then the rule as read back must say the same. */
-async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, percent: number): Promise<void> {
+async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, traffic: TrafficStatus, percent: number): Promise<void> {
   const { targetGroupArn } = staged;
   const { previous } = found;
   const wanted = splitTraffic(targetGroupArn, previous?.targetGroupArn, percent);
@@ -103,7 +108,7 @@ async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, pe
   }
   ctx.productionRuleArn = rule.ruleArn;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
-  ctx.status.traffic!.percent = percentOn(targetGroupArn, rule.targets);
+  traffic.percent = percentOn(targetGroupArn, rule.targets);
   if (previous && percent < 100) ctx.tracker.note(`production: ${percent}% on ${ctx.deploymentId}, ${100 - percent}% on ${previous.deploymentId} (read back)`);
 }
 
@@ -112,7 +117,7 @@ async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, pe
  * The first attempt is a local activity on the rule's ARN (the fastest path from the rollback signal
  * to the load balancer); should it fail, the rule is found by host and written like any undo.
  */
-async function restoreProduction(ctx: BlueGreenContext, listenerArn: string, previousTargetGroupArn: string): Promise<void> {
+async function restoreProduction(ctx: BlueGreenContext, traffic: TrafficStatus, listenerArn: string, previousTargetGroupArn: string): Promise<void> {
   const { status } = ctx;
   const targets: WeightedTarget[] = [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
   const byHost = () => undo.putHostRule({ listenerArn, host: ctx.spec.hosts.production, targets, tags: [] });
@@ -121,13 +126,11 @@ async function restoreProduction(ctx: BlueGreenContext, listenerArn: string, pre
   if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
     throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, failureTypes.trafficNotVerified);
   }
-  if (status.traffic) {
-    status.traffic.percent = 0;
-    status.traffic.restoredAt = new Date().toISOString();
-    const requestedAt = ctx.steering.rollback.requestedAt;
-    // For the status only (how long the restore took): no branch reads it.
-    // eslint-disable-next-line no-restricted-syntax
-    if (requestedAt !== undefined) status.traffic.restoreMs = Date.now() - requestedAt;
-  }
+  traffic.percent = 0;
+  traffic.restoredAt = new Date().toISOString();
+  const requestedAt = ctx.steering.rollback.requestedAt;
+  // For the status only (how long the restore took): no branch reads it.
+  // eslint-disable-next-line no-restricted-syntax
+  if (requestedAt !== undefined) traffic.restoreMs = Date.now() - requestedAt;
   ctx.tracker.note(`production restored to ${status.previous?.deploymentId} (read back)`);
 }
