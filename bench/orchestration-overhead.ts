@@ -54,14 +54,14 @@ async function straightLine(stack: BenchStack, service: string, image: string): 
   const names = resourceNames(spec, deploymentId);
   const tags = deploymentTags(spec, deploymentId);
   const mock = new MockActivityEnvironment();
-  await aws.findCluster(spec.cluster);
-  const lb = (await aws.findLoadBalancer(spec.loadBalancer.name))!;
-  const zone = (await aws.findHostedZone(spec.hostedZone))!;
+  await aws.findCluster({ cluster: spec.cluster });
+  const lb = (await aws.findLoadBalancer({ loadBalancer: spec.loadBalancer.name }))!;
+  const zone = (await aws.findHostedZone({ name: spec.hostedZone }))!;
   // The production record is read before anything is created, as the workflow does.
   await aws.recordsAt({ zoneId: zone.id, name: spec.hosts.production });
   const listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort });
   const production = (await aws.findHostRule({ listenerArn, host: spec.hosts.production }))!;
-  const groupTags = await aws.describeTargetGroupTags(production.targets.map((t) => t.targetGroupArn));
+  const groupTags = await aws.describeTargetGroupTags({ targetGroupArns: production.targets.map((t) => t.targetGroupArn) });
   const [targetGroupArnBefore, liveTags] = Object.entries(groupTags)[0];
   const previousId = liveTags[tagKeys.deployment];
   const previousService = resourceNames(spec, previousId).ecsService;

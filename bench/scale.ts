@@ -18,7 +18,7 @@ const listeners = 20;
 const listenerPort = (i: number) => 8_001 + (i % listeners);
 
 async function prepareListeners(stack: BenchStack): Promise<void> {
-  const lb = (await stack.aws.findLoadBalancer(demoAccount.loadBalancer))!;
+  const lb = (await stack.aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
   for (let i = 0; i < listeners; i++) await stack.aws.ensureListener({ loadBalancerArn: lb.arn, port: listenerPort(i) });
 }
 

@@ -110,7 +110,7 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
   const aws = createActivities(clients);
   const session = await connectClient(temporal);
   const workers: WorkerProcess[] = [];
-  const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
+  const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
   const control = (route: string, body?: unknown) =>
     fetch(`${awsConfig.endpoint}${controlPath}/${route}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
 

@@ -19,8 +19,8 @@ export function createAnalysisActivities({ cloudwatch, elbv2, http }: Checkers) 
       const failures: string[] = [];
       const observations: string[] = [];
       const [alarms, health, probe] = await Promise.all([
-        checks.alarms.length ? cloudwatch.describeAlarmStates(checks.alarms) : undefined,
-        checks.maxUnhealthyTargets !== undefined ? elbv2.countTargetHealth(input.targetGroupArn) : undefined,
+        checks.alarms.length ? cloudwatch.describeAlarmStates({ alarmNames: checks.alarms }) : undefined,
+        checks.maxUnhealthyTargets !== undefined ? elbv2.countTargetHealth({ targetGroupArn: input.targetGroupArn }) : undefined,
         checks.http ? http.probeHttp(checks.http) : undefined,
       ]);
       if (alarms) {

@@ -18,6 +18,7 @@ import type { NetworkSpec, TaskDefinitionSpec } from '../shared/deployment';
 import type { Launch } from '../shared/launch';
 import { tagKeys, type Tag } from '../shared/naming';
 import { attempt, isAwsError, wrapAwsError } from './errors';
+import { oneObject } from './inputs';
 import { pollUntil, type PollOptions } from './polling';
 
 export interface ClusterSummary {
@@ -140,7 +141,8 @@ export function createEcsActivities(ecs: ECSClient) {
 
   return {
     /** The cluster, or undefined when ECS does not know it (DescribeClusters reports misses as failures). */
-    async findCluster(name: string): Promise<ClusterSummary | undefined> {
+    async findCluster(input: { cluster: string }): Promise<ClusterSummary | undefined> {
+      const name = oneObject(input, 'cluster').cluster;
       const out = await attempt(`describe ECS cluster ${name}`, () => ecs.send(new DescribeClustersCommand({ clusters: [name] })));
       const cluster = out.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
       if (!cluster?.clusterArn || !cluster.clusterName) return undefined;
@@ -264,7 +266,8 @@ export function createEcsActivities(ecs: ECSClient) {
     },
 
     /** ACTIVE, INACTIVE, or undefined when ECS does not know the revision. */
-    async taskDefinitionStatus(arn: string): Promise<string | undefined> {
+    async taskDefinitionStatus(input: { taskDefinition: string }): Promise<string | undefined> {
+      const arn = oneObject(input, 'taskDefinition').taskDefinition;
       try {
         const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
         return out.taskDefinition?.status;

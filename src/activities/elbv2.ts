@@ -20,6 +20,7 @@ import {
 import type { HealthCheckSpec } from '../shared/deployment';
 import { tagKeys, type Tag } from '../shared/naming';
 import { attempt, isAwsError, wrapAwsError } from './errors';
+import { oneObject } from './inputs';
 import { pollUntil, type PollOptions } from './polling';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -252,7 +253,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
 
   return {
     /** The load balancer named or ARN'd, with its network and listener ports; undefined when it does not exist. */
-    async findLoadBalancer(nameOrArn: string): Promise<LoadBalancerSummary | undefined> {
+    async findLoadBalancer(input: { loadBalancer: string }): Promise<LoadBalancerSummary | undefined> {
+      const nameOrArn = oneObject(input, 'loadBalancer').loadBalancer;
       const byArn = nameOrArn.startsWith('arn:');
       let lbs;
       try {
@@ -371,7 +373,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     },
 
     /** Tags of each target group, by ARN (missing groups are left out). */
-    async describeTargetGroupTags(arns: string[]): Promise<Record<string, Record<string, string>>> {
+    async describeTargetGroupTags(input: { targetGroupArns: string[] }): Promise<Record<string, Record<string, string>>> {
+      const arns = oneObject(input, 'targetGroupArns').targetGroupArns;
       if (arns.length === 0) return {};
       const out = await attempt(`describe tags of target groups ${arns.join(', ')}`, () =>
         elbv2.send(new DescribeTagsCommand({ ResourceArns: arns })),
@@ -449,7 +452,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     },
 
     /** How many targets of the group are in each health state (healthy, unhealthy, initial, draining...). */
-    async countTargetHealth(targetGroupArn: string): Promise<TargetHealthCounts> {
+    async countTargetHealth(input: { targetGroupArn: string }): Promise<TargetHealthCounts> {
+      const { targetGroupArn } = oneObject(input, 'targetGroupArn');
       const counts: TargetHealthCounts = { healthy: 0, unhealthy: 0, other: 0, unused: 0 };
       for (const state of await targetStates(targetGroupArn)) {
         if (state === 'healthy' || state === 'unhealthy') counts[state] += 1;

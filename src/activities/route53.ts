@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { aliasesTo, type RecordSnapshot } from '../shared/records';
 import { attempt } from './errors';
+import { oneObject } from './inputs';
 import { pollUntil, type PollOptions } from './polling';
 
 export interface HostedZoneSummary {
@@ -67,7 +68,8 @@ export function createRoute53Activities(route53: Route53Client) {
 
   return {
     /** The hosted zone with exactly this name, or undefined. */
-    async findHostedZone(name: string): Promise<HostedZoneSummary | undefined> {
+    async findHostedZone(input: { name: string }): Promise<HostedZoneSummary | undefined> {
+      const { name } = oneObject(input, 'name');
       const wanted = absoluteDnsName(name);
       const out = await attempt(`look up Route 53 hosted zone ${wanted}`, () =>
         route53.send(new ListHostedZonesByNameCommand({ DNSName: wanted, MaxItems: 1 })),

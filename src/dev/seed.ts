@@ -18,7 +18,7 @@ export async function seedAccount(clients: AwsClients, names: SeedNames): Promis
   const find = createActivities(clients);
   const created: string[] = [];
 
-  const cluster = await find.findCluster(names.cluster);
+  const cluster = await find.findCluster({ cluster: names.cluster });
   if (cluster?.status !== 'ACTIVE') {
     // With Fargate's capacity providers associated, as the ECS console creates a cluster (a spec may name
     // FARGATE or FARGATE_SPOT in its capacityProviderStrategy).
@@ -26,7 +26,7 @@ export async function seedAccount(clients: AwsClients, names: SeedNames): Promis
     created.push(`ECS cluster ${names.cluster}`);
   }
 
-  let lb = await find.findLoadBalancer(names.loadBalancer);
+  let lb = await find.findLoadBalancer({ loadBalancer: names.loadBalancer });
   if (!lb) {
     const network = await defaultNetwork(clients);
     const out = await clients.elbv2.send(
@@ -39,7 +39,7 @@ export async function seedAccount(clients: AwsClients, names: SeedNames): Promis
       }),
     );
     created.push(`load balancer ${names.loadBalancer}`);
-    lb = (await find.findLoadBalancer(out.LoadBalancers![0].LoadBalancerArn!))!;
+    lb = (await find.findLoadBalancer({ loadBalancer: out.LoadBalancers![0].LoadBalancerArn! }))!;
   }
   if (!lb.listenerPorts.includes(names.listenerPort)) {
     await clients.elbv2.send(
@@ -55,7 +55,7 @@ export async function seedAccount(clients: AwsClients, names: SeedNames): Promis
     created.push(`HTTP listener on port ${names.listenerPort}`);
   }
 
-  if (!(await find.findHostedZone(names.hostedZone))) {
+  if (!(await find.findHostedZone({ name: names.hostedZone }))) {
     await clients.route53.send(
       new CreateHostedZoneCommand({ Name: names.hostedZone, CallerReference: `switchyard-seed-${names.hostedZone}` }),
     );

@@ -55,7 +55,7 @@ export async function recoverDeployment(input: RecoveryInput): Promise<RecoveryR
   return report;
 
   async function recoverBlueGreen(spec: DeploymentSpec): Promise<void> {
-    const lb = await aws.findLoadBalancer(spec.loadBalancer.name);
+    const lb = await aws.findLoadBalancer({ loadBalancer: spec.loadBalancer.name });
     const listenerArn = lb && (await aws.findListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort }));
     const groups = await aws.findTaggedTargetGroups({ service: spec.service, environment: spec.environment });
     const rule = listenerArn ? await aws.findHostRule({ listenerArn, host: spec.hosts.production }) : undefined;
@@ -90,7 +90,7 @@ export async function recoverDeployment(input: RecoveryInput): Promise<RecoveryR
     report.live = live && nameOf(live);
 
     if (listenerArn) await remove(`stage rule ${spec.hosts.stage}`, () => undo.deleteHostRule({ listenerArn, host: spec.hosts.stage }));
-    const zone = await aws.findHostedZone(spec.hostedZone);
+    const zone = await aws.findHostedZone({ name: spec.hostedZone });
     if (zone) await remove(`stage DNS record ${spec.hosts.stage}`, () => undo.deleteRecord({ zoneId: zone.id, name: spec.hosts.stage }));
 
     // Every deployment production does not forward to any more: the stuck one (whatever of it exists)
@@ -110,14 +110,14 @@ export async function recoverDeployment(input: RecoveryInput): Promise<RecoveryR
     for (const group of groups) {
       const weight = weightOf(group.arn);
       const service = await aws.findService({ cluster: spec.cluster, name: resourceNames(spec, group.deploymentId).ecsService });
-      const health = await aws.countTargetHealth(group.arn);
+      const health = await aws.countTargetHealth({ targetGroupArn: group.arn });
       const running = service?.status === 'ACTIVE' && service.desiredCount > 0 && service.runningCount >= service.desiredCount;
       // A group no rule forwards to is not health-checked (its targets are `unused`): registered counts.
       const checked = health.healthy > 0 || (weight === 0 && health.unused > 0);
       candidates.push({ targetGroupArn: group.arn, deploymentId: group.deploymentId, weight, serves: running && checked });
     }
     for (const target of unmanaged) {
-      const health = await aws.countTargetHealth(target.targetGroupArn);
+      const health = await aws.countTargetHealth({ targetGroupArn: target.targetGroupArn });
       candidates.push({ targetGroupArn: target.targetGroupArn, weight: target.weight, serves: health.healthy > 0 });
     }
     return candidates;
@@ -145,7 +145,7 @@ export async function recoverDeployment(input: RecoveryInput): Promise<RecoveryR
     // The revision to go back to: the one Switchyard recorded as known good; on a first rolling update,
     // the one ECS is still replacing (the service's ACTIVE deployment beside the new PRIMARY).
     const knownGood = service.knownGood ?? service.deployments.find((d) => d.status === 'ACTIVE' && d.taskDefinition !== service.taskDefinition)?.taskDefinition;
-    if (knownGood && (await aws.taskDefinitionStatus(knownGood)) === 'ACTIVE') {
+    if (knownGood && (await aws.taskDefinitionStatus({ taskDefinition: knownGood })) === 'ACTIVE') {
       if (service.taskDefinition !== knownGood || service.deployments.length !== 1) {
         await aws.updateServiceRevision({ cluster: spec.cluster, name: spec.ecsService, taskDefinitionArn: knownGood });
         await aws.waitForRollout.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${spec.ecsService} to run ${knownGood}`), [

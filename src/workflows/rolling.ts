@@ -78,7 +78,7 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
     }
     serviceArn = service.arn;
     const knownGood = service.knownGood ?? service.taskDefinition;
-    if ((await aws.taskDefinitionStatus(knownGood)) !== 'ACTIVE') {
+    if ((await aws.taskDefinitionStatus({ taskDefinition: knownGood })) !== 'ACTIVE') {
       throw ApplicationFailure.nonRetryable(
         `the last known-good revision ${knownGood} of ${spec.ecsService} is no longer registered, so a failure could not be rolled back. ` +
           `Register it again, or remove the ${tagKeys.knownGood} tag from the service to adopt the revision it runs now.`,

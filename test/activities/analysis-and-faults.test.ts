@@ -43,7 +43,7 @@ describe('analysis rounds and faults on moto', () => {
   }
 
   async function targetGroupWithTargets(): Promise<string> {
-    const lb = (await moto.aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const lb = (await moto.aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     const healthCheck = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
     const arn = await moto.aws.createTargetGroup({ name: 'web-demo-aaaaaaa1', vpcId: lb.vpcId, port: 80, targetType: 'ip', healthCheck, tags: [] });
     // Attached before the service, as ECS requires.
@@ -64,7 +64,7 @@ describe('analysis rounds and faults on moto', () => {
     await alarm('web-5xx', 'OK');
     const targetGroupArn = await targetGroupWithTargets();
     // As in AWS, new targets are `initial` until healthy threshold × interval has passed (scaled down here).
-    for (let i = 0; i < 100 && (await moto.aws.countTargetHealth(targetGroupArn)).healthy < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await moto.aws.countTargetHealth({ targetGroupArn })).healthy < 3; i++) await new Promise((r) => setTimeout(r, 100));
     const checks: AnalysisChecks = { alarms: ['web-5xx'], maxUnhealthyTargets: 0, http: { url: siteUrl, expectStatus: '200-399', maxLatencyMs: 2_000, timeoutMs: 5_000 } };
     const result = await moto.aws.runAnalysis({ checks, targetGroupArn });
     expect(result.failures).toEqual([]);
@@ -99,16 +99,16 @@ describe('analysis rounds and faults on moto', () => {
   it('scripts target health: initial first, then healthy', async () => {
     await setAwsScenario({ targetHealth: [{ targetGroup: 'web-demo', initialForMs: 60_000 }] });
     const targetGroupArn = await targetGroupWithTargets();
-    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 0, unhealthy: 0, other: 3, unused: 0 });
+    expect(await moto.aws.countTargetHealth({ targetGroupArn })).toEqual({ healthy: 0, unhealthy: 0, other: 3, unused: 0 });
     await setAwsScenario({ targetHealth: [{ targetGroup: 'web-demo', initialForMs: 0 }] });
-    expect(await moto.aws.countTargetHealth(targetGroupArn)).toEqual({ healthy: 3, unhealthy: 0, other: 0, unused: 0 });
+    expect(await moto.aws.countTargetHealth({ targetGroupArn })).toEqual({ healthy: 3, unhealthy: 0, other: 0, unused: 0 });
   });
 
   it.each([
-    ['ECS (JSON 1.1)', 'ECS.DescribeClusters', () => moto.aws.findCluster(demoAccount.cluster), 'ThrottlingException'],
-    ['CloudWatch (JSON 1.0)', 'CloudWatch.DescribeAlarms', () => moto.aws.describeAlarmStates(['x']), 'Throttling'],
-    ['ELBv2 (query)', 'ELBv2.DescribeLoadBalancers', () => moto.aws.findLoadBalancer(demoAccount.loadBalancer), 'Throttling'],
-    ['Route 53 (REST-XML)', 'Route53.ListHostedZonesByName', () => moto.aws.findHostedZone(demoAccount.hostedZone), 'Throttling'],
+    ['ECS (JSON 1.1)', 'ECS.DescribeClusters', () => moto.aws.findCluster({ cluster: demoAccount.cluster }), 'ThrottlingException'],
+    ['CloudWatch (JSON 1.0)', 'CloudWatch.DescribeAlarms', () => moto.aws.describeAlarmStates({ alarmNames: ['x'] }), 'Throttling'],
+    ['ELBv2 (query)', 'ELBv2.DescribeLoadBalancers', () => moto.aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }), 'Throttling'],
+    ['Route 53 (REST-XML)', 'Route53.ListHostedZonesByName', () => moto.aws.findHostedZone({ name: demoAccount.hostedZone }), 'Throttling'],
   ])('%s throttling is recognised and retried by the SDK', async (_protocol, operation, call, name) => {
     await setAwsScenario({ faults: { rate: 1, kinds: ['throttle'], operations: `^${operation}$` } });
     const before = await stats();
@@ -124,7 +124,7 @@ describe('analysis rounds and faults on moto', () => {
     await setAwsScenario({ faults: { rate: 0.3, kinds: ['5xx', 'drop'], operations: '^ECS\\.DescribeClusters$' } });
     const before = await stats();
     let succeeded = 0;
-    for (let i = 0; i < 40; i++) if ((await moto.aws.findCluster(demoAccount.cluster).catch(() => undefined))?.status === 'ACTIVE') succeeded += 1;
+    for (let i = 0; i < 40; i++) if ((await moto.aws.findCluster({ cluster: demoAccount.cluster }).catch(() => undefined))?.status === 'ACTIVE') succeeded += 1;
     const { calls, faults } = await stats();
     // 30% of attempts fail, 3 attempts a call: a call fails 2.7% of the time, so about one of 40
     // (more than 10 failing: odds below one in a billion).
@@ -141,7 +141,7 @@ describe('analysis rounds and faults on moto', () => {
       await setAwsScenario({ faults: { rate: 0.4, kinds: ['5xx', 'throttle'], operations: '^ECS\\.DescribeClusters$', seed } });
       const before = await stats();
       const outcomes: string[] = [];
-      for (let i = 0; i < 15; i++) outcomes.push((await moto.aws.findCluster(demoAccount.cluster).catch(() => undefined))?.status ?? 'failed');
+      for (let i = 0; i < 15; i++) outcomes.push((await moto.aws.findCluster({ cluster: demoAccount.cluster }).catch(() => undefined))?.status ?? 'failed');
       const after = await stats();
       const faults = (kind: '5xx' | 'throttle') => (after.faults[kind] ?? 0) - (before.faults[kind] ?? 0);
       return { outcomes, attempts: after.calls['ECS.DescribeClusters'] - (before.calls['ECS.DescribeClusters'] ?? 0), throttle: faults('throttle'), fiveXx: faults('5xx') };
@@ -154,7 +154,7 @@ describe('analysis rounds and faults on moto', () => {
   it('latency delays calls without failing them', async () => {
     await setAwsScenario({ faults: { rate: 1, kinds: ['latency'], latencyMs: 400, operations: '^ECS\\.DescribeClusters$' } });
     const started = Date.now();
-    expect(await moto.aws.findCluster(demoAccount.cluster)).toMatchObject({ status: 'ACTIVE' });
+    expect(await moto.aws.findCluster({ cluster: demoAccount.cluster })).toMatchObject({ status: 'ACTIVE' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
   });
 });

@@ -36,7 +36,7 @@ describe('blue/green activities on moto', () => {
   beforeEach(async () => {
     await resetAws();
     await seedAccount(clients, demoAccount);
-    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     vpcId = lb.vpcId;
     subnets = lb.subnetIds;
     listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: 80 });
@@ -175,7 +175,7 @@ describe('blue/green activities on moto', () => {
   it('moving production changes only its forward action: an authenticate-oidc action and a path condition stay', async () => {
     const a = await stageService('aaaa0005');
     const b = await stageService('bbbb0006');
-    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     // Authenticate actions are for HTTPS listeners (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html).
     const https = await clients.elbv2.send(new CreateListenerCommand({
       LoadBalancerArn: lb.arn, Protocol: 'HTTPS', Port: 443,
@@ -236,8 +236,8 @@ describe('blue/green activities on moto', () => {
   });
 
   it('alias records: upsert twice, delete twice', async () => {
-    const zone = (await aws.findHostedZone(demoAccount.hostedZone))!;
-    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const zone = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!;
+    const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     const record = { zoneId: zone.id, name: 'stage.web.switchyard.test', targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
     await aws.upsertAliasRecord(record);
     await aws.upsertAliasRecord(record);
@@ -248,8 +248,8 @@ describe('blue/green activities on moto', () => {
   });
 
   it('a production CNAME pointing elsewhere: replaced by the alias in one change, put back by the undo, each twice', async () => {
-    const zone = (await aws.findHostedZone(demoAccount.hostedZone))!;
-    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const zone = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!;
+    const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     const name = 'www.switchyard.test';
     const cname = { Name: `${name}.`, Type: 'CNAME' as const, TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] };
     await clients.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: cname }] } }));
@@ -265,8 +265,8 @@ describe('blue/green activities on moto', () => {
   });
 
   it('a Route 53 change is waited for until INSYNC', async () => {
-    const zone = (await aws.findHostedZone(demoAccount.hostedZone))!;
-    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const zone = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!;
+    const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     const changeId = await aws.upsertAliasRecord({ zoneId: zone.id, name: 'insync.switchyard.test', targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
     expect((await clients.route53.send(new GetChangeCommand({ Id: changeId }))).ChangeInfo?.Status).toBe('PENDING');
     const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });

@@ -22,14 +22,14 @@ describe('lookup activities on moto', () => {
   beforeEach(() => resetAws());
 
   it('finds nothing in an empty account', async () => {
-    expect(await activities.findCluster('switchyard-demo')).toBeUndefined();
-    expect(await activities.findLoadBalancer('switchyard-demo')).toBeUndefined();
-    expect(await activities.findHostedZone('switchyard.test')).toBeUndefined();
+    expect(await activities.findCluster({ cluster: 'switchyard-demo' })).toBeUndefined();
+    expect(await activities.findLoadBalancer({ loadBalancer: 'switchyard-demo' })).toBeUndefined();
+    expect(await activities.findHostedZone({ name: 'switchyard.test' })).toBeUndefined();
   });
 
   it('finds the target groups tagged for a service and environment among many (tags read 20 at a time)', async () => {
     await seedAccount(clients, demoAccount);
-    const vpcId = (await activities.findLoadBalancer('switchyard-demo'))!.vpcId;
+    const vpcId = (await activities.findLoadBalancer({ loadBalancer: 'switchyard-demo' }))!.vpcId;
     const healthCheck = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
     const tags = (service: string, environment: string, deployment: string) => [
       { key: 'switchyard:service', value: service },
@@ -58,23 +58,45 @@ describe('lookup activities on moto', () => {
       'hosted zone switchyard.test',
     ]);
 
-    const cluster = await activities.findCluster('switchyard-demo');
+    const cluster = await activities.findCluster({ cluster: 'switchyard-demo' });
     expect(cluster).toMatchObject({ name: 'switchyard-demo', status: 'ACTIVE' });
-    expect(await activities.findCluster(cluster!.arn)).toEqual(cluster);
+    expect(await activities.findCluster({ cluster: cluster!.arn })).toEqual(cluster);
 
-    const lb = await activities.findLoadBalancer('switchyard-demo');
+    const lb = await activities.findLoadBalancer({ loadBalancer: 'switchyard-demo' });
     expect(lb).toMatchObject({ name: 'switchyard-demo', listenerPorts: [80] });
     expect(lb!.arn).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:\d{12}:loadbalancer\/app\/switchyard-demo\//);
-    expect(await activities.findLoadBalancer(lb!.arn)).toEqual(lb);
+    expect(await activities.findLoadBalancer({ loadBalancer: lb!.arn })).toEqual(lb);
 
-    const zone = await activities.findHostedZone('switchyard.test.');
+    const zone = await activities.findHostedZone({ name: 'switchyard.test.' });
     expect(zone).toMatchObject({ name: 'switchyard.test.', privateZone: false });
-    expect(await activities.findHostedZone('SWITCHYARD.test')).toEqual(zone);
+    expect(await activities.findHostedZone({ name: 'SWITCHYARD.test' })).toEqual(zone);
+  });
+
+  it('accepts the bare value that activities scheduled before one-object inputs carry (for one release)', async () => {
+    await seedAccount(clients, demoAccount);
+    const lb = (await activities.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
+    const tg = await activities.createTargetGroup({ name: 'tg-old-shape', vpcId: lb.vpcId, port: 80, targetType: 'ip', healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' }, tags: [{ key: 'k', value: 'v' }] });
+    // What a worker passes an activity when the deployment scheduled it with the old argument.
+    const asScheduledBefore = activities as unknown as Record<string, (arg: unknown) => Promise<unknown>>;
+    const cases: [string, unknown, object][] = [
+      ['findCluster', demoAccount.cluster, { cluster: demoAccount.cluster }],
+      ['findLoadBalancer', demoAccount.loadBalancer, { loadBalancer: demoAccount.loadBalancer }],
+      ['findHostedZone', demoAccount.hostedZone, { name: demoAccount.hostedZone }],
+      ['describeTargetGroupTags', [tg], { targetGroupArns: [tg] }],
+      ['countTargetHealth', tg, { targetGroupArn: tg }],
+      ['describeAlarmStates', ['no-such-alarm'], { alarmNames: ['no-such-alarm'] }],
+      ['taskDefinitionStatus', 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:1', { taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:1' }],
+    ];
+    for (const [name, bare, input] of cases) {
+      const now = await asScheduledBefore[name](input);
+      expect([name, await asScheduledBefore[name](bare)]).toEqual([name, now]);
+    }
+    expect(await activities.describeTargetGroupTags({ targetGroupArns: [tg] })).toEqual({ [tg]: { k: 'v' } });
   });
 
   it('does not mistake a zone whose name merely starts the same for the wanted one', async () => {
     await seedAccount(clients, { ...demoAccount, hostedZone: 'b.switchyard.test' });
-    expect(await activities.findHostedZone('switchyard.test')).toBeUndefined();
+    expect(await activities.findHostedZone({ name: 'switchyard.test' })).toBeUndefined();
   });
 
   it('seeds idempotently: a second seed creates nothing', async () => {
@@ -89,7 +111,7 @@ describe('AWS errors', () => {
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const clients = createAwsClients({ region: testRegion, endpoint, credentials: emulatorCredentials });
     try {
-      const err = await createActivities(clients).findCluster('web').catch((e) => e);
+      const err = await createActivities(clients).findCluster({ cluster: 'web' }).catch((e) => e);
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect(err.message).toMatch(/^describe ECS cluster web: .*ECONNREFUSED/);
       expect(err.nonRetryable).toBe(false);

@@ -28,7 +28,7 @@ describe('rolling-update activities on moto', () => {
   /** A steady service running revision 1 (api:1). */
   async function runningService(): Promise<string> {
     const v1 = await register('api:1', 'aaaaaaa1');
-    const awsvpcConfiguration = { subnets: (await moto.aws.findLoadBalancer(demoAccount.loadBalancer))!.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' as const };
+    const awsvpcConfiguration = { subnets: (await moto.aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' as const };
     await moto.clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration } }));
     await waitUntilListed(moto.clients, cluster, service);
     return v1;
@@ -91,9 +91,9 @@ describe('rolling-update activities on moto', () => {
     expect(state?.knownGood).toBeUndefined();
     await moto.aws.recordKnownGood({ serviceArn: state!.arn, taskDefinitionArn: v1 });
     expect((await moto.aws.describeRollout({ cluster, name: service }))?.knownGood).toBe(v1);
-    expect(await moto.aws.taskDefinitionStatus(v1)).toBe('ACTIVE');
+    expect(await moto.aws.taskDefinitionStatus({ taskDefinition: v1 })).toBe('ACTIVE');
     await moto.clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: v1 }));
-    expect(await moto.aws.taskDefinitionStatus(v1)).toBe('INACTIVE');
-    expect(await moto.aws.taskDefinitionStatus('arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9')).toBeUndefined();
+    expect(await moto.aws.taskDefinitionStatus({ taskDefinition: v1 })).toBe('INACTIVE');
+    expect(await moto.aws.taskDefinitionStatus({ taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9' })).toBeUndefined();
   });
 });

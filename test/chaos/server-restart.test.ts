@@ -52,8 +52,8 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     clients = observerClientsOnMoto();
     await seedAccount(clients, demoAccount);
     const aws = createActivities(clients);
-    listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
-    zoneId = (await aws.findHostedZone(demoAccount.hostedZone))!.id;
+    listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
+    zoneId = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!.id;
     worker = startCli(['worker'], cleanEnv({
       TEMPORAL_ADDRESS: temporal().address, SWITCHYARD_TASK_QUEUE: temporal().taskQueue, AWS_ENDPOINT_URL: servers.awsEndpoint, AWS_REGION: testRegion,
       AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,

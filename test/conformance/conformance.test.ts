@@ -67,7 +67,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
     await resetAws();
     await seedAccount(clients, demoAccount);
     const aws = createActivities(clients);
-    const lb = (await aws.findLoadBalancer(demoAccount.loadBalancer))!;
+    const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     ({ vpcId, subnetIds: subnets, arn: loadBalancerArn } = lb);
     listenerArn = await aws.ensureListener({ loadBalancerArn, port: 80 });
   });
@@ -139,7 +139,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
     });
 
     it('range (Route 53, REST-XML): a record weight above 255 is InvalidInput', async () => {
-      const zone = (await createActivities(clients).findHostedZone(demoAccount.hostedZone))!;
+      const zone = (await createActivities(clients).findHostedZone({ name: demoAccount.hostedZone }))!;
       const err = await clients.route53
         .send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: `w.${demoAccount.hostedZone}`, Type: 'CNAME', TTL: 60, SetIdentifier: 'a', Weight: 300, ResourceRecords: [{ Value: 'x.test' }] } }] } }))
         .catch(refusal);
@@ -294,7 +294,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
     });
 
     it('Route 53: a change is PENDING, then INSYNC once it has propagated', async () => {
-      const zone = (await createActivities(clients).findHostedZone(demoAccount.hostedZone))!;
+      const zone = (await createActivities(clients).findHostedZone({ name: demoAccount.hostedZone }))!;
       const change = await clients.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: `p.${demoAccount.hostedZone}`, Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'x.test' }] } }] } }));
       expect(change.ChangeInfo!.Status).toBe('PENDING');
       const status = async () => (await clients.route53.send(new GetChangeCommand({ Id: change.ChangeInfo!.Id }))).ChangeInfo!.Status;
@@ -304,7 +304,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
     });
 
     it('Route 53: a CNAME shares its name with no other record; replacing one deletes it in the same batch', async () => {
-      const zone = (await createActivities(clients).findHostedZone(demoAccount.hostedZone))!;
+      const zone = (await createActivities(clients).findHostedZone({ name: demoAccount.hostedZone }))!;
       const name = `cname.${demoAccount.hostedZone}.`;
       const cname = { Name: name, Type: 'CNAME' as const, TTL: 60, ResourceRecords: [{ Value: 'old.example.net' }] };
       const a = { Name: name, Type: 'A' as const, TTL: 60, ResourceRecords: [{ Value: '192.0.2.10' }] };

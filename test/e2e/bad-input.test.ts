@@ -150,8 +150,8 @@ describe('bad input corpus', () => {
     const result = await runCli(['deploy', '-f', thief, '--wait'], worker.env);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`failed (invalid input: shop.switchyard.test is served by shop/prod (deployment ${id}); refusing to take it over: choose another hosts.production`);
-    const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
-    const zoneId = (await aws.findHostedZone(demoAccount.hostedZone))!.id;
+    const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
+    const zoneId = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!.id;
     const scope = { cluster: demoAccount.cluster, listenerArn, zoneId, environment: 'prod' };
     expect(await findLeaks(clients, { ...scope, service: 'shop', hosts: { production: 'shop.switchyard.test', stage: 'stage.shop.switchyard.test' }, live: id })).toEqual([]);
     expect(await findLeaks(clients, { ...scope, service: 'web', hosts: valid.hosts })).toEqual([]);

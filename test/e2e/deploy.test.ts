@@ -83,7 +83,7 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
   }
 
   async function live(): Promise<string | undefined> {
-    const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
+    const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
     const rule = await aws.findHostRule({ listenerArn, host: hosts.production });
     const arn = rule?.targets.find((t) => t.weight > 0)?.targetGroupArn;
     return arn?.split(':targetgroup/')[1].split('/')[0];

@@ -57,7 +57,7 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
     aws = createActivities(clients);
     await seedAccount(clients, demoAccount);
     if (containerInstances) await addContainerInstances(clients, demoAccount.cluster, containerInstances);
-    listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
+    listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
     await clients.cloudwatch.send(new PutMetricAlarmCommand({
       AlarmName: alarm, MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Statistic: 'Sum',
       Period: 60, EvaluationPeriods: 1, Threshold: 5, ComparisonOperator: 'GreaterThanThreshold',

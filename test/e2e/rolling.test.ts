@@ -52,7 +52,7 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
     clients = awsClientsOnMoto();
     await seedAccount(clients, demoAccount);
     const v1 = await register('app:1');
-    const subnets = (await createActivities(clients).findLoadBalancer(demoAccount.loadBalancer))!.subnetIds;
+    const subnets = (await createActivities(clients).findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.subnetIds;
     if (onEc2) await addContainerInstances(clients, cluster, 3);
     await clients.ecs.send(new CreateServiceCommand({
       cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3,

@@ -36,8 +36,8 @@ export function useChaosStack(label: string): ChaosStack {
     stack.clients = observerClientsOnMoto();
     await seedAccount(stack.clients, demoAccount);
     const aws = createActivities(stack.clients);
-    stack.listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
-    stack.zoneId = (await aws.findHostedZone(demoAccount.hostedZone))!.id;
+    stack.listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
+    stack.zoneId = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!.id;
     stack.worker = await startE2eWorker(label);
     stack.temporal = { address: servers.temporalAddress, namespace: 'default', taskQueue: stack.worker.env.SWITCHYARD_TASK_QUEUE! };
     stack.session = await connectClient(stack.temporal);

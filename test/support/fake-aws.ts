@@ -81,9 +81,9 @@ export class FakeAws {
       vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'], listenerPorts: [80],
     };
     const checkers = {
-      cloudwatch: { describeAlarmStates: async (names: string[]) => Object.fromEntries(names.filter((n) => this.alarms.has(n)).map((n) => [n, this.alarms.get(n)!])) },
+      cloudwatch: { describeAlarmStates: async ({ alarmNames: names }: { alarmNames: string[] }) => Object.fromEntries(names.filter((n) => this.alarms.has(n)).map((n) => [n, this.alarms.get(n)!])) },
       elbv2: {
-        countTargetHealth: async (arn: string) => {
+        countTargetHealth: async ({ targetGroupArn: arn }: { targetGroupArn: string }) => {
           const unhealthy = this.unhealthy.get(arn.split('/')[1]) ?? 0;
           return { healthy: 2 - Math.min(unhealthy, 2), unhealthy, other: 0, unused: 0 };
         },
@@ -92,21 +92,21 @@ export class FakeAws {
     } as unknown as Parameters<typeof createAnalysisActivities>[0];
     const analysis = createAnalysisActivities(checkers);
     const fakes: Partial<Activities> = {
-      describeAlarmStates: async (names) => this.run('describeAlarmStates', 'describeAlarmStates', () => checkers.cloudwatch.describeAlarmStates(names)),
+      describeAlarmStates: async (input) => this.run('describeAlarmStates', 'describeAlarmStates', () => checkers.cloudwatch.describeAlarmStates(input)),
       runAnalysis: async (input) => {
         this.analysisRounds += 1;
         this.onAnalysis?.();
         return this.run('runAnalysis', 'runAnalysis', () => analysis.runAnalysis(input));
       },
-      findCluster: async (name) => this.run('findCluster', `findCluster ${name}`, () => ({ name, arn: `arn:cluster/${name}`, status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] })),
-      findLoadBalancer: async (name) => this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
-      findHostedZone: async (name) => this.run('findHostedZone', `findHostedZone ${name}`, () => ({ id: 'ZONE', name: `${name}.`, privateZone: false })),
+      findCluster: async ({ cluster: name }) => this.run('findCluster', `findCluster ${name}`, () => ({ name, arn: `arn:cluster/${name}`, status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] })),
+      findLoadBalancer: async ({ loadBalancer: name }) => this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
+      findHostedZone: async ({ name }) => this.run('findHostedZone', `findHostedZone ${name}`, () => ({ id: 'ZONE', name: `${name}.`, privateZone: false })),
       ensureListener: async () => this.run('ensureListener', 'findListener 80', () => 'arn:listener/80'),
       findHostRule: async ({ host }) => {
         await this.beforeFindHostRule?.(host);
         return this.run('findHostRule', `findHostRule ${host}`, () => this.rules.get(host));
       },
-      describeTargetGroupTags: async (arns) =>
+      describeTargetGroupTags: async ({ targetGroupArns: arns }) =>
         this.run('describeTargetGroupTags', 'describeTargetGroupTags', () =>
           Object.fromEntries([...this.targetGroups.values()].filter((tg) => arns.includes(tg.arn)).map((tg) => [tg.arn, tg.tags])),
         ),

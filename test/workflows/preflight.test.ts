@@ -29,15 +29,15 @@ type Lookups = Pick<Activities, 'findCluster' | 'findLoadBalancer' | 'findHosted
 function fakeLookups(found: { cluster?: ClusterSummary; lb?: LoadBalancerSummary; zone?: HostedZoneSummary }) {
   const calls: string[] = [];
   const activities: Lookups = {
-    async findCluster(name) {
+    async findCluster({ cluster: name }) {
       calls.push(`findCluster ${name}`);
       return found.cluster;
     },
-    async findLoadBalancer(name) {
+    async findLoadBalancer({ loadBalancer: name }) {
       calls.push(`findLoadBalancer ${name}`);
       return found.lb;
     },
-    async findHostedZone(name) {
+    async findHostedZone({ name }) {
       calls.push(`findHostedZone ${name}`);
       return found.zone;
     },
@@ -101,7 +101,7 @@ describe('preflight workflow', () => {
   it("checks a deployment's alarms and capacity providers when it names them", async () => {
     const { activities } = fakeLookups({ cluster: { ...cluster, capacityProviders: ['FARGATE'] }, lb, zone });
     const alarms: string[][] = [];
-    const describeAlarmStates = async (names: string[]) => {
+    const describeAlarmStates = async ({ alarmNames: names }: { alarmNames: string[] }) => {
       alarms.push(names);
       return { 'web-5xx': 'OK' };
     };
@@ -121,12 +121,12 @@ describe('preflight workflow', () => {
     let failures = 0;
     const flaky: Lookups = {
       ...activities,
-      async findHostedZone(name) {
+      async findHostedZone(input) {
         if (failures < 2) {
           failures += 1;
           throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
         }
-        return activities.findHostedZone(name);
+        return activities.findHostedZone(input);
       },
     };
     const report = await run(flaky);

@@ -55,7 +55,7 @@ async function findLiveDeployment(ctx: BlueGreenContext, listenerArn: string): P
   if (!rule || live.length === 0) return undefined;
   ctx.productionRuleArn = rule.ruleArn;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
-  const allTags = await aws.describeTargetGroupTags(live.map((t) => t.targetGroupArn));
+  const allTags = await aws.describeTargetGroupTags({ targetGroupArns: live.map((t) => t.targetGroupArn) });
   const ours = Object.entries(allTags).find(([, t]) => t[tagKeys.service] === spec.service && t[tagKeys.environment] === spec.environment);
   const foreign = Object.values(allTags).find((t) => t[tagKeys.service]);
   if (!ours && foreign) {

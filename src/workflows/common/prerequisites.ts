@@ -17,9 +17,9 @@ export interface Prerequisites {
 /** `aws`: the activity proxy to look up with (the preflight's retries less than a deployment's). */
 export async function lookUpPrerequisites(aws: Pick<typeof awsProxy, 'findCluster' | 'findLoadBalancer' | 'findHostedZone' | 'describeAlarmStates'>, input: PreflightInput): Promise<Prerequisites> {
   const [cluster, loadBalancer, zone] = await Promise.all([
-    aws.findCluster(input.cluster),
-    aws.findLoadBalancer(input.loadBalancer),
-    aws.findHostedZone(input.hostedZone),
+    aws.findCluster({ cluster: input.cluster }),
+    aws.findLoadBalancer({ loadBalancer: input.loadBalancer }),
+    aws.findHostedZone({ name: input.hostedZone }),
   ]);
 
   const checks: PreflightCheck[] = [
@@ -46,7 +46,7 @@ export async function lookUpPrerequisites(aws: Pick<typeof awsProxy, 'findCluste
     });
   }
   if (input.alarms?.length) {
-    const states = await aws.describeAlarmStates(input.alarms);
+    const states = await aws.describeAlarmStates({ alarmNames: input.alarms });
     for (const alarm of input.alarms) checks.push({ resource: 'alarm', name: alarm, ok: alarm in states, detail: states[alarm] ?? 'not found' });
   }
   return { cluster, loadBalancer, zone, checks };
