@@ -65,4 +65,11 @@ export default tseslint.config(
     ignores: ['src/dev/**', 'src/cli/commands/dev.ts', 'src/workflows/**'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [emulatorBoundary] }] },
   },
+  {
+    // Rules that need the types: a Temporal API call without its await (a signal, a timer, a handle's
+    // result) fails silently or races the code after it.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
 );
