@@ -123,6 +123,11 @@ export async function recoverDeployment(input: RecoveryInput): Promise<RecoveryR
     return candidates;
   }
 
+  /**
+   * Deliberately unlike blue/green's teardownPrevious, which removes what the deployment found in AWS
+   * before staging: a stuck deployment's memory is lost, so this works from the names alone, each removal
+   * retried as an undo and reported if it is left.
+   */
   async function removeDeployment(spec: DeploymentSpec, deploymentId: string): Promise<void> {
     const names = resourceNames(spec, deploymentId);
     const service = await aws.findService({ cluster: spec.cluster, name: names.ecsService });
