@@ -1,4 +1,5 @@
-// createActivities(clients) returns every activity the worker registers, built from injected SDK clients.
+// createActivities(clients) returns every activity the worker registers, built from injected SDK clients:
+// those workflows schedule. The HTTP probe is not one of them: only the analysis round runs it.
 import type { AwsClients } from '../aws/clients';
 import { createAnalysisActivities } from './analysis';
 import { createCloudWatchActivities } from './cloudwatch';
@@ -18,7 +19,6 @@ export function createActivities(clients: AwsClients) {
     ...createRoute53Activities(clients.route53),
     ...createIamActivities(clients.iam),
     ...cloudwatch,
-    ...http,
     ...createAnalysisActivities({ cloudwatch, elbv2, http }),
   };
 }
