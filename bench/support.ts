@@ -10,7 +10,7 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '../src/aws
 import { connectClient, type TemporalSession } from '../src/client';
 import type { Config } from '../src/config';
 import type { DeploymentHandle } from '../src/deployment-client';
-import { controlPath, type BehaviourScenarioJson, type ProxyStats } from '../src/dev/aws-behaviour-proxy';
+import { controlPath, type BehaviourScenarioJson, type ProxyStats } from '../src/dev/emulator/server';
 import { demoAccount, emulatorCredentials } from '../src/dev/demo';
 import { freePort } from '../src/dev/processes';
 import { startDevStack } from '../src/dev/stack';

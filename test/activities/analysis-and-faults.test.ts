@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
+import { controlPath, type ProxyStats } from '../../src/dev/emulator/server';
 import { demoAccount } from '../../src/dev/demo';
 import type { AnalysisChecks } from '../../src/shared/traffic';
 import { servers, setAwsScenario, useSeededMoto } from '../support/servers';

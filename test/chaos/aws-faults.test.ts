@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { policyFile } from '../../scripts/worker-policy';
 import { startDeployment } from '../../src/deployment-client';
-import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
+import { controlPath, type ProxyStats } from '../../src/dev/emulator/server';
 import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';

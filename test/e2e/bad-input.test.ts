@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
-import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
+import { controlPath, type ProxyStats } from '../../src/dev/emulator/server';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { runCli } from '../support/cli';

@@ -8,9 +8,9 @@ import { createActivities, type Activities } from '../../src/activities';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
-import { controlPath, observerHeader, type BehaviourScenarioJson } from '../../src/dev/aws-behaviour-proxy';
-import { resetMoto } from '../../src/dev/moto-server';
-import { awsDelaysMs } from '../../src/dev/aws-behaviour/conformance';
+import { controlPath, observerHeader, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
+import { resetMoto } from '../../src/dev/emulator/moto';
+import { awsDelaysMs } from '../../src/dev/emulator/behaviours/conformance';
 
 function required(name: string): string {
   const value = process.env[name];
