@@ -10,7 +10,8 @@ import { createAwsClients, destroyAwsClients, type AwsClients } from '../src/aws
 import { connectClient, type TemporalSession } from '../src/client';
 import type { Config } from '../src/config';
 import type { DeploymentHandle } from '../src/deployment-client';
-import { controlPath, type BehaviourScenarioJson, type ProxyStats } from '../src/dev/emulator/server';
+import { EmulatorControl } from '../src/dev/emulator/control';
+import type { BehaviourScenarioJson, ProxyStats } from '../src/dev/emulator/server';
 import { demoAccount, emulatorCredentials } from '../src/dev/demo';
 import { freePort } from '../src/dev/processes';
 import { startDevStack } from '../src/dev/stack';
@@ -111,8 +112,7 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
   const session = await connectClient(temporal);
   const workers: WorkerProcess[] = [];
   const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
-  const control = (route: string, body?: unknown) =>
-    fetch(`${awsConfig.endpoint}${controlPath}/${route}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+  const emulator = new EmulatorControl(awsConfig.endpoint!);
 
   return {
     config: stack.config,
@@ -146,8 +146,8 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
       workers.push(worker);
       return worker;
     },
-    proxyStats: async () => (await control('stats')).json() as Promise<ProxyStats>,
-    setScenario: async (scenario) => void (await control('scenario', scenario)),
+    proxyStats: () => emulator.stats(),
+    setScenario: (scenario) => emulator.setScenario(scenario),
     async stop() {
       for (const w of workers) await w.stop();
       await session.close();

@@ -25,7 +25,8 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
 import { createActivities } from '../../src/activities';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
-import { startAwsBehaviourProxy, type AwsBehaviourProxy } from '../../src/dev/emulator/server';
+import { EmulatorControl } from '../../src/dev/emulator/control';
+import { startAwsBehaviourProxy, type AwsBehaviourProxy, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
 import { awsDelaysMs, type ConformanceOptions } from '../../src/dev/emulator/behaviours/conformance';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
@@ -280,7 +281,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
       const taskDefinition = await fargateRevision('dropped');
       const group = await targetGroup('dropped-1');
       await attach(group, 'dropped.test', 17);
-      const scenario = (body: unknown) => fetch(`${proxy.endpoint}/switchyard-proxy/scenario`, { method: 'POST', body: JSON.stringify(body) });
+      const scenario = (body: BehaviourScenarioJson) => new EmulatorControl(proxy.endpoint).setScenario(body);
       // Refusals are counted for the whole file (other tests provoke this one on purpose): none may be added here.
       const refusedBefore = proxy.conformance().byRule['ecs-service-exists'] ?? 0;
       // Every CreateService's connection drops after moto did the work; the SDK retries a lost answer

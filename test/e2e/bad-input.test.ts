@@ -7,7 +7,6 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
-import { controlPath, type ProxyStats } from '../../src/dev/emulator/server';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { runCli } from '../support/cli';
@@ -99,7 +98,7 @@ describe('bad input corpus', () => {
   }
 
   async function changesInAws(): Promise<string[]> {
-    const { calls } = (await (await fetch(`${servers.awsEndpoint}${controlPath}/stats`)).json()) as ProxyStats;
+    const { calls } = await servers.emulator.stats();
     // Reads: Describe*, List*, Get* (the proxy names Route 53's REST calls by their API names too).
     return Object.keys(calls).filter((op) => !/\.(Describe|List|Get)/.test(op));
   }

@@ -8,7 +8,8 @@ import { createActivities, type Activities } from '../../src/activities';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
-import { controlPath, observerHeader, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
+import { EmulatorControl } from '../../src/dev/emulator/control';
+import { observerHeader, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
 import { resetMoto } from '../../src/dev/emulator/moto';
 import { awsDelaysMs } from '../../src/dev/emulator/behaviours/conformance';
 
@@ -34,6 +35,10 @@ export const servers = {
   /** moto itself, behind no proxy: for a test that puts its own proxy in front (test/conformance). */
   get motoEndpoint() {
     return required('SWITCHYARD_TEST_MOTO_ENDPOINT');
+  },
+  /** The behaviour proxy's control routes: scenario, reset, counts (src/dev/emulator/control.ts). */
+  get emulator(): EmulatorControl {
+    return new EmulatorControl(this.awsEndpoint);
   },
 };
 
@@ -116,12 +121,12 @@ export function useSeededMoto(): { clients: AwsClients; aws: Activities } {
 /** Empties the emulated account and returns the behaviour proxy to its benign scenario. */
 export async function resetAws(): Promise<void> {
   await resetMoto(servers.awsEndpoint);
-  await post(`${servers.awsEndpoint}${controlPath}/reset`);
+  await servers.emulator.reset();
 }
 
 /** Makes the emulated AWS misbehave for the rest of the test (until resetAws). */
 export async function setAwsScenario(scenario: BehaviourScenarioJson): Promise<void> {
-  await post(`${servers.awsEndpoint}${controlPath}/scenario`, JSON.stringify(scenario));
+  await servers.emulator.setScenario(scenario);
 }
 
 /**
@@ -140,11 +145,6 @@ export async function requestTestCertificate(domain: string): Promise<string> {
   });
   if (!res.ok) throw new Error(`ACM RequestCertificate ${domain}: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { CertificateArn: string }).CertificateArn;
-}
-
-async function post(url: string, body?: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', body });
-  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status}`);
 }
 
 /**
