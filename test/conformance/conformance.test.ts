@@ -31,7 +31,7 @@ import { awsDelaysMs, type ConformanceOptions } from '../../src/dev/emulator/beh
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { seedAccount } from '../../src/dev/seed';
 import { readToolPaths } from '../../src/dev/tools';
-import { addContainerInstances } from '../support/ec2-capacity';
+import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import { resetAws, servers, testRegion } from '../support/servers';
 
 const timeScale = 0.02;

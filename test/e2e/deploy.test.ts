@@ -14,7 +14,7 @@ import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
-import { addContainerInstances } from '../support/ec2-capacity';
+import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, awsTimeScale, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // Each scenario runs on Fargate with names at the spec's length limits (service 20 characters,

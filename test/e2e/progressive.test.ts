@@ -16,7 +16,7 @@ import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
-import { addContainerInstances } from '../support/ec2-capacity';
+import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (instance targets; container instances to place tasks

@@ -20,7 +20,7 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
-import { createEc2Service } from '../support/ec2-capacity';
+import { createEc2Service } from '../../src/dev/emulator/ec2-capacity';
 
 const suffix = Date.now().toString(36).slice(-6);
 // A bake at 10% that outlasts the test: the deployment is wedged with production split.

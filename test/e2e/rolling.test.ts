@@ -14,7 +14,7 @@ import { tagKeys } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
-import { addContainerInstances, waitUntilListed } from '../support/ec2-capacity';
+import { addContainerInstances, waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (with container instances to place tasks on); the

@@ -1,9 +1,10 @@
 // EC2 capacity for a cluster, as an Auto Scaling group of ECS-optimized instances gives it: running
-// instances, each registered as a container instance. The account's side of a test (the product never
+// instances, each registered as a container instance (in AWS the ECS agent on the instance registers it;
+// moto takes the identity document alone). The account's side of a test or a benchmark (the product never
 // launches instances): without any, ECS cannot place an EC2 task, here as in AWS.
 import { DescribeImagesCommand, DescribeSubnetsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, DescribeServicesCommand, ListContainerInstancesCommand, RegisterContainerInstanceCommand, type CreateServiceCommandInput } from '@aws-sdk/client-ecs';
-import type { AwsClients } from '../../src/aws/clients';
+import type { AwsClients } from '../../aws/clients';
 
 export async function addContainerInstances(clients: AwsClients, cluster: string, count: number): Promise<string[]> {
   const image = (await clients.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
