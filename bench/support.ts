@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../src/activities';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../src/aws/clients';
+import { destroyAwsClients } from '../src/aws/clients';
 import { connectClient, type TemporalSession } from '../src/client';
 import type { Config } from '../src/config';
 import type { DeploymentHandle } from '../src/deployment-client';
@@ -14,6 +14,7 @@ import { EmulatorControl } from '../src/dev/emulator/control';
 import type { BehaviourScenarioJson, ProxyStats } from '../src/dev/emulator/server';
 import { demoAccount, emulatorCredentials } from '../src/dev/demo';
 import { freePort } from '../src/dev/processes';
+import { createAccountClients, type AccountClients } from '../src/dev/seed';
 import { startDevStack } from '../src/dev/stack';
 import type { DeploymentSpec, DeploymentStatus } from '../src/shared/deployment';
 import type { TrafficPlan } from '../src/shared/traffic';
@@ -76,7 +77,7 @@ export function progress(line: string): void {
 
 export interface BenchStack {
   config: Config;
-  clients: AwsClients;
+  clients: AccountClients;
   aws: ReturnType<typeof createActivities>;
   session: TemporalSession;
   /** The seeded load balancer's listener on port 80. */
@@ -107,7 +108,7 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-bench-${label}-`));
   const stack = await startDevStack({ temporalPort: await freePort(), uiPort: await freePort(), awsPort: await freePort(), namespace: 'default', taskQueue: `bench-${label}`, stateDir });
   const { temporal, aws: awsConfig } = stack.config;
-  const clients = createAwsClients({ ...awsConfig, credentials: emulatorCredentials });
+  const clients = createAccountClients({ ...awsConfig, credentials: emulatorCredentials });
   const aws = createActivities(clients);
   const session = await connectClient(temporal);
   const workers: WorkerProcess[] = [];

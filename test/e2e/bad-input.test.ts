@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { runCli } from '../support/cli';
 import { startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { findLeaks } from '../support/leak-checker';
@@ -75,7 +75,7 @@ const invocations: [string, string[], string][] = [
 describe('bad input corpus', () => {
   let dir: string;
   let worker: E2eWorker;
-  let clients: AwsClients;
+  let clients: AccountClients;
   let counter = 0;
 
   beforeAll(async () => {

@@ -5,9 +5,9 @@ import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connecti
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { createAccountClients, seedAccount, type AccountClients } from '../../src/dev/seed';
 import { EmulatorControl } from '../../src/dev/emulator/control';
 import { observerHeader, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
 import { resetMoto } from '../../src/dev/emulator/moto';
@@ -65,12 +65,12 @@ export function atAwsPace(ms: number): number {
   return Math.round(ms * (1 + Math.max(0, awsTimeScale - testAwsTimeScale) * 20));
 }
 
-export function awsClientsOnMoto(): AwsClients {
-  return createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
+export function awsClientsOnMoto(): AccountClients {
+  return createAccountClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
 }
 
 /** Clients for watching the account while a scenario runs: the proxy neither counts nor faults their calls. */
-export function observerClientsOnMoto(): AwsClients {
+export function observerClientsOnMoto(): AccountClients {
   const clients = awsClientsOnMoto();
   for (const client of Object.values(clients)) {
     (client as { middlewareStack: { add: (mw: unknown, opts: unknown) => void } }).middlewareStack.add(
@@ -104,8 +104,8 @@ export async function retriedAsTemporalWould<T>(call: () => Promise<T>, maxAttem
  * For a test file: SDK clients and activities on moto, made once; before each test the account is emptied
  * and seeded with the demo's cluster, load balancer and zone. Read `.clients` and `.aws` inside tests.
  */
-export function useSeededMoto(): { clients: AwsClients; aws: Activities } {
-  const moto = {} as { clients: AwsClients; aws: Activities };
+export function useSeededMoto(): { clients: AccountClients; aws: Activities } {
+  const moto = {} as { clients: AccountClients; aws: Activities };
   beforeAll(() => {
     moto.clients = awsClientsOnMoto();
     moto.aws = createActivities(moto.clients);

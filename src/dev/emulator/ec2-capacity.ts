@@ -5,8 +5,9 @@
 import { DescribeImagesCommand, DescribeSubnetsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, DescribeServicesCommand, ListContainerInstancesCommand, RegisterContainerInstanceCommand, type CreateServiceCommandInput } from '@aws-sdk/client-ecs';
 import type { AwsClients } from '../../aws/clients';
+import type { AccountClients } from '../seed';
 
-export async function addContainerInstances(clients: AwsClients, cluster: string, count: number): Promise<string[]> {
+export async function addContainerInstances(clients: AccountClients, cluster: string, count: number): Promise<string[]> {
   const image = (await clients.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
   const subnet = (await clients.ec2.send(new DescribeSubnetsCommand({}))).Subnets?.[0]?.SubnetId;
   if (!image || !subnet) throw new Error('the emulated account has no image or subnet to launch container instances from');
@@ -31,7 +32,7 @@ export async function waitUntilListed(clients: AwsClients, cluster: string, serv
 }
 
 /** A service on EC2 made outside Switchyard (a rolling update's): capacity to place it on, then listed. */
-export async function createEc2Service(clients: AwsClients, input: CreateServiceCommandInput & { cluster: string; serviceName: string }): Promise<void> {
+export async function createEc2Service(clients: AccountClients, input: CreateServiceCommandInput & { cluster: string; serviceName: string }): Promise<void> {
   const existing = (await clients.ecs.send(new ListContainerInstancesCommand({ cluster: input.cluster }))).containerInstanceArns ?? [];
   if (existing.length === 0) await addContainerInstances(clients, input.cluster, 2);
   await clients.ecs.send(new CreateServiceCommand({ launchType: 'EC2', ...input }));
