@@ -1,4 +1,4 @@
-// An HTTP proxy in front of moto that adds what moto does not emulate (../shared/MOTO-NOTES.md), so the
+// An HTTP proxy in front of moto that adds what moto does not emulate (./README.md), so the
 // same product code that runs against AWS can be exercised locally:
 // - ECS services run: a created service's tasks register as IP targets in its target group (moto never
 //   registers any), DescribeServices reports running = desired with a COMPLETED rollout, and an
