@@ -13,9 +13,14 @@ const ioModules = [
   { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Not for workflow code.' },
 ];
 
-// The embedded stack and the emulator (src/dev) are not the product: only the command that runs the
-// stack imports them, so nothing the worker or the CLI runs against AWS depends on the emulator.
-const emulatorBoundary = { group: ['./dev/*', '../dev', '../dev/*', '../../dev', '../../dev/*', '../../../dev/*'], message: 'Product code does not import the embedded stack or the emulator (src/dev).' };
+// The embedded stack and the emulator (src/dev, the emulator in src/dev/emulator) are not the product:
+// only the command that runs the stack imports them, so nothing the worker or the CLI runs against AWS
+// depends on the emulator. src/dev and everything below it, from any depth of src (not a bare './dev':
+// from src/cli/commands that is the dev command itself).
+const emulatorBoundary = {
+  group: ['./dev/**', '../dev', '../dev/**', '../../dev', '../../dev/**', '../../../dev', '../../../dev/**'],
+  message: 'Product code does not import the embedded stack or the emulator (src/dev, src/dev/emulator).',
+};
 
 export default tseslint.config(
   { ignores: ['dist/', 'dist-bench/', 'node_modules/', '.switchyard/', 'coverage/'] },

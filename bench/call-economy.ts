@@ -4,7 +4,7 @@
 // deployment waits for a service that never becomes steady, first as is, then with every DescribeServices
 // throttled (the SDK retries each describe 3 times; the wait itself backs off).
 import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { createEc2Service } from '../test/support/ec2-capacity';
+import { createEc2Service } from '../src/dev/emulator/ec2-capacity';
 import { startDeployment } from '../src/deployment-client';
 import { demoAccount } from '../src/dev/demo';
 import type { AnySpec, RollingSpec } from '../src/shared/deployment';

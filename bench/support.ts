@@ -6,13 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../src/activities';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../src/aws/clients';
+import { destroyAwsClients } from '../src/aws/clients';
 import { connectClient, type TemporalSession } from '../src/client';
 import type { Config } from '../src/config';
 import type { DeploymentHandle } from '../src/deployment-client';
-import { controlPath, type BehaviourScenarioJson, type ProxyStats } from '../src/dev/aws-behaviour-proxy';
+import { EmulatorControl } from '../src/dev/emulator/control';
+import type { BehaviourScenarioJson, ProxyStats } from '../src/dev/emulator/server';
 import { demoAccount, emulatorCredentials } from '../src/dev/demo';
 import { freePort } from '../src/dev/processes';
+import { createAccountClients, type AccountClients } from '../src/dev/seed';
 import { startDevStack } from '../src/dev/stack';
 import type { DeploymentSpec, DeploymentStatus } from '../src/shared/deployment';
 import type { TrafficPlan } from '../src/shared/traffic';
@@ -75,7 +77,7 @@ export function progress(line: string): void {
 
 export interface BenchStack {
   config: Config;
-  clients: AwsClients;
+  clients: AccountClients;
   aws: ReturnType<typeof createActivities>;
   session: TemporalSession;
   /** The seeded load balancer's listener on port 80. */
@@ -106,13 +108,12 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-bench-${label}-`));
   const stack = await startDevStack({ temporalPort: await freePort(), uiPort: await freePort(), awsPort: await freePort(), namespace: 'default', taskQueue: `bench-${label}`, stateDir });
   const { temporal, aws: awsConfig } = stack.config;
-  const clients = createAwsClients({ ...awsConfig, credentials: emulatorCredentials });
+  const clients = createAccountClients({ ...awsConfig, credentials: emulatorCredentials });
   const aws = createActivities(clients);
   const session = await connectClient(temporal);
   const workers: WorkerProcess[] = [];
   const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
-  const control = (route: string, body?: unknown) =>
-    fetch(`${awsConfig.endpoint}${controlPath}/${route}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+  const emulator = new EmulatorControl(awsConfig.endpoint!);
 
   return {
     config: stack.config,
@@ -146,8 +147,8 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
       workers.push(worker);
       return worker;
     },
-    proxyStats: async () => (await control('stats')).json() as Promise<ProxyStats>,
-    setScenario: async (scenario) => void (await control('scenario', scenario)),
+    proxyStats: () => emulator.stats(),
+    setScenario: (scenario) => emulator.setScenario(scenario),
     async stop() {
       for (const w of workers) await w.stop();
       await session.close();

@@ -1,7 +1,7 @@
-// The one place AWS SDK clients are built. Activities receive them by injection (createActivities),
-// so tests and the dev stack point the same code at a local emulator with an endpoint setting.
+// The one place the product's AWS SDK clients are built: those the activities use. Activities receive
+// them by injection (createActivities), so tests and the dev stack point the same code at a local
+// emulator with an endpoint setting. (No EC2: only seeding the emulated account calls it, src/dev/seed.ts.)
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -15,7 +15,6 @@ export interface AwsClients {
   route53: Route53Client;
   cloudwatch: CloudWatchClient;
   iam: IAMClient;
-  ec2: EC2Client;
 }
 
 export interface AwsClientOptions extends AwsConfig {
@@ -23,22 +22,27 @@ export interface AwsClientOptions extends AwsConfig {
   credentials?: AwsCredentialIdentity;
 }
 
-export function createAwsClients(options: AwsClientOptions): AwsClients {
-  const common = {
+/** What every client is built with. */
+export function clientConfig(options: AwsClientOptions): Pick<AwsClientOptions, 'region' | 'endpoint' | 'credentials'> {
+  return {
     region: options.region,
     endpoint: options.endpoint,
     credentials: options.credentials,
   };
+}
+
+export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const common = clientConfig(options);
   return {
     ecs: new ECSClient(common),
     elbv2: new ElasticLoadBalancingV2Client(common),
     route53: new Route53Client(common),
     cloudwatch: new CloudWatchClient(common),
     iam: new IAMClient(common),
-    ec2: new EC2Client(common),
   };
 }
 
+/** Destroys every client in it (an AccountClients' EC2 client too). */
 export function destroyAwsClients(clients: AwsClients): void {
   for (const client of Object.values(clients)) client.destroy();
 }

@@ -1,11 +1,11 @@
 // Seeds an (emulated) account with what a demo deployment needs: a cluster, an ALB with an HTTP
 // listener in the default VPC's subnets, and a hosted zone. Each step is skipped when already there.
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { CreateListenerCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { createActivities } from '../activities';
-import type { AwsClients } from '../aws/clients';
+import { clientConfig, createAwsClients, type AwsClientOptions, type AwsClients } from '../aws/clients';
 
 export interface SeedNames {
   cluster: string;
@@ -14,7 +14,19 @@ export interface SeedNames {
   hostedZone: string;
 }
 
-export async function seedAccount(clients: AwsClients, names: SeedNames): Promise<string[]> {
+/**
+ * The activities' clients and an EC2 client, for the account's side: its default network (seeding) and
+ * its instances (src/dev/emulator/ec2-capacity.ts). The worker never calls EC2, so never builds one.
+ */
+export interface AccountClients extends AwsClients {
+  ec2: EC2Client;
+}
+
+export function createAccountClients(options: AwsClientOptions): AccountClients {
+  return { ...createAwsClients(options), ec2: new EC2Client(clientConfig(options)) };
+}
+
+export async function seedAccount(clients: AccountClients, names: SeedNames): Promise<string[]> {
   const find = createActivities(clients);
   const created: string[] = [];
 
@@ -64,7 +76,7 @@ export async function seedAccount(clients: AwsClients, names: SeedNames): Promis
   return created;
 }
 
-async function defaultNetwork(clients: AwsClients): Promise<{ subnetIds: string[]; securityGroupIds: string[] }> {
+async function defaultNetwork(clients: AccountClients): Promise<{ subnetIds: string[]; securityGroupIds: string[] }> {
   const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }));
   const vpcId = vpcs.Vpcs?.[0]?.VpcId;
   if (!vpcId) throw new Error('the account has no default VPC to place the demo load balancer in');

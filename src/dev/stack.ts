@@ -2,17 +2,17 @@
 // registered and the emulated account seeded. The worker is started by the caller (src/cli/commands/dev.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import { createAwsClients, destroyAwsClients } from '../aws/clients';
+import { destroyAwsClients } from '../aws/clients';
 import type { Config } from '../config';
 import { connectClient } from '../client';
 import { registerSearchAttributes } from '../search-attribute-registration';
 import { allSearchAttributes } from '../shared/naming';
 import { demoAccount, emulatorCredentials } from './demo';
-import { startAwsBehaviourProxy } from './aws-behaviour-proxy';
-import { conformanceFromEnv } from './aws-behaviour/conformance';
-import { startMotoServer, type MotoServer } from './moto-server';
+import { startAwsBehaviourProxy } from './emulator/server';
+import { conformanceFromEnv } from './emulator/behaviours/conformance';
+import { startMotoServer, type MotoServer } from './emulator/moto';
 import { freePort } from './processes';
-import { seedAccount } from './seed';
+import { createAccountClients, seedAccount } from './seed';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
 import { readToolPaths, switchyardHome } from './tools';
 
@@ -86,7 +86,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     } finally {
       await session.close();
     }
-    const clients = createAwsClients({ ...config.aws, credentials: emulatorCredentials });
+    const clients = createAccountClients({ ...config.aws, credentials: emulatorCredentials });
     let seeded: string[];
     try {
       seeded = await seedAccount(clients, demoAccount);

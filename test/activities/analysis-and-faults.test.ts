@@ -4,14 +4,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
+import type { ProxyStats } from '../../src/dev/emulator/server';
 import { demoAccount } from '../../src/dev/demo';
 import type { AnalysisChecks } from '../../src/shared/traffic';
 import { servers, setAwsScenario, useSeededMoto } from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
 
 async function stats(): Promise<ProxyStats> {
-  return (await fetch(`${servers.awsEndpoint}${controlPath}/stats`)).json() as Promise<ProxyStats>;
+  return servers.emulator.stats();
 }
 
 describe('analysis rounds and faults on moto', () => {

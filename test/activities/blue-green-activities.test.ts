@@ -8,9 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import type { HealthCheckSpec } from '../../src/shared/deployment';
 import { launchOf } from '../../src/shared/launch';
 import { aliasesTo } from '../../src/shared/records';
@@ -22,7 +22,7 @@ const healthCheck: HealthCheckSpec = { path: '/', intervalSeconds: 10, timeoutSe
 const spec = { service: 'checkout-api', environment: 'staging' };
 
 describe('blue/green activities on moto', () => {
-  let clients: AwsClients;
+  let clients: AccountClients;
   let aws: ReturnType<typeof createActivities>;
   let listenerArn: string;
   let vpcId: string;

@@ -2,16 +2,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
 import { wrapAwsError } from '../../src/activities/errors';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { UserError } from '../../src/shared/errors';
 import { checkAwsReachable } from '../../src/worker';
 import { freePort } from '../../src/dev/processes';
 import { awsClientsOnMoto, resetAws, retriedAsTemporalWould, testRegion } from '../support/servers';
 
 describe('lookup activities on moto', () => {
-  let clients: AwsClients;
+  let clients: AccountClients;
   let activities: ReturnType<typeof createActivities>;
 
   beforeAll(() => {

@@ -8,7 +8,7 @@ import { demoAccount } from '../../src/dev/demo';
 import { deploymentTags } from '../../src/shared/naming';
 import { setAwsScenario, useSeededMoto } from '../support/servers';
 import { fargate } from '../support/fargate';
-import { waitUntilListed } from '../support/ec2-capacity';
+import { waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
 
 const cluster = demoAccount.cluster;
 const service = 'api-prod';

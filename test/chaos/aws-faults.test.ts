@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { policyFile } from '../../scripts/worker-policy';
 import { startDeployment } from '../../src/deployment-client';
-import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
+import type { ProxyStats } from '../../src/dev/emulator/server';
 import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
@@ -20,7 +20,7 @@ const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31
 const spec = chaosSpec(`fa${Date.now().toString(36).slice(-6)}`, { percent: 20, failureLimit: 1, drainMs: 1_000 });
 
 async function stats(): Promise<ProxyStats> {
-  return (await fetch(`${servers.awsEndpoint}${controlPath}/stats`)).json() as Promise<ProxyStats>;
+  return servers.emulator.stats();
 }
 const iamPrefixes: Record<string, string> = { ECS: 'ecs', ELBv2: 'elasticloadbalancing', Route53: 'route53', CloudWatch: 'cloudwatch', IAM: 'iam' };
 /** "ELBv2.ModifyRule" (the proxy's name of a call) → "elasticloadbalancing:ModifyRule". */

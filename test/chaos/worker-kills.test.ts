@@ -22,7 +22,7 @@ import { summarizeHistories, type HistoryReport } from '../support/history-check
 import { findLeaks } from '../support/leak-checker';
 import { atAwsPace, iamPropagationMs, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
-import { createEc2Service } from '../support/ec2-capacity';
+import { createEc2Service } from '../../src/dev/emulator/ec2-capacity';
 
 const matrix = process.env.CHAOS_MATRIX === '1';
 const delaysMs = (process.env.CHAOS_RESTART_DELAYS ?? '0,2,12,25').split(',').map((s) => Number(s) * 1000);

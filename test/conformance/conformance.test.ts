@@ -24,20 +24,21 @@ import {
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
 import { createActivities } from '../../src/activities';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
-import { startAwsBehaviourProxy, type AwsBehaviourProxy } from '../../src/dev/aws-behaviour-proxy';
-import { awsDelaysMs, type ConformanceOptions } from '../../src/dev/aws-behaviour/conformance';
+import { destroyAwsClients } from '../../src/aws/clients';
+import { EmulatorControl } from '../../src/dev/emulator/control';
+import { startAwsBehaviourProxy, type AwsBehaviourProxy, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
+import { awsDelaysMs, type ConformanceOptions } from '../../src/dev/emulator/behaviours/conformance';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { createAccountClients, seedAccount, type AccountClients } from '../../src/dev/seed';
 import { readToolPaths } from '../../src/dev/tools';
-import { addContainerInstances } from '../support/ec2-capacity';
+import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import { resetAws, servers, testRegion } from '../support/servers';
 
 const timeScale = 0.02;
 
-async function strictProxy(options: Partial<ConformanceOptions> = {}): Promise<{ proxy: AwsBehaviourProxy; clients: AwsClients }> {
+async function strictProxy(options: Partial<ConformanceOptions> = {}): Promise<{ proxy: AwsBehaviourProxy; clients: AccountClients }> {
   const proxy = await startAwsBehaviourProxy({ motoEndpoint: servers.motoEndpoint, port: 0, region: testRegion, awsModels: readToolPaths().awsModels, conformance: { timeScale, ...options } });
-  const clients = createAwsClients({ region: testRegion, endpoint: proxy.endpoint, credentials: emulatorCredentials });
+  const clients = createAccountClients({ region: testRegion, endpoint: proxy.endpoint, credentials: emulatorCredentials });
   // One attempt: the refusal itself is what is looked at, not the SDK's retries.
   for (const client of Object.values(clients)) (client as { config: { maxAttempts: () => Promise<number> } }).config.maxAttempts = async () => 1;
   return { proxy, clients };
@@ -47,7 +48,7 @@ const refusal = (err: unknown) => ({ name: (err as Error).name, message: (err as
 
 describe('the conformance layer refuses what AWS refuses', () => {
   let proxy: AwsBehaviourProxy;
-  let clients: AwsClients;
+  let clients: AccountClients;
   let ecs: ECSClient;
   let elbv2: ElasticLoadBalancingV2Client;
   let vpcId: string;
@@ -280,7 +281,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
       const taskDefinition = await fargateRevision('dropped');
       const group = await targetGroup('dropped-1');
       await attach(group, 'dropped.test', 17);
-      const scenario = (body: unknown) => fetch(`${proxy.endpoint}/switchyard-proxy/scenario`, { method: 'POST', body: JSON.stringify(body) });
+      const scenario = (body: BehaviourScenarioJson) => new EmulatorControl(proxy.endpoint).setScenario(body);
       // Refusals are counted for the whole file (other tests provoke this one on purpose): none may be added here.
       const refusedBefore = proxy.conformance().byRule['ecs-service-exists'] ?? 0;
       // Every CreateService's connection drops after moto did the work; the SDK retries a lost answer

@@ -6,10 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
-import { controlPath, type ProxyStats } from '../../src/dev/aws-behaviour-proxy';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { runCli } from '../support/cli';
 import { startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { findLeaks } from '../support/leak-checker';
@@ -76,7 +75,7 @@ const invocations: [string, string[], string][] = [
 describe('bad input corpus', () => {
   let dir: string;
   let worker: E2eWorker;
-  let clients: AwsClients;
+  let clients: AccountClients;
   let counter = 0;
 
   beforeAll(async () => {
@@ -99,7 +98,7 @@ describe('bad input corpus', () => {
   }
 
   async function changesInAws(): Promise<string[]> {
-    const { calls } = (await (await fetch(`${servers.awsEndpoint}${controlPath}/stats`)).json()) as ProxyStats;
+    const { calls } = await servers.emulator.stats();
     // Reads: Describe*, List*, Get* (the proxy names Route 53's REST calls by their API names too).
     return Object.keys(calls).filter((op) => !/\.(Describe|List|Get)/.test(op));
   }

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { stringify } from 'yaml';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
@@ -22,7 +22,7 @@ const strategy = [{ capacityProvider: 'FARGATE_SPOT', weight: 3 }, { capacityPro
 describe('a deployment on a capacity provider strategy, end to end', () => {
   let dir: string;
   let worker: E2eWorker;
-  let clients: AwsClients;
+  let clients: AccountClients;
 
   beforeAll(async () => {
     await resetAws();

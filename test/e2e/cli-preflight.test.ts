@@ -1,8 +1,8 @@
 // End to end: the CLI starts the preflight workflow on the real dev server; a real worker process runs
 // it against moto. Also the one-line errors a user gets for a bad configuration.
-import { createAwsClients, destroyAwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { createAccountClients, seedAccount } from '../../src/dev/seed';
 import { cleanEnv, runCli, startCli, type LongRunningCli } from '../support/cli';
 import { freePort } from '../../src/dev/processes';
 import { resetAws, servers, testRegion, uniqueTaskQueue } from '../support/servers';
@@ -53,7 +53,7 @@ describe('switchyard preflight through Temporal and a worker', () => {
   });
 
   it('passes and exits 0 once the account has the cluster, load balancer, listener and zone', async () => {
-    const clients = createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
+    const clients = createAccountClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
     try {
       await seedAccount(clients, demoAccount);
     } finally {

@@ -7,14 +7,14 @@ import { DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-s
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
-import { addContainerInstances } from '../support/ec2-capacity';
+import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, awsTimeScale, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // Each scenario runs on Fargate with names at the spec's length limits (service 20 characters,
@@ -48,7 +48,7 @@ describe.each(variants)('switchyard deploy, end to end: $label', ({ service, env
   let specFile: string;
   let env: NodeJS.ProcessEnv;
   let worker: E2eWorker;
-  let clients: AwsClients;
+  let clients: AccountClients;
   let aws: ReturnType<typeof createActivities>;
 
   beforeAll(async () => {

@@ -9,14 +9,14 @@ import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ec
 import { DescribeRulesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { stringify } from 'yaml';
 import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
-import { addContainerInstances } from '../support/ec2-capacity';
+import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (instance targets; container instances to place tasks
@@ -46,7 +46,7 @@ describe.each(variants)('progressive traffic, end to end: $label', ({ service, t
   const tg = (id: string) => resourceNames({ service, environment }, id).targetGroup;
   let dir: string;
   let worker: E2eWorker;
-  let clients: AwsClients;
+  let clients: AccountClients;
   let aws: ReturnType<typeof createActivities>;
   let listenerArn: string;
   let live: string;

@@ -9,9 +9,10 @@ import { DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDef
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { followDeployment, startDeployment, stuckTask, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
+import type { AccountClients } from '../../src/dev/seed';
 import { serviceWorkflowId, tagKeys } from '../../src/shared/naming';
 import type { DeploymentSpec, DeploymentStatus, RollingSpec } from '../../src/shared/deployment';
 import { pauseSignal, statusQuery, testsPassedSignal } from '../../src/workflows/messages';
@@ -20,7 +21,7 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { findLeaks } from '../support/leak-checker';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, servers, setAwsScenario } from '../support/servers';
 import { watchTrafficSafety } from '../support/traffic-invariant';
-import { createEc2Service } from '../support/ec2-capacity';
+import { createEc2Service } from '../../src/dev/emulator/ec2-capacity';
 
 const suffix = Date.now().toString(36).slice(-6);
 // A bake at 10% that outlasts the test: the deployment is wedged with production split.
@@ -28,7 +29,7 @@ const spec: DeploymentSpec = chaosSpec(`rc${suffix}`, { percent: 10, bakeMs: 30 
 
 describe('switchyard recover: a deployment wedged on a non-determinism error', () => {
   const stack = useChaosStack('recover');
-  let clients: AwsClients;
+  let clients: AccountClients;
   let bundle: string;
   let today: LongRunningCli | undefined;
   beforeAll(async () => {

@@ -6,15 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { stringify } from 'yaml';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { createActivities } from '../../src/activities';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { tagKeys } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
-import { addContainerInstances, waitUntilListed } from '../support/ec2-capacity';
+import { addContainerInstances, waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
 // On Fargate, and on EC2 with bridge networking (with container instances to place tasks on); the
@@ -43,7 +43,7 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
   let dir: string;
   let specFile: string;
   let worker: E2eWorker;
-  let clients: AwsClients;
+  let clients: AccountClients;
 
   beforeAll(async () => {
     await resetAws();

@@ -3,12 +3,12 @@
 // answers the tests gate until a deployment ends.
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
-import { destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { connectClient, type TemporalSession } from '../../src/client';
 import type { TemporalConfig } from '../../src/config';
 import { stuckTask, type DeploymentHandle } from '../../src/deployment-client';
 import { demoAccount } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import type { DeploymentResult, DeploymentSpec } from '../../src/shared/deployment';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
 import { startCli, type LongRunningCli } from './cli';
@@ -20,7 +20,7 @@ import type { InvariantScope } from './traffic-invariant';
 import { fargate } from './fargate';
 
 export interface ChaosStack {
-  clients: AwsClients;
+  clients: AccountClients;
   worker: E2eWorker;
   session: TemporalSession;
   temporal: TemporalConfig;

@@ -1,15 +1,15 @@
 // One run of jest starts, once: the time-skipping test server and a Temporal dev server (both from the
 // binaries scripts/setup.js installed, through the SDK's existing-path option), moto behind the behaviour
-// proxy (src/dev/aws-behaviour-proxy.ts), and one
+// proxy (src/dev/emulator/server.ts), and one
 // bundle of the workflow code. Tests find them through the SWITCHYARD_TEST_* variables (test/support/servers.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startAwsBehaviourProxy, type AwsBehaviourProxy } from '../../src/dev/aws-behaviour-proxy';
-import { conformanceFromEnv } from '../../src/dev/aws-behaviour/conformance';
-import { startMotoServer } from '../../src/dev/moto-server';
+import { startAwsBehaviourProxy, type AwsBehaviourProxy } from '../../src/dev/emulator/server';
+import { conformanceFromEnv } from '../../src/dev/emulator/behaviours/conformance';
+import { startMotoServer } from '../../src/dev/emulator/moto';
 import { readToolPaths } from '../../src/dev/tools';
 import { indexedValueType } from '../../src/search-attribute-registration';
 import { allSearchAttributes } from '../../src/shared/naming';

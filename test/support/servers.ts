@@ -5,12 +5,13 @@ import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connecti
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../../src/aws/clients';
+import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
-import { seedAccount } from '../../src/dev/seed';
-import { controlPath, observerHeader, type BehaviourScenarioJson } from '../../src/dev/aws-behaviour-proxy';
-import { resetMoto } from '../../src/dev/moto-server';
-import { awsDelaysMs } from '../../src/dev/aws-behaviour/conformance';
+import { createAccountClients, seedAccount, type AccountClients } from '../../src/dev/seed';
+import { EmulatorControl } from '../../src/dev/emulator/control';
+import { observerHeader, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
+import { resetMoto } from '../../src/dev/emulator/moto';
+import { awsDelaysMs } from '../../src/dev/emulator/behaviours/conformance';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -34,6 +35,10 @@ export const servers = {
   /** moto itself, behind no proxy: for a test that puts its own proxy in front (test/conformance). */
   get motoEndpoint() {
     return required('SWITCHYARD_TEST_MOTO_ENDPOINT');
+  },
+  /** The behaviour proxy's control routes: scenario, reset, counts (src/dev/emulator/control.ts). */
+  get emulator(): EmulatorControl {
+    return new EmulatorControl(this.awsEndpoint);
   },
 };
 
@@ -60,12 +65,12 @@ export function atAwsPace(ms: number): number {
   return Math.round(ms * (1 + Math.max(0, awsTimeScale - testAwsTimeScale) * 20));
 }
 
-export function awsClientsOnMoto(): AwsClients {
-  return createAwsClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
+export function awsClientsOnMoto(): AccountClients {
+  return createAccountClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
 }
 
 /** Clients for watching the account while a scenario runs: the proxy neither counts nor faults their calls. */
-export function observerClientsOnMoto(): AwsClients {
+export function observerClientsOnMoto(): AccountClients {
   const clients = awsClientsOnMoto();
   for (const client of Object.values(clients)) {
     (client as { middlewareStack: { add: (mw: unknown, opts: unknown) => void } }).middlewareStack.add(
@@ -99,8 +104,8 @@ export async function retriedAsTemporalWould<T>(call: () => Promise<T>, maxAttem
  * For a test file: SDK clients and activities on moto, made once; before each test the account is emptied
  * and seeded with the demo's cluster, load balancer and zone. Read `.clients` and `.aws` inside tests.
  */
-export function useSeededMoto(): { clients: AwsClients; aws: Activities } {
-  const moto = {} as { clients: AwsClients; aws: Activities };
+export function useSeededMoto(): { clients: AccountClients; aws: Activities } {
+  const moto = {} as { clients: AccountClients; aws: Activities };
   beforeAll(() => {
     moto.clients = awsClientsOnMoto();
     moto.aws = createActivities(moto.clients);
@@ -116,12 +121,12 @@ export function useSeededMoto(): { clients: AwsClients; aws: Activities } {
 /** Empties the emulated account and returns the behaviour proxy to its benign scenario. */
 export async function resetAws(): Promise<void> {
   await resetMoto(servers.awsEndpoint);
-  await post(`${servers.awsEndpoint}${controlPath}/reset`);
+  await servers.emulator.reset();
 }
 
 /** Makes the emulated AWS misbehave for the rest of the test (until resetAws). */
 export async function setAwsScenario(scenario: BehaviourScenarioJson): Promise<void> {
-  await post(`${servers.awsEndpoint}${controlPath}/scenario`, JSON.stringify(scenario));
+  await servers.emulator.setScenario(scenario);
 }
 
 /**
@@ -140,11 +145,6 @@ export async function requestTestCertificate(domain: string): Promise<string> {
   });
   if (!res.ok) throw new Error(`ACM RequestCertificate ${domain}: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { CertificateArn: string }).CertificateArn;
-}
-
-async function post(url: string, body?: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', body });
-  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status}`);
 }
 
 /**

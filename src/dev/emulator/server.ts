@@ -1,14 +1,14 @@
-// An HTTP proxy in front of moto that adds what moto does not emulate (../shared/MOTO-NOTES.md), so the
+// An HTTP proxy in front of moto that adds what moto does not emulate (./README.md), so the
 // same product code that runs against AWS can be exercised locally:
 // - ECS services run: a created service's tasks register as IP targets in its target group (moto never
 //   registers any), DescribeServices reports running = desired with a COMPLETED rollout, and an
-//   UpdateService to a new revision rolls out over successive describes (src/dev/aws-behaviour/ecs-rollouts.ts);
+//   UpdateService to a new revision rolls out over successive describes (./behaviours/ecs-rollouts.ts);
 // - target health follows a script per target group (initial, then healthy, or unhealthy from a time on),
 //   and a deleted service's targets are `draining` for their group's deregistration delay, then gone;
 // - scenarios make things go wrong on purpose: services that never become steady, unhealthy targets,
 //   failing rollouts, and faults in each protocol's own error shape (throttling, 5xx, latency, dropped
 //   connections);
-// - the conformance layer (./aws-behaviour/conformance.ts), on unless switched off: what AWS refuses is
+// - the conformance layer (./behaviours/conformance.ts), on unless switched off: what AWS refuses is
 //   refused before moto sees it (the API models, documented rules, rate limits), in AWS's error shape;
 // - every call is counted by operation, every fault by kind, every violation by rule (GET /switchyard-proxy/stats).
 // Used by the dev stack (benign scenario) and the tests (any scenario). Not product code: src/ talks to
@@ -18,10 +18,10 @@ import type { AddressInfo } from 'node:net';
 import { DescribeContainerInstancesCommand, DescribeTaskDefinitionCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
-import { Conformance, defaultConformance, type ConformanceCall, type ConformanceOptions, type ConformanceStats } from './aws-behaviour/conformance';
-import { EcsRollouts, type RolloutScenario } from './aws-behaviour/ecs-rollouts';
-import { awsErrorResponse, drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './aws-behaviour/faults';
-import { loadModels, type ModelService, type ServiceModel } from './aws-behaviour/models';
+import { Conformance, defaultConformance, type ConformanceCall, type ConformanceOptions, type ConformanceStats } from './behaviours/conformance';
+import { EcsRollouts, type RolloutScenario } from './behaviours/ecs-rollouts';
+import { awsErrorResponse, drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './behaviours/faults';
+import { loadModels, type ModelService, type ServiceModel } from './models';
 
 export interface TargetHealthScript {
   /** Target groups whose ARN matches. */

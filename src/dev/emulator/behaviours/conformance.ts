@@ -1,6 +1,6 @@
 // The conformance layer: what AWS refuses, refused here too, before moto (which accepts much of it) sees
 // the call. Three parts:
-// - the API models (./models.ts): every request of ECS, ELBv2, IAM, Route 53 and CloudWatch is checked
+// - the API models (../models.ts): every request of ECS, ELBv2, IAM, Route 53 and CloudWatch is checked
 //   against botocore's model of its operation;
 // - documented rules moto skips, each with the page it comes from (below), some of them stateful
 //   (a deleted service drains before its name is free; a DNS change is PENDING before INSYNC; targets
@@ -22,10 +22,10 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 // The Fargate size table is AWS's published one, kept once in src/shared (the spec checks it too).
-import { fargateMemoryFor, fargateProviders } from '../../shared/launch';
+import { fargateMemoryFor, fargateProviders } from '../../../shared/launch';
 import type { AwsErrorBody } from './faults';
-import { parseXml, type XmlElement } from './xml';
-import type { ModelService, ModelViolation, ServiceModel } from './models';
+import { parseXml, type XmlElement } from '../xml';
+import type { ModelService, ModelViolation, ServiceModel } from '../models';
 import { RateLimits } from './throttling';
 
 export interface ConformanceOptions {

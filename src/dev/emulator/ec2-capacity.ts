@@ -1,11 +1,13 @@
 // EC2 capacity for a cluster, as an Auto Scaling group of ECS-optimized instances gives it: running
-// instances, each registered as a container instance. The account's side of a test (the product never
+// instances, each registered as a container instance (in AWS the ECS agent on the instance registers it;
+// moto takes the identity document alone). The account's side of a test or a benchmark (the product never
 // launches instances): without any, ECS cannot place an EC2 task, here as in AWS.
 import { DescribeImagesCommand, DescribeSubnetsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateServiceCommand, DescribeServicesCommand, ListContainerInstancesCommand, RegisterContainerInstanceCommand, type CreateServiceCommandInput } from '@aws-sdk/client-ecs';
-import type { AwsClients } from '../../src/aws/clients';
+import type { AwsClients } from '../../aws/clients';
+import type { AccountClients } from '../seed';
 
-export async function addContainerInstances(clients: AwsClients, cluster: string, count: number): Promise<string[]> {
+export async function addContainerInstances(clients: AccountClients, cluster: string, count: number): Promise<string[]> {
   const image = (await clients.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
   const subnet = (await clients.ec2.send(new DescribeSubnetsCommand({}))).Subnets?.[0]?.SubnetId;
   if (!image || !subnet) throw new Error('the emulated account has no image or subnet to launch container instances from');
@@ -30,7 +32,7 @@ export async function waitUntilListed(clients: AwsClients, cluster: string, serv
 }
 
 /** A service on EC2 made outside Switchyard (a rolling update's): capacity to place it on, then listed. */
-export async function createEc2Service(clients: AwsClients, input: CreateServiceCommandInput & { cluster: string; serviceName: string }): Promise<void> {
+export async function createEc2Service(clients: AccountClients, input: CreateServiceCommandInput & { cluster: string; serviceName: string }): Promise<void> {
   const existing = (await clients.ecs.send(new ListContainerInstancesCommand({ cluster: input.cluster }))).containerInstanceArns ?? [];
   if (existing.length === 0) await addContainerInstances(clients, input.cluster, 2);
   await clients.ecs.send(new CreateServiceCommand({ launchType: 'EC2', ...input }));

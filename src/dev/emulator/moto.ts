@@ -1,5 +1,5 @@
 // moto as one local HTTP endpoint for ECS, ELBv2, Route 53, CloudWatch, IAM and EC2.
-import { startProcess, waitUntilReady, httpOk, type ManagedProcess } from './processes';
+import { startProcess, waitUntilReady, httpOk, type ManagedProcess } from '../processes';
 
 export interface MotoServerOptions {
   python: string;
