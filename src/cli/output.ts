@@ -1,5 +1,6 @@
 // Printing is separate from the commands, which return data.
-import { describeStuck, type DeploymentReport } from '../deployment-client';
+import type { DeploymentReport } from '../client/inspect';
+import { describeStuck } from '../client/stuck';
 import type { DeploymentResult, DeploymentStatus } from '../shared/deployment';
 import type { RecoveryReport } from '../shared/recovery';
 import type { PreflightReport } from '../shared/preflight';

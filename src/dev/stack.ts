@@ -4,9 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createAwsClients, destroyAwsClients } from '../aws/clients';
 import type { Config } from '../config';
-import { connectClient } from '../client';
-import { registerSearchAttributes } from '../search-attribute-registration';
-import { allSearchAttributes } from '../shared/naming';
+import { SwitchyardClient } from '../client/switchyard-client';
 import { demoAccount, emulatorCredentials } from './demo';
 import { startAwsBehaviourProxy } from './aws-behaviour-proxy';
 import { conformanceFromEnv } from './aws-behaviour/conformance';
@@ -79,13 +77,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       temporal: { address: temporal.address, namespace: opts.namespace, taskQueue: opts.taskQueue },
       aws: { region: demoAccount.region, endpoint: proxy.endpoint },
     };
-    const session = await connectClient(config.temporal);
-    try {
-      const added = await registerSearchAttributes(session.connection, opts.namespace, allSearchAttributes);
-      if (added.length) progress(`registered search attributes ${added.join(', ')}`);
-    } finally {
-      await session.close();
-    }
+    const { added } = await SwitchyardClient.using(config.temporal, (client) => client.registerSearchAttributes());
+    if (added.length) progress(`registered search attributes ${added.join(', ')}`);
     const clients = createAwsClients({ ...config.aws, credentials: emulatorCredentials });
     let seeded: string[];
     try {

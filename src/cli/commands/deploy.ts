@@ -1,9 +1,8 @@
 // `switchyard deploy -f spec.yaml [--image REF] [--wait]`: validates the spec before anything else,
 // refuses when what it names does not exist (preflight), starts the deployment, and with --wait follows
 // it; the exit code says how it ended.
-import { connectClient, assertWorkerPolling, runPreflight, type TemporalSession } from '../../client';
+import { SwitchyardClient } from '../../client/switchyard-client';
 import type { Config } from '../../config';
-import { assertSearchAttributesRegistered, followDeployment, startDeployment } from '../../deployment-client';
 import { loadSpec } from '../../spec/load';
 import { isRolling, type AnySpec, type DeploymentResult, type DeploymentStatus } from '../../shared/deployment';
 import { UserError } from '../../shared/errors';
@@ -29,19 +28,15 @@ export async function deployCommand(
   onProgress: (status: DeploymentStatus, steps: DeploymentStatus['history']) => void,
 ): Promise<DeployOutcome> {
   const spec = loadSpec(opts.file, { image: opts.image });
-  const session = await connectClient(config.temporal);
-  try {
-    await assertWorkerPolling(session, config.temporal);
-    await assertSearchAttributesRegistered(session, config.temporal);
-    await refuseMissingPrerequisites(session, config, spec);
-    const { deploymentId, handle } = await startDeployment(session, config.temporal, spec, opts.by);
+  return SwitchyardClient.using(config.temporal, async (client) => {
+    await client.assertReady();
+    await refuseMissingPrerequisites(client, spec);
+    const { deploymentId, handle } = await client.start(spec, opts.by);
     onStarted(deploymentId);
     if (!opts.wait) return { deploymentId, workflowId: handle.workflowId };
-    const result = await followDeployment(handle, onProgress);
+    const result = await client.follow(handle, onProgress);
     return { deploymentId, workflowId: handle.workflowId, result };
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 /**
@@ -50,9 +45,9 @@ export async function deployCommand(
  * starts: a miss is invalid input (exit 1), and nothing is started. The deployment checks again, as
  * things change meanwhile.
  */
-async function refuseMissingPrerequisites(session: TemporalSession, config: Config, spec: AnySpec): Promise<void> {
+async function refuseMissingPrerequisites(client: SwitchyardClient, spec: AnySpec): Promise<void> {
   if (isRolling(spec)) return;
-  const { report } = await runPreflight(session, config.temporal, {
+  const { report } = await client.preflight({
     cluster: spec.cluster,
     loadBalancer: spec.loadBalancer.name,
     hostedZone: spec.hostedZone,

@@ -1,7 +1,7 @@
 // `switchyard dev`: the whole thing on loopback — Temporal dev server + web UI, moto, and a worker —
 // until Ctrl-C, which stops the worker first and then every process this command started.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { connectClient, runPreflight } from '../../client';
+import { SwitchyardClient } from '../../client/switchyard-client';
 import type { Config } from '../../config';
 import { demoAccount, emulatorCredentials } from '../../dev/demo';
 import { assertPortFree } from '../../dev/processes';
@@ -56,14 +56,11 @@ export async function devCommand(opts: DevOptions, print: (line: string) => void
 }
 
 async function runDemo(config: Config, uiUrl: string, print: (line: string) => void): Promise<void> {
-  const session = await connectClient(config.temporal);
-  try {
+  await SwitchyardClient.using(config.temporal, async (client) => {
     print('\ndemo: running a preflight of the seeded account through Temporal');
-    const { workflowId, report } = await runPreflight(session, config.temporal, demoAccount);
+    const { workflowId, report } = await client.preflight(demoAccount);
     print(formatPreflight(report));
     print(`demo: preflight in the web UI: ${workflowUrl(uiUrl, config.temporal.namespace, workflowId)}`);
-  } finally {
-    await session.close();
-  }
+  });
   await runDemoDeployments(config, uiUrl, print);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectClient, runPreflight, assertWorkerPolling } from '../../client';
+import { SwitchyardClient } from '../../client/switchyard-client';
 import type { Config } from '../../config';
 import { UserError } from '../../shared/errors';
 import type { PreflightInput, PreflightReport } from '../../shared/preflight';
@@ -24,11 +24,8 @@ export function parsePreflightOptions(raw: Record<string, unknown>): PreflightIn
 
 /** Runs the preflight workflow through Temporal and a worker; returns its report. */
 export async function preflightCommand(config: Config, input: PreflightInput): Promise<PreflightReport> {
-  const session = await connectClient(config.temporal);
-  try {
-    await assertWorkerPolling(session, config.temporal);
-    return (await runPreflight(session, config.temporal, input)).report;
-  } finally {
-    await session.close();
-  }
+  return SwitchyardClient.using(config.temporal, async (client) => {
+    await client.assertWorkerPolling();
+    return (await client.preflight(input)).report;
+  });
 }
