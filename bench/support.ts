@@ -9,7 +9,7 @@ import { createActivities } from '../src/activities';
 import { createAwsClients, destroyAwsClients, type AwsClients } from '../src/aws/clients';
 import type { Config } from '../src/config';
 import type { DeploymentHandle } from '../src/client/handle';
-import { SwitchyardClient } from '../src/client/switchyard-client';
+import type { SwitchyardClient } from '../src/client/switchyard-client';
 import { controlPath, type BehaviourScenarioJson, type ProxyStats } from '../src/dev/aws-behaviour-proxy';
 import { demoAccount, emulatorCredentials } from '../src/dev/demo';
 import { freePort } from '../src/dev/processes';
@@ -108,7 +108,6 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
   const { temporal, aws: awsConfig } = stack.config;
   const clients = createAwsClients({ ...awsConfig, credentials: emulatorCredentials });
   const aws = createActivities(clients);
-  const client = await SwitchyardClient.connect(temporal);
   const workers: WorkerProcess[] = [];
   const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer(demoAccount.loadBalancer))!.arn, port: 80 });
   const control = (route: string, body?: unknown) =>
@@ -118,7 +117,7 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
     config: stack.config,
     clients,
     aws,
-    client,
+    client: stack.client,
     listenerArn,
     async startWorker(env = {}) {
       const child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), 'worker'], {
@@ -150,7 +149,6 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
     setScenario: async (scenario) => void (await control('scenario', scenario)),
     async stop() {
       for (const w of workers) await w.stop();
-      await client.close();
       destroyAwsClients(clients);
       await stack.stop();
       fs.rmSync(stateDir, { recursive: true, force: true });

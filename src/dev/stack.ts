@@ -1,5 +1,6 @@
 // The embedded dev stack: Temporal dev server (with web UI and a SQLite file), moto, search attributes
-// registered and the emulated account seeded. The worker is started by the caller (src/cli/commands/dev.ts).
+// registered and the emulated account seeded. The worker is started by the caller (src/cli/commands/dev.ts);
+// the stack's one Temporal client serves the caller too (the demo), and is closed by stop().
 import fs from 'node:fs';
 import path from 'node:path';
 import { createAwsClients, destroyAwsClients } from '../aws/clients';
@@ -27,6 +28,8 @@ export interface DevStackOptions {
 
 export interface DevStack {
   config: Config;
+  /** Connected to the stack's Temporal until stop(). */
+  client: SwitchyardClient;
   uiUrl: string;
   stateDir: string;
   seeded: string[];
@@ -77,7 +80,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       temporal: { address: temporal.address, namespace: opts.namespace, taskQueue: opts.taskQueue },
       aws: { region: demoAccount.region, endpoint: proxy.endpoint },
     };
-    const { added } = await SwitchyardClient.using(config.temporal, (client) => client.registerSearchAttributes());
+    const client = await SwitchyardClient.connect(config.temporal);
+    started.push({ process: { stop: () => client.close() } });
+    const { added } = await client.registerSearchAttributes();
     if (added.length) progress(`registered search attributes ${added.join(', ')}`);
     const clients = createAwsClients({ ...config.aws, credentials: emulatorCredentials });
     let seeded: string[];
@@ -88,7 +93,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     }
     if (seeded.length) progress(`seeded the emulated account: ${seeded.join(', ')}`);
 
-    return { config, uiUrl: temporal.uiUrl!, stateDir, seeded, stop: stopAll };
+    return { config, client, uiUrl: temporal.uiUrl!, stateDir, seeded, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

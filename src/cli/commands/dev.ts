@@ -1,8 +1,7 @@
 // `switchyard dev`: the whole thing on loopback — Temporal dev server + web UI, moto, and a worker —
 // until Ctrl-C, which stops the worker first and then every process this command started.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { SwitchyardClient } from '../../client/switchyard-client';
-import type { Config } from '../../config';
+import type { SwitchyardClient } from '../../client/switchyard-client';
 import { demoAccount, emulatorCredentials } from '../../dev/demo';
 import { assertPortFree } from '../../dev/processes';
 import { runDemoDeployments } from '../../dev/demo-run';
@@ -38,7 +37,7 @@ export async function devCommand(opts: DevOptions, print: (line: string) => void
     print(`Other terminals:  export TEMPORAL_ADDRESS=${temporal.address} AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
     print('Press Ctrl-C to stop everything.');
 
-    if (opts.demo) await runDemo(stack.config, stack.uiUrl, print);
+    if (opts.demo) await runDemo(stack.client, stack.uiUrl, print);
 
     const signal = await Promise.race([
       new Promise<string>((resolve) => stopSignals.forEach((s) => process.once(s, () => resolve(s)))),
@@ -55,12 +54,11 @@ export async function devCommand(opts: DevOptions, print: (line: string) => void
   print('stopped');
 }
 
-async function runDemo(config: Config, uiUrl: string, print: (line: string) => void): Promise<void> {
-  await SwitchyardClient.using(config.temporal, async (client) => {
-    print('\ndemo: running a preflight of the seeded account through Temporal');
-    const { workflowId, report } = await client.preflight(demoAccount);
-    print(formatPreflight(report));
-    print(`demo: preflight in the web UI: ${workflowUrl(uiUrl, config.temporal.namespace, workflowId)}`);
-  });
-  await runDemoDeployments(config, uiUrl, print);
+/** The demo, over the stack's client: a preflight, then the demo deployments. */
+async function runDemo(client: SwitchyardClient, uiUrl: string, print: (line: string) => void): Promise<void> {
+  print('\ndemo: running a preflight of the seeded account through Temporal');
+  const { workflowId, report } = await client.preflight(demoAccount);
+  print(formatPreflight(report));
+  print(`demo: preflight in the web UI: ${workflowUrl(uiUrl, client.config.namespace, workflowId)}`);
+  await runDemoDeployments(client, uiUrl, print);
 }
