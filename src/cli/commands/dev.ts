@@ -1,12 +1,16 @@
 // `switchyard dev`: the whole thing on loopback — Temporal dev server + web UI, moto, and a worker —
 // until Ctrl-C, which stops the worker first and then every process this command started.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Command } from 'commander';
 import type { SwitchyardClient } from '../../client/switchyard-client';
+import { loadConfig } from '../../config';
 import { demoAccount, emulatorCredentials } from '../../dev/demo';
 import { assertPortFree } from '../../dev/processes';
 import { runDemoDeployments } from '../../dev/demo-run';
 import { startDevStack, type DevStackOptions } from '../../dev/stack';
 import { createWorker } from '../../worker';
+import type { Cli } from '../command';
+import { port } from '../options';
 import { formatPreflight, workflowUrl } from '../output';
 
 export interface DevOptions extends Omit<DevStackOptions, 'progress'> {
@@ -15,7 +19,25 @@ export interface DevOptions extends Omit<DevStackOptions, 'progress'> {
 
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-export async function devCommand(opts: DevOptions, print: (line: string) => void): Promise<void> {
+export function registerDev(program: Command, cli: Cli): void {
+  program
+    .command('dev')
+    .description('start the embedded stack: Temporal dev server + web UI, AWS emulator (moto) and a worker')
+    .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
+    .option('--ui-port <port>', 'Temporal web UI port', port, 8233)
+    .option('--aws-port <port>', 'AWS emulator port', port, 5000)
+    .option('--state-dir <dir>', 'where the Temporal SQLite file and logs live (default .switchyard/state)')
+    .option('--demo', 'also run the demo against the seeded account', false)
+    .action(
+      cli.action(async (opts: Omit<DevOptions, 'namespace' | 'taskQueue'>) => {
+        // The stack's own Temporal and AWS, whatever the environment points at; its namespace and task queue.
+        const env = loadConfig({ ...process.env, TEMPORAL_ADDRESS: undefined, AWS_ENDPOINT_URL: undefined });
+        await runDev({ ...opts, namespace: env.temporal.namespace, taskQueue: env.temporal.taskQueue }, cli.print);
+      }),
+    );
+}
+
+export async function runDev(opts: DevOptions, print: (line: string) => void): Promise<void> {
   // We stop the worker ourselves, before the servers it talks to.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   await assertPortFree(opts.temporalPort, '--temporal-port');
