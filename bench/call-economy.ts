@@ -5,7 +5,6 @@
 // throttled (the SDK retries each describe 3 times; the wait itself backs off).
 import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { createEc2Service } from '../src/dev/emulator/ec2-capacity';
-import { startDeployment } from '../src/deployment-client';
 import { demoAccount } from '../src/dev/demo';
 import type { AnySpec, RollingSpec } from '../src/shared/deployment';
 import type { Bake, TrafficPlan } from '../src/shared/traffic';
@@ -22,7 +21,7 @@ const canary4: TrafficPlan = {
 /** Runs one deployment to its end (passing the tests gate) and returns the calls it made by operation. */
 async function callsOf(stack: BenchStack, spec: AnySpec): Promise<Record<string, number>> {
   const before = await stack.proxyStats();
-  const { handle } = await startDeployment(stack.session, stack.config.temporal, spec, 'bench');
+  const { handle } = await stack.client.start(spec, 'bench');
   if (spec.strategy === 'blueGreen') {
     await waitForStatus(handle, (s) => s.phase === 'awaiting_tests', 50);
     await handle.signal(testsPassedSignal, { by: 'bench' });
@@ -70,7 +69,7 @@ export const callEconomy: Benchmark = {
       // The describe rate while waiting: a service that never becomes steady.
       await stack.setScenario({ neverSteady: '^stuck-' });
       const stuck = benchSpec('stuck', { timeouts: { steadyMs: 150_000, testsMs: 3_600_000 } });
-      const { handle } = await startDeployment(stack.session, stack.config.temporal, stuck, 'bench');
+      const { handle } = await stack.client.start(stuck, 'bench');
       for (;;) {
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         if (pending.some((a) => a.activityType?.name === 'waitForServiceSteady')) break;

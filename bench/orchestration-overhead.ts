@@ -5,10 +5,9 @@
 // signal (a human gate the script does not have); the history says where the rest goes.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { temporal } from '@temporalio/proto';
-import { startDeployment } from '../src/deployment-client';
 import type { PreviousDeployment } from '../src/shared/deployment';
 import { deploymentTags, resourceNames, tagKeys } from '../src/shared/naming';
-import { newDeploymentId } from '../src/deployment-client';
+import { newDeploymentId } from '../src/client/deployment-ref';
 import { testsPassedSignal } from '../src/workflows/messages';
 import { executionRolePolicy } from '../src/workflows/common/activities';
 import { benchSpec, callsBetween, median, progress, round1, startBenchStack, totalOf, waitForStatus, type BenchStack, type Benchmark } from './support';
@@ -108,7 +107,7 @@ export const orchestrationOverhead: Benchmark = {
     try {
       await stack.startWorker();
       const viaTemporal = async (service: string, image: string) => {
-        const { handle } = await startDeployment(stack.session, stack.config.temporal, { ...benchSpec(service), image }, 'bench');
+        const { handle } = await stack.client.start({ ...benchSpec(service), image }, 'bench');
         await waitForStatus(handle, (s) => s.phase === 'awaiting_tests', 5);
         await handle.signal(testsPassedSignal, { by: 'bench' });
         const result = await handle.result();

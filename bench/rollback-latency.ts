@@ -3,7 +3,6 @@
 // deployment bakes at 100%. Beside it, in the same run: a bare ModifyRule round trip and a bare signal
 // round trip. BENCH_ROLLBACKS=N (default 50).
 import { ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { startDeployment } from '../src/deployment-client';
 import { resourceNames } from '../src/shared/naming';
 import { resumeSignal, rollbackSignal, statusQuery, testsPassedSignal } from '../src/workflows/messages';
 import { allAtOnce, benchSpec, progress, round1, startBenchStack, summary, waitForStatus, type Benchmark } from './support';
@@ -17,9 +16,8 @@ export const rollbackLatency: Benchmark = {
     const spec = benchSpec('rb', { drainMs: 1_000 });
     try {
       await stack.startWorker();
-      const { temporal } = stack.config;
       const deploy = async (finalBakeMs: number) => {
-        const { deploymentId, handle } = await startDeployment(stack.session, temporal, { ...spec, traffic: allAtOnce(finalBakeMs) }, 'bench');
+        const { deploymentId, handle } = await stack.client.start({ ...spec, traffic: allAtOnce(finalBakeMs) }, 'bench');
         await waitForStatus(handle, (s) => s.phase === 'awaiting_tests', 25);
         await handle.signal(testsPassedSignal, { by: 'bench' });
         return { deploymentId, handle };

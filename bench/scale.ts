@@ -9,7 +9,7 @@
 // Services are spread over 20 listeners of the seeded load balancer (50 services, 100 rules each): AWS
 // allows 100 rules per load balancer by default, so real accounts spread them too.
 import type { Client } from '@temporalio/client';
-import { startDeployment, type DeploymentHandle } from '../src/deployment-client';
+import type { DeploymentHandle } from '../src/client/handle';
 import { demoAccount } from '../src/dev/demo';
 import { testsPassedSignal } from '../src/workflows/messages';
 import { benchSpec, cpuMeter, progress, round1, sleep, startBenchStack, type BenchStack, type Benchmark, type WorkerProcess } from './support';
@@ -55,7 +55,7 @@ async function startMany(stack: BenchStack, n: number, prefix: string, approval:
             loadBalancer: { name: demoAccount.loadBalancer, listenerPort: listenerPort(k) },
             approval: { required: approval, timeoutMs: 7 * 86_400_000, onTimeout: 'rollback' },
           });
-          return (await startDeployment(stack.session, stack.config.temporal, spec, 'bench')).handle;
+          return (await stack.client.start(spec, 'bench')).handle;
         }),
       )),
     );
@@ -70,7 +70,7 @@ async function parkAtApproval(n: number) {
   try {
     await prepareListeners(stack);
     const worker = await stack.startWorker();
-    const client = stack.session.client;
+    const client = stack.client.temporal;
     let peak = worker.memory().peakMiB;
     const sampler = setInterval(() => (peak = Math.max(peak, worker.memory().peakMiB)), 1_000);
     const gates = passTestsGates(client);
@@ -111,7 +111,7 @@ async function endToEnd(n: number, workers: number) {
     await prepareListeners(stack);
     const processes: WorkerProcess[] = [];
     for (let i = 0; i < workers; i++) processes.push(await stack.startWorker());
-    const gates = passTestsGates(stack.session.client);
+    const gates = passTestsGates(stack.client.temporal);
     const cpu = cpuMeter();
     const started = performance.now();
     const handles = await startMany(stack, n, `e${workers}w`, false);

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../src/activities';
 import { destroyAwsClients } from '../src/aws/clients';
-import { connectClient, type TemporalSession } from '../src/client';
 import type { Config } from '../src/config';
-import type { DeploymentHandle } from '../src/deployment-client';
+import type { DeploymentHandle } from '../src/client/handle';
+import type { SwitchyardClient } from '../src/client/switchyard-client';
 import { EmulatorControl } from '../src/dev/emulator/control';
 import type { BehaviourScenarioJson, ProxyStats } from '../src/dev/emulator/server';
 import { demoAccount, emulatorCredentials } from '../src/dev/demo';
@@ -79,7 +79,7 @@ export interface BenchStack {
   config: Config;
   clients: AccountClients;
   aws: ReturnType<typeof createActivities>;
-  session: TemporalSession;
+  client: SwitchyardClient;
   /** The seeded load balancer's listener on port 80. */
   listenerArn: string;
   /** Starts a worker process (`switchyard worker`) on the stack's task queue. */
@@ -110,7 +110,6 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
   const { temporal, aws: awsConfig } = stack.config;
   const clients = createAccountClients({ ...awsConfig, credentials: emulatorCredentials });
   const aws = createActivities(clients);
-  const session = await connectClient(temporal);
   const workers: WorkerProcess[] = [];
   const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
   const emulator = new EmulatorControl(awsConfig.endpoint!);
@@ -119,7 +118,7 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
     config: stack.config,
     clients,
     aws,
-    session,
+    client: stack.client,
     listenerArn,
     async startWorker(env = {}) {
       const child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), 'worker'], {
@@ -151,7 +150,6 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
     setScenario: (scenario) => emulator.setScenario(scenario),
     async stop() {
       for (const w of workers) await w.stop();
-      await session.close();
       destroyAwsClients(clients);
       await stack.stop();
       fs.rmSync(stateDir, { recursive: true, force: true });

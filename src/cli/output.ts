@@ -1,8 +1,24 @@
-// Printing is separate from the commands, which return data.
-import { describeStuck, type DeploymentReport } from '../deployment-client';
+// Printing is separate from the commands, which return data (src/cli/command.ts).
+import type { DeploymentReport } from '../client/inspect';
+import { describeStuck } from '../client/stuck';
+import type { TemporalConfig } from '../config';
+import type { Reply } from './command';
 import type { DeploymentResult, DeploymentStatus } from '../shared/deployment';
 import type { RecoveryReport } from '../shared/recovery';
 import type { PreflightReport } from '../shared/preflight';
+
+/** What main.ts prints of a command's reply: its data as JSON (--json) or as text; undefined for nothing. */
+export function formatReply<T>(reply: Reply<T>): string | undefined {
+  return reply.json ? JSON.stringify(reply.data, null, 2) : reply.text?.(reply.data);
+}
+
+export function formatInit(r: { added: string[]; present: string[] }, temporal: Pick<TemporalConfig, 'address' | 'namespace'>): string | undefined {
+  const where = `${temporal.address} namespace ${temporal.namespace}`;
+  const lines = [];
+  if (r.added.length) lines.push(`registered search attributes on ${where}: ${r.added.join(', ')}`);
+  if (r.present.length) lines.push(`already registered on ${where}: ${r.present.join(', ')}`);
+  return lines.length ? lines.join('\n') : undefined;
+}
 
 export function formatPreflight(report: PreflightReport): string {
   const width = Math.max(...report.checks.map((c) => `${c.resource} ${c.name}`.length));

@@ -1,37 +1,31 @@
 // `npm run demo`: the example spec through the whole lifecycle on the embedded stack — v1, then v2 —
 // with the tests and approval gates passed automatically, printing each step and where to look.
 import path from 'node:path';
-import { connectClient } from '../client';
-import type { Config } from '../config';
-import { followDeployment, sendMessage, startDeployment } from '../deployment-client';
+import type { SwitchyardClient } from '../client/switchyard-client';
 import { formatResult, formatSteps, workflowUrl } from '../cli/output';
 import { loadSpec } from '../spec/load';
 
 export const demoSpecPath = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'spec.yaml');
 const demoImages = ['public.ecr.aws/nginx/nginx:1.27', 'public.ecr.aws/nginx/nginx:1.28'];
 
-export async function runDemoDeployments(config: Config, uiUrl: string, print: (line: string) => void): Promise<void> {
-  const session = await connectClient(config.temporal);
-  try {
-    for (const image of demoImages) {
-      const spec = loadSpec(demoSpecPath, { image });
-      const { deploymentId, handle } = await startDeployment(session, config.temporal, spec, 'demo');
-      print(`\ndemo: deploying ${spec.service}/${spec.environment} ${image} as ${deploymentId}`);
-      print(`demo: watch it at ${workflowUrl(uiUrl, config.temporal.namespace, handle.workflowId)}`);
-      const answered = new Set<string>();
-      const result = await followDeployment(handle, (status, steps) => {
-        print(formatSteps(steps));
-        const answer = status.phase === 'awaiting_tests' ? 'tests-passed' : status.phase === 'awaiting_approval' ? 'approve' : undefined;
-        if (answer && !answered.has(answer)) {
-          answered.add(answer);
-          print(`demo: sending ${answer} (as CI or a person would: switchyard ${answer} ${deploymentId})`);
-          void sendMessage(handle, answer, { by: 'demo' });
-        }
-      });
-      print(`demo: ${formatResult(result)}`);
-    }
-    print(`\ndemo: done. All deployments: ${uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
-  } finally {
-    await session.close();
+export async function runDemoDeployments(client: SwitchyardClient, uiUrl: string, print: (line: string) => void): Promise<void> {
+  const { namespace } = client.config;
+  for (const image of demoImages) {
+    const spec = loadSpec(demoSpecPath, { image });
+    const { deploymentId, handle } = await client.start(spec, 'demo');
+    print(`\ndemo: deploying ${spec.service}/${spec.environment} ${image} as ${deploymentId}`);
+    print(`demo: watch it at ${workflowUrl(uiUrl, namespace, handle.workflowId)}`);
+    const answered = new Set<string>();
+    const result = await client.follow(handle, (status, steps) => {
+      print(formatSteps(steps));
+      const answer = status.phase === 'awaiting_tests' ? 'tests-passed' : status.phase === 'awaiting_approval' ? 'approve' : undefined;
+      if (answer && !answered.has(answer)) {
+        answered.add(answer);
+        print(`demo: sending ${answer} (as CI or a person would: switchyard ${answer} ${deploymentId})`);
+        void client.send(handle, answer, { by: 'demo' });
+      }
+    });
+    print(`demo: ${formatResult(result)}`);
   }
+  print(`\ndemo: done. All deployments: ${uiUrl}/namespaces/${namespace}/workflows`);
 }

@@ -1,12 +1,11 @@
 // The embedded dev stack: Temporal dev server (with web UI and a SQLite file), moto, search attributes
-// registered and the emulated account seeded. The worker is started by the caller (src/cli/commands/dev.ts).
+// registered and the emulated account seeded. The worker is started by the caller (src/cli/commands/dev.ts);
+// the stack's one Temporal client serves the caller too (the demo), and is closed by stop().
 import fs from 'node:fs';
 import path from 'node:path';
 import { destroyAwsClients } from '../aws/clients';
 import type { Config } from '../config';
-import { connectClient } from '../client';
-import { registerSearchAttributes } from '../search-attribute-registration';
-import { allSearchAttributes } from '../shared/naming';
+import { SwitchyardClient } from '../client/switchyard-client';
 import { demoAccount, emulatorCredentials } from './demo';
 import { startAwsBehaviourProxy } from './emulator/server';
 import { conformanceFromEnv } from './emulator/behaviours/conformance';
@@ -29,6 +28,8 @@ export interface DevStackOptions {
 
 export interface DevStack {
   config: Config;
+  /** Connected to the stack's Temporal until stop(). */
+  client: SwitchyardClient;
   uiUrl: string;
   stateDir: string;
   seeded: string[];
@@ -79,13 +80,10 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       temporal: { address: temporal.address, namespace: opts.namespace, taskQueue: opts.taskQueue },
       aws: { region: demoAccount.region, endpoint: proxy.endpoint },
     };
-    const session = await connectClient(config.temporal);
-    try {
-      const added = await registerSearchAttributes(session.connection, opts.namespace, allSearchAttributes);
-      if (added.length) progress(`registered search attributes ${added.join(', ')}`);
-    } finally {
-      await session.close();
-    }
+    const client = await SwitchyardClient.connect(config.temporal);
+    started.push({ process: { stop: () => client.close() } });
+    const { added } = await client.registerSearchAttributes();
+    if (added.length) progress(`registered search attributes ${added.join(', ')}`);
     const clients = createAccountClients({ ...config.aws, credentials: emulatorCredentials });
     let seeded: string[];
     try {
@@ -95,7 +93,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     }
     if (seeded.length) progress(`seeded the emulated account: ${seeded.join(', ')}`);
 
-    return { config, uiUrl: temporal.uiUrl!, stateDir, seeded, stop: stopAll };
+    return { config, client, uiUrl: temporal.uiUrl!, stateDir, seeded, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -6,7 +6,6 @@
 // (CHAOS_SEED, printed) so a run's fault sequence can be replayed.
 import fs from 'node:fs';
 import { policyFile } from '../../scripts/worker-policy';
-import { startDeployment } from '../../src/deployment-client';
 import type { ProxyStats } from '../../src/dev/emulator/server';
 import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
@@ -38,9 +37,9 @@ describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () =
     const lines: string[] = [];
     const histories: HistoryReport[] = [];
     for (let i = 0; i < deployments; i++) {
-      const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, { ...spec, image: `nginx:${i + 2}` }, 'chaos');
+      const { deploymentId, handle } = await stack.client.start({ ...spec, image: `nginx:${i + 2}` }, 'chaos');
       const outcome = await driveToEnd(handle);
-      histories.push(...(await expectHealthyHistories(stack.session.client, [handle])));
+      histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
       lines.push(`${deploymentId}: ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}`);
       expect(outcome).toMatchObject({ phase: 'active', leftovers: [] });
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);

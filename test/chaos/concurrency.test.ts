@@ -1,6 +1,5 @@
 // Many deployments at once on one worker: CHAOS_CONCURRENT (default 20) services deploy together and all
 // go live, each with nothing left behind. (Two deployments of the same service: test/e2e/deploy.test.ts.)
-import { startDeployment } from '../../src/deployment-client';
 import { chaosSpec, driveToEnd, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
@@ -17,11 +16,11 @@ describe(`concurrency: ${count} services deploying at once`, () => {
     const started = Date.now();
     const results = await Promise.all(
       Array.from({ length: count }, async (_, i) => {
-        const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, specFor(i), 'concurrency');
+        const { deploymentId, handle } = await stack.client.start(specFor(i), 'concurrency');
         return { i, deploymentId, handle, result: await driveToEnd(handle) };
       }),
     );
-    const histories = await expectHealthyHistories(stack.session.client, results.map((r) => r.handle));
+    const histories = await expectHealthyHistories(stack.client.temporal, results.map((r) => r.handle));
     process.stdout.write(`concurrency: ${count} deployments on one worker in ${Math.round((Date.now() - started) / 1000)} s; ${summarizeHistories(histories)}\n`);
     expect(results.map((r) => r.result.phase)).toEqual(Array(count).fill('active'));
     for (const { i, deploymentId } of results) {

@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startDeployment, stuckTask, type DeploymentHandle } from '../../src/deployment-client';
+import type { DeploymentHandle } from '../../src/client/handle';
+import { stuckTask } from '../../src/client/stuck';
 import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
 import type { Bake } from '../../src/shared/traffic';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
@@ -52,13 +53,13 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
 
   it('every deployment goes live and its history replays', async () => {
     // The deployment the rounds replace, unharmed.
-    const first = await startDeployment(stack.session, stack.temporal, spec, 'chaos');
+    const first = await stack.client.start(spec, 'chaos');
     expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
     const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
     const handles: DeploymentHandle[] = [first.handle];
     const timedOut: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, { ...spec, image: `nginx:${round + 2}` }, 'chaos');
+      const { deploymentId, handle } = await stack.client.start({ ...spec, image: `nginx:${round + 2}` }, 'chaos');
       handles.push(handle);
       const stopQuerying = keepQuerying(handle);
       // Killed once the bake at 5% has begun (its timer is running).
@@ -70,15 +71,15 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
       expect(await stopQuerying()).toEqual([]);
       expect(await handle.result()).toMatchObject({ phase: 'active', leftovers: [] });
       expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
-      const [report] = await expectHealthyHistories(stack.session.client, [handle]);
+      const [report] = await expectHealthyHistories(stack.client.temporal, [handle]);
       timedOut.push(report.timedOutTasks);
       if (process.env.SWITCHYARD_RECORD_HISTORIES) {
         const file = path.resolve(__dirname, '..', 'histories', `bake-after-worker-crash-${round + 1}.json`);
-        fs.writeFileSync(file, historyToJSON(await stack.session.client.workflow.getHandle(handle.workflowId, runOf(handle)).fetchHistory()));
+        fs.writeFileSync(file, historyToJSON(await stack.client.temporal.workflow.getHandle(handle.workflowId, runOf(handle)).fetchHistory()));
       }
     }
     const { violations, checks: polled } = await watch.stop();
-    const reports = await expectHealthyHistories(stack.session.client, handles);
+    const reports = await expectHealthyHistories(stack.client.temporal, handles);
     process.stdout.write(`crash during bake: ${rounds} rounds, all active; ${summarizeHistories(reports)}; ${polled} traffic checks, ${violations.length} violations\n`);
     // Each round really was the incident's shape: the dead worker's sticky task timed out.
     expect(timedOut.every((n) => n >= 1)).toBe(true);

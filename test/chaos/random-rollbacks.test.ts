@@ -2,7 +2,6 @@
 // gate passes. Each deployment has exactly one outcome, and AWS agrees with it: active → production on
 // the new deployment and nothing else left; rolled back → production on the previous one (or, for a
 // first deployment, nothing at all). Short in `npm test` (CHAOS_ROLLBACKS, default 4).
-import { startDeployment } from '../../src/deployment-client';
 import { rollbackSignal, statusQuery, testsPassedSignal } from '../../src/workflows/messages';
 import { chaosSpec, expectHealthyHistories, scopeOf, useChaosStack } from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
@@ -22,7 +21,7 @@ describe(`chaos: ${rounds} rollbacks at random moments`, () => {
     const outcomes: string[] = [];
     const histories: HistoryReport[] = [];
     for (let round = 0; round < rounds; round++) {
-      const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, { ...spec, image: `nginx:${round + 2}` }, 'chaos');
+      const { deploymentId, handle } = await stack.client.start({ ...spec, image: `nginx:${round + 2}` }, 'chaos');
       for (let n = 0; n < 600 && (await handle.query(statusQuery)).phase !== 'awaiting_tests'; n++) await new Promise((r) => setTimeout(r, 50));
       // Half the rounds: rollback at the very moment the gate passes; the others: at a random moment after.
       const together = round % 2 === 0;
@@ -34,7 +33,7 @@ describe(`chaos: ${rounds} rollbacks at random moments`, () => {
         })(),
       ]);
       const result = await handle.result();
-      histories.push(...(await expectHealthyHistories(stack.session.client, [handle])));
+      histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
       const status = await handle.query(statusQuery);
       const said = status.history.filter((h) => /^(ignored rollback|rollback requested)/.test(h.note)).map((h) => h.note);
       outcomes.push(`${deploymentId}: ${result.phase}${together ? ' (rollback with the gate)' : ''}${said.length ? `, ${said[0]}` : ''}`);

@@ -4,18 +4,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connectClient, type TemporalSession } from '../../src/client';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients } from '../../src/aws/clients';
-import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
+import type { DeploymentHandle } from '../../src/client/handle';
+import { SwitchyardClient } from '../../src/client/switchyard-client';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { freePort } from '../../src/dev/processes';
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/dev/temporal-dev-server';
 import { readToolPaths } from '../../src/dev/tools';
-import { registerSearchAttributes } from '../../src/search-attribute-registration';
 import type { DeploymentStatus } from '../../src/shared/deployment';
-import { allSearchAttributes } from '../../src/shared/naming';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
 import { chaosSpec, expectHealthyHistories } from '../support/chaos';
 import { cleanEnv, startCli, type LongRunningCli } from '../support/cli';
@@ -32,7 +30,7 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
   let port: number;
   let server: TemporalDevServer;
   let worker: LongRunningCli;
-  let session: TemporalSession;
+  let client: SwitchyardClient;
   let clients: AccountClients;
   let listenerArn: string;
   let zoneId: string;
@@ -46,8 +44,8 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-restart-'));
     port = await freePort();
     await startServer();
-    session = await connectClient(temporal());
-    await registerSearchAttributes(session.connection, 'default', allSearchAttributes);
+    client = await SwitchyardClient.connect(temporal());
+    await client.registerSearchAttributes();
     await resetAws();
     clients = observerClientsOnMoto();
     await seedAccount(clients, demoAccount);
@@ -64,7 +62,7 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
   afterAll(async () => {
     worker?.child.kill('SIGINT');
     await worker?.exited;
-    await session?.close();
+    await client?.close();
     await server?.process.stop();
     destroyAwsClients(clients);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -92,7 +90,7 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     ['while baking at 10%', '10% bake', (s: DeploymentStatus) => s.traffic?.percent === 10],
   ])('a deployment interrupted %s resumes and goes live', async (_name, what, at) => {
     const watch = watchTrafficSafety(clients, { service, environment, cluster: demoAccount.cluster, listenerArn, productionHost: hosts.production }, 100);
-    const { deploymentId, handle } = await startDeployment(session, temporal(), { ...spec, image: `nginx:${Date.now() % 1000}` }, 'chaos');
+    const { deploymentId, handle } = await client.start({ ...spec, image: `nginx:${Date.now() % 1000}` }, 'chaos');
     const passTests = async () => {
       await until(handle, 'awaiting_tests', (s) => s.phase === 'awaiting_tests');
       await handle.signal(testsPassedSignal, { by: 'chaos' });
@@ -103,7 +101,7 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     if (what === 'awaiting_tests') await passTests();
     const result = await handle.result();
     expect(result).toMatchObject({ phase: 'active', leftovers: [] });
-    await expectHealthyHistories(session.client, [handle]);
+    await expectHealthyHistories(client.temporal, [handle]);
     expect(await findLeaks(clients, { service, environment, cluster: demoAccount.cluster, listenerArn, zoneId, hosts, live: deploymentId })).toEqual([]);
     expect((await watch.stop()).violations).toEqual([]);
   }, atAwsPace(5 * 60_000));

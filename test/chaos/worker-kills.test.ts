@@ -12,7 +12,7 @@
 // (seconds, comma-separated) sets the delays.
 import { DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { temporal } from '@temporalio/proto';
-import { startDeployment, type DeploymentHandle } from '../../src/deployment-client';
+import type { DeploymentHandle } from '../../src/client/handle';
 import { demoAccount } from '../../src/dev/demo';
 import { searchAttributes, tagKeys } from '../../src/shared/naming';
 import { phases, type AnySpec, type DeploymentStatus, type Phase, type RollingSpec } from '../../src/shared/deployment';
@@ -162,10 +162,10 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
     await createEc2Service(stack.clients, { cluster: rollingSpec.cluster, serviceName: rollingSpec.ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
 
     // A first deployment goes to 100% at once and has nothing to drain or tear down: make one, unharmed.
-    const first = await startDeployment(stack.session, stack.temporal, { ...spec, approval: { ...spec.approval, required: false } }, 'chaos');
+    const first = await stack.client.start({ ...spec, approval: { ...spec.approval, required: false } }, 'chaos');
     expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
     let live = first.deploymentId;
-    const histories: HistoryReport[] = await expectHealthyHistories(stack.session.client, [first.handle]);
+    const histories: HistoryReport[] = await expectHealthyHistories(stack.client.temporal, [first.handle]);
 
     const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
     const coverage = new Map<string, number>();
@@ -175,7 +175,7 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
     for (const [i, round] of plan().entries()) {
       const deploySpec: AnySpec = round.strategy === 'rolling' ? { ...rollingSpec, image: `app:${i + 2}` } : { ...spec, image: `nginx:${i + 2}` };
       const before = round.strategy === 'rolling' ? await rollingState() : undefined;
-      const { deploymentId, handle } = await startDeployment(stack.session, stack.temporal, deploySpec, 'chaos');
+      const { deploymentId, handle } = await stack.client.start(deploySpec, 'chaos');
       const stopQuerying = keepQuerying(handle);
       const result = handle.result();
       let done = false;
@@ -203,7 +203,7 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
       expect(await stopQuerying()).toEqual([]);
       missed.push(...points.map((p) => p.name));
       const outcome = await result;
-      histories.push(...(await expectHealthyHistories(stack.session.client, [handle])));
+      histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
       lines.push(`${deploymentId} (${round.strategy}): ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}; missed ${missed.join(', ') || 'none'}`);
       expect(outcome).toMatchObject({ phase: round.expect, leftovers: [] });
       if (round.strategy === 'blueGreen') {

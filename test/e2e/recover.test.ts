@@ -10,7 +10,8 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients } from '../../src/aws/clients';
-import { followDeployment, startDeployment, stuckTask, type DeploymentHandle } from '../../src/deployment-client';
+import type { DeploymentHandle } from '../../src/client/handle';
+import { stuckTask } from '../../src/client/stuck';
 import { demoAccount } from '../../src/dev/demo';
 import type { AccountClients } from '../../src/dev/seed';
 import { serviceWorkflowId, tagKeys } from '../../src/shared/naming';
@@ -79,7 +80,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
   /** A deployment started on the incompatible worker and driven until `until`, then wedged on today's. */
   async function stuckDeployment(deploySpec: DeploymentSpec, until: (s: DeploymentStatus) => boolean): Promise<{ deploymentId: string; handle: DeploymentHandle }> {
     const started = await onIncompatibleWorker(async () => {
-      const it = await startDeployment(stack.session, stack.temporal, deploySpec, 'test');
+      const it = await stack.client.start(deploySpec, 'test');
       for (let i = 0; i < 600; i++) {
         // The incompatible version registers its handlers after its first timer: retried until then.
         const status = await it.handle.query(statusQuery).catch(() => undefined);
@@ -101,7 +102,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
   }
 
   it('blue/green, stuck at 10%: status says so, rollback refuses, recover restores the previous deployment and cleans up', async () => {
-    const first = await startDeployment(stack.session, stack.temporal, spec, 'test');
+    const first = await stack.client.start(spec, 'test');
     expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
     const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
 
@@ -114,7 +115,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(status.stdout).toContain(`switchyard recover ${deploymentId}`);
 
     // What `deploy --wait` follows it with gives up with the same words instead of waiting for ever.
-    await expect(followDeployment(handle, () => undefined)).rejects.toThrow(`deployment ${deploymentId} is stuck`);
+    await expect(stack.client.follow(handle, () => undefined)).rejects.toThrow(`deployment ${deploymentId} is stuck`);
 
     const rollback = await runCli(['rollback', deploymentId, '--by', 'oncall'], stack.worker.env, 20_000);
     expect(rollback.code).toBe(1);
@@ -139,7 +140,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
     expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: first.deploymentId })).toEqual([]);
 
     // The service deploys again; a deployment that is not stuck is not recovered without --force.
-    const next = await startDeployment(stack.session, stack.temporal, { ...spec, image: 'nginx:3', traffic: { ...spec.traffic!, steps: [{ kind: 'setWeight', percent: 100 }] } }, 'test');
+    const next = await stack.client.start({ ...spec, image: 'nginx:3', traffic: { ...spec.traffic!, steps: [{ kind: 'setWeight', percent: 100 }] } }, 'test');
     for (let i = 0; i < 600 && (await next.handle.query(statusQuery)).phase !== 'awaiting_tests'; i++) await new Promise((r) => setTimeout(r, 100));
     const refused = await runCli(['recover', next.deploymentId], stack.worker.env, 20_000);
     expect({ code: refused.code, stderr: refused.stderr.trim() }).toEqual({
@@ -152,7 +153,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
 
   it('blue/green, stuck while draining (production all on it, the previous one idle): recover puts production back on the previous one', async () => {
     const draining: DeploymentSpec = { ...chaosSpec(`rd${suffix}`, { percent: 100, bakeMs: 1_000, drainMs: 30 * 60_000 }) };
-    const first = await startDeployment(stack.session, stack.temporal, draining, 'test');
+    const first = await stack.client.start(draining, 'test');
     expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
     const { deploymentId } = await stuckDeployment({ ...draining, image: 'nginx:2' }, (s) => s.phase === 'draining');
     const recovered = await recover(deploymentId, '--json');
@@ -181,7 +182,7 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
 
   it('nothing verified to serve but the stuck deployment at 10%: production is left as it was, nothing it forwards to is removed, exit 1', async () => {
     const split: DeploymentSpec = { ...chaosSpec(`rl${suffix}`, { percent: 10, bakeMs: 30 * 60_000 }) };
-    const first = await startDeployment(stack.session, stack.temporal, split, 'test');
+    const first = await stack.client.start(split, 'test');
     expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
     const { deploymentId } = await stuckDeployment({ ...split, image: 'nginx:2' }, (s) => s.traffic?.percent === 10);
     const rule = async () => (await createActivities(stack.clients).findHostRule({ listenerArn: stack.listenerArn, host: split.hosts.production }))!.targets;
@@ -205,13 +206,13 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
 
   it('while a recovery runs, no deployment of the service can start', async () => {
     const locked = chaosSpec(`rk${suffix}`);
-    const recovery = await stack.session.client.workflow.start('recoverDeployment', {
+    const recovery = await stack.client.temporal.workflow.start('recoverDeployment', {
       taskQueue: stack.temporal.taskQueue,
       workflowId: serviceWorkflowId(locked.service, locked.environment),
       memo: { deploymentId: 'aaaaaaaa', recovery: true },
       args: [{ deploymentId: 'aaaaaaaa', spec: locked, requestedBy: 'test', reason: 'test', settleMs: 5_000 }],
     });
-    await expect(startDeployment(stack.session, stack.temporal, locked, 'test')).rejects.toThrow(
+    await expect(stack.client.start(locked, 'test')).rejects.toThrow(
       `deployment aaaaaaaa of ${locked.service}/${locked.environment} is being recovered (switchyard recover): deploy once that has finished`,
     );
     // Nothing was ever deployed for this service: no production rule, nothing to restore.
@@ -228,14 +229,14 @@ describe('switchyard recover: a deployment wedged on a non-determinism error', (
 
     // app:2 goes live on today's worker and is recorded as known good.
     await startTodaysWorker();
-    const good = await startDeployment(stack.session, stack.temporal, rolling, 'test');
+    const good = await stack.client.start(rolling, 'test');
     expect(await good.handle.result()).toMatchObject({ phase: 'active' });
     const knownGood = (await describe()).tags!.find((t) => t.key === tagKeys.knownGood)!.value!;
 
     // app:3 never finishes rolling out; the deployment waits for it on the incompatible worker.
     await setAwsScenario({ stuckImages: '^app:3$' });
     const { deploymentId, handle } = await onIncompatibleWorker(async () => {
-      const started = await startDeployment(stack.session, stack.temporal, { ...rolling, image: 'app:3' }, 'test');
+      const started = await stack.client.start({ ...rolling, image: 'app:3' }, 'test');
       for (let i = 0; i < 600 && (await describe()).taskDefinition === knownGood; i++) await new Promise((r) => setTimeout(r, 100));
       return started;
     });

@@ -4,9 +4,10 @@
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients } from '../../src/aws/clients';
-import { connectClient, type TemporalSession } from '../../src/client';
 import type { TemporalConfig } from '../../src/config';
-import { stuckTask, type DeploymentHandle } from '../../src/deployment-client';
+import type { DeploymentHandle } from '../../src/client/handle';
+import { stuckTask } from '../../src/client/stuck';
+import { SwitchyardClient } from '../../src/client/switchyard-client';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import type { DeploymentResult, DeploymentSpec } from '../../src/shared/deployment';
@@ -22,7 +23,7 @@ import { fargate } from './fargate';
 export interface ChaosStack {
   clients: AccountClients;
   worker: E2eWorker;
-  session: TemporalSession;
+  client: SwitchyardClient;
   temporal: TemporalConfig;
   listenerArn: string;
   zoneId: string;
@@ -40,11 +41,11 @@ export function useChaosStack(label: string): ChaosStack {
     stack.zoneId = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!.id;
     stack.worker = await startE2eWorker(label);
     stack.temporal = { address: servers.temporalAddress, namespace: 'default', taskQueue: stack.worker.env.SWITCHYARD_TASK_QUEUE! };
-    stack.session = await connectClient(stack.temporal);
+    stack.client = await SwitchyardClient.connect(stack.temporal);
   });
   afterAll(async () => {
     await stack.worker?.stop();
-    await stack.session?.close();
+    await stack.client?.close();
     if (stack.clients) destroyAwsClients(stack.clients);
   });
   return stack;

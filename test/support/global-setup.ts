@@ -11,7 +11,7 @@ import { startAwsBehaviourProxy, type AwsBehaviourProxy } from '../../src/dev/em
 import { conformanceFromEnv } from '../../src/dev/emulator/behaviours/conformance';
 import { startMotoServer } from '../../src/dev/emulator/moto';
 import { readToolPaths } from '../../src/dev/tools';
-import { indexedValueType } from '../../src/search-attribute-registration';
+import { indexedValueType } from '../../src/client/search-attributes';
 import { allSearchAttributes } from '../../src/shared/naming';
 import { freePort } from '../../src/dev/processes';
 import { testAwsTimeScale } from './servers';

@@ -5,7 +5,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { defectCauses, failureCauseName } from '../../src/deployment-client';
+import { defectCauses, failureCauseName } from '../../src/client/stuck';
 import { servers } from './servers';
 
 const { EventType } = temporal.api.enums.v1;

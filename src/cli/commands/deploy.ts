@@ -1,19 +1,23 @@
 // `switchyard deploy -f spec.yaml [--image REF] [--wait]`: validates the spec before anything else,
 // refuses when what it names does not exist (preflight), starts the deployment, and with --wait follows
 // it; the exit code says how it ended.
-import { connectClient, assertWorkerPolling, runPreflight, type TemporalSession } from '../../client';
-import type { Config } from '../../config';
-import { assertSearchAttributesRegistered, followDeployment, startDeployment } from '../../deployment-client';
+import type { Command } from 'commander';
+import { SwitchyardClient } from '../../client/switchyard-client';
+import { loadConfig } from '../../config';
 import { loadSpec } from '../../spec/load';
-import { isRolling, type AnySpec, type DeploymentResult, type DeploymentStatus } from '../../shared/deployment';
-import { UserError } from '../../shared/errors';
+import { isRolling, type AnySpec, type DeploymentResult } from '../../shared/deployment';
+import { ExitCode, UserError } from '../../shared/errors';
 import { alarmsOf } from '../../shared/traffic';
+import type { Cli, Reply } from '../command';
+import { defaultActor } from '../options';
+import { formatResult, formatSteps } from '../output';
 
 export interface DeployOptions {
   file: string;
   image?: string;
   wait: boolean;
   by: string;
+  json: boolean;
 }
 
 export interface DeployOutcome {
@@ -22,26 +26,38 @@ export interface DeployOutcome {
   result?: DeploymentResult;
 }
 
-export async function deployCommand(
-  config: Config,
-  opts: DeployOptions,
-  onStarted: (deploymentId: string) => void,
-  onProgress: (status: DeploymentStatus, steps: DeploymentStatus['history']) => void,
-): Promise<DeployOutcome> {
+export function registerDeploy(program: Command, cli: Cli): void {
+  program
+    .command('deploy')
+    .description('start a deployment from a spec (blue/green, or rolling when the spec says so); prints its id (with --wait: follows it to the end)')
+    .requiredOption('-f, --file <spec>', 'deployment spec (YAML or JSON)')
+    .option('--image <ref>', 'container image, overriding the spec')
+    .option('--wait', 'follow the deployment until it is active, rolled back or failed', false)
+    .option('--by <name>', 'who asks (recorded in the deployment)', defaultActor())
+    .option('--json', 'print JSON', false)
+    .action(cli.action((opts: DeployOptions) => deploy(opts, cli)));
+}
+
+/** Prints the deployment's id once started (unless --json), and with --wait its steps as progress. */
+export async function deploy(opts: DeployOptions, cli: Pick<Cli, 'print' | 'progress'>): Promise<Reply<DeployOutcome>> {
+  const config = loadConfig();
   const spec = loadSpec(opts.file, { image: opts.image });
-  const session = await connectClient(config.temporal);
-  try {
-    await assertWorkerPolling(session, config.temporal);
-    await assertSearchAttributesRegistered(session, config.temporal);
-    await refuseMissingPrerequisites(session, config, spec);
-    const { deploymentId, handle } = await startDeployment(session, config.temporal, spec, opts.by);
-    onStarted(deploymentId);
+  const outcome = await SwitchyardClient.using(config.temporal, async (client): Promise<DeployOutcome> => {
+    await client.assertReady();
+    await refuseMissingPrerequisites(client, spec);
+    const { deploymentId, handle } = await client.start(spec, opts.by);
+    if (!opts.json) cli.print(deploymentId);
     if (!opts.wait) return { deploymentId, workflowId: handle.workflowId };
-    const result = await followDeployment(handle, onProgress);
+    const result = await client.follow(handle, (_status, steps) => cli.progress(formatSteps(steps)));
     return { deploymentId, workflowId: handle.workflowId, result };
-  } finally {
-    await session.close();
-  }
+  });
+  const { result } = outcome;
+  return { data: outcome, json: opts.json, text: () => (result ? formatResult(result) : undefined), exitCode: result && exitCodeOf(result) };
+}
+
+function exitCodeOf(result: DeploymentResult): number {
+  if (result.phase === 'active') return ExitCode.ok;
+  return result.phase === 'rolled_back' ? ExitCode.rolledBack : ExitCode.failed;
 }
 
 /**
@@ -50,9 +66,9 @@ export async function deployCommand(
  * starts: a miss is invalid input (exit 1), and nothing is started. The deployment checks again, as
  * things change meanwhile.
  */
-async function refuseMissingPrerequisites(session: TemporalSession, config: Config, spec: AnySpec): Promise<void> {
+async function refuseMissingPrerequisites(client: SwitchyardClient, spec: AnySpec): Promise<void> {
   if (isRolling(spec)) return;
-  const { report } = await runPreflight(session, config.temporal, {
+  const { report } = await client.preflight({
     cluster: spec.cluster,
     loadBalancer: spec.loadBalancer.name,
     hostedZone: spec.hostedZone,

@@ -1,13 +1,16 @@
 // `switchyard dev`: the whole thing on loopback — Temporal dev server + web UI, moto, and a worker —
 // until Ctrl-C, which stops the worker first and then every process this command started.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { connectClient, runPreflight } from '../../client';
-import type { Config } from '../../config';
+import type { Command } from 'commander';
+import type { SwitchyardClient } from '../../client/switchyard-client';
+import { loadConfig } from '../../config';
 import { demoAccount, emulatorCredentials } from '../../dev/demo';
 import { assertPortFree } from '../../dev/processes';
 import { runDemoDeployments } from '../../dev/demo-run';
 import { startDevStack, type DevStackOptions } from '../../dev/stack';
 import { createWorker } from '../../worker';
+import type { Cli } from '../command';
+import { port } from '../options';
 import { formatPreflight, workflowUrl } from '../output';
 
 export interface DevOptions extends Omit<DevStackOptions, 'progress'> {
@@ -16,7 +19,25 @@ export interface DevOptions extends Omit<DevStackOptions, 'progress'> {
 
 const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-export async function devCommand(opts: DevOptions, print: (line: string) => void): Promise<void> {
+export function registerDev(program: Command, cli: Cli): void {
+  program
+    .command('dev')
+    .description('start the embedded stack: Temporal dev server + web UI, AWS emulator (moto) and a worker')
+    .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
+    .option('--ui-port <port>', 'Temporal web UI port', port, 8233)
+    .option('--aws-port <port>', 'AWS emulator port', port, 5000)
+    .option('--state-dir <dir>', 'where the Temporal SQLite file and logs live (default .switchyard/state)')
+    .option('--demo', 'also run the demo against the seeded account', false)
+    .action(
+      cli.action(async (opts: Omit<DevOptions, 'namespace' | 'taskQueue'>) => {
+        // The stack's own Temporal and AWS, whatever the environment points at; its namespace and task queue.
+        const env = loadConfig({ ...process.env, TEMPORAL_ADDRESS: undefined, AWS_ENDPOINT_URL: undefined });
+        await runDev({ ...opts, namespace: env.temporal.namespace, taskQueue: env.temporal.taskQueue }, cli.print);
+      }),
+    );
+}
+
+export async function runDev(opts: DevOptions, print: (line: string) => void): Promise<void> {
   // We stop the worker ourselves, before the servers it talks to.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   await assertPortFree(opts.temporalPort, '--temporal-port');
@@ -38,7 +59,7 @@ export async function devCommand(opts: DevOptions, print: (line: string) => void
     print(`Other terminals:  export TEMPORAL_ADDRESS=${temporal.address} AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
     print('Press Ctrl-C to stop everything.');
 
-    if (opts.demo) await runDemo(stack.config, stack.uiUrl, print);
+    if (opts.demo) await runDemo(stack.client, stack.uiUrl, print);
 
     const signal = await Promise.race([
       new Promise<string>((resolve) => stopSignals.forEach((s) => process.once(s, () => resolve(s)))),
@@ -55,15 +76,11 @@ export async function devCommand(opts: DevOptions, print: (line: string) => void
   print('stopped');
 }
 
-async function runDemo(config: Config, uiUrl: string, print: (line: string) => void): Promise<void> {
-  const session = await connectClient(config.temporal);
-  try {
-    print('\ndemo: running a preflight of the seeded account through Temporal');
-    const { workflowId, report } = await runPreflight(session, config.temporal, demoAccount);
-    print(formatPreflight(report));
-    print(`demo: preflight in the web UI: ${workflowUrl(uiUrl, config.temporal.namespace, workflowId)}`);
-  } finally {
-    await session.close();
-  }
-  await runDemoDeployments(config, uiUrl, print);
+/** The demo, over the stack's client: a preflight, then the demo deployments. */
+async function runDemo(client: SwitchyardClient, uiUrl: string, print: (line: string) => void): Promise<void> {
+  print('\ndemo: running a preflight of the seeded account through Temporal');
+  const { workflowId, report } = await client.preflight(demoAccount);
+  print(formatPreflight(report));
+  print(`demo: preflight in the web UI: ${workflowUrl(uiUrl, client.config.namespace, workflowId)}`);
+  await runDemoDeployments(client, uiUrl, print);
 }

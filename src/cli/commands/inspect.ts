@@ -1,47 +1,36 @@
 // `switchyard status <deployment-id | service>` and `switchyard list`.
-import { connectClient } from '../../client';
-import type { Config } from '../../config';
-import { deploymentWorkflowTypes, findDeployment, inspectDeployment, type DeploymentReport } from '../../deployment-client';
-import { searchAttributes } from '../../shared/naming';
+import type { Command } from 'commander';
+import type { DeploymentReport, DeploymentRow } from '../../client/inspect';
+import { SwitchyardClient } from '../../client/switchyard-client';
+import { loadConfig } from '../../config';
+import type { Cli, Reply } from '../command';
+import { deploymentRef, positiveInteger } from '../options';
+import { formatStatus, formatTable } from '../output';
 
-export async function statusCommand(config: Config, ref: string): Promise<DeploymentReport> {
-  const session = await connectClient(config.temporal);
-  try {
-    return await inspectDeployment(await findDeployment(session, ref));
-  } finally {
-    await session.close();
-  }
+export function registerStatus(program: Command, cli: Cli): void {
+  program
+    .command('status')
+    .description('phase, resources and steps of a deployment (by id) or of the latest deployment of a service (web or web/prod)')
+    .argument('<deployment>', 'deployment id, or service[/environment]', deploymentRef)
+    .option('--json', 'print JSON', false)
+    .action(cli.action(status));
 }
 
-export interface DeploymentRow {
-  deploymentId: string;
-  service: string;
-  environment: string;
-  phase: string;
-  image: string;
-  startedAt: string;
-  workflowStatus: string;
+export function registerList(program: Command, cli: Cli): void {
+  program
+    .command('list')
+    .description('recent deployments, newest first')
+    .option('--limit <n>', 'how many', positiveInteger, 20)
+    .option('--json', 'print JSON', false)
+    .action(cli.action(list));
 }
 
-export async function listCommand(config: Config, limit: number): Promise<DeploymentRow[]> {
-  const session = await connectClient(config.temporal);
-  try {
-    const rows: DeploymentRow[] = [];
-    for await (const wf of session.client.workflow.list({ query: `WorkflowType IN (${deploymentWorkflowTypes.map((t) => `'${t}'`).join(', ')})`, pageSize: limit })) {
-      const sa = wf.typedSearchAttributes;
-      rows.push({
-        deploymentId: sa.get(searchAttributes.deploymentId) ?? '',
-        service: sa.get(searchAttributes.service) ?? '',
-        environment: sa.get(searchAttributes.environment) ?? '',
-        phase: sa.get(searchAttributes.phase) ?? '',
-        image: sa.get(searchAttributes.image) ?? '',
-        startedAt: wf.startTime.toISOString(),
-        workflowStatus: wf.status.name,
-      });
-      if (rows.length >= limit) break;
-    }
-    return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-  } finally {
-    await session.close();
-  }
+export async function status(ref: string, opts: { json: boolean }): Promise<Reply<DeploymentReport>> {
+  const report = await SwitchyardClient.using(loadConfig().temporal, async (client) => client.inspect(await client.find(ref)));
+  return { data: report, json: opts.json, text: formatStatus };
+}
+
+export async function list(opts: { limit: number; json: boolean }): Promise<Reply<DeploymentRow[]>> {
+  const rows = await SwitchyardClient.using(loadConfig().temporal, (client) => client.list(opts.limit));
+  return { data: rows, json: opts.json, text: (r) => formatTable(r.map((row) => ({ ...row }))) };
 }

@@ -1,8 +1,13 @@
+// `switchyard preflight --cluster C --load-balancer L [--listener-port P] --hosted-zone Z`: runs the
+// preflight workflow through Temporal and a worker; exit 1 when something is missing.
+import type { Command } from 'commander';
 import { z } from 'zod';
-import { connectClient, runPreflight, assertWorkerPolling } from '../../client';
-import type { Config } from '../../config';
-import { UserError } from '../../shared/errors';
+import { SwitchyardClient } from '../../client/switchyard-client';
+import { loadConfig } from '../../config';
+import { ExitCode, UserError } from '../../shared/errors';
 import type { PreflightInput, PreflightReport } from '../../shared/preflight';
+import type { Cli, Reply } from '../command';
+import { formatPreflight } from '../output';
 
 const optionsSchema = z.object({
   cluster: z.string().min(1, '--cluster must name an ECS cluster'),
@@ -16,19 +21,30 @@ const optionsSchema = z.object({
   hostedZone: z.string().min(1, '--hosted-zone must name a Route 53 zone'),
 });
 
+export function registerPreflight(program: Command, cli: Cli): void {
+  program
+    .command('preflight')
+    .description('check that the cluster, load balancer (and listener) and hosted zone exist')
+    .requiredOption('--cluster <name>', 'ECS cluster name or ARN')
+    .requiredOption('--load-balancer <name>', 'ALB name or ARN')
+    .option('--listener-port <port>', 'listener port that must exist')
+    .requiredOption('--hosted-zone <name>', 'Route 53 hosted zone name')
+    .option('--json', 'print the report as JSON', false)
+    .action(cli.action(preflight));
+}
+
 export function parsePreflightOptions(raw: Record<string, unknown>): PreflightInput {
   const parsed = optionsSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(parsed.error.issues.map((i) => i.message).join('; '));
   return parsed.data;
 }
 
-/** Runs the preflight workflow through Temporal and a worker; returns its report. */
-export async function preflightCommand(config: Config, input: PreflightInput): Promise<PreflightReport> {
-  const session = await connectClient(config.temporal);
-  try {
-    await assertWorkerPolling(session, config.temporal);
-    return (await runPreflight(session, config.temporal, input)).report;
-  } finally {
-    await session.close();
-  }
+export async function preflight(opts: Record<string, unknown> & { json: boolean }): Promise<Reply<PreflightReport>> {
+  const config = loadConfig();
+  const input = parsePreflightOptions(opts);
+  const report = await SwitchyardClient.using(config.temporal, async (client) => {
+    await client.assertWorkerPolling();
+    return (await client.preflight(input)).report;
+  });
+  return { data: report, json: opts.json, text: formatPreflight, exitCode: report.ok ? undefined : ExitCode.failed };
 }

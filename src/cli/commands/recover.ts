@@ -1,83 +1,33 @@
-// `switchyard recover <deployment>`: the way out for a deployment that can no longer make progress (its
-// workflow task keeps failing, so it answers no rollback). Ends its workflow with the reason, then has a
-// worker put production back on the last known-good deployment and remove what the stuck one created
-// (src/workflows/recover.ts), under the service's own workflow id: no deployment of the service can
-// start meanwhile. Refuses a deployment that is not stuck unless --force.
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { assertWorkerPolling, connectClient } from '../../client';
-import type { Config } from '../../config';
-import { deploymentInputOf, describeStuck, findDeployment, stuckTask } from '../../deployment-client';
-import { UserError } from '../../shared/errors';
-import { serviceWorkflowId } from '../../shared/naming';
+// `switchyard recover <deployment>`: the way out for a deployment that can no longer make progress
+// (src/client/recover.ts). Exit 1 when production was left as it was or something was left behind.
+import type { Command } from 'commander';
+import type { RecoverOptions } from '../../client/recover';
+import { SwitchyardClient } from '../../client/switchyard-client';
+import { loadConfig } from '../../config';
+import { ExitCode } from '../../shared/errors';
 import type { RecoveryReport } from '../../shared/recovery';
-import type { recoverDeployment } from '../../workflows';
+import type { Cli, Reply } from '../command';
+import { defaultActor, deploymentRef } from '../options';
+import { formatRecovery } from '../output';
 
-export interface RecoverOptions {
-  by: string;
-  reason?: string;
-  force: boolean;
+export function registerRecover(program: Command, cli: Cli): void {
+  program
+    .command('recover')
+    .description(
+      'get a stuck deployment out (its workflow task keeps failing, so rollback cannot run): end its workflow, ' +
+        'put production back on the last known-good deployment, remove what it created',
+    )
+    .argument('<deployment>', 'deployment id, or service[/environment] for its latest deployment', deploymentRef)
+    .option('--by <name>', 'who recovers it (recorded)', defaultActor())
+    .option('--reason <text>', 'why (recorded in the ended workflow)')
+    .option('--force', 'recover a deployment that is not stuck (prefer rollback)', false)
+    .option('--json', 'print JSON', false)
+    .action(cli.action((ref: string, opts: RecoverOptions & { json: boolean }) => recover(ref, opts, cli.progress)));
 }
 
-/** How long an activity attempt of the ended workflow may still run (the start-to-close of its steps). */
-const activityAttemptMs = 30_000;
-
-export async function recoverCommand(config: Config, ref: string, opts: RecoverOptions, progress: (line: string) => void): Promise<RecoveryReport> {
-  const session = await connectClient(config.temporal);
-  try {
-    const handle = await findDeployment(session, ref);
-    const input = await deploymentInputOf(handle);
-    const id = input.deploymentId;
-    const description = await handle.describe();
-    const workflowStatus = description.status.name;
-    let reason = opts.reason;
-    let settleMs = 0;
-    if (workflowStatus === 'RUNNING') {
-      const stuck = await stuckTask(handle, description);
-      if (!stuck && !opts.force) {
-        throw new UserError(`deployment ${id} is not stuck (its workflow tasks complete): roll it back with \`switchyard rollback ${id}\`, or pass --force to recover it anyway`);
-      }
-      reason ??= stuck ? `it could not make progress (${stuck.cause})` : 'forced';
-      // Nothing changes unless a worker can do the recovery.
-      await assertWorkerPolling(session, config.temporal);
-      if (stuck) progress(describeStuck(id, stuck));
-      // Waits only read AWS; any other activity still running may still change it.
-      const running = (description.raw.pendingActivities ?? []).filter((a) => !a.activityType?.name?.startsWith('waitFor'));
-      if (running.length) settleMs = activityAttemptMs;
-      await handle.terminate(`switchyard recover by ${opts.by}: ${reason}`);
-      progress(`ended the workflow of deployment ${id}${running.length ? `; ${running.length} of its activities may still be running: waiting ${activityAttemptMs / 1000} s for them` : ''}`);
-    } else if (workflowStatus === 'TERMINATED') {
-      // Ended by a recovery cut short, or by hand: what it left behind is still to clean up.
-      await assertWorkerPolling(session, config.temporal);
-      reason ??= 'its workflow was terminated';
-    } else {
-      throw new UserError(`deployment ${id} has ended (${workflowStatus}): nothing to recover`);
-    }
-    const { service, environment } = input.spec;
-    progress(`recovering ${service}/${environment}: reading production and what ${id} created from AWS`);
-    try {
-      return await session.client.workflow.execute<typeof recoverDeployment>('recoverDeployment', {
-        taskQueue: config.temporal.taskQueue,
-        workflowId: serviceWorkflowId(service, environment),
-        // Holds the service's id, as a deployment does. Just ended the stuck one: anything running now
-        // started in between and is ended too (the recovery removes what it made). A terminated
-        // deployment's clean-up waits for a running deployment instead.
-        workflowIdConflictPolicy: workflowStatus === 'RUNNING' ? 'TERMINATE_EXISTING' : 'FAIL',
-        memo: { deploymentId: id, recovery: true },
-        args: [{ deploymentId: id, spec: input.spec, requestedBy: opts.by, reason, pollIntervalMs: input.pollIntervalMs, settleMs }],
-        staticSummary: `recover ${service}/${environment}: deployment ${id}`,
-        staticDetails: `requested by ${opts.by}: ${reason}`,
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new UserError(`another deployment of ${service}/${environment} is running: recover ${id} once it has ended (\`switchyard status ${service}/${environment}\`)`);
-      }
-      if (err instanceof WorkflowFailedError) {
-        const cause = (err.cause as { cause?: { message?: string }; message?: string } | undefined)?.cause?.message ?? err.cause?.message ?? err.message;
-        throw new UserError(`the recovery of ${id} failed: ${cause}. Its workflow is ended; run \`switchyard recover ${id}\` again to carry on`);
-      }
-      throw err;
-    }
-  } finally {
-    await session.close();
-  }
+export async function recover(ref: string, opts: RecoverOptions & { json: boolean }, progress: (line: string) => void): Promise<Reply<RecoveryReport>> {
+  const { by, reason, force } = opts;
+  const report = await SwitchyardClient.using(loadConfig().temporal, (client) => client.recover(ref, { by, reason, force }, progress));
+  const failed = report.production === 'left' || report.leftovers.length > 0;
+  return { data: report, json: opts.json, text: formatRecovery, exitCode: failed ? ExitCode.failed : undefined };
 }
