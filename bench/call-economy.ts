@@ -9,12 +9,33 @@ import { demoAccount } from '../src/dev/demo';
 import type { AnySpec, RollingSpec } from '../src/shared/deployment';
 import type { Bake, TrafficPlan } from '../src/shared/traffic';
 import { rollbackSignal, testsPassedSignal } from '../src/workflows/messages';
-import { benchSpec, callsBetween, progress, round1, sleep, startBenchStack, totalOf, waitForStatus, type BenchStack, type Benchmark } from './support';
+import {
+  benchSpec,
+  callsBetween,
+  progress,
+  round1,
+  sleep,
+  startBenchStack,
+  totalOf,
+  waitForStatus,
+  type BenchStack,
+  type Benchmark,
+} from './support';
 
-const bake: Bake = { durationMs: 3_000, intervalMs: 1_000, failureLimit: 0, checks: { alarms: [], maxUnhealthyTargets: 0 } };
+const bake: Bake = {
+  durationMs: 3_000,
+  intervalMs: 1_000,
+  failureLimit: 0,
+  checks: { alarms: [], maxUnhealthyTargets: 0 },
+};
 const canary4: TrafficPlan = {
   name: 'steps',
-  steps: [10, 25, 50].flatMap((percent) => [{ kind: 'setWeight' as const, percent }, { kind: 'bake' as const, bake }]).concat([{ kind: 'setWeight', percent: 100 }]),
+  steps: [10, 25, 50]
+    .flatMap((percent) => [
+      { kind: 'setWeight' as const, percent },
+      { kind: 'bake' as const, bake },
+    ])
+    .concat([{ kind: 'setWeight', percent: 100 }]),
   finalBake: { ...bake, durationMs: 0 },
 };
 
@@ -38,7 +59,8 @@ async function describesOver(stack: BenchStack, ms: number): Promise<number> {
   return callsBetween(before, await stack.proxyStats())['ECS.DescribeServices'] ?? 0;
 }
 
-const describeOps = (calls: Record<string, number>) => totalOf(Object.fromEntries(Object.entries(calls).filter(([op]) => /\.(Describe|List|Get)/.test(op))));
+const describeOps = (calls: Record<string, number>) =>
+  totalOf(Object.fromEntries(Object.entries(calls).filter(([op]) => /\.(Describe|List|Get)/.test(op))));
 
 export const callEconomy: Benchmark = {
   name: 'economy',
@@ -58,10 +80,27 @@ export const callEconomy: Benchmark = {
       // Rolling: an existing service, first updated once so the measured update has a known-good revision.
       const ecsService = 'eco-roll-bench';
       const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
-      const v1 = await stack.clients.ecs.send(new RegisterTaskDefinitionCommand({ family: ecsService, ...taskDefinition }));
+      const v1 = await stack.clients.ecs.send(
+        new RegisterTaskDefinitionCommand({ family: ecsService, ...taskDefinition }),
+      );
       // On EC2 capacity, and listed (a service just created is MISSING for a moment) before the update.
-      await createEc2Service(stack.clients, { cluster: demoAccount.cluster, serviceName: ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
-      const rolling: RollingSpec = { strategy: 'rolling', service: 'eco-roll', environment: 'bench', cluster: demoAccount.cluster, taskDefinition, image: 'app:2', container: { name: 'app' }, ecsService, timeouts: { steadyMs: 300_000 } };
+      await createEc2Service(stack.clients, {
+        cluster: demoAccount.cluster,
+        serviceName: ecsService,
+        taskDefinition: v1.taskDefinition!.taskDefinitionArn,
+        desiredCount: 2,
+      });
+      const rolling: RollingSpec = {
+        strategy: 'rolling',
+        service: 'eco-roll',
+        environment: 'bench',
+        cluster: demoAccount.cluster,
+        taskDefinition,
+        image: 'app:2',
+        container: { name: 'app' },
+        ecsService,
+        timeouts: { steadyMs: 300_000 },
+      };
       await callsOf(stack, rolling);
       const rollingCalls = await callsOf(stack, { ...rolling, image: 'app:3' });
       progress(`rolling: ${totalOf(rollingCalls)} calls`);
@@ -78,7 +117,10 @@ export const callEconomy: Benchmark = {
       const windowMs = 60_000;
       const waiting = await describesOver(stack, windowMs);
       progress(`waiting: ${waiting} DescribeServices in ${windowMs / 1000} s`);
-      await stack.setScenario({ neverSteady: '^stuck-', faults: { rate: 1, kinds: ['throttle'], operations: '^ECS\\.DescribeServices$', seed: 1 } });
+      await stack.setScenario({
+        neverSteady: '^stuck-',
+        faults: { rate: 1, kinds: ['throttle'], operations: '^ECS\\.DescribeServices$', seed: 1 },
+      });
       const throttledAttempts = await describesOver(stack, windowMs);
       progress(`throttled: ${throttledAttempts} DescribeServices attempts in ${windowMs / 1000} s`);
       await stack.setScenario({});
@@ -90,18 +132,50 @@ export const callEconomy: Benchmark = {
       const result = {
         callsPerDeployment: { allAtOnce, canary4Step: canary, rolling: rollingCalls },
         totals: { allAtOnce: totalOf(allAtOnce), canary4Step: totalOf(canary), rolling: totalOf(rollingCalls) },
-        reads: { allAtOnce: describeOps(allAtOnce), canary4Step: describeOps(canary), rolling: describeOps(rollingCalls) },
-        waitingForSteady: { windowSeconds: windowMs / 1000, describeServices: waiting, perResourcePer5s: perFiveSeconds },
-        throttled: { windowSeconds: windowMs / 1000, describeServicesAttempts: throttledAttempts, describes: round1(throttledDescribes), sdkAttemptsPerDescribe: 3 },
+        reads: {
+          allAtOnce: describeOps(allAtOnce),
+          canary4Step: describeOps(canary),
+          rolling: describeOps(rollingCalls),
+        },
+        waitingForSteady: {
+          windowSeconds: windowMs / 1000,
+          describeServices: waiting,
+          perResourcePer5s: perFiveSeconds,
+        },
+        throttled: {
+          windowSeconds: windowMs / 1000,
+          describeServicesAttempts: throttledAttempts,
+          describes: round1(throttledDescribes),
+          sdkAttemptsPerDescribe: 3,
+        },
       };
-      const top = (calls: Record<string, number>) => Object.entries(calls).sort(([, a], [, b]) => b - a).slice(0, 3).map(([op, n]) => `${op} ${n}`).join(', ');
+      const top = (calls: Record<string, number>) =>
+        Object.entries(calls)
+          .sort(([, a], [, b]) => b - a)
+          .slice(0, 3)
+          .map(([op, n]) => `${op} ${n}`)
+          .join(', ');
       return {
         result,
         rows: [
-          { measure: 'calls per deployment: all at once', value: `${result.totals.allAtOnce} (${result.reads.allAtOnce} reads; most: ${top(allAtOnce)})` },
-          { measure: 'calls per deployment: 4-step canary (3 s bakes, target health checked every second)', value: `${result.totals.canary4Step} (${result.reads.canary4Step} reads; most: ${top(canary)})` },
-          { measure: 'calls per deployment: rolling update', value: `${result.totals.rolling} (${result.reads.rolling} reads; most: ${top(rollingCalls)})` },
-          { measure: 'describes while waiting, per resource per 5 s', value: `${perFiveSeconds} (${waiting} in ${windowMs / 1000} s)`, target: '≤ 1', met: perFiveSeconds <= 1 },
+          {
+            measure: 'calls per deployment: all at once',
+            value: `${result.totals.allAtOnce} (${result.reads.allAtOnce} reads; most: ${top(allAtOnce)})`,
+          },
+          {
+            measure: 'calls per deployment: 4-step canary (3 s bakes, target health checked every second)',
+            value: `${result.totals.canary4Step} (${result.reads.canary4Step} reads; most: ${top(canary)})`,
+          },
+          {
+            measure: 'calls per deployment: rolling update',
+            value: `${result.totals.rolling} (${result.reads.rolling} reads; most: ${top(rollingCalls)})`,
+          },
+          {
+            measure: 'describes while waiting, per resource per 5 s',
+            value: `${perFiveSeconds} (${waiting} in ${windowMs / 1000} s)`,
+            target: '≤ 1',
+            met: perFiveSeconds <= 1,
+          },
           {
             measure: 'same wait, every describe throttled',
             value: `${throttledAttempts} attempts = ${round1(throttledDescribes)} describes in ${windowMs / 1000} s (backs off)`,

@@ -31,12 +31,22 @@ function specFile(dir: string): string {
   fs.writeFileSync(
     file,
     stringify({
-      service: 'hist', environment: 'bench', cluster: demoAccount.cluster,
-      taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
-      container: { name: 'web', port: 80 }, desiredCount: 2, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
-      hosts: { production: 'hist.switchyard.test', stage: 'stage.hist.switchyard.test' }, hostedZone: demoAccount.hostedZone,
-      healthCheck: { path: '/' }, timeouts: { steady: '10m', tests: '1h' }, approval: { required: true, timeout: '7d', onTimeout: 'rollback' },
-      traffic: { preset: 'linear10PercentEvery1Minute' }, analysis: { maxUnhealthyTargets: 0, interval: '1m' }, drain: '5m',
+      service: 'hist',
+      environment: 'bench',
+      cluster: demoAccount.cluster,
+      taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+      image: 'nginx:1',
+      container: { name: 'web', port: 80 },
+      desiredCount: 2,
+      loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
+      hosts: { production: 'hist.switchyard.test', stage: 'stage.hist.switchyard.test' },
+      hostedZone: demoAccount.hostedZone,
+      healthCheck: { path: '/' },
+      timeouts: { steady: '10m', tests: '1h' },
+      approval: { required: true, timeout: '7d', onTimeout: 'rollback' },
+      traffic: { preset: 'linear10PercentEvery1Minute' },
+      analysis: { maxUnhealthyTargets: 0, interval: '1m' },
+      drain: '5m',
     }),
   );
   return file;
@@ -48,11 +58,18 @@ export const historySize: Benchmark = {
   async run() {
     const stack = await startBenchStack('history');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-history-'));
-    const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: readToolPaths().temporalTestServer } } });
+    const env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: readToolPaths().temporalTestServer } },
+    });
     try {
-      await env.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(allSearchAttributes.map((k) => [k.name, indexedValueType[k.type]])) });
+      await env.connection.operatorService.addSearchAttributes({
+        namespace: 'default',
+        searchAttributes: Object.fromEntries(allSearchAttributes.map((k) => [k.name, indexedValueType[k.type]])),
+      });
       const worker = await Worker.create({
-        connection: env.nativeConnection, taskQueue: 'history', activities: createActivities(stack.clients),
+        connection: env.nativeConnection,
+        taskQueue: 'history',
+        activities: createActivities(stack.clients),
         workflowsPath: path.join(root, 'dist', 'workflows'),
       });
       const spec = loadSpec(specFile(dir));
@@ -62,7 +79,9 @@ export const historySize: Benchmark = {
         const run = async (image: string, approveAfterMs: number[]) => {
           const deploymentId = newDeploymentId();
           const started = await env.client.workflow.start<typeof blueGreenDeployment>('blueGreenDeployment', {
-            taskQueue: 'history', workflowId: `history-${deploymentId}`, args: [{ deploymentId, spec: { ...spec, image }, requestedBy: 'bench' }],
+            taskQueue: 'history',
+            workflowId: `history-${deploymentId}`,
+            args: [{ deploymentId, spec: { ...spec, image }, requestedBy: 'bench' }],
           });
           const handle = deploymentHandle(env.client, started.workflowId, started.firstExecutionRunId);
           const waitFor = (phase: DeploymentStatus['phase']) => waitForStatus(handle, (s) => s.phase === phase, 50);
@@ -73,7 +92,11 @@ export const historySize: Benchmark = {
               const type = proto.api.enums.v1.EventType[e.eventType ?? 0].replace('EVENT_TYPE_', '');
               byType[type] = (byType[type] ?? 0) + 1;
             }
-            return { events: history.events?.length ?? 0, bytes: proto.api.history.v1.History.encode(history).finish().length, byType };
+            return {
+              events: history.events?.length ?? 0,
+              bytes: proto.api.history.v1.History.encode(history).finish().length,
+              byType,
+            };
           };
           await waitFor('awaiting_tests');
           await handle.signal(testsPassedSignal, { by: 'bench' });
@@ -96,9 +119,17 @@ export const historySize: Benchmark = {
       const { finished } = measures;
       const grew = measures.atApprovalAfter72h.events !== measures.atApprovalAfter1h.events;
       return {
-        result: { plan: 'linear10PercentEvery1Minute, target-health check every 1 min, approval after 24 h (and 72 h)', measures },
+        result: {
+          plan: 'linear10PercentEvery1Minute, target-health check every 1 min, approval after 24 h (and 72 h)',
+          measures,
+        },
         rows: [
-          { measure: 'events / bytes of a 10-step canary approved after waiting 72 h (≥ 24 h)', value: `${finished.events} events, ${(finished.bytes / 1024).toFixed(1)} KiB`, target: '≤ 300 events', met: finished.events <= 300 },
+          {
+            measure: 'events / bytes of a 10-step canary approved after waiting 72 h (≥ 24 h)',
+            value: `${finished.events} events, ${(finished.bytes / 1024).toFixed(1)} KiB`,
+            target: '≤ 300 events',
+            met: finished.events <= 300,
+          },
           {
             measure: 'history at the approval gate after 1 h / 24 h / 72 h',
             value: `${measures.atApprovalAfter1h.events} / ${measures.atApprovalAfter24h.events} / ${measures.atApprovalAfter72h.events} events`,

@@ -10,11 +10,31 @@ import { deploymentTags, resourceNames, tagKeys } from '../src/shared/naming';
 import { newDeploymentId } from '../src/client/deployment-ref';
 import { testsPassedSignal } from '../src/workflows/messages';
 import { executionRolePolicy } from '../src/workflows/common/activities';
-import { benchSpec, callsBetween, median, progress, round1, startBenchStack, totalOf, waitForStatus, type BenchStack, type Benchmark } from './support';
+import {
+  benchSpec,
+  callsBetween,
+  median,
+  progress,
+  round1,
+  startBenchStack,
+  totalOf,
+  waitForStatus,
+  type BenchStack,
+  type Benchmark,
+} from './support';
 import { launchOf } from '../src/shared/launch';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const EventType = { WorkflowTaskScheduled: 5, WorkflowTaskCompleted: 7, ActivityTaskScheduled: 10, ActivityTaskStarted: 11, ActivityTaskCompleted: 12, TimerStarted: 17, MarkerRecorded: 25, Signaled: 26 } as const;
+const EventType = {
+  WorkflowTaskScheduled: 5,
+  WorkflowTaskCompleted: 7,
+  ActivityTaskScheduled: 10,
+  ActivityTaskStarted: 11,
+  ActivityTaskCompleted: 12,
+  TimerStarted: 17,
+  MarkerRecorded: 25,
+  Signaled: 26,
+} as const;
 const ms = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
 
 /** Where a workflow's wall time went, from its history (sums: parallel activities overlap). */
@@ -40,9 +60,22 @@ function breakdown(events: HistoryEvent[]) {
   }
   // The tests gate: from its timer (the gate's timeout) to the signal that answered it.
   const signal = events.find((e) => e.eventType === EventType.Signaled)!;
-  const gateTimer = events.filter((e) => e.eventType === EventType.TimerStarted && Number(e.eventId) < Number(signal.eventId)).at(-1)!;
+  const gateTimer = events
+    .filter((e) => e.eventType === EventType.TimerStarted && Number(e.eventId) < Number(signal.eventId))
+    .at(-1)!;
   const gate = ms(signal) - ms(gateTimer);
-  return { wall, gate, activities, activityRun, activityQueue, workflowTasks, workflowTaskMs, localActivities: events.filter((e) => e.eventType === EventType.MarkerRecorded && e.markerRecordedEventAttributes?.markerName !== 'core_patch').length };
+  return {
+    wall,
+    gate,
+    activities,
+    activityRun,
+    activityQueue,
+    workflowTasks,
+    workflowTaskMs,
+    localActivities: events.filter(
+      (e) => e.eventType === EventType.MarkerRecorded && e.markerRecordedEventAttributes?.markerName !== 'core_patch',
+    ).length,
+  };
 }
 
 /** The same AWS calls as the workflow's path for a second deployment, one after another, no Temporal. */
@@ -60,36 +93,89 @@ async function straightLine(stack: BenchStack, service: string, image: string): 
   await aws.recordsAt({ zoneId: zone.id, name: spec.hosts.production });
   const listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort });
   const production = (await aws.findHostRule({ listenerArn, host: spec.hosts.production }))!;
-  const groupTags = await aws.describeTargetGroupTags({ targetGroupArns: production.targets.map((t) => t.targetGroupArn) });
+  const groupTags = await aws.describeTargetGroupTags({
+    targetGroupArns: production.targets.map((t) => t.targetGroupArn),
+  });
   const [targetGroupArnBefore, liveTags] = Object.entries(groupTags)[0];
   const previousId = liveTags[tagKeys.deployment];
   const previousService = resourceNames(spec, previousId).ecsService;
   const found = await aws.findService({ cluster: spec.cluster, name: previousService });
-  const previous: PreviousDeployment = { deploymentId: previousId, targetGroupArn: targetGroupArnBefore, serviceName: previousService, taskDefinitionArn: found?.taskDefinition };
+  const previous: PreviousDeployment = {
+    deploymentId: previousId,
+    targetGroupArn: targetGroupArnBefore,
+    serviceName: previousService,
+    taskDefinitionArn: found?.taskDefinition,
+  };
 
   const taskRoleArn = (await aws.ensureRole({ name: names.taskRole, managedPolicies: [], tags })).arn;
-  const executionRoleArn = (await aws.ensureRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags })).arn;
-  const taskDefinitionArn = await aws.registerTaskDefinition({ family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image, taskRoleArn, executionRoleArn, tags, deploymentId });
+  const executionRoleArn = (
+    await aws.ensureRole({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags })
+  ).arn;
+  const taskDefinitionArn = await aws.registerTaskDefinition({
+    family: names.family,
+    taskDefinition: spec.taskDefinition,
+    containerName: spec.container.name,
+    image,
+    taskRoleArn,
+    executionRoleArn,
+    tags,
+    deploymentId,
+  });
   const launch = launchOf(spec.taskDefinition);
   // The drain (0 here) is also the group's deregistration delay, as the workflow sets it.
   const targetGroupArn = await aws.createTargetGroup({
-    name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck, deregistrationDelaySeconds: spec.drainMs / 1000, tags,
+    name: names.targetGroup,
+    vpcId: lb.vpcId,
+    port: spec.container.port,
+    targetType: launch.targetType,
+    healthCheck: spec.healthCheck,
+    deregistrationDelaySeconds: spec.drainMs / 1000,
+    tags,
   });
   // The stage rule attaches the target group before the service is created, as the workflow does.
   await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags });
-  const stageChange = await aws.upsertAliasRecord({ zoneId: zone.id, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+  const stageChange = await aws.upsertAliasRecord({
+    zoneId: zone.id,
+    name: spec.hosts.stage,
+    targetDnsName: lb.dnsName,
+    targetZoneId: lb.canonicalHostedZoneId,
+  });
   await aws.createService({
-    cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn, containerName: spec.container.name, containerPort: spec.container.port,
-    desiredCount: spec.desiredCount, network: { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false }, launch, tags,
+    cluster: spec.cluster,
+    name: names.ecsService,
+    taskDefinitionArn,
+    targetGroupArn,
+    containerName: spec.container.name,
+    containerPort: spec.container.port,
+    desiredCount: spec.desiredCount,
+    network: { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false },
+    launch,
+    tags,
   });
   const deadline = Date.now() + spec.timeouts.steadyMs;
-  await mock.run(aws.waitForServiceSteady, { cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: 5_000 });
-  await mock.run(aws.waitForTargetsHealthy, { targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: 5_000 });
+  await mock.run(aws.waitForServiceSteady, {
+    cluster: spec.cluster,
+    name: names.ecsService,
+    desiredCount: spec.desiredCount,
+    deadline,
+    intervalMs: 5_000,
+  });
+  await mock.run(aws.waitForTargetsHealthy, {
+    targetGroupArn,
+    minHealthy: spec.desiredCount,
+    deadline,
+    intervalMs: 5_000,
+  });
   // CI is told to test once the stage record is INSYNC, as the workflow waits for it.
   await mock.run(aws.waitForDnsChange, { changeId: stageChange, deadline, intervalMs: 5_000 });
 
   await aws.setRuleTargets({ ruleArn: production.ruleArn, targets: [{ targetGroupArn, weight: 100 }] });
-  await aws.upsertAliasRecord({ zoneId: zone.id, name: spec.hosts.production, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+  await aws.upsertAliasRecord({
+    zoneId: zone.id,
+    name: spec.hosts.production,
+    targetDnsName: lb.dnsName,
+    targetZoneId: lb.canonicalHostedZoneId,
+  });
   await aws.deleteHostRule({ listenerArn, host: spec.hosts.stage });
   await aws.deleteRecord({ zoneId: zone.id, name: spec.hosts.stage });
   await aws.findHostRule({ listenerArn, host: spec.hosts.production });
@@ -121,7 +207,8 @@ export const orchestrationOverhead: Benchmark = {
       const script: number[] = [];
       const workflowCalls: Record<string, number> = {};
       const scriptCalls: Record<string, number> = {};
-      const add = (into: Record<string, number>, calls: Record<string, number>) => Object.entries(calls).forEach(([op, n]) => (into[op] = (into[op] ?? 0) + n));
+      const add = (into: Record<string, number>, calls: Record<string, number>) =>
+        Object.entries(calls).forEach(([op, n]) => (into[op] = (into[op] ?? 0) + n));
       for (let i = 0; i < runs; i++) {
         let before = await stack.proxyStats();
         workflow.push(await viaTemporal('ovwf', `nginx:${i + 2}`));
@@ -131,29 +218,50 @@ export const orchestrationOverhead: Benchmark = {
         await straightLine(stack, 'ovsl', `nginx:${i + 2}`);
         script.push(performance.now() - t);
         add(scriptCalls, callsBetween(before, await stack.proxyStats()));
-        progress(`run ${i + 1}/${runs}: workflow ${workflow.at(-1)!.wall - workflow.at(-1)!.gate} ms (+${workflow.at(-1)!.gate} ms tests gate), script ${Math.round(script.at(-1)!)} ms`);
+        progress(
+          `run ${i + 1}/${runs}: workflow ${workflow.at(-1)!.wall - workflow.at(-1)!.gate} ms (+${workflow.at(-1)!.gate} ms tests gate), script ${Math.round(script.at(-1)!)} ms`,
+        );
       }
       const mid = <K extends keyof ReturnType<typeof breakdown>>(k: K) => median(workflow.map((w) => w[k]));
       const workflowMs = median(workflow.map((w) => w.wall - w.gate));
       const scriptMs = round1(median(script));
       const ratio = round1(workflowMs / scriptMs);
-      const differing = [...new Set([...Object.keys(workflowCalls), ...Object.keys(scriptCalls)])].filter((op) => workflowCalls[op] !== scriptCalls[op]);
+      const differing = [...new Set([...Object.keys(workflowCalls), ...Object.keys(scriptCalls)])].filter(
+        (op) => workflowCalls[op] !== scriptCalls[op],
+      );
       const result = {
         runs,
         workflowMsExcludingTestsGate: workflowMs,
         straightLineMs: scriptMs,
         ratio,
         workflowBreakdownMedians: {
-          wallMs: mid('wall'), testsGateMs: mid('gate'), activities: mid('activities'), activityRunMsSum: mid('activityRun'), activityQueueMsSum: mid('activityQueue'),
-          workflowTasks: mid('workflowTasks'), workflowTaskMsSum: mid('workflowTaskMs'), localActivities: mid('localActivities'),
+          wallMs: mid('wall'),
+          testsGateMs: mid('gate'),
+          activities: mid('activities'),
+          activityRunMsSum: mid('activityRun'),
+          activityQueueMsSum: mid('activityQueue'),
+          workflowTasks: mid('workflowTasks'),
+          workflowTaskMsSum: mid('workflowTaskMs'),
+          localActivities: mid('localActivities'),
         },
-        awsCallsPerDeployment: { workflow: totalOf(workflowCalls) / runs, straightLine: totalOf(scriptCalls) / runs, operationsThatDiffer: Object.fromEntries(differing.map((op) => [op, { workflow: workflowCalls[op] ?? 0, straightLine: scriptCalls[op] ?? 0 }])) },
+        awsCallsPerDeployment: {
+          workflow: totalOf(workflowCalls) / runs,
+          straightLine: totalOf(scriptCalls) / runs,
+          operationsThatDiffer: Object.fromEntries(
+            differing.map((op) => [op, { workflow: workflowCalls[op] ?? 0, straightLine: scriptCalls[op] ?? 0 }]),
+          ),
+        },
       };
       const b = result.workflowBreakdownMedians;
       return {
         result,
         rows: [
-          { measure: `full blue/green deployment, waits at zero: workflow vs straight-line SDK script (median of ${runs})`, value: `${workflowMs} ms vs ${scriptMs} ms = ${ratio}×`, target: '≤ 1.3×', met: ratio <= 1.3 },
+          {
+            measure: `full blue/green deployment, waits at zero: workflow vs straight-line SDK script (median of ${runs})`,
+            value: `${workflowMs} ms vs ${scriptMs} ms = ${ratio}×`,
+            target: '≤ 1.3×',
+            met: ratio <= 1.3,
+          },
           {
             measure: 'where the workflow time goes (sums; parallel activities overlap)',
             value:

@@ -5,7 +5,16 @@
 import { ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { resourceNames } from '../src/shared/naming';
 import { resumeSignal, rollbackSignal, statusQuery, testsPassedSignal } from '../src/workflows/messages';
-import { allAtOnce, benchSpec, progress, round1, startBenchStack, summary, waitForStatus, type Benchmark } from './support';
+import {
+  allAtOnce,
+  benchSpec,
+  progress,
+  round1,
+  startBenchStack,
+  summary,
+  waitForStatus,
+  type Benchmark,
+} from './support';
 
 export const rollbackLatency: Benchmark = {
   name: 'rollback',
@@ -17,7 +26,10 @@ export const rollbackLatency: Benchmark = {
     try {
       await stack.startWorker();
       const deploy = async (finalBakeMs: number) => {
-        const { deploymentId, handle } = await stack.client.start({ ...spec, traffic: allAtOnce(finalBakeMs) }, 'bench');
+        const { deploymentId, handle } = await stack.client.start(
+          { ...spec, traffic: allAtOnce(finalBakeMs) },
+          'bench',
+        );
         await waitForStatus(handle, (s) => s.phase === 'awaiting_tests', 25);
         await handle.signal(testsPassedSignal, { by: 'bench' });
         return { deploymentId, handle };
@@ -53,7 +65,19 @@ export const rollbackLatency: Benchmark = {
       const modifyRule: number[] = [];
       for (let i = 0; i < rollbacks; i++) {
         const t = performance.now();
-        await stack.clients.elbv2.send(new ModifyRuleCommand({ RuleArn: rule.ruleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: rule.targets.map((x) => ({ TargetGroupArn: x.targetGroupArn, Weight: x.weight })) } }] }));
+        await stack.clients.elbv2.send(
+          new ModifyRuleCommand({
+            RuleArn: rule.ruleArn,
+            Actions: [
+              {
+                Type: 'forward',
+                ForwardConfig: {
+                  TargetGroups: rule.targets.map((x) => ({ TargetGroupArn: x.targetGroupArn, Weight: x.weight })),
+                },
+              },
+            ],
+          }),
+        );
         modifyRule.push(performance.now() - t);
       }
       const result = {
@@ -67,9 +91,20 @@ export const rollbackLatency: Benchmark = {
       return {
         result: { ...result, p99OverBareRtts: ratio },
         rows: [
-          { measure: `rollback request → production read back on the previous target group (${rollbacks} rollbacks)`, value: `p50 ${result.rollbackToVerifiedMs.p50} ms, p99 ${result.rollbackToVerifiedMs.p99} ms` },
-          { measure: 'bare signal RTT / bare ModifyRule RTT (p50)', value: `${result.signalRttMs.p50} ms / ${result.modifyRuleRttMs.p50} ms` },
-          { measure: 'end-to-end p99 over (p50 signal RTT + p50 ModifyRule RTT)', value: `${ratio}×`, target: '≤ 2×', met: ratio <= 2 },
+          {
+            measure: `rollback request → production read back on the previous target group (${rollbacks} rollbacks)`,
+            value: `p50 ${result.rollbackToVerifiedMs.p50} ms, p99 ${result.rollbackToVerifiedMs.p99} ms`,
+          },
+          {
+            measure: 'bare signal RTT / bare ModifyRule RTT (p50)',
+            value: `${result.signalRttMs.p50} ms / ${result.modifyRuleRttMs.p50} ms`,
+          },
+          {
+            measure: 'end-to-end p99 over (p50 signal RTT + p50 ModifyRule RTT)',
+            value: `${ratio}×`,
+            target: '≤ 2×',
+            met: ratio <= 2,
+          },
         ],
       };
     } finally {

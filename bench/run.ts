@@ -29,9 +29,14 @@ interface Stored {
 }
 
 /** BENCH_* and SWITCHYARD_AWS_* (the emulated AWS's pace) settings of this run, as they would be typed before the command. */
-const benchEnv = () => Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_') || k.startsWith('SWITCHYARD_AWS_')).map(([k, v]) => `${k}=${v} `).join('');
+const benchEnv = () =>
+  Object.entries(process.env)
+    .filter(([k]) => k.startsWith('BENCH_') || k.startsWith('SWITCHYARD_AWS_'))
+    .map(([k, v]) => `${k}=${v} `)
+    .join('');
 
-const machine = () => `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = () =>
+  `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 
 /** The README table from every stored result (not only this run's), in the benchmarks' order. */
 function readmeTable(): string {
@@ -43,7 +48,9 @@ function readmeTable(): string {
   for (const s of stored) {
     for (const [i, row] of s.rows.entries()) {
       const met = row.met === undefined ? '' : row.met ? 'yes' : '**no**';
-      lines.push(`| ${i === 0 ? `${s.title} (${s.date.slice(0, 10)})` : ''} | ${row.measure} | ${row.value} | ${row.target ?? ''} | ${met} |`);
+      lines.push(
+        `| ${i === 0 ? `${s.title} (${s.date.slice(0, 10)})` : ''} | ${row.measure} | ${row.value} | ${row.target ?? ''} | ${met} |`,
+      );
     }
   }
   const commands = [...new Set(stored.map((s) => `\`${s.command}\``))];
@@ -65,7 +72,8 @@ async function main(): Promise<void> {
   if (process.argv[2] === '--table') return updateReadme();
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !benchmarks.some((b) => b.name === w));
-  if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
   const chosen = wanted.length ? benchmarks.filter((b) => wanted.includes(b.name)) : benchmarks;
   fs.mkdirSync(resultsDir, { recursive: true });
   // In-process workers (the history benchmark's) log warnings only.
@@ -75,11 +83,19 @@ async function main(): Promise<void> {
     const started = Date.now();
     const { result, rows } = await bench.run();
     const stored: Stored = {
-      name: bench.name, title: bench.title, date: new Date().toISOString(), machine: machine(),
-      command: `${benchEnv()}npm run bench${wanted.length ? ` -- ${bench.name}` : ''}`, rows, result: { ...result, benchmarkSeconds: Math.round((Date.now() - started) / 1000) },
+      name: bench.name,
+      title: bench.title,
+      date: new Date().toISOString(),
+      machine: machine(),
+      command: `${benchEnv()}npm run bench${wanted.length ? ` -- ${bench.name}` : ''}`,
+      rows,
+      result: { ...result, benchmarkSeconds: Math.round((Date.now() - started) / 1000) },
     };
     fs.writeFileSync(path.join(resultsDir, `${bench.name}.json`), JSON.stringify(stored, null, 2) + '\n');
-    for (const row of rows) process.stderr.write(`  ${row.met === false ? '✗' : row.met ? '✓' : '·'} ${row.measure}: ${row.value}${row.target ? ` (target ${row.target})` : ''}\n`);
+    for (const row of rows)
+      process.stderr.write(
+        `  ${row.met === false ? '✗' : row.met ? '✓' : '·'} ${row.measure}: ${row.value}${row.target ? ` (target ${row.target})` : ''}\n`,
+      );
     updateReadme();
   }
 }

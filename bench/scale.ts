@@ -12,14 +12,25 @@ import type { Client } from '@temporalio/client';
 import type { DeploymentHandle } from '../src/client/handle';
 import { demoAccount } from '../src/dev/demo';
 import { testsPassedSignal } from '../src/workflows/messages';
-import { benchSpec, cpuMeter, progress, round1, sleep, startBenchStack, type BenchStack, type Benchmark, type WorkerProcess } from './support';
+import {
+  benchSpec,
+  cpuMeter,
+  progress,
+  round1,
+  sleep,
+  startBenchStack,
+  type BenchStack,
+  type Benchmark,
+  type WorkerProcess,
+} from './support';
 
 const listeners = 20;
 const listenerPort = (i: number) => 8_001 + (i % listeners);
 
 async function prepareListeners(stack: BenchStack): Promise<void> {
   const lb = (await stack.aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
-  for (let i = 0; i < listeners; i++) await stack.aws.ensureListener({ loadBalancerArn: lb.arn, port: listenerPort(i) });
+  for (let i = 0; i < listeners; i++)
+    await stack.aws.ensureListener({ loadBalancerArn: lb.arn, port: listenerPort(i) });
 }
 
 /** Answers the tests gate of every deployment visibility shows waiting for it, until stopped. */
@@ -27,8 +38,13 @@ function passTestsGates(client: Client): { stop(): Promise<void> } {
   let running = true;
   const loop = (async () => {
     while (running) {
-      for await (const wf of client.workflow.list({ query: `SwitchyardPhase = 'awaiting_tests' AND ExecutionStatus = 'Running'` })) {
-        await client.workflow.getHandle(wf.workflowId, wf.runId).signal(testsPassedSignal, { by: 'bench' }).catch(() => undefined);
+      for await (const wf of client.workflow.list({
+        query: `SwitchyardPhase = 'awaiting_tests' AND ExecutionStatus = 'Running'`,
+      })) {
+        await client.workflow
+          .getHandle(wf.workflowId, wf.runId)
+          .signal(testsPassedSignal, { by: 'bench' })
+          .catch(() => undefined);
       }
       await sleep(1_000);
     }
@@ -42,7 +58,13 @@ function passTestsGates(client: Client): { stop(): Promise<void> } {
 }
 
 /** Starts `n` deployments, `parallel` starts at a time; returns their handles. */
-async function startMany(stack: BenchStack, n: number, prefix: string, approval: boolean, parallel = 25): Promise<DeploymentHandle[]> {
+async function startMany(
+  stack: BenchStack,
+  n: number,
+  prefix: string,
+  approval: boolean,
+  parallel = 25,
+): Promise<DeploymentHandle[]> {
   const handles: DeploymentHandle[] = [];
   for (let i = 0; i < n; i += parallel) {
     const batch = Array.from({ length: Math.min(parallel, n - i) }, (_, j) => i + j);
@@ -89,7 +111,9 @@ async function parkAtApproval(n: number) {
       }
       if (performance.now() - lastReport > 30_000) {
         lastReport = performance.now();
-        progress(`${parked}/${n} parked at approval after ${Math.round((performance.now() - started) / 1000)} s; worker RSS ${worker.memory().rssMiB} MiB`);
+        progress(
+          `${parked}/${n} parked at approval after ${Math.round((performance.now() - started) / 1000)} s; worker RSS ${worker.memory().rssMiB} MiB`,
+        );
       }
       await sleep(2_000);
     }
@@ -99,7 +123,14 @@ async function parkAtApproval(n: number) {
     await sleep(30_000);
     clearInterval(sampler);
     const memory = worker.memory();
-    return { deployments: n, parked, startsMs: Math.round(startedAllMs), allParkedMs: Math.round(parkedAllMs), workerRssParkedMiB: memory.rssMiB, workerPeakRssMiB: Math.max(peak, memory.peakMiB) };
+    return {
+      deployments: n,
+      parked,
+      startsMs: Math.round(startedAllMs),
+      allParkedMs: Math.round(parkedAllMs),
+      workerRssParkedMiB: memory.rssMiB,
+      workerPeakRssMiB: Math.max(peak, memory.peakMiB),
+    };
   } finally {
     await stack.stop();
   }
@@ -121,8 +152,18 @@ async function endToEnd(n: number, workers: number) {
     await gates.stop();
     const active = results.filter((r) => r.phase === 'active').length;
     const perMinute = round1((active / ms) * 60_000);
-    progress(`${workers} worker(s): ${active}/${n} active in ${Math.round(ms / 1000)} s = ${perMinute}/min, machine CPU ${machineBusy}% busy`);
-    return { workers, deployments: n, active, seconds: round1(ms / 1000), perMinute, machineCpuBusyPercent: machineBusy, workerPeakRssMiB: processes.map((p) => p.memory().peakMiB) };
+    progress(
+      `${workers} worker(s): ${active}/${n} active in ${Math.round(ms / 1000)} s = ${perMinute}/min, machine CPU ${machineBusy}% busy`,
+    );
+    return {
+      workers,
+      deployments: n,
+      active,
+      seconds: round1(ms / 1000),
+      perMinute,
+      machineCpuBusyPercent: machineBusy,
+      workerPeakRssMiB: processes.map((p) => p.memory().peakMiB),
+    };
   } finally {
     await stack.stop();
   }
@@ -139,10 +180,23 @@ export const scale: Benchmark = {
     const three = await endToEnd(e2eN, 3);
     const speedup = round1(three.perMinute / one.perMinute);
     return {
-      result: { parked, endToEnd: { one, three, speedup }, workerSettings: 'SDK defaults: 40 workflow tasks, 100 activities, 100 local activities at once; workflow cache sized from the heap' },
+      result: {
+        parked,
+        endToEnd: { one, three, speedup },
+        workerSettings:
+          'SDK defaults: 40 workflow tasks, 100 activities, 100 local activities at once; workflow cache sized from the heap',
+      },
       rows: [
-        { measure: `${parkedN} deployments parked at approval, one worker: resident memory (peak)`, value: `${parked.workerRssParkedMiB} MiB parked (peak ${parked.workerPeakRssMiB} MiB)`, target: '≤ 1 GiB', met: parked.workerPeakRssMiB <= 1024 && parked.parked === parkedN },
-        { measure: `time to start ${parkedN} / to have all parked`, value: `${round1(parked.startsMs / 1000)} s / ${round1(parked.allParkedMs / 1000)} s (${parked.parked} parked)` },
+        {
+          measure: `${parkedN} deployments parked at approval, one worker: resident memory (peak)`,
+          value: `${parked.workerRssParkedMiB} MiB parked (peak ${parked.workerPeakRssMiB} MiB)`,
+          target: '≤ 1 GiB',
+          met: parked.workerPeakRssMiB <= 1024 && parked.parked === parkedN,
+        },
+        {
+          measure: `time to start ${parkedN} / to have all parked`,
+          value: `${round1(parked.startsMs / 1000)} s / ${round1(parked.allParkedMs / 1000)} s (${parked.parked} parked)`,
+        },
         {
           measure: `${e2eN} deployments end to end: 1 worker vs 3 worker processes (machine CPU busy)`,
           value: `${one.perMinute}/min (${one.machineCpuBusyPercent}%) vs ${three.perMinute}/min (${three.machineCpuBusyPercent}%) = ${speedup}×`,

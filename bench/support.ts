@@ -49,7 +49,12 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 export const round1 = (x: number) => Math.round(x * 10) / 10;
-export const summary = (values: number[]) => ({ n: values.length, p50: round1(percentile(values, 50)), p99: round1(percentile(values, 99)), max: round1(Math.max(...values)) });
+export const summary = (values: number[]) => ({
+  n: values.length,
+  p50: round1(percentile(values, 50)),
+  p99: round1(percentile(values, 99)),
+  max: round1(Math.max(...values)),
+});
 export const median = (values: number[]) => percentile(values, 50);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,12 +111,22 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
   // The installed tools are found relative to the code, which here is compiled elsewhere.
   process.env.SWITCHYARD_HOME ??= path.join(root, '.switchyard');
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-bench-${label}-`));
-  const stack = await startDevStack({ temporalPort: await freePort(), uiPort: await freePort(), awsPort: await freePort(), namespace: 'default', taskQueue: `bench-${label}`, stateDir });
+  const stack = await startDevStack({
+    temporalPort: await freePort(),
+    uiPort: await freePort(),
+    awsPort: await freePort(),
+    namespace: 'default',
+    taskQueue: `bench-${label}`,
+    stateDir,
+  });
   const { temporal, aws: awsConfig } = stack.config;
   const clients = createAccountClients({ ...awsConfig, credentials: emulatorCredentials });
   const aws = createActivities(clients);
   const workers: WorkerProcess[] = [];
-  const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
+  const listenerArn = await aws.ensureListener({
+    loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn,
+    port: 80,
+  });
   const emulator = new EmulatorControl(awsConfig.endpoint!);
 
   return {
@@ -123,8 +138,14 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
     async startWorker(env = {}) {
       const child = spawn(process.execPath, [path.join(root, 'dist', 'cli', 'main.js'), 'worker'], {
         env: {
-          ...process.env, TEMPORAL_ADDRESS: temporal.address, SWITCHYARD_TASK_QUEUE: temporal.taskQueue, AWS_ENDPOINT_URL: awsConfig.endpoint,
-          AWS_REGION: awsConfig.region, AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey, ...env,
+          ...process.env,
+          TEMPORAL_ADDRESS: temporal.address,
+          SWITCHYARD_TASK_QUEUE: temporal.taskQueue,
+          AWS_ENDPOINT_URL: awsConfig.endpoint,
+          AWS_REGION: awsConfig.region,
+          AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,
+          ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -168,18 +189,38 @@ export const allAtOnce = (finalBakeMs = 0): TrafficPlan => ({
 /** A blue/green spec on the seeded account with every wait at zero (no approval, no bake, no drain). */
 export function benchSpec(service: string, overrides: Partial<DeploymentSpec> = {}): DeploymentSpec {
   return {
-    strategy: 'blueGreen', service, environment: 'bench', cluster: demoAccount.cluster,
-    taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
-    container: { name: 'web', port: 80 }, desiredCount: 1, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
-    hosts: { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` }, hostedZone: demoAccount.hostedZone,
-    healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
-    timeouts: { steadyMs: 300_000, testsMs: 3_600_000 }, approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
-    traffic: allAtOnce(), drainMs: 0,
+    strategy: 'blueGreen',
+    service,
+    environment: 'bench',
+    cluster: demoAccount.cluster,
+    taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+    image: 'nginx:1',
+    container: { name: 'web', port: 80 },
+    desiredCount: 1,
+    loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
+    hosts: { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` },
+    hostedZone: demoAccount.hostedZone,
+    healthCheck: {
+      path: '/',
+      intervalSeconds: 10,
+      timeoutSeconds: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      matcher: '200',
+    },
+    timeouts: { steadyMs: 300_000, testsMs: 3_600_000 },
+    approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
+    traffic: allAtOnce(),
+    drainMs: 0,
     ...overrides,
   };
 }
 
-export async function waitForStatus(handle: DeploymentHandle, until: (s: DeploymentStatus) => boolean, everyMs = 10): Promise<DeploymentStatus> {
+export async function waitForStatus(
+  handle: DeploymentHandle,
+  until: (s: DeploymentStatus) => boolean,
+  everyMs = 10,
+): Promise<DeploymentStatus> {
   for (;;) {
     const status = await handle.query(statusQuery);
     if (until(status)) return status;

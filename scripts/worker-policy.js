@@ -27,7 +27,10 @@ const implied = {
 /** Every `XxxCommand` imported from an AWS SDK client in the worker's code, as IAM actions. */
 function commandActions() {
   const files = [
-    ...fs.readdirSync(path.join(root, 'src', 'activities')).filter((f) => f.endsWith('.ts')).map((f) => path.join(root, 'src', 'activities', f)),
+    ...fs
+      .readdirSync(path.join(root, 'src', 'activities'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join(root, 'src', 'activities', f)),
     path.join(root, 'src', 'worker.ts'),
   ];
   const actions = new Set();
@@ -35,7 +38,8 @@ function commandActions() {
     const text = fs.readFileSync(file, 'utf8');
     for (const [, names, pkg] of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
       const prefix = prefixes[pkg];
-      if (!prefix) throw new Error(`${path.relative(root, file)} imports ${pkg}: add its IAM prefix to scripts/worker-policy.js`);
+      if (!prefix)
+        throw new Error(`${path.relative(root, file)} imports ${pkg}: add its IAM prefix to scripts/worker-policy.js`);
       for (const name of names.split(',').map((n) => n.trim())) {
         const command = /^([A-Z][A-Za-z0-9]+)Command$/.exec(name);
         if (command) actions.add(`${prefix}:${command[1]}`);

@@ -8,10 +8,7 @@ import { UserError } from './shared/errors';
 const hostPort = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
 
 const envSchema = z.object({
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(hostPort, 'expected host:port, e.g. 127.0.0.1:7233')
-    .default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: z.string().regex(hostPort, 'expected host:port, e.g. 127.0.0.1:7233').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1, 'must not be empty').default('default'),
   SWITCHYARD_TASK_QUEUE: z.string().min(1, 'must not be empty').default(DEFAULT_TASK_QUEUE),
   AWS_REGION: z

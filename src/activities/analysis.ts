@@ -20,7 +20,9 @@ export function createAnalysisActivities({ cloudwatch, elbv2, http }: Checkers) 
       const observations: string[] = [];
       const [alarms, health, probe] = await Promise.all([
         checks.alarms.length ? cloudwatch.describeAlarmStates({ alarmNames: checks.alarms }) : undefined,
-        checks.maxUnhealthyTargets !== undefined ? elbv2.countTargetHealth({ targetGroupArn: input.targetGroupArn }) : undefined,
+        checks.maxUnhealthyTargets !== undefined
+          ? elbv2.countTargetHealth({ targetGroupArn: input.targetGroupArn })
+          : undefined,
         checks.http ? http.probeHttp(checks.http) : undefined,
       ]);
       if (alarms) {
@@ -40,8 +42,10 @@ export function createAnalysisActivities({ cloudwatch, elbv2, http }: Checkers) 
         const { url, expectStatus, maxLatencyMs } = checks.http;
         observations.push(`http: ${url} → ${probe.status ?? probe.error} in ${probe.latencyMs} ms`);
         if (probe.status === undefined) failures.push(`http ${url}: ${probe.error}`);
-        else if (!statusMatches(probe.status, expectStatus)) failures.push(`http ${url}: status ${probe.status} (expected ${expectStatus})`);
-        else if (probe.latencyMs > maxLatencyMs) failures.push(`http ${url}: ${probe.latencyMs} ms (at most ${maxLatencyMs} ms allowed)`);
+        else if (!statusMatches(probe.status, expectStatus))
+          failures.push(`http ${url}: status ${probe.status} (expected ${expectStatus})`);
+        else if (probe.latencyMs > maxLatencyMs)
+          failures.push(`http ${url}: ${probe.latencyMs} ms (at most ${maxLatencyMs} ms allowed)`);
       }
       return { at: new Date().toISOString(), failures, observations };
     },

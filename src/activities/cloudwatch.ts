@@ -14,7 +14,13 @@ export function createCloudWatchActivities(cloudwatch: CloudWatchClient) {
       for (let i = 0; i < names.length; i += maxAlarmNames) {
         const batch = names.slice(i, i + maxAlarmNames);
         const out = await attempt(`describe CloudWatch alarms ${batch.join(', ')}`, () =>
-          cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: maxAlarmNames })),
+          cloudwatch.send(
+            new DescribeAlarmsCommand({
+              AlarmNames: batch,
+              AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+              MaxRecords: maxAlarmNames,
+            }),
+          ),
         );
         for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
           if (alarm.AlarmName) states[alarm.AlarmName] = alarm.StateValue ?? 'INSUFFICIENT_DATA';

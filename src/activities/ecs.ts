@@ -82,7 +82,16 @@ export interface CreateServiceInput {
 export const serviceVisibleWithinMs = 60_000;
 
 // Fields of a described task definition that RegisterTaskDefinition refuses.
-const describedOnly = ['taskDefinitionArn', 'revision', 'status', 'requiresAttributes', 'compatibilities', 'registeredAt', 'registeredBy', 'deregisteredAt'];
+const describedOnly = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'requiresAttributes',
+  'compatibilities',
+  'registeredAt',
+  'registeredBy',
+  'deregisteredAt',
+];
 
 function ecsTags(tags: Tag[]) {
   return tags.map((t) => ({ key: t.key, value: t.value }));
@@ -132,9 +141,16 @@ export function createEcsActivities(ecs: ECSClient) {
     );
     for (const arn of recent.taskDefinitionArns ?? []) {
       if (arn === keep) continue;
-      const found = await attempt(`describe ${arn}`, () => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })));
-      if (found.taskDefinition?.status === 'ACTIVE' && found.tags?.some((t) => t.key === tagKeys.deployment && t.value === deploymentId)) {
-        await attempt(`deregister the duplicate ${arn}`, () => ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn })));
+      const found = await attempt(`describe ${arn}`, () =>
+        ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })),
+      );
+      if (
+        found.taskDefinition?.status === 'ACTIVE' &&
+        found.tags?.some((t) => t.key === tagKeys.deployment && t.value === deploymentId)
+      ) {
+        await attempt(`deregister the duplicate ${arn}`, () =>
+          ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn })),
+        );
       }
     }
   }
@@ -143,10 +159,17 @@ export function createEcsActivities(ecs: ECSClient) {
     /** The cluster, or undefined when ECS does not know it (DescribeClusters reports misses as failures). */
     async findCluster(input: { cluster: string }): Promise<ClusterSummary | undefined> {
       const name = oneObject(input, 'cluster').cluster;
-      const out = await attempt(`describe ECS cluster ${name}`, () => ecs.send(new DescribeClustersCommand({ clusters: [name] })));
+      const out = await attempt(`describe ECS cluster ${name}`, () =>
+        ecs.send(new DescribeClustersCommand({ clusters: [name] })),
+      );
       const cluster = out.clusters?.find((c) => c.clusterName === name || c.clusterArn === name);
       if (!cluster?.clusterArn || !cluster.clusterName) return undefined;
-      return { name: cluster.clusterName, arn: cluster.clusterArn, status: cluster.status ?? 'UNKNOWN', capacityProviders: cluster.capacityProviders ?? [] };
+      return {
+        name: cluster.clusterName,
+        arn: cluster.clusterArn,
+        status: cluster.status ?? 'UNKNOWN',
+        capacityProviders: cluster.capacityProviders ?? [],
+      };
     },
 
     /** The service (ACTIVE or DRAINING), or undefined when it does not exist or was deleted. */
@@ -161,11 +184,14 @@ export function createEcsActivities(ecs: ECSClient) {
      */
     async registerTaskDefinition(input: RegisterTaskDefinitionInput): Promise<string> {
       try {
-        const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: input.family, include: ['TAGS'] }));
+        const latest = await ecs.send(
+          new DescribeTaskDefinitionCommand({ taskDefinition: input.family, include: ['TAGS'] }),
+        );
         const mine = latest.tags?.some((t) => t.key === tagKeys.deployment && t.value === input.deploymentId);
         if (mine && latest.taskDefinition?.status === 'ACTIVE') return latest.taskDefinition.taskDefinitionArn!;
       } catch (err) {
-        if (!isAwsError(err, 'ClientException')) throw wrapAwsError(`describe task definition family ${input.family}`, err);
+        if (!isAwsError(err, 'ClientException'))
+          throw wrapAwsError(`describe task definition family ${input.family}`, err);
       }
       const def = Object.fromEntries(Object.entries(input.taskDefinition).filter(([k]) => !describedOnly.includes(k)));
       const request = {
@@ -173,7 +199,9 @@ export function createEcsActivities(ecs: ECSClient) {
         family: input.family,
         taskRoleArn: (def.taskRoleArn as string | undefined) ?? input.taskRoleArn,
         executionRoleArn: (def.executionRoleArn as string | undefined) ?? input.executionRoleArn,
-        containerDefinitions: input.taskDefinition.containerDefinitions.map((c) => (c.name === input.containerName ? { ...c, image: input.image } : c)),
+        containerDefinitions: input.taskDefinition.containerDefinitions.map((c) =>
+          c.name === input.containerName ? { ...c, image: input.image } : c,
+        ),
         tags: ecsTags(input.tags),
       } as RegisterTaskDefinitionCommandInput;
       const out = await attempt(`register a task definition revision of ${input.family} with ${input.image}`, () =>
@@ -189,12 +217,18 @@ export function createEcsActivities(ecs: ECSClient) {
      * undo of a register whose result the workflow may never have seen), unless that one is `keep`.
      * Already INACTIVE or unknown is fine.
      */
-    async deregisterTaskDefinition(input: { arn: string } | { family: string; deploymentId: string; keep?: string }): Promise<void> {
+    async deregisterTaskDefinition(
+      input: { arn: string } | { family: string; deploymentId: string; keep?: string },
+    ): Promise<void> {
       const ref = 'arn' in input ? input.arn : input.family;
       try {
         const found = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref, include: ['TAGS'] }));
         if (found.taskDefinition?.status !== 'ACTIVE') return;
-        if ('deploymentId' in input && !found.tags?.some((t) => t.key === tagKeys.deployment && t.value === input.deploymentId)) return;
+        if (
+          'deploymentId' in input &&
+          !found.tags?.some((t) => t.key === tagKeys.deployment && t.value === input.deploymentId)
+        )
+          return;
         if ('keep' in input && found.taskDefinition.taskDefinitionArn === input.keep) return;
         await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: found.taskDefinition.taskDefinitionArn }));
       } catch (err) {
@@ -215,12 +249,24 @@ export function createEcsActivities(ecs: ECSClient) {
             taskDefinition: input.taskDefinitionArn,
             desiredCount: input.desiredCount,
             // Either a capacity provider strategy or a launch type: ECS refuses both at once.
-            ...(input.launch.capacityProviderStrategy ? { capacityProviderStrategy: input.launch.capacityProviderStrategy } : { launchType: input.launch.launchType }),
+            ...(input.launch.capacityProviderStrategy
+              ? { capacityProviderStrategy: input.launch.capacityProviderStrategy }
+              : { launchType: input.launch.launchType }),
             healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds,
             // AWS treats a repeated create with the same token as the same request. At most 36 ASCII
             // characters (CreateService, clientToken): a digest of the name, which is longer at the limits.
-            clientToken: crypto.createHash('sha256').update(`${input.cluster}/${input.name}`).digest('hex').slice(0, 32),
-            loadBalancers: [{ targetGroupArn: input.targetGroupArn, containerName: input.containerName, containerPort: input.containerPort }],
+            clientToken: crypto
+              .createHash('sha256')
+              .update(`${input.cluster}/${input.name}`)
+              .digest('hex')
+              .slice(0, 32),
+            loadBalancers: [
+              {
+                targetGroupArn: input.targetGroupArn,
+                containerName: input.containerName,
+                containerPort: input.containerPort,
+              },
+            ],
             // Only awsvpc tasks get their own network interface (and need this); bridge and host use the instance's.
             networkConfiguration:
               input.launch.networkMode === 'awsvpc'
@@ -229,7 +275,9 @@ export function createEcsActivities(ecs: ECSClient) {
                       subnets: input.network.subnets,
                       securityGroups: input.network.securityGroups,
                       // Fargate only: on EC2, awsvpc tasks get no public IP.
-                      ...(input.launch.launchType === 'FARGATE' ? { assignPublicIp: input.network.assignPublicIp ? 'ENABLED' : 'DISABLED' } : {}),
+                      ...(input.launch.launchType === 'FARGATE'
+                        ? { assignPublicIp: input.network.assignPublicIp ? 'ENABLED' : 'DISABLED' }
+                        : {}),
                     },
                   }
                 : undefined,
@@ -301,7 +349,12 @@ export function createEcsActivities(ecs: ECSClient) {
     /** Records the revision as known good on the service (tag `switchyard:known-good`), for the next rollback. */
     async recordKnownGood(input: { serviceArn: string; taskDefinitionArn: string }): Promise<void> {
       await attempt(`tag ${input.serviceArn} with its known-good revision`, () =>
-        ecs.send(new TagResourceCommand({ resourceArn: input.serviceArn, tags: [{ key: tagKeys.knownGood, value: input.taskDefinitionArn }] })),
+        ecs.send(
+          new TagResourceCommand({
+            resourceArn: input.serviceArn,
+            tags: [{ key: tagKeys.knownGood, value: input.taskDefinitionArn }],
+          }),
+        ),
       );
     },
 
@@ -309,11 +362,18 @@ export function createEcsActivities(ecs: ECSClient) {
      * Heartbeats until the rollout of this revision is COMPLETED: the only deployment, running = desired.
      * Fails at once when ECS marks it FAILED (circuit breaker), with ECS's reason and latest events.
      */
-    async waitForRollout(input: { cluster: string; name: string; taskDefinitionArn: string } & PollOptions): Promise<RolloutState> {
+    async waitForRollout(
+      input: { cluster: string; name: string; taskDefinitionArn: string } & PollOptions,
+    ): Promise<RolloutState> {
       return pollUntil(input, `the rollout of ${input.taskDefinitionArn} on ${input.name}`, async () => {
         const service = await describeService(input.cluster, input.name);
         if (!service || service.status === 'INACTIVE') {
-          return { done: false, summary: 'service missing', value: undefined as never, failed: 'the service does not exist' };
+          return {
+            done: false,
+            summary: 'service missing',
+            value: undefined as never,
+            failed: 'the service does not exist',
+          };
         }
         const state = rolloutState(service);
         const mine = (service.deployments ?? []).find((d) => d.taskDefinition === input.taskDefinitionArn);
@@ -323,28 +383,49 @@ export function createEcsActivities(ecs: ECSClient) {
           const why = [mine?.rolloutStateReason ?? 'rollout FAILED', ...state.events.slice(0, 2)].join(' | ');
           return { done: false, summary, value: state, failed: why };
         }
-        const done = mine?.status === 'PRIMARY' && rollout === 'COMPLETED' && state.deployments.length === 1 && (mine.runningCount ?? 0) === (mine.desiredCount ?? 0);
+        const done =
+          mine?.status === 'PRIMARY' &&
+          rollout === 'COMPLETED' &&
+          state.deployments.length === 1 &&
+          (mine.runningCount ?? 0) === (mine.desiredCount ?? 0);
         return { done, summary, value: state };
       });
     },
 
     /** Heartbeats until the service has one deployment, COMPLETED, with running = desired. */
-    async waitForServiceSteady(input: { cluster: string; name: string; desiredCount: number } & PollOptions): Promise<ServiceSummary> {
+    async waitForServiceSteady(
+      input: { cluster: string; name: string; desiredCount: number } & PollOptions,
+    ): Promise<ServiceSummary> {
       const started = Date.now();
       return pollUntil(input, `ECS service ${input.name} to be steady`, async () => {
         const service = await describeService(input.cluster, input.name);
         if (!service && Date.now() - started < serviceVisibleWithinMs) {
-          return { done: false, summary: 'not in DescribeServices yet (MISSING: a service just created takes a moment to show)', value: undefined as never };
+          return {
+            done: false,
+            summary: 'not in DescribeServices yet (MISSING: a service just created takes a moment to show)',
+            value: undefined as never,
+          };
         }
         if (!service || service.status === 'INACTIVE') {
-          return { done: false, summary: 'service missing', value: undefined as never, failed: `the service does not exist${service ? '' : ` (MISSING for ${serviceVisibleWithinMs / 1000} s)`}` };
+          return {
+            done: false,
+            summary: 'service missing',
+            value: undefined as never,
+            failed: `the service does not exist${service ? '' : ` (MISSING for ${serviceVisibleWithinMs / 1000} s)`}`,
+          };
         }
         const deployments = service.deployments ?? [];
         const primary = deployments.find((d) => d.status === 'PRIMARY');
         const rollout = primary?.rolloutState ?? 'COMPLETED';
         const running = service.runningCount ?? 0;
         const summary = `running ${running} of ${input.desiredCount}, ${deployments.length} deployment(s), rollout ${rollout}`;
-        if (rollout === 'FAILED') return { done: false, summary, value: summarize(service), failed: primary?.rolloutStateReason ?? 'rollout FAILED' };
+        if (rollout === 'FAILED')
+          return {
+            done: false,
+            summary,
+            value: summarize(service),
+            failed: primary?.rolloutStateReason ?? 'rollout FAILED',
+          };
         const done = deployments.length === 1 && rollout === 'COMPLETED' && running === input.desiredCount;
         return { done, summary, value: summarize(service) };
       });

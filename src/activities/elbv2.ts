@@ -85,7 +85,12 @@ function ruleTargets(rule: Rule): WeightedTarget[] {
 
 /** DescribeTags' answer as tags by resource ARN. */
 function tagsByArn(descriptions: TagDescription[] | undefined): Record<string, Record<string, string>> {
-  return Object.fromEntries((descriptions ?? []).map((d) => [d.ResourceArn!, Object.fromEntries((d.Tags ?? []).map((t) => [t.Key!, t.Value ?? '']))]));
+  return Object.fromEntries(
+    (descriptions ?? []).map((d) => [
+      d.ResourceArn!,
+      Object.fromEntries((d.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])),
+    ]),
+  );
 }
 
 function hostRule(rule: Rule, host: string): HostRule {
@@ -103,11 +108,17 @@ function activityCancellation(): AbortSignal | undefined {
 
 function forwardAction(targets: WeightedTarget[]) {
   if (targets.length === 0 || targets.length > albLimits.maxTargetGroupsPerForward) {
-    throw ApplicationFailure.nonRetryable(`a forward action takes 1-${albLimits.maxTargetGroupsPerForward} target groups, got ${targets.length}`, failureTypes.invalidForward);
+    throw ApplicationFailure.nonRetryable(
+      `a forward action takes 1-${albLimits.maxTargetGroupsPerForward} target groups, got ${targets.length}`,
+      failureTypes.invalidForward,
+    );
   }
   for (const t of targets) {
     if (!Number.isInteger(t.weight) || t.weight < 0 || t.weight > albLimits.maxWeight) {
-      throw ApplicationFailure.nonRetryable(`forward weights are whole numbers 0-${albLimits.maxWeight}, got ${t.weight}`, failureTypes.invalidForward);
+      throw ApplicationFailure.nonRetryable(
+        `forward weights are whole numbers 0-${albLimits.maxWeight}, got ${t.weight}`,
+        failureTypes.invalidForward,
+      );
     }
   }
   return [
@@ -175,7 +186,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
   }
 
   async function listenerOn(loadBalancerArn: string, port: number): Promise<string | undefined> {
-    const listeners = await attempt(`describe listeners of ${loadBalancerArn}`, () => elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn })));
+    const listeners = await attempt(`describe listeners of ${loadBalancerArn}`, () =>
+      elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn })),
+    );
     return listeners.Listeners?.find((l) => l.Port === port)?.ListenerArn;
   }
 
@@ -198,7 +211,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
 
   async function readRule(ruleArn: string): Promise<Rule | undefined> {
     try {
-      const out = await elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }), { abortSignal: activityCancellation() });
+      const out = await elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }), {
+        abortSignal: activityCancellation(),
+      });
       return out.Rules?.find((r) => r.RuleArn);
     } catch (err) {
       if (isAwsError(err, 'RuleNotFoundException')) return undefined;
@@ -214,18 +229,28 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
   async function modifyRule(rule: Rule, what: string, targets: WeightedTarget[]): Promise<void> {
     const actions = actionsWithForward(rule.Actions, targets);
     await attempt(`point ${what} at ${targets.map((t) => `${t.targetGroupArn}=${t.weight}`).join(', ')}`, () =>
-      elbv2.send(new ModifyRuleCommand({ RuleArn: rule.RuleArn, Actions: actions }), { abortSignal: activityCancellation() }),
+      elbv2.send(new ModifyRuleCommand({ RuleArn: rule.RuleArn, Actions: actions }), {
+        abortSignal: activityCancellation(),
+      }),
     );
   }
 
   /** The named target group: the one a previous attempt created, or a new one. */
-  async function createdGroup(input: { name: string; vpcId: string; port: number; targetType: 'ip' | 'instance'; healthCheck: HealthCheckSpec; tags: Tag[] }): Promise<string> {
+  async function createdGroup(input: {
+    name: string;
+    vpcId: string;
+    port: number;
+    targetType: 'ip' | 'instance';
+    healthCheck: HealthCheckSpec;
+    tags: Tag[];
+  }): Promise<string> {
     try {
       const found = await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }));
       const arn = found.TargetGroups?.[0]?.TargetGroupArn;
       if (arn) return arn;
     } catch (err) {
-      if (!isAwsError(err, 'TargetGroupNotFoundException')) throw wrapAwsError(`describe target group ${input.name}`, err);
+      if (!isAwsError(err, 'TargetGroupNotFoundException'))
+        throw wrapAwsError(`describe target group ${input.name}`, err);
     }
     const hc = input.healthCheck;
     const out = await attempt(`create target group ${input.name}`, () =>
@@ -292,7 +317,12 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
             LoadBalancerArn: input.loadBalancerArn,
             Protocol: 'HTTP',
             Port: input.port,
-            DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } }],
+            DefaultActions: [
+              {
+                Type: 'fixed-response',
+                FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' },
+              },
+            ],
           }),
         ),
       );
@@ -310,16 +340,29 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       const groups: { arn: string; name: string }[] = [];
       let marker: string | undefined;
       do {
-        const page = await attempt('list target groups', () => elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 })));
-        groups.push(...(page.TargetGroups ?? []).map((g) => ({ arn: g.TargetGroupArn!, name: g.TargetGroupName ?? '' })));
+        const page = await attempt('list target groups', () =>
+          elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 })),
+        );
+        groups.push(
+          ...(page.TargetGroups ?? []).map((g) => ({ arn: g.TargetGroupArn!, name: g.TargetGroupName ?? '' })),
+        );
         marker = page.NextMarker;
       } while (marker);
       const found: TaggedTargetGroup[] = [];
       for (let i = 0; i < groups.length; i += 20) {
         const batch = groups.slice(i, i + 20);
         for (const [arn, tags] of Object.entries(await tagsOfExisting(batch.map((g) => g.arn)))) {
-          if (tags[tagKeys.service] !== input.service || tags[tagKeys.environment] !== input.environment || !tags[tagKeys.deployment]) continue;
-          found.push({ arn, name: batch.find((g) => g.arn === arn)?.name ?? '', deploymentId: tags[tagKeys.deployment] });
+          if (
+            tags[tagKeys.service] !== input.service ||
+            tags[tagKeys.environment] !== input.environment ||
+            !tags[tagKeys.deployment]
+          )
+            continue;
+          found.push({
+            arn,
+            name: batch.find((g) => g.arn === arn)?.name ?? '',
+            deploymentId: tags[tagKeys.deployment],
+          });
         }
       }
       return found;
@@ -364,7 +407,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
         const arn =
           'arn' in input
             ? input.arn
-            : (await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }))).TargetGroups?.[0]?.TargetGroupArn;
+            : (await elbv2.send(new DescribeTargetGroupsCommand({ Names: [input.name] }))).TargetGroups?.[0]
+                ?.TargetGroupArn;
         if (arn) await elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
       } catch (err) {
         if (isAwsError(err, 'TargetGroupNotFoundException')) return;
@@ -373,7 +417,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     },
 
     /** Tags of each target group, by ARN (missing groups are left out). */
-    async describeTargetGroupTags(input: { targetGroupArns: string[] }): Promise<Record<string, Record<string, string>>> {
+    async describeTargetGroupTags(input: {
+      targetGroupArns: string[];
+    }): Promise<Record<string, Record<string, string>>> {
       const arns = oneObject(input, 'targetGroupArns').targetGroupArns;
       if (arns.length === 0) return {};
       const out = await attempt(`describe tags of target groups ${arns.join(', ')}`, () =>
@@ -388,7 +434,12 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
      * Points the host's rule at these target groups (creating the rule with the next free priority when
      * there is none), then reads it back: the returned rule is what AWS now has.
      */
-    async putHostRule(input: { listenerArn: string; host: string; targets: WeightedTarget[]; tags: Tag[] }): Promise<HostRule> {
+    async putHostRule(input: {
+      listenerArn: string;
+      host: string;
+      targets: WeightedTarget[];
+      tags: Tag[];
+    }): Promise<HostRule> {
       const actions = forwardAction(input.targets);
       const existing = await findRule(input.listenerArn, input.host);
       if (existing) {
@@ -397,7 +448,10 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
         const used = (await listRules(input.listenerArn)).map((r) => Number(r.Priority)).filter(Number.isFinite);
         const priority = Math.max(0, ...used) + 1;
         if (priority > albLimits.maxPriority) {
-          throw ApplicationFailure.nonRetryable(`listener ${input.listenerArn} has no rule priority left (max ${albLimits.maxPriority})`, failureTypes.noRulePriority);
+          throw ApplicationFailure.nonRetryable(
+            `listener ${input.listenerArn} has no rule priority left (max ${albLimits.maxPriority})`,
+            failureTypes.noRulePriority,
+          );
         }
         // A concurrent writer taking the same priority makes this fail with PriorityInUse: retried.
         await attempt(`create the ${input.host} rule at priority ${priority}`, () =>
@@ -408,13 +462,14 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
               Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [input.host] } }],
               Actions: actions,
               // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
-            Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
+              Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
             }),
           ),
         );
       }
       const after = await findHostRule(input.listenerArn, input.host);
-      if (!after) throw ApplicationFailure.retryable(`the ${input.host} rule is not there after writing it`, 'RuleReadBack');
+      if (!after)
+        throw ApplicationFailure.retryable(`the ${input.host} rule is not there after writing it`, 'RuleReadBack');
       return after;
     },
 
@@ -424,7 +479,8 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
      */
     async setRuleTargets(input: { ruleArn: string; targets: WeightedTarget[] }): Promise<HostRule> {
       const current = await readRule(input.ruleArn);
-      if (!current) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, failureTypes.ruleNotFound);
+      if (!current)
+        throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, failureTypes.ruleNotFound);
       try {
         await modifyRule(current, `rule ${input.ruleArn}`, input.targets);
       } catch (err) {
@@ -435,7 +491,11 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
         throw err;
       }
       const rule = await readRule(input.ruleArn);
-      if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} is gone right after writing it`, failureTypes.ruleNotFound);
+      if (!rule)
+        throw ApplicationFailure.nonRetryable(
+          `rule ${input.ruleArn} is gone right after writing it`,
+          failureTypes.ruleNotFound,
+        );
       return hostRule(rule, ruleHosts(rule)[0] ?? '');
     },
 
@@ -464,7 +524,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     },
 
     /** Heartbeats until at least `minHealthy` targets are healthy; fails at the deadline with the counts. */
-    async waitForTargetsHealthy(input: { targetGroupArn: string; minHealthy: number } & PollOptions): Promise<{ healthy: number }> {
+    async waitForTargetsHealthy(
+      input: { targetGroupArn: string; minHealthy: number } & PollOptions,
+    ): Promise<{ healthy: number }> {
       return pollUntil(input, `targets of ${input.targetGroupArn} to be healthy`, async () => {
         const states = await targetStates(input.targetGroupArn);
         const healthy = states.filter((s) => s === 'healthy').length;

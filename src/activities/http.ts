@@ -26,7 +26,10 @@ export function createHttpActivities() {
         return { status: res.status, latencyMs: Math.round(performance.now() - started) };
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code;
-        const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${check.timeoutMs} ms` : (cause ?? (err as Error).message);
+        const reason =
+          (err as Error).name === 'TimeoutError'
+            ? `no answer within ${check.timeoutMs} ms`
+            : (cause ?? (err as Error).message);
         return { latencyMs: Math.round(performance.now() - started), error: reason };
       }
     },

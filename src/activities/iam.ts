@@ -56,7 +56,8 @@ export function createIamActivities(iam: IAMClient) {
         role = { arn: out.Role!.Arn!, createdAt: out.Role!.CreateDate?.getTime() ?? Date.now() };
       } catch (err) {
         // A retry after a crash, or a concurrent first deployment, may find it created.
-        if (!isAwsError(err, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw wrapAwsError(`create IAM role ${input.name}`, err);
+        if (!isAwsError(err, 'EntityAlreadyExistsException', 'EntityAlreadyExists'))
+          throw wrapAwsError(`create IAM role ${input.name}`, err);
         role = (await getRole(input.name))!;
       }
     }

@@ -38,7 +38,13 @@ export async function pollUntil<T>(opts: PollOptions, what: string, check: () =>
   }
 }
 
-async function poll<T>(ctx: Context, opts: PollOptions, what: string, check: () => Promise<PollResult<T>>, report: (summary: string) => void): Promise<T> {
+async function poll<T>(
+  ctx: Context,
+  opts: PollOptions,
+  what: string,
+  check: () => Promise<PollResult<T>>,
+  report: (summary: string) => void,
+): Promise<T> {
   const baseInterval = Math.max(opts.intervalMs ?? 5_000, 1_000);
   let interval = baseInterval;
   for (;;) {
@@ -57,7 +63,10 @@ async function poll<T>(ctx: Context, opts: PollOptions, what: string, check: () 
     report(summary);
     ctx.heartbeat(summary);
     if (Date.now() + interval > opts.deadline) {
-      throw ApplicationFailure.nonRetryable(`gave up waiting for ${what} at the deadline: ${summary}`, failureTypes.deadlineExceeded);
+      throw ApplicationFailure.nonRetryable(
+        `gave up waiting for ${what} at the deadline: ${summary}`,
+        failureTypes.deadlineExceeded,
+      );
     }
     await ctx.sleep(interval);
   }

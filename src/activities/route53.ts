@@ -49,19 +49,35 @@ export function createRoute53Activities(route53: Route53Client) {
     const out = await attempt(`read the records of ${wanted}`, () =>
       route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: wanted, MaxItems: 20 })),
     );
-    return (out.ResourceRecordSets ?? []).filter((r) => r.Name?.toLowerCase() === wanted && addressTypes.includes(r.Type ?? '')) as RecordSnapshot[];
+    return (out.ResourceRecordSets ?? []).filter(
+      (r) => r.Name?.toLowerCase() === wanted && addressTypes.includes(r.Type ?? ''),
+    ) as RecordSnapshot[];
   }
 
   /** One atomic change batch; returns its change id (PENDING until every name server has it). */
   async function change(zoneId: string, what: string, changes: Change[]): Promise<string> {
-    const out = await attempt(what, () => route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Comment: 'Switchyard', Changes: changes } })));
+    const out = await attempt(what, () =>
+      route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          ChangeBatch: { Comment: 'Switchyard', Changes: changes },
+        }),
+      ),
+    );
     return out.ChangeInfo?.Id ?? '';
   }
 
   async function findARecord(zoneId: string, name: string) {
     const wanted = absoluteDnsName(name);
     const out = await attempt(`read the ${wanted} record`, () =>
-      route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: wanted, StartRecordType: 'A', MaxItems: 1 })),
+      route53.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          StartRecordName: wanted,
+          StartRecordType: 'A',
+          MaxItems: 1,
+        }),
+      ),
     );
     return out.ResourceRecordSets?.find((r) => r.Name?.toLowerCase() === wanted && r.Type === 'A');
   }
@@ -76,12 +92,18 @@ export function createRoute53Activities(route53: Route53Client) {
       );
       const zone = out.HostedZones?.find((z) => z.Name?.toLowerCase() === wanted);
       if (!zone?.Id) return undefined;
-      return { id: zone.Id.replace(/^\/hostedzone\//, ''), name: wanted, privateZone: zone.Config?.PrivateZone ?? false };
+      return {
+        id: zone.Id.replace(/^\/hostedzone\//, ''),
+        name: wanted,
+        privateZone: zone.Config?.PrivateZone ?? false,
+      };
     },
 
     /** UPSERT of an A alias to the load balancer (idempotent by nature); returns the change id. */
     async upsertAliasRecord(input: AliasRecordInput): Promise<string> {
-      return change(input.zoneId, `point ${input.name} at ${input.targetDnsName}`, [{ Action: 'UPSERT', ResourceRecordSet: aliasRecord(input) }]);
+      return change(input.zoneId, `point ${input.name} at ${input.targetDnsName}`, [
+        { Action: 'UPSERT', ResourceRecordSet: aliasRecord(input) },
+      ]);
     },
 
     /** The A, AAAA and CNAME record sets at this name, exactly as Route 53 has them. */
@@ -94,20 +116,39 @@ export function createRoute53Activities(route53: Route53Client) {
      */
     async replaceWithAlias(input: AliasRecordInput & { replacing: RecordSnapshot[] }): Promise<string> {
       const now = await recordsAt(input.zoneId, input.name);
-      const stillThere = input.replacing.filter((r) => now.some((n) => sameRecordSet(n, r)) && !aliasesTo(r, input.targetDnsName));
-      const deletes: Change[] = stillThere.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r as ResourceRecordSet }));
+      const stillThere = input.replacing.filter(
+        (r) => now.some((n) => sameRecordSet(n, r)) && !aliasesTo(r, input.targetDnsName),
+      );
+      const deletes: Change[] = stillThere.map((r) => ({
+        Action: 'DELETE',
+        ResourceRecordSet: r as ResourceRecordSet,
+      }));
       // The A record set deleted in this batch is created anew in it (DELETE then CREATE, as Route 53 takes a change).
-      const alias: Change = { Action: stillThere.some((r) => r.Type === 'A' && !r.SetIdentifier) ? 'CREATE' : 'UPSERT', ResourceRecordSet: aliasRecord(input) };
-      return change(input.zoneId, `replace ${input.name} (${stillThere.map((r) => r.Type).join(', ') || 'nothing left'}) with an alias to ${input.targetDnsName}`, [...deletes, alias]);
+      const alias: Change = {
+        Action: stillThere.some((r) => r.Type === 'A' && !r.SetIdentifier) ? 'CREATE' : 'UPSERT',
+        ResourceRecordSet: aliasRecord(input),
+      };
+      return change(
+        input.zoneId,
+        `replace ${input.name} (${stillThere.map((r) => r.Type).join(', ') || 'nothing left'}) with an alias to ${input.targetDnsName}`,
+        [...deletes, alias],
+      );
     },
 
     /**
      * Puts back the records `replaceWithAlias` replaced, in one batch that also removes the alias: the
      * undo of an overwrite. Idempotent: records already back are not created twice.
      */
-    async restoreRecords(input: { zoneId: string; name: string; targetDnsName: string; records: RecordSnapshot[] }): Promise<void> {
+    async restoreRecords(input: {
+      zoneId: string;
+      name: string;
+      targetDnsName: string;
+      records: RecordSnapshot[];
+    }): Promise<void> {
       const now = await recordsAt(input.zoneId, input.name);
-      const ours = now.filter((n) => aliasesTo(n, input.targetDnsName) && !input.records.some((r) => sameRecordSet(n, r)));
+      const ours = now.filter(
+        (n) => aliasesTo(n, input.targetDnsName) && !input.records.some((r) => sameRecordSet(n, r)),
+      );
       const missing = input.records.filter((r) => !now.some((n) => sameRecordSet(n, r)));
       if (ours.length === 0 && missing.length === 0) return;
       await change(input.zoneId, `restore the records of ${input.name}`, [
@@ -122,7 +163,9 @@ export function createRoute53Activities(route53: Route53Client) {
      */
     async waitForDnsChange(input: { changeId: string } & PollOptions): Promise<void> {
       await pollUntil(input, `Route 53 change ${input.changeId} to be INSYNC`, async () => {
-        const out = await attempt(`get Route 53 change ${input.changeId}`, () => route53.send(new GetChangeCommand({ Id: input.changeId })));
+        const out = await attempt(`get Route 53 change ${input.changeId}`, () =>
+          route53.send(new GetChangeCommand({ Id: input.changeId })),
+        );
         const status = out.ChangeInfo?.Status ?? 'unknown';
         return { done: status === 'INSYNC', summary: `change ${input.changeId} ${status}`, value: undefined };
       });
@@ -151,5 +194,9 @@ export function createRoute53Activities(route53: Route53Client) {
 
 /** The same record set: name, type and (for weighted, latency... sets) set identifier. */
 function sameRecordSet(a: RecordSnapshot, b: RecordSnapshot): boolean {
-  return a.Name?.toLowerCase() === b.Name?.toLowerCase() && a.Type === b.Type && (a.SetIdentifier ?? '') === (b.SetIdentifier ?? '');
+  return (
+    a.Name?.toLowerCase() === b.Name?.toLowerCase() &&
+    a.Type === b.Type &&
+    (a.SetIdentifier ?? '') === (b.SetIdentifier ?? '')
+  );
 }

@@ -23,7 +23,17 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 /** In the order `switchyard --help` lists them. */
-const commands = [registerDev, registerInit, registerWorker, registerPreflight, registerDeploy, registerStatus, registerList, registerMessages, registerRecover];
+const commands = [
+  registerDev,
+  registerInit,
+  registerWorker,
+  registerPreflight,
+  registerDeploy,
+  registerStatus,
+  registerList,
+  registerMessages,
+  registerRecover,
+];
 
 export function buildProgram(): Command {
   const program = new Command('switchyard')
@@ -31,7 +41,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   const cli: Cli = {
-    action: (run) => async (...args) => reply(await run(...args)),
+    action:
+      (run) =>
+      async (...args) =>
+        reply(await run(...args)),
     print,
     progress,
   };
@@ -65,7 +78,9 @@ function reportError(err: unknown): number {
     process.stderr.write(`switchyard: ${err.message}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`switchyard: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `switchyard: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return ExitCode.failed;
 }
 

@@ -12,7 +12,10 @@ export function formatReply<T>(reply: Reply<T>): string | undefined {
   return reply.json ? JSON.stringify(reply.data, null, 2) : reply.text?.(reply.data);
 }
 
-export function formatInit(r: { added: string[]; present: string[] }, temporal: Pick<TemporalConfig, 'address' | 'namespace'>): string | undefined {
+export function formatInit(
+  r: { added: string[]; present: string[] },
+  temporal: Pick<TemporalConfig, 'address' | 'namespace'>,
+): string | undefined {
   const where = `${temporal.address} namespace ${temporal.namespace}`;
   const lines = [];
   if (r.added.length) lines.push(`registered search attributes on ${where}: ${r.added.join(', ')}`);
@@ -60,7 +63,12 @@ export function formatStatus(s: DeploymentReport): string {
 }
 
 export function formatRecovery(r: RecoveryReport): string {
-  const production = { restored: `production is back on ${r.live}`, kept: `production stays on ${r.live}`, left: 'production was left as it was', none: 'nothing was live in production' }[r.production];
+  const production = {
+    restored: `production is back on ${r.live}`,
+    kept: `production stays on ${r.live}`,
+    left: 'production was left as it was',
+    none: 'nothing was live in production',
+  }[r.production];
   const lines = [`recovered deployment ${r.deploymentId}: ${production}`, ...r.actions.map((a) => `  ${a}`)];
   if (r.leftovers.length) lines.push(`left for you to look at: ${r.leftovers.join('; ')}`);
   return lines.join('\n');
@@ -84,6 +92,10 @@ export function formatTable(rows: Record<string, string>[]): string {
   if (rows.length === 0) return '(none)';
   const keys = Object.keys(rows[0]);
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(keys), ...rows.map((r) => line(keys.map((k) => r[k])))].join('\n');
 }

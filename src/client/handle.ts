@@ -14,11 +14,17 @@ export type DeploymentHandle = WorkflowHandle<typeof blueGreenDeployment> & { re
 
 /** Deployments never continue as new: their one run is also the first of its chain. */
 export function deploymentHandle(client: Client, workflowId: string, runId: string): DeploymentHandle {
-  return Object.assign(client.workflow.getHandle<typeof blueGreenDeployment>(workflowId, runId, { firstExecutionRunId: runId }), { runId });
+  return Object.assign(
+    client.workflow.getHandle<typeof blueGreenDeployment>(workflowId, runId, { firstExecutionRunId: runId }),
+    { runId },
+  );
 }
 
 /** The newest events of the deployment's history first, page by page, until `find` returns something. */
-export async function findInHistoryFromEnd<T>(handle: DeploymentHandle, find: (e: proto.api.history.v1.IHistoryEvent) => T | undefined): Promise<T | undefined> {
+export async function findInHistoryFromEnd<T>(
+  handle: DeploymentHandle,
+  find: (e: proto.api.history.v1.IHistoryEvent) => T | undefined,
+): Promise<T | undefined> {
   let nextPageToken: Uint8Array | undefined;
   do {
     const page = await handle.client.workflowService.getWorkflowExecutionHistoryReverse({

@@ -28,9 +28,14 @@ export async function inspectDeployment(handle: DeploymentHandle): Promise<Deplo
   const workflowStatus = description.status.name;
   const stuck = workflowStatus === 'RUNNING' ? await stuckTask(handle, description) : undefined;
   // Ended from outside (`switchyard recover`, or by hand): why, whatever its last status says.
-  const terminated = workflowStatus === 'TERMINATED'
-    ? await findInHistoryFromEnd(handle, (e) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED ? (e.workflowExecutionTerminatedEventAttributes?.reason ?? '') : undefined))
-    : undefined;
+  const terminated =
+    workflowStatus === 'TERMINATED'
+      ? await findInHistoryFromEnd(handle, (e) =>
+          e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED
+            ? (e.workflowExecutionTerminatedEventAttributes?.reason ?? '')
+            : undefined,
+        )
+      : undefined;
   if (!stuck) {
     // A terminated deployment that still replays answers with its status as it was when it was ended.
     const status = await handle.query(statusQuery).catch(() => undefined);
@@ -69,7 +74,10 @@ export interface DeploymentRow {
 /** Up to `limit` recent deployments of either strategy, newest first. */
 export async function listDeployments(client: Client, limit: number): Promise<DeploymentRow[]> {
   const rows: DeploymentRow[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType IN (${deploymentWorkflowTypes.map((t) => `'${t}'`).join(', ')})`, pageSize: limit })) {
+  for await (const wf of client.workflow.list({
+    query: `WorkflowType IN (${deploymentWorkflowTypes.map((t) => `'${t}'`).join(', ')})`,
+    pageSize: limit,
+  })) {
     const sa = wf.typedSearchAttributes;
     rows.push({
       deploymentId: sa.get(searchAttributes.deploymentId) ?? '',

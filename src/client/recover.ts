@@ -21,7 +21,12 @@ export interface RecoverOptions {
 /** How long an activity attempt of the ended workflow may still run (the start-to-close of its steps). */
 const activityAttemptMs = 30_000;
 
-export async function recoverDeployment(client: SwitchyardClient, ref: string, opts: RecoverOptions, progress: (line: string) => void): Promise<RecoveryReport> {
+export async function recoverDeployment(
+  client: SwitchyardClient,
+  ref: string,
+  opts: RecoverOptions,
+  progress: (line: string) => void,
+): Promise<RecoveryReport> {
   const handle = await client.find(ref);
   const input = await deploymentInputOf(handle);
   const id = input.deploymentId;
@@ -32,17 +37,23 @@ export async function recoverDeployment(client: SwitchyardClient, ref: string, o
   if (workflowStatus === 'RUNNING') {
     const stuck = await stuckTask(handle, description);
     if (!stuck && !opts.force) {
-      throw new UserError(`deployment ${id} is not stuck (its workflow tasks complete): roll it back with \`switchyard rollback ${id}\`, or pass --force to recover it anyway`);
+      throw new UserError(
+        `deployment ${id} is not stuck (its workflow tasks complete): roll it back with \`switchyard rollback ${id}\`, or pass --force to recover it anyway`,
+      );
     }
     reason ??= stuck ? `it could not make progress (${stuck.cause})` : 'forced';
     // Nothing changes unless a worker can do the recovery.
     await client.assertWorkerPolling();
     if (stuck) progress(describeStuck(id, stuck));
     // Waits only read AWS; any other activity still running may still change it.
-    const running = (description.raw.pendingActivities ?? []).filter((a) => !a.activityType?.name?.startsWith('waitFor'));
+    const running = (description.raw.pendingActivities ?? []).filter(
+      (a) => !a.activityType?.name?.startsWith('waitFor'),
+    );
     if (running.length) settleMs = activityAttemptMs;
     await handle.terminate(`switchyard recover by ${opts.by}: ${reason}`);
-    progress(`ended the workflow of deployment ${id}${running.length ? `; ${running.length} of its activities may still be running: waiting ${activityAttemptMs / 1000} s for them` : ''}`);
+    progress(
+      `ended the workflow of deployment ${id}${running.length ? `; ${running.length} of its activities may still be running: waiting ${activityAttemptMs / 1000} s for them` : ''}`,
+    );
   } else if (workflowStatus === 'TERMINATED') {
     // Ended by a recovery cut short, or by hand: what it left behind is still to clean up.
     await client.assertWorkerPolling();
@@ -61,17 +72,33 @@ export async function recoverDeployment(client: SwitchyardClient, ref: string, o
       // deployment's clean-up waits for a running deployment instead.
       workflowIdConflictPolicy: workflowStatus === 'RUNNING' ? 'TERMINATE_EXISTING' : 'FAIL',
       memo: { deploymentId: id, recovery: true },
-      args: [{ deploymentId: id, spec: input.spec, requestedBy: opts.by, reason, pollIntervalMs: input.pollIntervalMs, settleMs }],
+      args: [
+        {
+          deploymentId: id,
+          spec: input.spec,
+          requestedBy: opts.by,
+          reason,
+          pollIntervalMs: input.pollIntervalMs,
+          settleMs,
+        },
+      ],
       staticSummary: `recover ${service}/${environment}: deployment ${id}`,
       staticDetails: `requested by ${opts.by}: ${reason}`,
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new UserError(`another deployment of ${service}/${environment} is running: recover ${id} once it has ended (\`switchyard status ${service}/${environment}\`)`);
+      throw new UserError(
+        `another deployment of ${service}/${environment} is running: recover ${id} once it has ended (\`switchyard status ${service}/${environment}\`)`,
+      );
     }
     if (err instanceof WorkflowFailedError) {
-      const cause = (err.cause as { cause?: { message?: string }; message?: string } | undefined)?.cause?.message ?? err.cause?.message ?? err.message;
-      throw new UserError(`the recovery of ${id} failed: ${cause}. Its workflow is ended; run \`switchyard recover ${id}\` again to carry on`);
+      const cause =
+        (err.cause as { cause?: { message?: string }; message?: string } | undefined)?.cause?.message ??
+        err.cause?.message ??
+        err.message;
+      throw new UserError(
+        `the recovery of ${id} failed: ${cause}. Its workflow is ended; run \`switchyard recover ${id}\` again to carry on`,
+      );
     }
     throw err;
   }

@@ -16,7 +16,10 @@ export const indexedValueType: Record<SearchAttributeType, temporal.api.enums.v1
 };
 
 /** Switchyard's search attributes the namespace does not have yet. */
-export async function missingSearchAttributes(connection: Connection, namespace: string): Promise<typeof allSearchAttributes> {
+export async function missingSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<typeof allSearchAttributes> {
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   return allSearchAttributes.filter((k) => !(k.name in (customAttributes ?? {})));
 }

@@ -18,7 +18,9 @@ export async function startDeployment(
   const workflowId = serviceWorkflowId(spec.service, spec.environment);
   try {
     // Both strategies take the same input and answer the same messages and query.
-    const workflowType: (typeof deploymentWorkflowTypes)[number] = isRolling(spec) ? 'rollingDeployment' : 'blueGreenDeployment';
+    const workflowType: (typeof deploymentWorkflowTypes)[number] = isRolling(spec)
+      ? 'rollingDeployment'
+      : 'blueGreenDeployment';
     const started = await client.workflow.start(workflowType, {
       taskQueue,
       workflowId,
@@ -40,7 +42,10 @@ export async function startDeployment(
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const running = await client.workflow.getHandle(workflowId).describe();
     const runningId = running.memo?.deploymentId ?? 'unknown';
-    if (running.memo?.recovery) throw new UserError(`deployment ${runningId} of ${spec.service}/${spec.environment} is being recovered (switchyard recover): deploy once that has finished`);
+    if (running.memo?.recovery)
+      throw new UserError(
+        `deployment ${runningId} of ${spec.service}/${spec.environment} is being recovered (switchyard recover): deploy once that has finished`,
+      );
     throw new UserError(
       `a deployment of ${spec.service}/${spec.environment} is already running: ${runningId}. ` +
         `Wait for it (switchyard status ${runningId}) or roll it back (switchyard rollback ${runningId}).`,

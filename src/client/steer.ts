@@ -28,10 +28,14 @@ export type MessageName = keyof typeof messages;
 
 export async function sendMessage(handle: DeploymentHandle, name: MessageName, message: ActorMessage): Promise<void> {
   const description = await handle.describe();
-  if (description.status.name !== 'RUNNING') throw new UserError(`deployment ${handle.workflowId} has ended (${description.status.name}); nothing to ${name}`);
+  if (description.status.name !== 'RUNNING')
+    throw new UserError(`deployment ${handle.workflowId} has ended (${description.status.name}); nothing to ${name}`);
   // A stuck deployment would store the message and never act on it.
   const stuck = await stuckTask(handle, description);
-  if (stuck) throw new UserError(`cannot ${name}: ${describeStuck(description.memo?.deploymentId as string ?? handle.workflowId, stuck)}`);
+  if (stuck)
+    throw new UserError(
+      `cannot ${name}: ${describeStuck((description.memo?.deploymentId as string) ?? handle.workflowId, stuck)}`,
+    );
   await handle.signal(messages[name], message);
 }
 
@@ -55,7 +59,8 @@ export async function followDeployment(
     // seen stuck on two polls in a row.
     const stuck = finished ? undefined : await stuckTask(handle);
     stuckPolls = stuck ? stuckPolls + 1 : 0;
-    if (stuck && stuckPolls >= 2) throw new UserError(describeStuck((await deploymentInputOf(handle)).deploymentId, stuck));
+    if (stuck && stuckPolls >= 2)
+      throw new UserError(describeStuck((await deploymentInputOf(handle)).deploymentId, stuck));
     const status = await handle.query(statusQuery).catch(() => undefined);
     if (status && status.history.length > seen) {
       onChange(status, status.history.slice(seen));

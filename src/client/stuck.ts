@@ -17,7 +17,9 @@ export interface StuckTask {
 
 const { EventType, WorkflowTaskFailedCause } = proto.api.enums.v1;
 const timeOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-  t?.seconds === undefined || t.seconds === null ? undefined : new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+  t?.seconds === undefined || t.seconds === null
+    ? undefined
+    : new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 
 /** A workflow task failure cause as people read it: NON_DETERMINISTIC_ERROR, UNHANDLED_COMMAND... */
 export function failureCauseName(cause: number | null | undefined): string {
@@ -36,7 +38,10 @@ export const defectCauses = new Set<number>([
  * (a worker killed while running it) raises the attempt count too, but is not stuck: another worker will
  * complete it. Such a deployment answers no query and acts on no message.
  */
-export async function stuckTask(handle: DeploymentHandle, description?: WorkflowExecutionDescription): Promise<StuckTask | undefined> {
+export async function stuckTask(
+  handle: DeploymentHandle,
+  description?: WorkflowExecutionDescription,
+): Promise<StuckTask | undefined> {
   const task = (description ?? (await handle.describe())).raw.pendingWorkflowTask;
   const attempt = task?.attempt ?? 1;
   if (!task || attempt < 2) return undefined;
@@ -48,7 +53,12 @@ export async function stuckTask(handle: DeploymentHandle, description?: Workflow
     return undefined;
   });
   if (!failed) return undefined;
-  return { failures: attempt - 1, since: timeOf(task.originalScheduledTime), cause: failureCauseName(failed.cause), message: failed.failure?.message ?? '(no message)' };
+  return {
+    failures: attempt - 1,
+    since: timeOf(task.originalScheduledTime),
+    cause: failureCauseName(failed.cause),
+    message: failed.failure?.message ?? '(no message)',
+  };
 }
 
 export function describeStuck(deploymentId: string, stuck: StuckTask): string {

@@ -84,7 +84,9 @@ export class SwitchyardClient {
   async assertSearchAttributesRegistered(): Promise<void> {
     const missing = (await missingSearchAttributes(this.connection, this.config.namespace)).map((k) => k.name);
     if (missing.length) {
-      throw new UserError(`namespace ${this.config.namespace} lacks Switchyard's search attributes (${missing.join(', ')}). Run \`switchyard init\` once.`);
+      throw new UserError(
+        `namespace ${this.config.namespace} lacks Switchyard's search attributes (${missing.join(', ')}). Run \`switchyard init\` once.`,
+      );
     }
   }
 
@@ -124,7 +126,8 @@ export class SwitchyardClient {
         if (!latest || wf.startTime > latest.startTime) latest = wf;
       }
       if (latest) return deploymentHandle(this.temporal, latest.workflowId, latest.runId);
-      if (Date.now() > deadline) throw new UserError(`no deployment ${isDeploymentId(ref) ? 'with id' : 'of service'} ${ref} was found`);
+      if (Date.now() > deadline)
+        throw new UserError(`no deployment ${isDeploymentId(ref) ? 'with id' : 'of service'} ${ref} was found`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -8,7 +8,11 @@ import { loadSpec } from '../spec/load';
 export const demoSpecPath = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'spec.yaml');
 const demoImages = ['public.ecr.aws/nginx/nginx:1.27', 'public.ecr.aws/nginx/nginx:1.28'];
 
-export async function runDemoDeployments(client: SwitchyardClient, uiUrl: string, print: (line: string) => void): Promise<void> {
+export async function runDemoDeployments(
+  client: SwitchyardClient,
+  uiUrl: string,
+  print: (line: string) => void,
+): Promise<void> {
   const { namespace } = client.config;
   for (const image of demoImages) {
     const spec = loadSpec(demoSpecPath, { image });
@@ -18,7 +22,12 @@ export async function runDemoDeployments(client: SwitchyardClient, uiUrl: string
     const answered = new Set<string>();
     const result = await client.follow(handle, (status, steps) => {
       print(formatSteps(steps));
-      const answer = status.phase === 'awaiting_tests' ? 'tests-passed' : status.phase === 'awaiting_approval' ? 'approve' : undefined;
+      const answer =
+        status.phase === 'awaiting_tests'
+          ? 'tests-passed'
+          : status.phase === 'awaiting_approval'
+            ? 'approve'
+            : undefined;
       if (answer && !answered.has(answer)) {
         answered.add(answer);
         print(`demo: sending ${answer} (as CI or a person would: switchyard ${answer} ${deploymentId})`);

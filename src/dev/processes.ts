@@ -99,7 +99,9 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exit !== undefined) {
-      throw new UserError(`${proc.name} exited (${exit}) before ${what}; its log ${proc.logFile} ends with:\n${lastLines(proc.logFile)}`);
+      throw new UserError(
+        `${proc.name} exited (${exit}) before ${what}; its log ${proc.logFile} ends with:\n${lastLines(proc.logFile)}`,
+      );
     }
     if (await ready().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 200));
@@ -119,7 +121,9 @@ export async function assertPortFree(port: number, flag: string): Promise<void> 
   await new Promise<void>((resolve, reject) => {
     const server = net.createServer();
     server.once('error', () =>
-      reject(new UserError(`port ${port} on 127.0.0.1 is already in use (another dev stack?). Stop it or pass ${flag}.`)),
+      reject(
+        new UserError(`port ${port} on 127.0.0.1 is already in use (another dev stack?). Stop it or pass ${flag}.`),
+      ),
     );
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });

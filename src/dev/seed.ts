@@ -1,6 +1,11 @@
 // Seeds an (emulated) account with what a demo deployment needs: a cluster, an ALB with an HTTP
 // listener in the default VPC's subnets, and a hosted zone. Each step is skipped when already there.
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { CreateListenerCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
@@ -34,7 +39,9 @@ export async function seedAccount(clients: AccountClients, names: SeedNames): Pr
   if (cluster?.status !== 'ACTIVE') {
     // With Fargate's capacity providers associated, as the ECS console creates a cluster (a spec may name
     // FARGATE or FARGATE_SPOT in its capacityProviderStrategy).
-    await clients.ecs.send(new CreateClusterCommand({ clusterName: names.cluster, capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }));
+    await clients.ecs.send(
+      new CreateClusterCommand({ clusterName: names.cluster, capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }),
+    );
     created.push(`ECS cluster ${names.cluster}`);
   }
 
@@ -60,7 +67,10 @@ export async function seedAccount(clients: AccountClients, names: SeedNames): Pr
         Protocol: 'HTTP',
         Port: names.listenerPort,
         DefaultActions: [
-          { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' } },
+          {
+            Type: 'fixed-response',
+            FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no route' },
+          },
         ],
       }),
     );
@@ -80,9 +90,16 @@ async function defaultNetwork(clients: AccountClients): Promise<{ subnetIds: str
   const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }));
   const vpcId = vpcs.Vpcs?.[0]?.VpcId;
   if (!vpcId) throw new Error('the account has no default VPC to place the demo load balancer in');
-  const subnets = await clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const subnets = await clients.ec2.send(
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
   const groups = await clients.ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: ['default'] },
+      ],
+    }),
   );
   return {
     subnetIds: (subnets.Subnets ?? []).map((s) => s.SubnetId!).filter(Boolean),

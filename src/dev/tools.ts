@@ -23,12 +23,16 @@ export function readToolPaths(env: NodeJS.ProcessEnv = process.env): ToolPaths {
   try {
     parsed = JSON.parse(fs.readFileSync(manifest, 'utf8'));
   } catch {
-    throw new UserError(`the local Temporal and AWS emulator are not installed (${manifest} is missing). Run \`npm run setup\`.`);
+    throw new UserError(
+      `the local Temporal and AWS emulator are not installed (${manifest} is missing). Run \`npm run setup\`.`,
+    );
   }
   for (const key of ['python', 'temporal', 'temporalTestServer', 'awsModels'] as const) {
     const file = parsed[key];
     if (!file || !fs.existsSync(file)) {
-      throw new UserError(`${key} is missing (${file ?? 'not recorded'}). Run \`npm run setup\` to reinstall the local tools.`);
+      throw new UserError(
+        `${key} is missing (${file ?? 'not recorded'}). Run \`npm run setup\` to reinstall the local tools.`,
+      );
     }
   }
   return parsed as ToolPaths;

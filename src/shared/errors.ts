@@ -20,7 +20,11 @@ const networkCode = /\b(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EH
  * message. Duck-typed: errors from another realm (the AWS SDK wraps those) fail `instanceof Error`.
  */
 export function describeCause(err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown; cause?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+  };
   if (typeof e.code === 'string' && networkCode.test(e.code)) return e.code;
   const message = typeof e.message === 'string' ? e.message : String(err);
   const code = networkCode.exec(message);

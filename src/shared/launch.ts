@@ -29,12 +29,19 @@ export interface Launch {
 /** Fargate's own capacity providers; any other is an Auto Scaling group's (EC2). */
 export const fargateProviders = ['FARGATE', 'FARGATE_SPOT'];
 
-export function launchOf(taskDefinition: TaskDefinitionSpec, capacityProviderStrategy?: CapacityProviderItem[]): Launch {
+export function launchOf(
+  taskDefinition: TaskDefinitionSpec,
+  capacityProviderStrategy?: CapacityProviderItem[],
+): Launch {
   const fargate = capacityProviderStrategy?.length
     ? capacityProviderStrategy.every((p) => fargateProviders.includes(p.capacityProvider))
     : compatibilities(taskDefinition).includes('FARGATE');
   const networkMode = (taskDefinition.networkMode as NetworkMode | undefined) ?? (fargate ? 'awsvpc' : 'bridge');
-  const launch: Launch = { launchType: fargate ? 'FARGATE' : 'EC2', networkMode, targetType: networkMode === 'awsvpc' ? 'ip' : 'instance' };
+  const launch: Launch = {
+    launchType: fargate ? 'FARGATE' : 'EC2',
+    networkMode,
+    targetType: networkMode === 'awsvpc' ? 'ip' : 'instance',
+  };
   return capacityProviderStrategy?.length ? { ...launch, capacityProviderStrategy } : launch;
 }
 
@@ -47,15 +54,21 @@ export function capacityProblems(taskDefinition: TaskDefinitionSpec, strategy: C
   const onFargate = strategy.filter((p) => fargateProviders.includes(p.capacityProvider));
   if (onFargate.length === 0) {
     return compatibilities(taskDefinition).length && !compatibilities(taskDefinition).includes('EC2')
-      ? ['capacityProviderStrategy: Auto Scaling group capacity providers run EC2 tasks, and the task definition\'s requiresCompatibilities has no EC2']
+      ? [
+          "capacityProviderStrategy: Auto Scaling group capacity providers run EC2 tasks, and the task definition's requiresCompatibilities has no EC2",
+        ]
       : [];
   }
   if (onFargate.length < strategy.length) {
-    return ['capacityProviderStrategy: a strategy takes either FARGATE/FARGATE_SPOT or Auto Scaling group capacity providers, not both'];
+    return [
+      'capacityProviderStrategy: a strategy takes either FARGATE/FARGATE_SPOT or Auto Scaling group capacity providers, not both',
+    ];
   }
   return compatibilities(taskDefinition).includes('FARGATE')
     ? []
-    : ['capacityProviderStrategy: FARGATE and FARGATE_SPOT need a task definition with requiresCompatibilities ["FARGATE"] (and the Fargate sizes that go with it)'];
+    : [
+        'capacityProviderStrategy: FARGATE and FARGATE_SPOT need a task definition with requiresCompatibilities ["FARGATE"] (and the Fargate sizes that go with it)',
+      ];
 }
 
 /** What ECS would refuse in the task definition (RegisterTaskDefinition, CreateService), as spec messages. */
@@ -63,19 +76,35 @@ export function launchProblems(taskDefinition: TaskDefinitionSpec): { path: stri
   const problems: { path: string; message: string }[] = [];
   const mode = taskDefinition.networkMode;
   if (mode !== undefined && mode !== 'awsvpc' && mode !== 'bridge' && mode !== 'host') {
-    problems.push({ path: 'networkMode', message: `expected awsvpc, bridge or host (a load balancer cannot reach tasks in network mode ${JSON.stringify(mode)})` });
+    problems.push({
+      path: 'networkMode',
+      message: `expected awsvpc, bridge or host (a load balancer cannot reach tasks in network mode ${JSON.stringify(mode)})`,
+    });
   }
   if (!compatibilities(taskDefinition).includes('FARGATE')) return problems;
-  if (mode !== undefined && mode !== 'awsvpc') problems.push({ path: 'networkMode', message: `Fargate only supports network mode awsvpc (got ${JSON.stringify(mode)})` });
+  if (mode !== undefined && mode !== 'awsvpc')
+    problems.push({
+      path: 'networkMode',
+      message: `Fargate only supports network mode awsvpc (got ${JSON.stringify(mode)})`,
+    });
   const cpu = Number(taskDefinition.cpu);
   const memory = Number(taskDefinition.memory);
   const sizes = fargateMemoryFor(cpu);
   if (taskDefinition.cpu === undefined || taskDefinition.memory === undefined) {
-    problems.push({ path: 'cpu', message: 'Fargate needs task-level cpu and memory (for example cpu "256", memory "512")' });
+    problems.push({
+      path: 'cpu',
+      message: 'Fargate needs task-level cpu and memory (for example cpu "256", memory "512")',
+    });
   } else if (!sizes.length) {
-    problems.push({ path: 'cpu', message: `Fargate offers cpu 256, 512, 1024, 2048, 4096, 8192 or 16384 (got ${JSON.stringify(taskDefinition.cpu)})` });
+    problems.push({
+      path: 'cpu',
+      message: `Fargate offers cpu 256, 512, 1024, 2048, 4096, 8192 or 16384 (got ${JSON.stringify(taskDefinition.cpu)})`,
+    });
   } else if (!sizes.includes(memory)) {
-    problems.push({ path: 'memory', message: `Fargate offers memory ${sizes[0]}-${sizes[sizes.length - 1]} MiB (${sizes.length} sizes) with cpu ${cpu} (got ${JSON.stringify(taskDefinition.memory)})` });
+    problems.push({
+      path: 'memory',
+      message: `Fargate offers memory ${sizes[0]}-${sizes[sizes.length - 1]} MiB (${sizes.length} sizes) with cpu ${cpu} (got ${JSON.stringify(taskDefinition.memory)})`,
+    });
   }
   return problems;
 }
@@ -85,7 +114,8 @@ export function launchProblems(taskDefinition: TaskDefinitionSpec): { path: stri
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
  */
 export function fargateMemoryFor(cpu: number): number[] {
-  const range = (from: number, to: number, step: number) => Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+  const range = (from: number, to: number, step: number) =>
+    Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
   const sizes: Record<number, number[]> = {
     256: [512, 1024, 2048],
     512: range(1024, 4096, 1024),

@@ -43,7 +43,10 @@ export function serviceWorkflowId(service: string, environment: string): string 
   return `switchyard-${service}-${environment}`;
 }
 
-export function resourceNames(spec: Pick<DeploymentSpec, 'service' | 'environment'>, deploymentId: string): ResourceNames {
+export function resourceNames(
+  spec: Pick<DeploymentSpec, 'service' | 'environment'>,
+  deploymentId: string,
+): ResourceNames {
   const base = `${spec.service}-${spec.environment}`;
   // Target group names: at most 32 characters, no leading/trailing hyphen; the id keeps them unique.
   const tgPrefix = base.slice(0, 32 - 1 - deploymentId.length).replace(/-+$/, '');

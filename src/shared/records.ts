@@ -12,13 +12,20 @@ export interface RecordSnapshot {
 
 /** Whether the record is an alias to this load balancer (Route 53 may keep it as dualstack.<name>.). */
 export function aliasesTo(record: RecordSnapshot, dnsName: string): boolean {
-  const bare = (name: string) => name.toLowerCase().replace(/\.$/, '').replace(/^dualstack\./, '');
+  const bare = (name: string) =>
+    name
+      .toLowerCase()
+      .replace(/\.$/, '')
+      .replace(/^dualstack\./, '');
   return record.AliasTarget?.DNSName !== undefined && bare(record.AliasTarget.DNSName) === bare(dnsName);
 }
 
 /** "CNAME old-web.example.net, A 192.0.2.10": what a record set points at, for messages. */
 export function describeRecords(records: RecordSnapshot[]): string {
   return records
-    .map((r) => `${r.Type} ${r.AliasTarget?.DNSName ? `alias ${r.AliasTarget.DNSName}` : (r.ResourceRecords ?? []).map((v) => v.Value).join(' ')}${r.SetIdentifier ? ` (set ${r.SetIdentifier})` : ''}`)
+    .map(
+      (r) =>
+        `${r.Type} ${r.AliasTarget?.DNSName ? `alias ${r.AliasTarget.DNSName}` : (r.ResourceRecords ?? []).map((v) => v.Value).join(' ')}${r.SetIdentifier ? ` (set ${r.SetIdentifier})` : ''}`,
+    )
     .join(', ');
 }

@@ -29,4 +29,3 @@ export interface RecoveryReport {
   /** What could not be removed (each with why): empty when the account is clean. */
   leftovers: string[];
 }
-

@@ -54,7 +54,8 @@ export function hasChecks(checks: AnalysisChecks): boolean {
  */
 export function bakeIntervals(bake: Bake): number[] {
   if (bake.durationMs <= 0) return [];
-  const every = hasChecks(bake.checks) && bake.intervalMs > 0 ? Math.min(bake.intervalMs, bake.durationMs) : bake.durationMs;
+  const every =
+    hasChecks(bake.checks) && bake.intervalMs > 0 ? Math.min(bake.intervalMs, bake.durationMs) : bake.durationMs;
   const count = Math.ceil(bake.durationMs / every);
   return Array.from({ length: count }, (_, i) => (i < count - 1 ? every : bake.durationMs - every * (count - 1)));
 }

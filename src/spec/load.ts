@@ -8,7 +8,14 @@ import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '.
 import { UserError } from '../shared/errors';
 import { capacityProblems } from '../shared/launch';
 import type { TrafficPlan } from '../shared/traffic';
-import { blueGreenSpecSchema, rollingSpecSchema, strategies, taskDefinitionSchema, type ParsedBlueGreenSpec, type ParsedRollingSpec } from './schema';
+import {
+  blueGreenSpecSchema,
+  rollingSpecSchema,
+  strategies,
+  taskDefinitionSchema,
+  type ParsedBlueGreenSpec,
+  type ParsedRollingSpec,
+} from './schema';
 import { imageReferenceMessage, imageReferencePattern } from './fields';
 import { buildTrafficPlan } from './traffic';
 
@@ -32,7 +39,8 @@ function readText(file: string, what: string): string {
     throw new UserError(`${what} ${file} does not exist`);
   }
   if (!stat.isFile()) throw new UserError(`${what} ${file} is not a file`);
-  if (stat.size > maxFileBytes) throw new UserError(`${what} ${file} is ${stat.size} bytes; at most ${maxFileBytes} are accepted`);
+  if (stat.size > maxFileBytes)
+    throw new UserError(`${what} ${file} is ${stat.size} bytes; at most ${maxFileBytes} are accepted`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(fs.readFileSync(file));
   } catch {
@@ -57,7 +65,11 @@ function describeIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] {
   });
 }
 
-function resolveTaskDefinition(specFile: string, parsed: ParsedBlueGreenSpec | ParsedRollingSpec, problems: string[]): TaskDefinitionSpec | undefined {
+function resolveTaskDefinition(
+  specFile: string,
+  parsed: ParsedBlueGreenSpec | ParsedRollingSpec,
+  problems: string[],
+): TaskDefinitionSpec | undefined {
   if (typeof parsed.taskDefinition !== 'string') return parsed.taskDefinition as TaskDefinitionSpec;
   const file = path.resolve(path.dirname(specFile), parsed.taskDefinition);
   let doc: unknown;
@@ -76,18 +88,31 @@ function resolveTaskDefinition(specFile: string, parsed: ParsedBlueGreenSpec | P
 }
 
 /** The task definition and the image to deploy, resolved; problems are added to `problems`. */
-function resolveImage(file: string, parsed: ParsedBlueGreenSpec | ParsedRollingSpec, overrides: { image?: string }, problems: string[]) {
+function resolveImage(
+  file: string,
+  parsed: ParsedBlueGreenSpec | ParsedRollingSpec,
+  overrides: { image?: string },
+  problems: string[],
+) {
   const taskDefinition = resolveTaskDefinition(file, parsed, problems);
   const container = taskDefinition?.containerDefinitions.find((c) => c.name === parsed.container.name);
   if (taskDefinition && !container) {
     const names = taskDefinition.containerDefinitions.map((c) => c.name).join(', ');
-    problems.push(`container.name: "${parsed.container.name}" is not a container of the task definition (it has ${names})`);
+    problems.push(
+      `container.name: "${parsed.container.name}" is not a container of the task definition (it has ${names})`,
+    );
   }
   const image = overrides.image ?? parsed.image ?? container?.image;
   // Without the container, the image problem is a consequence: report only the cause.
-  if (!image && container) problems.push('image: expected the container image in the spec, the task definition or --image');
+  if (!image && container)
+    problems.push('image: expected the container image in the spec, the task definition or --image');
   else if (image && !imageReferencePattern.test(image)) {
-    const from = overrides.image !== undefined ? '--image' : parsed.image !== undefined ? 'image' : `taskDefinition container ${parsed.container.name} image`;
+    const from =
+      overrides.image !== undefined
+        ? '--image'
+        : parsed.image !== undefined
+          ? 'image'
+          : `taskDefinition container ${parsed.container.name} image`;
     problems.push(`${from}: ${imageReferenceMessage}, got ${JSON.stringify(image)}`);
   }
   return { taskDefinition, image };
@@ -96,9 +121,11 @@ function resolveImage(file: string, parsed: ParsedBlueGreenSpec | ParsedRollingS
 /** Reads and validates a spec of either strategy (`strategy`, default blueGreen). */
 export function loadSpec(file: string, overrides: { image?: string } = {}): AnySpec {
   const doc = parseDocument(file, readText(file, 'spec file'));
-  const strategy = doc && typeof doc === 'object' && 'strategy' in doc ? (doc as { strategy: unknown }).strategy : 'blueGreen';
+  const strategy =
+    doc && typeof doc === 'object' && 'strategy' in doc ? (doc as { strategy: unknown }).strategy : 'blueGreen';
   if (strategy === 'rolling') return loadRolling(file, doc, overrides);
-  if (strategy !== 'blueGreen') throw new SpecError(file, [`strategy: expected one of ${strategies.join(', ')}, got ${JSON.stringify(strategy)}`]);
+  if (strategy !== 'blueGreen')
+    throw new SpecError(file, [`strategy: expected one of ${strategies.join(', ')}, got ${JSON.stringify(strategy)}`]);
   return loadBlueGreen(file, doc, overrides);
 }
 
@@ -108,7 +135,8 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
   const parsed = result.data;
   const { plan, problems } = buildTrafficPlan(parsed.traffic, parsed.analysis);
   const { taskDefinition, image } = resolveImage(file, parsed, overrides, problems);
-  if (taskDefinition && parsed.capacityProviderStrategy) problems.push(...capacityProblems(taskDefinition, parsed.capacityProviderStrategy));
+  if (taskDefinition && parsed.capacityProviderStrategy)
+    problems.push(...capacityProblems(taskDefinition, parsed.capacityProviderStrategy));
   if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
 
   return {
@@ -122,11 +150,19 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
     desiredCount: parsed.desiredCount,
     network: parsed.network,
     loadBalancer: parsed.loadBalancer,
-    hosts: { production: parsed.hosts.production.toLowerCase(), stage: parsed.hosts.stage.toLowerCase(), overwriteProductionRecord: parsed.hosts.overwriteProductionRecord },
+    hosts: {
+      production: parsed.hosts.production.toLowerCase(),
+      stage: parsed.hosts.stage.toLowerCase(),
+      overwriteProductionRecord: parsed.hosts.overwriteProductionRecord,
+    },
     hostedZone: parsed.hostedZone.toLowerCase().replace(/\.$/, ''),
     healthCheck: parsed.healthCheck,
     timeouts: { steadyMs: parsed.timeouts.steady, testsMs: parsed.timeouts.tests },
-    approval: { required: parsed.approval.required, timeoutMs: parsed.approval.timeout, onTimeout: parsed.approval.onTimeout },
+    approval: {
+      required: parsed.approval.required,
+      timeoutMs: parsed.approval.timeout,
+      onTimeout: parsed.approval.onTimeout,
+    },
     traffic: probingWhatExists(plan, parsed.hosts),
     drainMs: parsed.drain,
     healthCheckGracePeriodMs: parsed.healthCheckGracePeriod,
@@ -146,7 +182,10 @@ function probingWhatExists(plan: TrafficPlan, hosts: { production: string; stage
   const url = new URL(http.url);
   if (url.hostname.toLowerCase() !== hosts.stage.toLowerCase()) return plan;
   url.hostname = hosts.production.toLowerCase();
-  return { ...plan, finalBake: { ...plan.finalBake, checks: { ...plan.finalBake.checks, http: { ...http, url: url.toString() } } } };
+  return {
+    ...plan,
+    finalBake: { ...plan.finalBake, checks: { ...plan.finalBake.checks, http: { ...http, url: url.toString() } } },
+  };
 }
 
 function loadRolling(file: string, doc: unknown, overrides: { image?: string }): RollingSpec {

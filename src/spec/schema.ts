@@ -8,30 +8,44 @@ import { analysisSchema, trafficSchema } from './traffic';
 // Plain environment values end up in the task definition and in the deployment's workflow history:
 // secrets belong in `secrets` (valueFrom: a Secrets Manager or SSM parameter ARN), which ECS resolves.
 export const secretLooking = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
-const environmentVariable = z.looseObject({ name: z.string(), value: z.string().optional() }).superRefine((variable, ctx) => {
-  if (variable.value && secretLooking.test(variable.name)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${variable.name} looks like a secret: a plaintext value would be kept in the task definition and the deployment history; move it to "secrets" with valueFrom: <Secrets Manager or SSM parameter ARN>`,
-    });
-  }
-});
+const environmentVariable = z
+  .looseObject({ name: z.string(), value: z.string().optional() })
+  .superRefine((variable, ctx) => {
+    if (variable.value && secretLooking.test(variable.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${variable.name} looks like a secret: a plaintext value would be kept in the task definition and the deployment history; move it to "secrets" with valueFrom: <Secrets Manager or SSM parameter ARN>`,
+      });
+    }
+  });
 
 const containerDefinition = z.looseObject({
   name: z.string({ error: 'expected the container name' }).min(1),
   image: z.string().optional(),
   environment: z.array(environmentVariable).optional(),
-  secrets: z.array(z.looseObject({ name: z.string(), valueFrom: z.string().regex(/^arn:aws[a-z-]*:(secretsmanager|ssm):/, 'expected a Secrets Manager or SSM parameter ARN') })).optional(),
+  secrets: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        valueFrom: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:(secretsmanager|ssm):/, 'expected a Secrets Manager or SSM parameter ARN'),
+      }),
+    )
+    .optional(),
 });
 
 // How it runs (Fargate or EC2, its network mode) is read from it, as ECS reads it: what ECS would refuse
 // is refused here, before any AWS change (src/shared/launch.ts).
 export const taskDefinitionSchema = z
   .looseObject({
-    containerDefinitions: z.array(containerDefinition, { error: 'expected a list of container definitions' }).min(1, 'expected at least one container'),
+    containerDefinitions: z
+      .array(containerDefinition, { error: 'expected a list of container definitions' })
+      .min(1, 'expected at least one container'),
   })
   .superRefine((taskDefinition, ctx) => {
-    for (const problem of launchProblems(taskDefinition)) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+    for (const problem of launchProblems(taskDefinition))
+      ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
   });
 
 const healthCheck = z
@@ -59,7 +73,11 @@ const common = {
   // a service's first deployment creates its roles.
   iamPropagation: duration('10s', '5m'),
 };
-const desiredCount = z.number({ error: 'expected a number of tasks' }).int('expected a whole number').min(1, 'expected at least 1').max(1000, 'expected at most 1000');
+const desiredCount = z
+  .number({ error: 'expected a number of tasks' })
+  .int('expected a whole number')
+  .min(1, 'expected at least 1')
+  .max(1000, 'expected at most 1000');
 const containerName = z.string({ error: 'expected the name of the container that serves traffic' }).min(1);
 
 // CapacityProviderStrategyItem: weight 0-1000, base 0-100000, at most 20 providers, one base.
@@ -68,18 +86,31 @@ const capacityProviderStrategy = z
   .array(
     z.strictObject({
       capacityProvider: z.string({ error: 'expected a capacity provider name, e.g. FARGATE_SPOT' }).min(1).max(255),
-      weight: z.number().int('expected a whole number').min(0, 'expected 0-1000').max(1000, 'expected 0-1000').default(1),
-      base: z.number().int('expected a whole number').min(0, 'expected 0-100000').max(100_000, 'expected 0-100000').optional(),
+      weight: z
+        .number()
+        .int('expected a whole number')
+        .min(0, 'expected 0-1000')
+        .max(1000, 'expected 0-1000')
+        .default(1),
+      base: z
+        .number()
+        .int('expected a whole number')
+        .min(0, 'expected 0-100000')
+        .max(100_000, 'expected 0-100000')
+        .optional(),
     }),
     { error: 'expected a list of { capacityProvider, weight, base }' },
   )
   .min(1, 'expected at least one capacity provider')
   .max(20, 'expected at most 20 capacity providers')
   .superRefine((strategy, ctx) => {
-    if (strategy.filter((p) => p.base !== undefined).length > 1) ctx.addIssue({ code: 'custom', message: 'only one capacity provider can have a base' });
-    if (!strategy.some((p) => p.weight > 0)) ctx.addIssue({ code: 'custom', message: 'at least one capacity provider needs a weight above 0' });
+    if (strategy.filter((p) => p.base !== undefined).length > 1)
+      ctx.addIssue({ code: 'custom', message: 'only one capacity provider can have a base' });
+    if (!strategy.some((p) => p.weight > 0))
+      ctx.addIssue({ code: 'custom', message: 'at least one capacity provider needs a weight above 0' });
     const names = strategy.map((p) => p.capacityProvider);
-    if (new Set(names).size < names.length) ctx.addIssue({ code: 'custom', message: 'each capacity provider can be named once' });
+    if (new Set(names).size < names.length)
+      ctx.addIssue({ code: 'custom', message: 'each capacity provider can be named once' });
   });
 
 export const strategies = ['blueGreen', 'rolling'] as const;
@@ -92,8 +123,12 @@ export const blueGreenSpecSchema = z
     desiredCount,
     network: z
       .strictObject({
-        subnets: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'expected subnet ids like subnet-0abc')).min(1, 'expected at least one subnet'),
-        securityGroups: z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'expected security group ids like sg-0abc')).default([]),
+        subnets: z
+          .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'expected subnet ids like subnet-0abc'))
+          .min(1, 'expected at least one subnet'),
+        securityGroups: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, 'expected security group ids like sg-0abc'))
+          .default([]),
         assignPublicIp: z.boolean().default(false),
       })
       .optional(),
@@ -131,7 +166,11 @@ export const blueGreenSpecSchema = z
     for (const key of ['production', 'stage'] as const) {
       const host = spec.hosts[key].toLowerCase();
       if (host !== zone && !host.endsWith(`.${zone}`)) {
-        ctx.addIssue({ code: 'custom', path: ['hosts', key], message: `expected a name inside the hosted zone ${zone}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', key],
+          message: `expected a name inside the hosted zone ${zone}`,
+        });
       }
     }
     if (spec.hosts.production.toLowerCase() === spec.hosts.stage.toLowerCase()) {
@@ -147,7 +186,10 @@ export const rollingSpecSchema = z.strictObject({
   /** The existing ECS service; default `<service>-<environment>`. */
   ecsService: z
     .string({ error: 'expected the ECS service name' })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/, 'expected an ECS service name: up to 255 letters, digits, hyphens or underscores')
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/,
+      'expected an ECS service name: up to 255 letters, digits, hyphens or underscores',
+    )
     .optional(),
   timeouts: z.strictObject({ steady: duration('15m', '2h') }).prefault({}),
 });

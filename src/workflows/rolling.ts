@@ -2,7 +2,13 @@
 // find the revision to fall back on (the last one Switchyard saw succeed), register the new revision,
 // update the service, wait for its rollout (ECS circuit breaker on), record the new revision as known
 // good. A failed rollout, the deadline or a rollback request puts the known-good revision back.
-import { allHandlersFinished, ApplicationFailure, CancellationScope, condition, setHandler } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  setHandler,
+} from '@temporalio/workflow';
 import type { DeploymentInput, DeploymentResult, RollingSpec } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { deploymentTags, resourceNames, tagKeys } from '../shared/naming';
@@ -13,7 +19,15 @@ import { rollBack } from './common/roll-back';
 import { acceptRollbacks, type RollbackRequest } from './common/rollback-request';
 import { TaskRoles } from './common/roles';
 import { DeploymentTracker } from './common/tracker';
-import { approveSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery, testsFailedSignal, testsPassedSignal } from './messages';
+import {
+  approveSignal,
+  pauseSignal,
+  promoteSignal,
+  resumeSignal,
+  statusQuery,
+  testsFailedSignal,
+  testsPassedSignal,
+} from './messages';
 import { failureTypes } from '../shared/failures';
 
 export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Promise<DeploymentResult> {
@@ -30,7 +44,14 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
   const main = new CancellationScope();
 
   setHandler(statusQuery, () => status);
-  for (const [signal, name] of [[testsPassedSignal, 'tests passed'], [testsFailedSignal, 'tests failed'], [approveSignal, 'approval'], [pauseSignal, 'pause'], [resumeSignal, 'resume'], [promoteSignal, 'promote']] as const) {
+  for (const [signal, name] of [
+    [testsPassedSignal, 'tests passed'],
+    [testsFailedSignal, 'tests failed'],
+    [approveSignal, 'approval'],
+    [pauseSignal, 'pause'],
+    [resumeSignal, 'resume'],
+    [promoteSignal, 'promote'],
+  ] as const) {
     setHandler(signal, () => tracker.ignored(name, 'a rolling update has no gates or traffic steps'));
   }
   acceptRollbacks(tracker, main, ['updating'], rollback);
@@ -43,7 +64,15 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
       const knownGood = await findKnownGood();
       const registered = await registerRevision(
         { tracker, status, undos, roles },
-        { names, family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image, tags, deploymentId },
+        {
+          names,
+          family,
+          taskDefinition: spec.taskDefinition,
+          containerName: spec.container.name,
+          image: spec.image,
+          tags,
+          deploymentId,
+        },
         'missing',
       );
       await roles.propagated();
@@ -70,11 +99,18 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
    */
   async function findKnownGood(): Promise<string> {
     const service = await aws.describeRollout({ cluster: spec.cluster, name: spec.ecsService });
-    if (!service) throw ApplicationFailure.nonRetryable(`not found: ECS service ${spec.ecsService} in cluster ${spec.cluster}`, failureTypes.prerequisite);
+    if (!service)
+      throw ApplicationFailure.nonRetryable(
+        `not found: ECS service ${spec.ecsService} in cluster ${spec.cluster}`,
+        failureTypes.prerequisite,
+      );
     const busy = service.deployments.length !== 1 || service.deployments[0].rolloutState !== 'COMPLETED';
     if (busy) {
       const rollouts = service.deployments.map((d) => `${d.status} ${d.rolloutState}`).join(', ');
-      throw ApplicationFailure.nonRetryable(`ECS service ${spec.ecsService} has a rollout in progress (${rollouts}); wait for it to finish`, failureTypes.prerequisite);
+      throw ApplicationFailure.nonRetryable(
+        `ECS service ${spec.ecsService} has a rollout in progress (${rollouts}); wait for it to finish`,
+        failureTypes.prerequisite,
+      );
     }
     serviceArn = service.arn;
     const knownGood = service.knownGood ?? service.taskDefinition;
@@ -87,17 +123,31 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
     }
     status.knownGoodTaskDefinition = knownGood;
     status.resources.serviceName = spec.ecsService;
-    tracker.note(`known good: ${knownGood}${service.knownGood ? ' (recorded by Switchyard)' : ' (running steady now; first rolling update by Switchyard)'}`);
+    tracker.note(
+      `known good: ${knownGood}${service.knownGood ? ' (recorded by Switchyard)' : ' (running steady now; first rolling update by Switchyard)'}`,
+    );
     return knownGood;
   }
 
   /** Updates the service to the revision and waits for its rollout to complete (or fail) within the spec's timeout. */
   async function rollOut(taskDefinitionArn: string, what: string, proxy = aws): Promise<void> {
     await proxy.updateServiceRevision({ cluster: spec.cluster, name: spec.ecsService, taskDefinitionArn });
-    tracker.waiting(`updated ${spec.ecsService} to ${taskDefinitionArn}`, `${what} to complete (timeout ${formatDuration(spec.timeouts.steadyMs)})`);
-    const done = await proxy.waitForRollout.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${what} on ${spec.ecsService}`), [
-      { cluster: spec.cluster, name: spec.ecsService, taskDefinitionArn, deadline: Date.now() + spec.timeouts.steadyMs, intervalMs: pollIntervalMs },
-    ]);
+    tracker.waiting(
+      `updated ${spec.ecsService} to ${taskDefinitionArn}`,
+      `${what} to complete (timeout ${formatDuration(spec.timeouts.steadyMs)})`,
+    );
+    const done = await proxy.waitForRollout.executeWithOptions(
+      waitOptions(spec.timeouts.steadyMs, `wait for ${what} on ${spec.ecsService}`),
+      [
+        {
+          cluster: spec.cluster,
+          name: spec.ecsService,
+          taskDefinitionArn,
+          deadline: Date.now() + spec.timeouts.steadyMs,
+          intervalMs: pollIntervalMs,
+        },
+      ],
+    );
     tracker.note(`rollout completed: ${done.runningCount} of ${done.desiredCount} running ${taskDefinitionArn}`);
   }
 }

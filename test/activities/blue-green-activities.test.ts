@@ -3,7 +3,13 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
-import { CreateListenerCommand, CreateRuleCommand, DescribeRulesCommand, DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateListenerCommand,
+  CreateRuleCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -15,10 +21,23 @@ import type { HealthCheckSpec } from '../../src/shared/deployment';
 import { launchOf } from '../../src/shared/launch';
 import { aliasesTo } from '../../src/shared/records';
 import { deploymentTags, resourceNames, type Tag } from '../../src/shared/naming';
-import { awsClientsOnMoto, iamPropagationMs, requestTestCertificate, resetAws, setAwsScenario } from '../support/servers';
+import {
+  awsClientsOnMoto,
+  iamPropagationMs,
+  requestTestCertificate,
+  resetAws,
+  setAwsScenario,
+} from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
 
-const healthCheck: HealthCheckSpec = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
+const healthCheck: HealthCheckSpec = {
+  path: '/',
+  intervalSeconds: 10,
+  timeoutSeconds: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+  matcher: '200',
+};
 const spec = { service: 'checkout-api', environment: 'staging' };
 
 describe('blue/green activities on moto', () => {
@@ -43,7 +62,8 @@ describe('blue/green activities on moto', () => {
   });
 
   /** An activity that heartbeats, run as a worker would. */
-  const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
+  const run = <T>(fn: () => Promise<T>): Promise<T> =>
+    new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
 
   function stagedNames(id: string) {
     return { names: resourceNames(spec, id), tags: deploymentTags(spec, id) };
@@ -58,18 +78,48 @@ describe('blue/green activities on moto', () => {
 
   async function stageService(id: string, desiredCount = 2) {
     const { names, tags } = stagedNames(id);
-    const executionRoleArn = await usableRole(names.executionRole, ['service-role/AmazonECSTaskExecutionRolePolicy'], tags);
+    const executionRoleArn = await usableRole(
+      names.executionRole,
+      ['service-role/AmazonECSTaskExecutionRolePolicy'],
+      tags,
+    );
     const taskDefinitionArn = await aws.registerTaskDefinition({
-      family: names.family, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
-      containerName: 'web', image: 'nginx:2', taskRoleArn: executionRoleArn, executionRoleArn, tags, deploymentId: id,
+      family: names.family,
+      taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+      containerName: 'web',
+      image: 'nginx:2',
+      taskRoleArn: executionRoleArn,
+      executionRoleArn,
+      tags,
+      deploymentId: id,
     });
-    const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, targetType: 'ip', healthCheck, tags });
+    const targetGroupArn = await aws.createTargetGroup({
+      name: names.targetGroup,
+      vpcId,
+      port: 80,
+      targetType: 'ip',
+      healthCheck,
+      tags,
+    });
     // Attached before the service, as ECS requires: its stage rule.
-    await aws.putHostRule({ listenerArn, host: `${id}.stage.switchyard.test`, targets: [{ targetGroupArn, weight: 100 }], tags });
+    await aws.putHostRule({
+      listenerArn,
+      host: `${id}.stage.switchyard.test`,
+      targets: [{ targetGroupArn, weight: 100 }],
+      tags,
+    });
     const network = { subnets, securityGroups: [], assignPublicIp: false };
     const serviceInput = {
-      cluster: demoAccount.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
-      containerName: 'web', containerPort: 80, desiredCount, network, launch: fargateLaunch, tags,
+      cluster: demoAccount.cluster,
+      name: names.ecsService,
+      taskDefinitionArn,
+      targetGroupArn,
+      containerName: 'web',
+      containerPort: 80,
+      desiredCount,
+      network,
+      launch: fargateLaunch,
+      tags,
     };
     await aws.createService(serviceInput);
     return { names, tags, taskDefinitionArn, targetGroupArn, executionRoleArn, serviceInput };
@@ -109,26 +159,60 @@ describe('blue/green activities on moto', () => {
     const service = await aws.findService({ cluster: demoAccount.cluster, name: first.names.ecsService });
     expect(service).toMatchObject({ status: 'ACTIVE', desiredCount: 2 });
 
-    const rule1 = await aws.putHostRule({ listenerArn, host: 'a.switchyard.test', targets: [{ targetGroupArn: first.targetGroupArn, weight: 100 }], tags: first.tags });
-    const rule2 = await aws.putHostRule({ listenerArn, host: 'a.switchyard.test', targets: [{ targetGroupArn: first.targetGroupArn, weight: 100 }], tags: first.tags });
+    const rule1 = await aws.putHostRule({
+      listenerArn,
+      host: 'a.switchyard.test',
+      targets: [{ targetGroupArn: first.targetGroupArn, weight: 100 }],
+      tags: first.tags,
+    });
+    const rule2 = await aws.putHostRule({
+      listenerArn,
+      host: 'a.switchyard.test',
+      targets: [{ targetGroupArn: first.targetGroupArn, weight: 100 }],
+      tags: first.tags,
+    });
     expect(rule2.ruleArn).toBe(rule1.ruleArn);
   });
 
   it('host rules: new rules take the next priority, a change is read back, weights are checked before AWS', async () => {
     const a = await stageService('aaaa0001');
     const b = await stageService('bbbb0002');
-    const prod = await aws.putHostRule({ listenerArn, host: 'web.switchyard.test', targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }], tags: [] });
-    const stage = await aws.putHostRule({ listenerArn, host: 'stage.web.switchyard.test', targets: [{ targetGroupArn: b.targetGroupArn, weight: 100 }], tags: [] });
+    const prod = await aws.putHostRule({
+      listenerArn,
+      host: 'web.switchyard.test',
+      targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }],
+      tags: [],
+    });
+    const stage = await aws.putHostRule({
+      listenerArn,
+      host: 'stage.web.switchyard.test',
+      targets: [{ targetGroupArn: b.targetGroupArn, weight: 100 }],
+      tags: [],
+    });
     expect(stage.priority).toBe(prod.priority + 1);
     const moved = await aws.putHostRule({
-      listenerArn, host: 'web.switchyard.test', tags: [],
-      targets: [{ targetGroupArn: a.targetGroupArn, weight: 90 }, { targetGroupArn: b.targetGroupArn, weight: 10 }],
+      listenerArn,
+      host: 'web.switchyard.test',
+      tags: [],
+      targets: [
+        { targetGroupArn: a.targetGroupArn, weight: 90 },
+        { targetGroupArn: b.targetGroupArn, weight: 10 },
+      ],
     });
-    expect(moved.targets).toEqual([{ targetGroupArn: a.targetGroupArn, weight: 90 }, { targetGroupArn: b.targetGroupArn, weight: 10 }]);
+    expect(moved.targets).toEqual([
+      { targetGroupArn: a.targetGroupArn, weight: 90 },
+      { targetGroupArn: b.targetGroupArn, weight: 10 },
+    ]);
     expect(await aws.findHostRule({ listenerArn, host: 'WEB.switchyard.test' })).toEqual(moved);
 
-    for (const targets of [[{ targetGroupArn: a.targetGroupArn, weight: 1000 }], [], Array(6).fill({ targetGroupArn: a.targetGroupArn, weight: 1 })]) {
-      const err = await aws.putHostRule({ listenerArn, host: 'web.switchyard.test', targets, tags: [] }).catch((e) => e);
+    for (const targets of [
+      [{ targetGroupArn: a.targetGroupArn, weight: 1000 }],
+      [],
+      Array(6).fill({ targetGroupArn: a.targetGroupArn, weight: 1 }),
+    ]) {
+      const err = await aws
+        .putHostRule({ listenerArn, host: 'web.switchyard.test', targets, tags: [] })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect(err).toMatchObject({ type: 'InvalidForward', nonRetryable: true });
     }
@@ -137,37 +221,113 @@ describe('blue/green activities on moto', () => {
   it('a rule known by its ARN is written and read back in place; a deleted one fails at once (RuleNotFound)', async () => {
     const a = await stageService('aaaa0003');
     const b = await stageService('bbbb0004');
-    const prod = await aws.putHostRule({ listenerArn, host: 'arn.switchyard.test', targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }], tags: [] });
-    const moved = await aws.setRuleTargets({ ruleArn: prod.ruleArn, targets: [{ targetGroupArn: a.targetGroupArn, weight: 0 }, { targetGroupArn: b.targetGroupArn, weight: 100 }] });
-    expect(moved).toEqual({ ...prod, targets: [{ targetGroupArn: a.targetGroupArn, weight: 0 }, { targetGroupArn: b.targetGroupArn, weight: 100 }] });
+    const prod = await aws.putHostRule({
+      listenerArn,
+      host: 'arn.switchyard.test',
+      targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }],
+      tags: [],
+    });
+    const moved = await aws.setRuleTargets({
+      ruleArn: prod.ruleArn,
+      targets: [
+        { targetGroupArn: a.targetGroupArn, weight: 0 },
+        { targetGroupArn: b.targetGroupArn, weight: 100 },
+      ],
+    });
+    expect(moved).toEqual({
+      ...prod,
+      targets: [
+        { targetGroupArn: a.targetGroupArn, weight: 0 },
+        { targetGroupArn: b.targetGroupArn, weight: 100 },
+      ],
+    });
     expect(await aws.findHostRule({ listenerArn, host: 'arn.switchyard.test' })).toEqual(moved);
     await aws.deleteHostRule({ listenerArn, host: 'arn.switchyard.test' });
-    const err = await aws.setRuleTargets({ ruleArn: prod.ruleArn, targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }] }).catch((e: unknown) => e);
+    const err = await aws
+      .setRuleTargets({ ruleArn: prod.ruleArn, targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }] })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'RuleNotFound', nonRetryable: true });
   });
 
   it('the service gets its grace period and capacity provider strategy, the target group its deregistration delay', async () => {
     const { names, tags } = stagedNames('cccc0007');
-    const targetGroupArn = await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, targetType: 'ip', healthCheck, deregistrationDelaySeconds: 45, tags });
+    const targetGroupArn = await aws.createTargetGroup({
+      name: names.targetGroup,
+      vpcId,
+      port: 80,
+      targetType: 'ip',
+      healthCheck,
+      deregistrationDelaySeconds: 45,
+      tags,
+    });
     // Again, as a retry would: the same group, the delay set again.
-    expect(await aws.createTargetGroup({ name: names.targetGroup, vpcId, port: 80, targetType: 'ip', healthCheck, deregistrationDelaySeconds: 45, tags })).toBe(targetGroupArn);
-    const attributes = (await clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }))).Attributes ?? [];
+    expect(
+      await aws.createTargetGroup({
+        name: names.targetGroup,
+        vpcId,
+        port: 80,
+        targetType: 'ip',
+        healthCheck,
+        deregistrationDelaySeconds: 45,
+        tags,
+      }),
+    ).toBe(targetGroupArn);
+    const attributes =
+      (await clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn })))
+        .Attributes ?? [];
     expect(attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('45');
 
-    await aws.putHostRule({ listenerArn, host: 'cps.stage.switchyard.test', targets: [{ targetGroupArn, weight: 100 }], tags });
+    await aws.putHostRule({
+      listenerArn,
+      host: 'cps.stage.switchyard.test',
+      targets: [{ targetGroupArn, weight: 100 }],
+      tags,
+    });
     const executionRoleArn = await usableRole(names.executionRole, [], tags);
     const taskDefinitionArn = await aws.registerTaskDefinition({
-      family: names.family, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
-      containerName: 'web', image: 'nginx:2', taskRoleArn: executionRoleArn, executionRoleArn, tags, deploymentId: 'cccc0007',
+      family: names.family,
+      taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1' }] },
+      containerName: 'web',
+      image: 'nginx:2',
+      taskRoleArn: executionRoleArn,
+      executionRoleArn,
+      tags,
+      deploymentId: 'cccc0007',
     });
-    const strategy = [{ capacityProvider: 'FARGATE_SPOT', weight: 3 }, { capacityProvider: 'FARGATE', weight: 1, base: 1 }];
+    const strategy = [
+      { capacityProvider: 'FARGATE_SPOT', weight: 3 },
+      { capacityProvider: 'FARGATE', weight: 1, base: 1 },
+    ];
     await aws.createService({
-      cluster: demoAccount.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn, containerName: 'web', containerPort: 80, desiredCount: 1,
-      network: { subnets, securityGroups: [], assignPublicIp: true }, launch: launchOf({ ...fargate, containerDefinitions: [] }, strategy), healthCheckGracePeriodSeconds: 90, tags,
+      cluster: demoAccount.cluster,
+      name: names.ecsService,
+      taskDefinitionArn,
+      targetGroupArn,
+      containerName: 'web',
+      containerPort: 80,
+      desiredCount: 1,
+      network: { subnets, securityGroups: [], assignPublicIp: true },
+      launch: launchOf({ ...fargate, containerDefinitions: [] }, strategy),
+      healthCheckGracePeriodSeconds: 90,
+      tags,
     });
     // Once DescribeServices shows it (a service just created is MISSING for a moment).
-    const service = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: names.ecsService, desiredCount: 1, deadline: Date.now() + 10_000, intervalMs: 1_000 }))
-      .then(async () => (await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }))).services![0]);
+    const service = await run(() =>
+      aws.waitForServiceSteady({
+        cluster: demoAccount.cluster,
+        name: names.ecsService,
+        desiredCount: 1,
+        deadline: Date.now() + 10_000,
+        intervalMs: 1_000,
+      }),
+    ).then(
+      async () =>
+        (
+          await clients.ecs.send(
+            new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }),
+          )
+        ).services![0],
+    );
     expect(service).toMatchObject({ healthCheckGracePeriodSeconds: 90, capacityProviderStrategy: strategy });
     expect(service.launchType).toBeUndefined();
   });
@@ -177,37 +337,72 @@ describe('blue/green activities on moto', () => {
     const b = await stageService('bbbb0006');
     const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     // Authenticate actions are for HTTPS listeners (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-authenticate-users.html).
-    const https = await clients.elbv2.send(new CreateListenerCommand({
-      LoadBalancerArn: lb.arn, Protocol: 'HTTPS', Port: 443,
-      Certificates: [{ CertificateArn: await requestTestCertificate('secure.switchyard.test') }],
-      DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
-    }));
+    const https = await clients.elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.arn,
+        Protocol: 'HTTPS',
+        Port: 443,
+        Certificates: [{ CertificateArn: await requestTestCertificate('secure.switchyard.test') }],
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+      }),
+    );
     const secureListener = https.Listeners![0].ListenerArn!;
-    const oidc = { Issuer: 'https://idp.example.com', AuthorizationEndpoint: 'https://idp.example.com/auth', TokenEndpoint: 'https://idp.example.com/token', UserInfoEndpoint: 'https://idp.example.com/userinfo', ClientId: 'switchyard' };
-    const created = await clients.elbv2.send(new CreateRuleCommand({
-      ListenerArn: secureListener, Priority: 7,
-      Conditions: [
-        { Field: 'host-header', HostHeaderConfig: { Values: ['secure.switchyard.test'] } },
-        { Field: 'path-pattern', PathPatternConfig: { Values: ['/app/*'] } },
-      ],
-      Actions: [
-        { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: { ...oidc, ClientSecret: 'not-returned-by-aws' } },
-        { Type: 'forward', Order: 2, ForwardConfig: { TargetGroups: [{ TargetGroupArn: a.targetGroupArn, Weight: 1 }] } },
-      ],
-    }));
+    const oidc = {
+      Issuer: 'https://idp.example.com',
+      AuthorizationEndpoint: 'https://idp.example.com/auth',
+      TokenEndpoint: 'https://idp.example.com/token',
+      UserInfoEndpoint: 'https://idp.example.com/userinfo',
+      ClientId: 'switchyard',
+    };
+    const created = await clients.elbv2.send(
+      new CreateRuleCommand({
+        ListenerArn: secureListener,
+        Priority: 7,
+        Conditions: [
+          { Field: 'host-header', HostHeaderConfig: { Values: ['secure.switchyard.test'] } },
+          { Field: 'path-pattern', PathPatternConfig: { Values: ['/app/*'] } },
+        ],
+        Actions: [
+          {
+            Type: 'authenticate-oidc',
+            Order: 1,
+            AuthenticateOidcConfig: { ...oidc, ClientSecret: 'not-returned-by-aws' },
+          },
+          {
+            Type: 'forward',
+            Order: 2,
+            ForwardConfig: { TargetGroups: [{ TargetGroupArn: a.targetGroupArn, Weight: 1 }] },
+          },
+        ],
+      }),
+    );
     const ruleArn = created.Rules![0].RuleArn!;
     const read = async () => (await clients.elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }))).Rules![0];
     const keptAsIs = async (targets: { targetGroupArn: string; weight: number }[]) => {
       const rule = await read();
       expect(rule.Conditions?.map((c) => c.Field)).toEqual(['host-header', 'path-pattern']);
       expect(rule.Conditions?.[1].PathPatternConfig?.Values).toEqual(['/app/*']);
-      expect(rule.Actions?.map((x) => [x.Type, x.Order])).toEqual([['authenticate-oidc', 1], ['forward', 2]]);
+      expect(rule.Actions?.map((x) => [x.Type, x.Order])).toEqual([
+        ['authenticate-oidc', 1],
+        ['forward', 2],
+      ]);
       expect(rule.Actions?.[0].AuthenticateOidcConfig).toMatchObject({ ...oidc, UseExistingClientSecret: true });
-      expect(rule.Actions?.[1].ForwardConfig?.TargetGroups?.map((g) => ({ targetGroupArn: g.TargetGroupArn, weight: g.Weight }))).toEqual(targets);
+      expect(
+        rule.Actions?.[1].ForwardConfig?.TargetGroups?.map((g) => ({
+          targetGroupArn: g.TargetGroupArn,
+          weight: g.Weight,
+        })),
+      ).toEqual(targets);
     };
 
-    const split = [{ targetGroupArn: a.targetGroupArn, weight: 90 }, { targetGroupArn: b.targetGroupArn, weight: 10 }];
-    expect((await aws.putHostRule({ listenerArn: secureListener, host: 'secure.switchyard.test', targets: split, tags: [] })).targets).toEqual(split);
+    const split = [
+      { targetGroupArn: a.targetGroupArn, weight: 90 },
+      { targetGroupArn: b.targetGroupArn, weight: 10 },
+    ];
+    expect(
+      (await aws.putHostRule({ listenerArn: secureListener, host: 'secure.switchyard.test', targets: split, tags: [] }))
+        .targets,
+    ).toEqual(split);
     await keptAsIs(split);
     const all = [{ targetGroupArn: b.targetGroupArn, weight: 100 }];
     expect((await aws.setRuleTargets({ ruleArn, targets: all })).targets).toEqual(all);
@@ -216,7 +411,12 @@ describe('blue/green activities on moto', () => {
 
   it('tears down in an order AWS accepts, and every undo tolerates "already gone"', async () => {
     const a = await stageService('aaaa0001');
-    await aws.putHostRule({ listenerArn, host: 'web.switchyard.test', targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }], tags: [] });
+    await aws.putHostRule({
+      listenerArn,
+      host: 'web.switchyard.test',
+      targets: [{ targetGroupArn: a.targetGroupArn, weight: 100 }],
+      tags: [],
+    });
     const inUse = await aws.deleteTargetGroup({ arn: a.targetGroupArn }).catch((e) => e);
     expect(inUse).toBeInstanceOf(ApplicationFailure);
     expect(inUse.nonRetryable).toBe(false);
@@ -230,15 +430,24 @@ describe('blue/green activities on moto', () => {
     }
     expect(await aws.findHostRule({ listenerArn, host: 'web.switchyard.test' })).toBeUndefined();
     // Deleted: DRAINING until its tasks stop (as in AWS), never ACTIVE again.
-    expect([undefined, 'DRAINING']).toContain((await aws.findService({ cluster: demoAccount.cluster, name: a.names.ecsService }))?.status);
-    const gone = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [a.names.targetGroup] })).catch((e: Error) => e.name);
+    expect([undefined, 'DRAINING']).toContain(
+      (await aws.findService({ cluster: demoAccount.cluster, name: a.names.ecsService }))?.status,
+    );
+    const gone = await clients.elbv2
+      .send(new DescribeTargetGroupsCommand({ Names: [a.names.targetGroup] }))
+      .catch((e: Error) => e.name);
     expect(gone).toBe('TargetGroupNotFoundException');
   });
 
   it('alias records: upsert twice, delete twice', async () => {
     const zone = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!;
     const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
-    const record = { zoneId: zone.id, name: 'stage.web.switchyard.test', targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
+    const record = {
+      zoneId: zone.id,
+      name: 'stage.web.switchyard.test',
+      targetDnsName: lb.dnsName,
+      targetZoneId: lb.canonicalHostedZoneId,
+    };
     await aws.upsertAliasRecord(record);
     await aws.upsertAliasRecord(record);
     expect(await aws.recordExists(record)).toBe(true);
@@ -251,8 +460,18 @@ describe('blue/green activities on moto', () => {
     const zone = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!;
     const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
     const name = 'www.switchyard.test';
-    const cname = { Name: `${name}.`, Type: 'CNAME' as const, TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] };
-    await clients.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zone.id, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: cname }] } }));
+    const cname = {
+      Name: `${name}.`,
+      Type: 'CNAME' as const,
+      TTL: 300,
+      ResourceRecords: [{ Value: 'old-web.example.net' }],
+    };
+    await clients.route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone.id,
+        ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: cname }] },
+      }),
+    );
     const found = await aws.recordsAt({ zoneId: zone.id, name });
     expect(found).toEqual([cname]);
     const alias = { zoneId: zone.id, name, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
@@ -260,14 +479,20 @@ describe('blue/green activities on moto', () => {
     for (let i = 0; i < 2; i++) await aws.replaceWithAlias({ ...alias, replacing: found });
     const replaced = await aws.recordsAt({ zoneId: zone.id, name });
     expect(replaced.map((r) => [r.Type, aliasesTo(r, lb.dnsName)])).toEqual([['A', true]]);
-    for (let i = 0; i < 2; i++) await aws.restoreRecords({ zoneId: zone.id, name, targetDnsName: lb.dnsName, records: found });
+    for (let i = 0; i < 2; i++)
+      await aws.restoreRecords({ zoneId: zone.id, name, targetDnsName: lb.dnsName, records: found });
     expect(await aws.recordsAt({ zoneId: zone.id, name })).toEqual([cname]);
   });
 
   it('a Route 53 change is waited for until INSYNC', async () => {
     const zone = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!;
     const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
-    const changeId = await aws.upsertAliasRecord({ zoneId: zone.id, name: 'insync.switchyard.test', targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+    const changeId = await aws.upsertAliasRecord({
+      zoneId: zone.id,
+      name: 'insync.switchyard.test',
+      targetDnsName: lb.dnsName,
+      targetZoneId: lb.canonicalHostedZoneId,
+    });
     expect((await clients.route53.send(new GetChangeCommand({ Id: changeId }))).ChangeInfo?.Status).toBe('PENDING');
     const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
     await env.run(() => aws.waitForDnsChange({ changeId, deadline: Date.now() + 30_000, intervalMs: 1_000 }));
@@ -275,33 +500,68 @@ describe('blue/green activities on moto', () => {
   });
 
   describe('waits (heartbeating, ending at the deadline)', () => {
-
     it('a running service with healthy targets is steady at once', async () => {
       const a = await stageService('aaaa0001', 3);
-      const steady = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 3, deadline: Date.now() + 10_000 }));
+      const steady = await run(() =>
+        aws.waitForServiceSteady({
+          cluster: demoAccount.cluster,
+          name: a.names.ecsService,
+          desiredCount: 3,
+          deadline: Date.now() + 10_000,
+        }),
+      );
       expect(steady).toMatchObject({ runningCount: 3, desiredCount: 3 });
-      expect(await run(() => aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 3, deadline: Date.now() + 10_000 }))).toEqual({ healthy: 3 });
+      expect(
+        await run(() =>
+          aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 3, deadline: Date.now() + 10_000 }),
+        ),
+      ).toEqual({ healthy: 3 });
     });
 
     it('a service just created, MISSING from DescribeServices at first, is waited for and found steady', async () => {
       const a = await stageService('aaaa0008', 2);
       // The wait's first describe comes right after the create, inside the window AWS may answer MISSING.
-      const steady = await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 2, deadline: Date.now() + 10_000, intervalMs: 1_000 }));
+      const steady = await run(() =>
+        aws.waitForServiceSteady({
+          cluster: demoAccount.cluster,
+          name: a.names.ecsService,
+          desiredCount: 2,
+          deadline: Date.now() + 10_000,
+          intervalMs: 1_000,
+        }),
+      );
       expect(steady).toMatchObject({ runningCount: 2, desiredCount: 2 });
     });
 
     it('a service that never becomes steady fails at the deadline, saying how far it got', async () => {
       await setAwsScenario({ neverSteady: 'checkout-api' });
       const a = await stageService('aaaa0001');
-      const err = (await run(() => aws.waitForServiceSteady({ cluster: demoAccount.cluster, name: a.names.ecsService, desiredCount: 2, deadline: Date.now() + 2_500, intervalMs: 1_000 })).catch((e: unknown) => e)) as ApplicationFailure;
+      const err = (await run(() =>
+        aws.waitForServiceSteady({
+          cluster: demoAccount.cluster,
+          name: a.names.ecsService,
+          desiredCount: 2,
+          deadline: Date.now() + 2_500,
+          intervalMs: 1_000,
+        }),
+      ).catch((e: unknown) => e)) as ApplicationFailure;
       expect(err).toMatchObject({ type: 'DeadlineExceeded', nonRetryable: true });
-      expect(err.message).toBe(`gave up waiting for ECS service ${a.names.ecsService} to be steady at the deadline: running 0 of 2, 1 deployment(s), rollout IN_PROGRESS`);
+      expect(err.message).toBe(
+        `gave up waiting for ECS service ${a.names.ecsService} to be steady at the deadline: running 0 of 2, 1 deployment(s), rollout IN_PROGRESS`,
+      );
     });
 
     it('unhealthy targets fail at the deadline with their states', async () => {
       await setAwsScenario({ unhealthyTargets: 'checkout-api' });
       const a = await stageService('aaaa0001');
-      const err = (await run(() => aws.waitForTargetsHealthy({ targetGroupArn: a.targetGroupArn, minHealthy: 2, deadline: Date.now() + 1_500, intervalMs: 1_000 })).catch((e: unknown) => e)) as ApplicationFailure;
+      const err = (await run(() =>
+        aws.waitForTargetsHealthy({
+          targetGroupArn: a.targetGroupArn,
+          minHealthy: 2,
+          deadline: Date.now() + 1_500,
+          intervalMs: 1_000,
+        }),
+      ).catch((e: unknown) => e)) as ApplicationFailure;
       expect(err).toMatchObject({ type: 'DeadlineExceeded' });
       expect(err.message).toMatch(/0 of 2 healthy \(unhealthy, unhealthy\)$/);
     });

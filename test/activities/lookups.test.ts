@@ -30,7 +30,14 @@ describe('lookup activities on moto', () => {
   it('finds the target groups tagged for a service and environment among many (tags read 20 at a time)', async () => {
     await seedAccount(clients, demoAccount);
     const vpcId = (await activities.findLoadBalancer({ loadBalancer: 'switchyard-demo' }))!.vpcId;
-    const healthCheck = { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' };
+    const healthCheck = {
+      path: '/',
+      intervalSeconds: 10,
+      timeoutSeconds: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      matcher: '200',
+    };
     const tags = (service: string, environment: string, deployment: string) => [
       { key: 'switchyard:service', value: service },
       { key: 'switchyard:environment', value: environment },
@@ -40,13 +47,24 @@ describe('lookup activities on moto', () => {
     for (let i = 0; i < 45; i++) {
       const name = `tg-${i}`;
       // Every tenth is web/prod's; the others belong to web/test, another service, or no one.
-      const tagged = i % 10 === 3 ? tags('web', 'prod', `dep0000${i}`) : i % 3 === 0 ? tags('web', 'test', `dep0000${i}`) : i % 3 === 1 ? tags('api', 'prod', `dep0000${i}`) : [];
+      const tagged =
+        i % 10 === 3
+          ? tags('web', 'prod', `dep0000${i}`)
+          : i % 3 === 0
+            ? tags('web', 'test', `dep0000${i}`)
+            : i % 3 === 1
+              ? tags('api', 'prod', `dep0000${i}`)
+              : [];
       // 45 creates in a burst exceed ELBv2's mutating rate (20, then 3 a second): retried as a worker would.
-      const arn = await retriedAsTemporalWould(() => activities.createTargetGroup({ name, vpcId, port: 80, targetType: 'ip', healthCheck, tags: tagged }));
+      const arn = await retriedAsTemporalWould(() =>
+        activities.createTargetGroup({ name, vpcId, port: 80, targetType: 'ip', healthCheck, tags: tagged }),
+      );
       if (i % 10 === 3) wanted.push({ name, arn, deploymentId: `dep0000${i}` });
     }
     const found = await activities.findTaggedTargetGroups({ service: 'web', environment: 'prod' });
-    expect(found.sort((a, b) => a.name.localeCompare(b.name))).toEqual(wanted.sort((a, b) => a.name.localeCompare(b.name)));
+    expect(found.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      wanted.sort((a, b) => a.name.localeCompare(b.name)),
+    );
   });
 
   it('finds what the seed created, by name and by ARN, with or without the trailing dot', async () => {
@@ -75,7 +93,21 @@ describe('lookup activities on moto', () => {
   it('accepts the bare value that activities scheduled before one-object inputs carry (for one release)', async () => {
     await seedAccount(clients, demoAccount);
     const lb = (await activities.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
-    const tg = await activities.createTargetGroup({ name: 'tg-old-shape', vpcId: lb.vpcId, port: 80, targetType: 'ip', healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' }, tags: [{ key: 'k', value: 'v' }] });
+    const tg = await activities.createTargetGroup({
+      name: 'tg-old-shape',
+      vpcId: lb.vpcId,
+      port: 80,
+      targetType: 'ip',
+      healthCheck: {
+        path: '/',
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+        matcher: '200',
+      },
+      tags: [{ key: 'k', value: 'v' }],
+    });
     // What a worker passes an activity when the deployment scheduled it with the old argument.
     const asScheduledBefore = activities as unknown as Record<string, (arg: unknown) => Promise<unknown>>;
     const cases: [string, unknown, object][] = [
@@ -85,7 +117,11 @@ describe('lookup activities on moto', () => {
       ['describeTargetGroupTags', [tg], { targetGroupArns: [tg] }],
       ['countTargetHealth', tg, { targetGroupArn: tg }],
       ['describeAlarmStates', ['no-such-alarm'], { alarmNames: ['no-such-alarm'] }],
-      ['taskDefinitionStatus', 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:1', { taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:1' }],
+      [
+        'taskDefinitionStatus',
+        'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:1',
+        { taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:1' },
+      ],
     ];
     for (const [name, bare, input] of cases) {
       const now = await asScheduledBefore[name](input);
@@ -103,7 +139,6 @@ describe('lookup activities on moto', () => {
     await seedAccount(clients, demoAccount);
     expect(await seedAccount(clients, demoAccount)).toEqual([]);
   });
-
 });
 
 describe('AWS errors', () => {
@@ -111,7 +146,9 @@ describe('AWS errors', () => {
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const clients = createAwsClients({ region: testRegion, endpoint, credentials: emulatorCredentials });
     try {
-      const err = await createActivities(clients).findCluster({ cluster: 'web' }).catch((e) => e);
+      const err = await createActivities(clients)
+        .findCluster({ cluster: 'web' })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(ApplicationFailure);
       expect(err.message).toMatch(/^describe ECS cluster web: .*ECONNREFUSED/);
       expect(err.nonRetryable).toBe(false);

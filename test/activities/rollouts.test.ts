@@ -12,34 +12,64 @@ import { waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
 
 const cluster = demoAccount.cluster;
 const service = 'api-prod';
-const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
+const run = <T>(fn: () => Promise<T>): Promise<T> =>
+  new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn) as Promise<T>;
 
 describe('rolling-update activities on moto', () => {
   const moto = useSeededMoto();
 
   async function register(image: string, deploymentId: string): Promise<string> {
     return moto.aws.registerTaskDefinition({
-      family: service, taskDefinition: { ...fargate, containerDefinitions: [{ name: 'api', image: 'x', memory: 128 }] }, containerName: 'api', image,
-      taskRoleArn: 'arn:aws:iam::123456789012:role/task', executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
-      tags: deploymentTags({ service: 'api', environment: 'prod' }, deploymentId), deploymentId,
+      family: service,
+      taskDefinition: { ...fargate, containerDefinitions: [{ name: 'api', image: 'x', memory: 128 }] },
+      containerName: 'api',
+      image,
+      taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+      tags: deploymentTags({ service: 'api', environment: 'prod' }, deploymentId),
+      deploymentId,
     });
   }
 
   /** A steady service running revision 1 (api:1). */
   async function runningService(): Promise<string> {
     const v1 = await register('api:1', 'aaaaaaa1');
-    const awsvpcConfiguration = { subnets: (await moto.aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' as const };
-    await moto.clients.ecs.send(new CreateServiceCommand({ cluster, serviceName: service, taskDefinition: v1, desiredCount: 4, launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration } }));
+    const awsvpcConfiguration = {
+      subnets: (await moto.aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.subnetIds,
+      securityGroups: [],
+      assignPublicIp: 'DISABLED' as const,
+    };
+    await moto.clients.ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: service,
+        taskDefinition: v1,
+        desiredCount: 4,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration },
+      }),
+    );
     await waitUntilListed(moto.clients, cluster, service);
     return v1;
   }
 
   const wait = (taskDefinitionArn: string, deadlineMs = 10_000) =>
-    run(() => moto.aws.waitForRollout({ cluster, name: service, taskDefinitionArn, deadline: Date.now() + deadlineMs, intervalMs: 1_000 }));
+    run(() =>
+      moto.aws.waitForRollout({
+        cluster,
+        name: service,
+        taskDefinitionArn,
+        deadline: Date.now() + deadlineMs,
+        intervalMs: 1_000,
+      }),
+    );
 
   it('a rollout shows the new PRIMARY beside the old ACTIVE with ramping counts, then completes alone', async () => {
     const v1 = await runningService();
-    expect(await moto.aws.describeRollout({ cluster, name: service })).toMatchObject({ taskDefinition: v1, deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED' }] });
+    expect(await moto.aws.describeRollout({ cluster, name: service })).toMatchObject({
+      taskDefinition: v1,
+      deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED' }],
+    });
     const v2 = await register('api:2', 'bbbbbbb2');
     await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
     const during = await moto.aws.describeRollout({ cluster, name: service });
@@ -48,7 +78,9 @@ describe('rolling-update activities on moto', () => {
       { status: 'ACTIVE', taskDefinition: v1, rolloutState: 'COMPLETED', running: 3, desired: 4 },
     ]);
     const done = await wait(v2);
-    expect(done.deployments).toEqual([{ status: 'PRIMARY', taskDefinition: v2, rolloutState: 'COMPLETED', running: 4, desired: 4 }]);
+    expect(done.deployments).toEqual([
+      { status: 'PRIMARY', taskDefinition: v2, rolloutState: 'COMPLETED', running: 4, desired: 4 },
+    ]);
   });
 
   it('updating to the revision already rolling out starts no second rollout', async () => {
@@ -59,7 +91,10 @@ describe('rolling-update activities on moto', () => {
     await moto.aws.describeRollout({ cluster, name: service });
     await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
     // Still the same rollout, three describes in (each update describes the service first): 2 of 4.
-    expect((await moto.aws.describeRollout({ cluster, name: service }))?.deployments[0]).toMatchObject({ running: 2, rolloutState: 'IN_PROGRESS' });
+    expect((await moto.aws.describeRollout({ cluster, name: service }))?.deployments[0]).toMatchObject({
+      running: 2,
+      rolloutState: 'IN_PROGRESS',
+    });
   });
 
   it('a circuit-breaker failure ends the wait at once with ECS reason and event', async () => {
@@ -72,7 +107,9 @@ describe('rolling-update activities on moto', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(err).toMatchObject({ type: 'WaitFailed', nonRetryable: true });
     expect(err.message).toContain('ECS deployment circuit breaker: tasks failed to start.');
-    expect(err.message).toMatch(/\(service api-prod\) \(deployment ecs-svc\/\d+\) deployment failed: tasks failed to start\./);
+    expect(err.message).toMatch(
+      /\(service api-prod\) \(deployment ecs-svc\/\d+\) deployment failed: tasks failed to start\./,
+    );
   });
 
   it('a rollout that never completes fails at the deadline, saying where it was', async () => {
@@ -94,6 +131,10 @@ describe('rolling-update activities on moto', () => {
     expect(await moto.aws.taskDefinitionStatus({ taskDefinition: v1 })).toBe('ACTIVE');
     await moto.clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: v1 }));
     expect(await moto.aws.taskDefinitionStatus({ taskDefinition: v1 })).toBe('INACTIVE');
-    expect(await moto.aws.taskDefinitionStatus({ taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9' })).toBeUndefined();
+    expect(
+      await moto.aws.taskDefinitionStatus({
+        taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9',
+      }),
+    ).toBeUndefined();
   });
 });

@@ -21,40 +21,65 @@ const spec = chaosSpec(`fa${Date.now().toString(36).slice(-6)}`, { percent: 20, 
 async function stats(): Promise<ProxyStats> {
   return servers.emulator.stats();
 }
-const iamPrefixes: Record<string, string> = { ECS: 'ecs', ELBv2: 'elasticloadbalancing', Route53: 'route53', CloudWatch: 'cloudwatch', IAM: 'iam' };
+const iamPrefixes: Record<string, string> = {
+  ECS: 'ecs',
+  ELBv2: 'elasticloadbalancing',
+  Route53: 'route53',
+  CloudWatch: 'cloudwatch',
+  IAM: 'iam',
+};
 /** "ELBv2.ModifyRule" (the proxy's name of a call) → "elasticloadbalancing:ModifyRule". */
-const iamAction = (operation: string) => `${iamPrefixes[operation.split('.')[0]] ?? operation.split('.')[0]}:${operation.split('.')[1]}`;
-const total = (counts: Record<string, number | undefined>) => Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
+const iamAction = (operation: string) =>
+  `${iamPrefixes[operation.split('.')[0]] ?? operation.split('.')[0]}:${operation.split('.')[1]}`;
+const total = (counts: Record<string, number | undefined>) =>
+  Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
 
 describe(`chaos: ${deployments} deployments with 20% of AWS calls failing`, () => {
   const stack = useChaosStack('faults');
   afterAll(() => setAwsScenario({}));
 
-  it('every deployment ends active with no leak, no duplicate and no unsafe traffic moment', async () => {
-    const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
-    await setAwsScenario({ faults: { rate: 0.2, latencyMs: 300, seed } });
-    const before = await stats();
-    const lines: string[] = [];
-    const histories: HistoryReport[] = [];
-    for (let i = 0; i < deployments; i++) {
-      const { deploymentId, handle } = await stack.client.start({ ...spec, image: `nginx:${i + 2}` }, 'chaos');
-      const outcome = await driveToEnd(handle);
-      histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
-      lines.push(`${deploymentId}: ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}`);
-      expect(outcome).toMatchObject({ phase: 'active', leftovers: [] });
-      expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
-    }
-    const after = await stats();
-    await setAwsScenario({});
-    const calls = total(after.calls) - total(before.calls);
-    const { violations, checks } = await watch.stop();
-    process.stdout.write(`faults (seed ${seed}): ${deployments} deployments, ${calls} AWS calls (${Math.round(calls / deployments)} a deployment), faults ${JSON.stringify(after.faults)}, ${checks} traffic checks, ${violations.length} violations; ${summarizeHistories(histories)}\n${lines.join('\n')}\n`);
-    expect(total(after.faults)).toBeGreaterThan(0);
-    expect(violations).toEqual([]);
-    // Everything the worker sent is allowed by the worker's IAM policy (examples/iam/worker-policy.json).
-    const allowed = new Set((JSON.parse(fs.readFileSync(policyFile, 'utf8')) as { Statement: { Action: string[] }[] }).Statement.flatMap((st) => st.Action));
-    const sent = Object.keys(after.calls).map(iamAction);
-    expect(sent.filter((action) => !allowed.has(action))).toEqual([]);
-    expect(sent).toEqual(expect.arrayContaining(['ecs:CreateService', 'elasticloadbalancing:ModifyRule', 'route53:ChangeResourceRecordSets', 'iam:CreateRole']));
-  }, atAwsPace(20 * 60_000));
+  it(
+    'every deployment ends active with no leak, no duplicate and no unsafe traffic moment',
+    async () => {
+      const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
+      await setAwsScenario({ faults: { rate: 0.2, latencyMs: 300, seed } });
+      const before = await stats();
+      const lines: string[] = [];
+      const histories: HistoryReport[] = [];
+      for (let i = 0; i < deployments; i++) {
+        const { deploymentId, handle } = await stack.client.start({ ...spec, image: `nginx:${i + 2}` }, 'chaos');
+        const outcome = await driveToEnd(handle);
+        histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
+        lines.push(`${deploymentId}: ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+        expect(outcome).toMatchObject({ phase: 'active', leftovers: [] });
+        expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
+      }
+      const after = await stats();
+      await setAwsScenario({});
+      const calls = total(after.calls) - total(before.calls);
+      const { violations, checks } = await watch.stop();
+      process.stdout.write(
+        `faults (seed ${seed}): ${deployments} deployments, ${calls} AWS calls (${Math.round(calls / deployments)} a deployment), faults ${JSON.stringify(after.faults)}, ${checks} traffic checks, ${violations.length} violations; ${summarizeHistories(histories)}\n${lines.join('\n')}\n`,
+      );
+      expect(total(after.faults)).toBeGreaterThan(0);
+      expect(violations).toEqual([]);
+      // Everything the worker sent is allowed by the worker's IAM policy (examples/iam/worker-policy.json).
+      const allowed = new Set(
+        (JSON.parse(fs.readFileSync(policyFile, 'utf8')) as { Statement: { Action: string[] }[] }).Statement.flatMap(
+          (st) => st.Action,
+        ),
+      );
+      const sent = Object.keys(after.calls).map(iamAction);
+      expect(sent.filter((action) => !allowed.has(action))).toEqual([]);
+      expect(sent).toEqual(
+        expect.arrayContaining([
+          'ecs:CreateService',
+          'elasticloadbalancing:ModifyRule',
+          'route53:ChangeResourceRecordSets',
+          'iam:CreateRole',
+        ]),
+      );
+    },
+    atAwsPace(20 * 60_000),
+  );
 });

@@ -12,19 +12,28 @@ const specFor = (i: number) => chaosSpec(`${prefix}-${i}`, { desiredCount: 1, ba
 describe(`concurrency: ${count} services deploying at once`, () => {
   const stack = useChaosStack('concurrency');
 
-  it('all of them go live, each with exactly its own resources', async () => {
-    const started = Date.now();
-    const results = await Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const { deploymentId, handle } = await stack.client.start(specFor(i), 'concurrency');
-        return { i, deploymentId, handle, result: await driveToEnd(handle) };
-      }),
-    );
-    const histories = await expectHealthyHistories(stack.client.temporal, results.map((r) => r.handle));
-    process.stdout.write(`concurrency: ${count} deployments on one worker in ${Math.round((Date.now() - started) / 1000)} s; ${summarizeHistories(histories)}\n`);
-    expect(results.map((r) => r.result.phase)).toEqual(Array(count).fill('active'));
-    for (const { i, deploymentId } of results) {
-      expect(await findLeaks(stack.clients, { ...scopeOf(stack, specFor(i)), live: deploymentId })).toEqual([]);
-    }
-  }, atAwsPace(15 * 60_000));
+  it(
+    'all of them go live, each with exactly its own resources',
+    async () => {
+      const started = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: count }, async (_, i) => {
+          const { deploymentId, handle } = await stack.client.start(specFor(i), 'concurrency');
+          return { i, deploymentId, handle, result: await driveToEnd(handle) };
+        }),
+      );
+      const histories = await expectHealthyHistories(
+        stack.client.temporal,
+        results.map((r) => r.handle),
+      );
+      process.stdout.write(
+        `concurrency: ${count} deployments on one worker in ${Math.round((Date.now() - started) / 1000)} s; ${summarizeHistories(histories)}\n`,
+      );
+      expect(results.map((r) => r.result.phase)).toEqual(Array(count).fill('active'));
+      for (const { i, deploymentId } of results) {
+        expect(await findLeaks(stack.clients, { ...scopeOf(stack, specFor(i)), live: deploymentId })).toEqual([]);
+      }
+    },
+    atAwsPace(15 * 60_000),
+  );
 });

@@ -14,7 +14,15 @@ import { stuckTask } from '../../src/client/stuck';
 import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
 import type { Bake } from '../../src/shared/traffic';
 import { statusQuery, testsPassedSignal } from '../../src/workflows/messages';
-import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWorker, scopeOf, useChaosStack } from '../support/chaos';
+import {
+  chaosSpec,
+  driveToEnd,
+  expectHealthyHistories,
+  keepQuerying,
+  killableWorker,
+  scopeOf,
+  useChaosStack,
+} from '../support/chaos';
 import { runOf, summarizeHistories } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { watchTrafficSafety } from '../support/traffic-invariant';
@@ -24,12 +32,22 @@ const rounds = Number(process.env.CHAOS_CRASH_ROUNDS ?? 2);
 const base = chaosSpec(`cb${Date.now().toString(36).slice(-6)}`, { drainMs: 5_000 });
 const checks = { alarms: [], maxUnhealthyTargets: 0 };
 // The incident's plan: the spec's default 30 s analysis interval, so each 3 s pause is one interval.
-const pause = (durationMs: number): { kind: 'bake'; bake: Bake } => ({ kind: 'bake', bake: { durationMs, intervalMs: 30_000, failureLimit: 0, checks } });
+const pause = (durationMs: number): { kind: 'bake'; bake: Bake } => ({
+  kind: 'bake',
+  bake: { durationMs, intervalMs: 30_000, failureLimit: 0, checks },
+});
 const spec: DeploymentSpec = {
   ...base,
   traffic: {
     name: 'steps',
-    steps: [{ kind: 'setWeight', percent: 5 }, pause(3_000), { kind: 'setWeight', percent: 25 }, pause(3_000), { kind: 'setWeight', percent: 60 }, pause(3_000)],
+    steps: [
+      { kind: 'setWeight', percent: 5 },
+      pause(3_000),
+      { kind: 'setWeight', percent: 25 },
+      pause(3_000),
+      { kind: 'setWeight', percent: 60 },
+      pause(3_000),
+    ],
     finalBake: { durationMs: 5_000, intervalMs: 30_000, failureLimit: 0, checks },
   },
 };
@@ -51,38 +69,49 @@ describe(`chaos: the worker killed while a bake starts and again while draining 
   const worker = killableWorker(stack);
   afterAll(() => worker.stop());
 
-  it('every deployment goes live and its history replays', async () => {
-    // The deployment the rounds replace, unharmed.
-    const first = await stack.client.start(spec, 'chaos');
-    expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
-    const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
-    const handles: DeploymentHandle[] = [first.handle];
-    const timedOut: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const { deploymentId, handle } = await stack.client.start({ ...spec, image: `nginx:${round + 2}` }, 'chaos');
-      handles.push(handle);
-      const stopQuerying = keepQuerying(handle);
-      // Killed once the bake at 5% has begun (its timer is running).
-      await watchUntil(handle, (s) => s.traffic?.percent === 5 && Boolean(s.waitingFor?.startsWith('the bake')));
-      await worker.killAndRestart(2_000);
-      await watchUntil(handle, (s) => s.phase === 'draining');
-      await worker.killAndRestart(2_000);
-      await watchUntil(handle, (s) => s.phase === 'active' || s.phase === 'rolled_back' || s.phase === 'failed');
-      expect(await stopQuerying()).toEqual([]);
-      expect(await handle.result()).toMatchObject({ phase: 'active', leftovers: [] });
-      expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
-      const [report] = await expectHealthyHistories(stack.client.temporal, [handle]);
-      timedOut.push(report.timedOutTasks);
-      if (process.env.SWITCHYARD_RECORD_HISTORIES) {
-        const file = path.resolve(__dirname, '..', 'histories', `bake-after-worker-crash-${round + 1}.json`);
-        fs.writeFileSync(file, historyToJSON(await stack.client.temporal.workflow.getHandle(handle.workflowId, runOf(handle)).fetchHistory()));
+  it(
+    'every deployment goes live and its history replays',
+    async () => {
+      // The deployment the rounds replace, unharmed.
+      const first = await stack.client.start(spec, 'chaos');
+      expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
+      const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
+      const handles: DeploymentHandle[] = [first.handle];
+      const timedOut: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const { deploymentId, handle } = await stack.client.start({ ...spec, image: `nginx:${round + 2}` }, 'chaos');
+        handles.push(handle);
+        const stopQuerying = keepQuerying(handle);
+        // Killed once the bake at 5% has begun (its timer is running).
+        await watchUntil(handle, (s) => s.traffic?.percent === 5 && Boolean(s.waitingFor?.startsWith('the bake')));
+        await worker.killAndRestart(2_000);
+        await watchUntil(handle, (s) => s.phase === 'draining');
+        await worker.killAndRestart(2_000);
+        await watchUntil(handle, (s) => s.phase === 'active' || s.phase === 'rolled_back' || s.phase === 'failed');
+        expect(await stopQuerying()).toEqual([]);
+        expect(await handle.result()).toMatchObject({ phase: 'active', leftovers: [] });
+        expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live: deploymentId })).toEqual([]);
+        const [report] = await expectHealthyHistories(stack.client.temporal, [handle]);
+        timedOut.push(report.timedOutTasks);
+        if (process.env.SWITCHYARD_RECORD_HISTORIES) {
+          const file = path.resolve(__dirname, '..', 'histories', `bake-after-worker-crash-${round + 1}.json`);
+          fs.writeFileSync(
+            file,
+            historyToJSON(
+              await stack.client.temporal.workflow.getHandle(handle.workflowId, runOf(handle)).fetchHistory(),
+            ),
+          );
+        }
       }
-    }
-    const { violations, checks: polled } = await watch.stop();
-    const reports = await expectHealthyHistories(stack.client.temporal, handles);
-    process.stdout.write(`crash during bake: ${rounds} rounds, all active; ${summarizeHistories(reports)}; ${polled} traffic checks, ${violations.length} violations\n`);
-    // Each round really was the incident's shape: the dead worker's sticky task timed out.
-    expect(timedOut.every((n) => n >= 1)).toBe(true);
-    expect(violations).toEqual([]);
-  }, atAwsPace(20 * 60_000));
+      const { violations, checks: polled } = await watch.stop();
+      const reports = await expectHealthyHistories(stack.client.temporal, handles);
+      process.stdout.write(
+        `crash during bake: ${rounds} rounds, all active; ${summarizeHistories(reports)}; ${polled} traffic checks, ${violations.length} violations\n`,
+      );
+      // Each round really was the incident's shape: the dead worker's sticky task timed out.
+      expect(timedOut.every((n) => n >= 1)).toBe(true);
+      expect(violations).toEqual([]);
+    },
+    atAwsPace(20 * 60_000),
+  );
 });

@@ -37,7 +37,14 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
   const temporal = () => ({ address: `127.0.0.1:${port}`, namespace: 'default', taskQueue: 'chaos-restart' });
 
   const startServer = async () => {
-    server = await startTemporalDevServer({ cli: readToolPaths().temporal, port, uiPort: 0, headless: true, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') });
+    server = await startTemporalDevServer({
+      cli: readToolPaths().temporal,
+      port,
+      uiPort: 0,
+      headless: true,
+      dbFile: path.join(dir, 'temporal.db'),
+      logFile: path.join(dir, 'temporal.log'),
+    });
   };
 
   beforeAll(async () => {
@@ -50,12 +57,22 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
     clients = observerClientsOnMoto();
     await seedAccount(clients, demoAccount);
     const aws = createActivities(clients);
-    listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
+    listenerArn = await aws.ensureListener({
+      loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn,
+      port: 80,
+    });
     zoneId = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!.id;
-    worker = startCli(['worker'], cleanEnv({
-      TEMPORAL_ADDRESS: temporal().address, SWITCHYARD_TASK_QUEUE: temporal().taskQueue, AWS_ENDPOINT_URL: servers.awsEndpoint, AWS_REGION: testRegion,
-      AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,
-    }));
+    worker = startCli(
+      ['worker'],
+      cleanEnv({
+        TEMPORAL_ADDRESS: temporal().address,
+        SWITCHYARD_TASK_QUEUE: temporal().taskQueue,
+        AWS_ENDPOINT_URL: servers.awsEndpoint,
+        AWS_REGION: testRegion,
+        AWS_ACCESS_KEY_ID: emulatorCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: emulatorCredentials.secretAccessKey,
+      }),
+    );
     await worker.waitForOutput(/worker polling task queue/);
   });
 
@@ -88,21 +105,39 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
   it.each([
     ['while waiting for its tests', 'awaiting_tests', (s: DeploymentStatus) => s.phase === 'awaiting_tests'],
     ['while baking at 10%', '10% bake', (s: DeploymentStatus) => s.traffic?.percent === 10],
-  ])('a deployment interrupted %s resumes and goes live', async (_name, what, at) => {
-    const watch = watchTrafficSafety(clients, { service, environment, cluster: demoAccount.cluster, listenerArn, productionHost: hosts.production }, 100);
-    const { deploymentId, handle } = await client.start({ ...spec, image: `nginx:${Date.now() % 1000}` }, 'chaos');
-    const passTests = async () => {
-      await until(handle, 'awaiting_tests', (s) => s.phase === 'awaiting_tests');
-      await handle.signal(testsPassedSignal, { by: 'chaos' });
-    };
-    if (what !== 'awaiting_tests') await passTests();
-    await until(handle, what, at);
-    await restartServer();
-    if (what === 'awaiting_tests') await passTests();
-    const result = await handle.result();
-    expect(result).toMatchObject({ phase: 'active', leftovers: [] });
-    await expectHealthyHistories(client.temporal, [handle]);
-    expect(await findLeaks(clients, { service, environment, cluster: demoAccount.cluster, listenerArn, zoneId, hosts, live: deploymentId })).toEqual([]);
-    expect((await watch.stop()).violations).toEqual([]);
-  }, atAwsPace(5 * 60_000));
+  ])(
+    'a deployment interrupted %s resumes and goes live',
+    async (_name, what, at) => {
+      const watch = watchTrafficSafety(
+        clients,
+        { service, environment, cluster: demoAccount.cluster, listenerArn, productionHost: hosts.production },
+        100,
+      );
+      const { deploymentId, handle } = await client.start({ ...spec, image: `nginx:${Date.now() % 1000}` }, 'chaos');
+      const passTests = async () => {
+        await until(handle, 'awaiting_tests', (s) => s.phase === 'awaiting_tests');
+        await handle.signal(testsPassedSignal, { by: 'chaos' });
+      };
+      if (what !== 'awaiting_tests') await passTests();
+      await until(handle, what, at);
+      await restartServer();
+      if (what === 'awaiting_tests') await passTests();
+      const result = await handle.result();
+      expect(result).toMatchObject({ phase: 'active', leftovers: [] });
+      await expectHealthyHistories(client.temporal, [handle]);
+      expect(
+        await findLeaks(clients, {
+          service,
+          environment,
+          cluster: demoAccount.cluster,
+          listenerArn,
+          zoneId,
+          hosts,
+          live: deploymentId,
+        }),
+      ).toEqual([]);
+      expect((await watch.stop()).violations).toEqual([]);
+    },
+    atAwsPace(5 * 60_000),
+  );
 });

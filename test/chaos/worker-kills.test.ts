@@ -16,8 +16,22 @@ import type { DeploymentHandle } from '../../src/client/handle';
 import { demoAccount } from '../../src/dev/demo';
 import { searchAttributes, tagKeys } from '../../src/shared/naming';
 import { phases, type AnySpec, type DeploymentStatus, type Phase, type RollingSpec } from '../../src/shared/deployment';
-import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
-import { chaosSpec, driveToEnd, expectHealthyHistories, keepQuerying, killableWorker, scopeOf, useChaosStack } from '../support/chaos';
+import {
+  approveSignal,
+  rollbackSignal,
+  statusQuery,
+  testsFailedSignal,
+  testsPassedSignal,
+} from '../../src/workflows/messages';
+import {
+  chaosSpec,
+  driveToEnd,
+  expectHealthyHistories,
+  keepQuerying,
+  killableWorker,
+  scopeOf,
+  useChaosStack,
+} from '../support/chaos';
 import { summarizeHistories, type HistoryReport } from '../support/history-check';
 import { findLeaks } from '../support/leak-checker';
 import { atAwsPace, iamPropagationMs, setAwsScenario } from '../support/servers';
@@ -61,9 +75,13 @@ interface Round {
 type Kill = KillPoint & { delayMs: number };
 
 const inPhase = (phase: Phase) => ({ phase, reached: (o: Observation) => o.phase === phase });
-const running = (phase: Phase, ...activities: string[]) => ({ phase, reached: (o: Observation) => o.phase === phase && o.activities.some((a) => activities.includes(a)) });
+const running = (phase: Phase, ...activities: string[]) => ({
+  phase,
+  reached: (o: Observation) => o.phase === phase && o.activities.some((a) => activities.includes(a)),
+});
 /** Lifecycle order (phases are listed in it): a deployment in a later phase has passed the point. */
-const passed = (point: KillPoint, o: Observation) => o.phase !== undefined && phases.indexOf(o.phase) > phases.indexOf(point.phase);
+const passed = (point: KillPoint, o: Observation) =>
+  o.phase !== undefined && phases.indexOf(o.phase) > phases.indexOf(point.phase);
 const by = { by: 'chaos' };
 
 /** The rounds, in the order they run (see `plan`). */
@@ -73,10 +91,17 @@ const rounds: Round[] = [
     expect: 'active',
     points: [
       { name: 'blue/green: staging (prerequisites, creates)', ...inPhase('staging') },
-      { name: 'blue/green: waiting for the new service and targets', ...running('staging', 'waitForServiceSteady', 'waitForTargetsHealthy') },
+      {
+        name: 'blue/green: waiting for the new service and targets',
+        ...running('staging', 'waitForServiceSteady', 'waitForTargetsHealthy'),
+      },
       { name: 'blue/green: tests gate', ...inPhase('awaiting_tests'), then: (h) => h.signal(testsPassedSignal, by) },
       { name: 'blue/green: approval gate', ...inPhase('awaiting_approval'), then: (h) => h.signal(approveSignal, by) },
-      { name: 'blue/green: bake at 10%', phase: 'activating', reached: (o) => o.phase === 'activating' && o.percent === 10 && o.activities.length === 0 },
+      {
+        name: 'blue/green: bake at 10%',
+        phase: 'activating',
+        reached: (o) => o.phase === 'activating' && o.percent === 10 && o.activities.length === 0,
+      },
       { name: 'blue/green: bake at 100%', ...inPhase('baking') },
       { name: 'blue/green: draining', ...inPhase('draining') },
       { name: 'blue/green: tearing down the previous deployment', ...inPhase('tearing_down') },
@@ -94,7 +119,11 @@ const rounds: Round[] = [
     strategy: 'blueGreen',
     expect: 'rolled_back',
     points: [
-      { name: 'blue/green: tests gate, then tests failed', ...inPhase('awaiting_tests'), then: (h) => h.signal(testsFailedSignal, by) },
+      {
+        name: 'blue/green: tests gate, then tests failed',
+        ...inPhase('awaiting_tests'),
+        then: (h) => h.signal(testsFailedSignal, by),
+      },
       { name: 'blue/green: rolling back', ...inPhase('rolling_back') },
     ],
   },
@@ -102,7 +131,11 @@ const rounds: Round[] = [
     strategy: 'rolling',
     expect: 'rolled_back',
     points: [
-      { name: 'rolling: waiting for the rollout, then rollback', ...running('updating', 'waitForRollout'), then: (h) => h.signal(rollbackSignal, by) },
+      {
+        name: 'rolling: waiting for the rollout, then rollback',
+        ...running('updating', 'waitForRollout'),
+        then: (h) => h.signal(rollbackSignal, by),
+      },
       { name: 'rolling: rolling back to known good', ...inPhase('rolling_back') },
     ],
   },
@@ -113,7 +146,10 @@ const rounds: Round[] = [
  * delay. Otherwise the first round, its points taking the delays in turn.
  */
 function plan(): (Omit<Round, 'points'> & { kills: Kill[] })[] {
-  if (matrix) return delaysMs.flatMap((delayMs) => rounds.map((r) => ({ ...r, kills: r.points.map((p) => ({ ...p, delayMs })) })));
+  if (matrix)
+    return delaysMs.flatMap((delayMs) =>
+      rounds.map((r) => ({ ...r, kills: r.points.map((p) => ({ ...p, delayMs })) })),
+    );
   return [{ ...rounds[0], kills: rounds[0].points.map((p, i) => ({ ...p, delayMs: delaysMs[i % delaysMs.length] })) }];
 }
 const killCount = plan().reduce((n, r) => n + r.kills.length, 0);
@@ -130,7 +166,8 @@ async function observe(handle: DeploymentHandle, since: number): Promise<Observa
     handle.describe(),
   ]);
   const startedSince = (a: temporal.api.workflow.v1.IPendingActivityInfo) =>
-    a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED && Number(a.lastStartedTime?.seconds ?? 0) * 1000 >= since;
+    a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED &&
+    Number(a.lastStartedTime?.seconds ?? 0) * 1000 >= since;
   return {
     phase: status?.phase ?? (description.typedSearchAttributes.get(searchAttributes.phase) as Phase | undefined),
     percent: status?.traffic?.percent,
@@ -148,83 +185,137 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
   });
 
   async function rollingState() {
-    const s = (await stack.clients.ecs.send(new DescribeServicesCommand({ cluster: rollingSpec.cluster, services: [rollingSpec.ecsService], include: ['TAGS'] }))).services![0];
-    return { taskDefinition: s.taskDefinition!, deployments: s.deployments!.map((d) => `${d.status} ${d.rolloutState}`), knownGood: s.tags?.find((t) => t.key === tagKeys.knownGood)?.value };
+    const s = (
+      await stack.clients.ecs.send(
+        new DescribeServicesCommand({
+          cluster: rollingSpec.cluster,
+          services: [rollingSpec.ecsService],
+          include: ['TAGS'],
+        }),
+      )
+    ).services![0];
+    return {
+      taskDefinition: s.taskDefinition!,
+      deployments: s.deployments!.map((d) => `${d.status} ${d.rolloutState}`),
+      knownGood: s.tags?.find((t) => t.key === tagKeys.knownGood)?.value,
+    };
   }
 
-  it('every deployment reaches the state its round expects, with no leak and no unsafe traffic moment', async () => {
-    // Service describes and tear-down deletes take 1.5 s, so the worker can be caught in the middle of
-    // the waits and of tear-down.
-    await setAwsScenario({ faults: { rate: 1, kinds: ['latency'], latencyMs: 1_500, operations: '^(ECS\\.DescribeServices|ECS\\.DeleteService|ELBv2\\.DeleteTargetGroup)$' } });
-    const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
-    rollingSpec = { strategy: 'rolling', service: rollingService, environment: 'test', cluster: demoAccount.cluster, taskDefinition, image: 'app:1', container: { name: 'app' }, ecsService: `${rollingService}-test`, timeouts: { steadyMs: 120_000 }, iamPropagationMs };
-    const v1 = await stack.clients.ecs.send(new RegisterTaskDefinitionCommand({ family: rollingSpec.ecsService, ...taskDefinition }));
-    await createEc2Service(stack.clients, { cluster: rollingSpec.cluster, serviceName: rollingSpec.ecsService, taskDefinition: v1.taskDefinition!.taskDefinitionArn, desiredCount: 2 });
+  it(
+    'every deployment reaches the state its round expects, with no leak and no unsafe traffic moment',
+    async () => {
+      // Service describes and tear-down deletes take 1.5 s, so the worker can be caught in the middle of
+      // the waits and of tear-down.
+      await setAwsScenario({
+        faults: {
+          rate: 1,
+          kinds: ['latency'],
+          latencyMs: 1_500,
+          operations: '^(ECS\\.DescribeServices|ECS\\.DeleteService|ELBv2\\.DeleteTargetGroup)$',
+        },
+      });
+      const taskDefinition = { containerDefinitions: [{ name: 'app', image: 'app:1', memory: 128 }] };
+      rollingSpec = {
+        strategy: 'rolling',
+        service: rollingService,
+        environment: 'test',
+        cluster: demoAccount.cluster,
+        taskDefinition,
+        image: 'app:1',
+        container: { name: 'app' },
+        ecsService: `${rollingService}-test`,
+        timeouts: { steadyMs: 120_000 },
+        iamPropagationMs,
+      };
+      const v1 = await stack.clients.ecs.send(
+        new RegisterTaskDefinitionCommand({ family: rollingSpec.ecsService, ...taskDefinition }),
+      );
+      await createEc2Service(stack.clients, {
+        cluster: rollingSpec.cluster,
+        serviceName: rollingSpec.ecsService,
+        taskDefinition: v1.taskDefinition!.taskDefinitionArn,
+        desiredCount: 2,
+      });
 
-    // A first deployment goes to 100% at once and has nothing to drain or tear down: make one, unharmed.
-    const first = await stack.client.start({ ...spec, approval: { ...spec.approval, required: false } }, 'chaos');
-    expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
-    let live = first.deploymentId;
-    const histories: HistoryReport[] = await expectHealthyHistories(stack.client.temporal, [first.handle]);
+      // A first deployment goes to 100% at once and has nothing to drain or tear down: make one, unharmed.
+      const first = await stack.client.start({ ...spec, approval: { ...spec.approval, required: false } }, 'chaos');
+      expect(await driveToEnd(first.handle)).toMatchObject({ phase: 'active' });
+      let live = first.deploymentId;
+      const histories: HistoryReport[] = await expectHealthyHistories(stack.client.temporal, [first.handle]);
 
-    const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
-    const coverage = new Map<string, number>();
-    const lines: string[] = [];
-    const restartMs: number[] = [];
-    let killed = 0;
-    for (const [i, round] of plan().entries()) {
-      const deploySpec: AnySpec = round.strategy === 'rolling' ? { ...rollingSpec, image: `app:${i + 2}` } : { ...spec, image: `nginx:${i + 2}` };
-      const before = round.strategy === 'rolling' ? await rollingState() : undefined;
-      const { deploymentId, handle } = await stack.client.start(deploySpec, 'chaos');
-      const stopQuerying = keepQuerying(handle);
-      const result = handle.result();
-      let done = false;
-      void result.finally(() => (done = true)).catch(() => undefined);
-      const points = [...round.kills];
-      const missed: string[] = [];
-      while (!done) {
-        const seen = await observe(handle, worker.since).catch(() => undefined);
-        while (seen && points[0] && passed(points[0], seen)) missed.push(points.shift()!.name);
-        const point = points[0];
-        if (seen && point?.reached(seen)) {
-          restartMs.push(await worker.killAndRestart(point.delayMs));
-          killed += 1;
-          const label = `${point.name}, restarted after ${point.delayMs / 1000} s`;
-          coverage.set(label, (coverage.get(label) ?? 0) + 1);
-          points.shift();
-          await point.then?.(handle);
-        } else if (seen?.phase === 'awaiting_tests' && point?.phase !== 'awaiting_tests') {
-          await handle.signal(round.expect === 'active' ? testsPassedSignal : testsFailedSignal, by);
-        } else if (seen?.phase === 'awaiting_approval' && point?.phase !== 'awaiting_approval') {
-          await handle.signal(approveSignal, by);
+      const watch = watchTrafficSafety(stack.clients, scopeOf(stack, spec), 100);
+      const coverage = new Map<string, number>();
+      const lines: string[] = [];
+      const restartMs: number[] = [];
+      let killed = 0;
+      for (const [i, round] of plan().entries()) {
+        const deploySpec: AnySpec =
+          round.strategy === 'rolling'
+            ? { ...rollingSpec, image: `app:${i + 2}` }
+            : { ...spec, image: `nginx:${i + 2}` };
+        const before = round.strategy === 'rolling' ? await rollingState() : undefined;
+        const { deploymentId, handle } = await stack.client.start(deploySpec, 'chaos');
+        const stopQuerying = keepQuerying(handle);
+        const result = handle.result();
+        let done = false;
+        void result.finally(() => (done = true)).catch(() => undefined);
+        const points = [...round.kills];
+        const missed: string[] = [];
+        while (!done) {
+          const seen = await observe(handle, worker.since).catch(() => undefined);
+          while (seen && points[0] && passed(points[0], seen)) missed.push(points.shift()!.name);
+          const point = points[0];
+          if (seen && point?.reached(seen)) {
+            restartMs.push(await worker.killAndRestart(point.delayMs));
+            killed += 1;
+            const label = `${point.name}, restarted after ${point.delayMs / 1000} s`;
+            coverage.set(label, (coverage.get(label) ?? 0) + 1);
+            points.shift();
+            await point.then?.(handle);
+          } else if (seen?.phase === 'awaiting_tests' && point?.phase !== 'awaiting_tests') {
+            await handle.signal(round.expect === 'active' ? testsPassedSignal : testsFailedSignal, by);
+          } else if (seen?.phase === 'awaiting_approval' && point?.phase !== 'awaiting_approval') {
+            await handle.signal(approveSignal, by);
+          }
+          await new Promise((r) => setTimeout(r, 50));
         }
-        await new Promise((r) => setTimeout(r, 50));
+        expect(await stopQuerying()).toEqual([]);
+        missed.push(...points.map((p) => p.name));
+        const outcome = await result;
+        histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
+        lines.push(
+          `${deploymentId} (${round.strategy}): ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}; missed ${missed.join(', ') || 'none'}`,
+        );
+        expect(outcome).toMatchObject({ phase: round.expect, leftovers: [] });
+        if (round.strategy === 'blueGreen') {
+          if (round.expect === 'active') live = deploymentId;
+          expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live })).toEqual([]);
+        } else {
+          const after = await rollingState();
+          expect(after.deployments).toEqual(['PRIMARY COMPLETED']);
+          if (round.expect === 'active')
+            expect(after).toMatchObject({
+              knownGood: after.taskDefinition,
+              taskDefinition: expect.stringMatching(new RegExp(`${rollingSpec.ecsService}:\\d+$`)),
+            });
+          else
+            expect(after).toMatchObject({
+              taskDefinition: before!.knownGood ?? before!.taskDefinition,
+              knownGood: before!.knownGood,
+            });
+          if (round.expect === 'active') expect(after.taskDefinition).not.toBe(before!.taskDefinition);
+        }
+        expect(missed).toEqual([]);
       }
-      expect(await stopQuerying()).toEqual([]);
-      missed.push(...points.map((p) => p.name));
-      const outcome = await result;
-      histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
-      lines.push(`${deploymentId} (${round.strategy}): ${outcome.phase}${outcome.reason ? ` (${outcome.reason})` : ''}; missed ${missed.join(', ') || 'none'}`);
-      expect(outcome).toMatchObject({ phase: round.expect, leftovers: [] });
-      if (round.strategy === 'blueGreen') {
-        if (round.expect === 'active') live = deploymentId;
-        expect(await findLeaks(stack.clients, { ...scopeOf(stack, spec), live })).toEqual([]);
-      } else {
-        const after = await rollingState();
-        expect(after.deployments).toEqual(['PRIMARY COMPLETED']);
-        if (round.expect === 'active') expect(after).toMatchObject({ knownGood: after.taskDefinition, taskDefinition: expect.stringMatching(new RegExp(`${rollingSpec.ecsService}:\\d+$`)) });
-        else expect(after).toMatchObject({ taskDefinition: before!.knownGood ?? before!.taskDefinition, knownGood: before!.knownGood });
-        if (round.expect === 'active') expect(after.taskDefinition).not.toBe(before!.taskDefinition);
-      }
-      expect(missed).toEqual([]);
-    }
-    const { violations, checks } = await watch.stop();
-    const report = [...coverage].map(([name, n]) => `  ${name}: ${n}`).join('\n');
-    const sorted = [...restartMs].sort((a, b) => a - b);
-    process.stdout.write(
-      `chaos: ${killed} kills over ${lines.length} deployments, ${checks} traffic checks, ${violations.length} violations; worker start p50 ${sorted[Math.floor(sorted.length / 2)]} ms; ${summarizeHistories(histories)}\nkills by lifecycle point:\n${report}\n${lines.join('\n')}\n`,
-    );
-    expect(killed).toBe(killCount);
-    expect(violations).toEqual([]);
-  }, atAwsPace(90 * 60_000));
+      const { violations, checks } = await watch.stop();
+      const report = [...coverage].map(([name, n]) => `  ${name}: ${n}`).join('\n');
+      const sorted = [...restartMs].sort((a, b) => a - b);
+      process.stdout.write(
+        `chaos: ${killed} kills over ${lines.length} deployments, ${checks} traffic checks, ${violations.length} violations; worker start p50 ${sorted[Math.floor(sorted.length / 2)]} ms; ${summarizeHistories(histories)}\nkills by lifecycle point:\n${report}\n${lines.join('\n')}\n`,
+      );
+      expect(killed).toBe(killCount);
+      expect(violations).toEqual([]);
+    },
+    atAwsPace(90 * 60_000),
+  );
 });

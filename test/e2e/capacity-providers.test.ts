@@ -17,7 +17,10 @@ import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws } from '../supp
 
 const service = `cp${Date.now().toString(36).slice(-6)}`;
 const environment = 'test';
-const strategy = [{ capacityProvider: 'FARGATE_SPOT', weight: 3 }, { capacityProvider: 'FARGATE', weight: 1, base: 1 }];
+const strategy = [
+  { capacityProvider: 'FARGATE_SPOT', weight: 3 },
+  { capacityProvider: 'FARGATE', weight: 1, base: 1 },
+];
 
 describe('a deployment on a capacity provider strategy, end to end', () => {
   let dir: string;
@@ -39,23 +42,45 @@ describe('a deployment on a capacity provider strategy, end to end', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs the service on the strategy, with no launch type, and goes live', async () => {
-    const file = path.join(dir, 'spec.yaml');
-    fs.writeFileSync(file, stringify({
-      service, environment, cluster: demoAccount.cluster,
-      taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512 }] },
-      container: { name: 'web', port: 80 }, desiredCount: 2, capacityProviderStrategy: strategy,
-      loadBalancer: { name: demoAccount.loadBalancer }, hosts: { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` },
-      hostedZone: demoAccount.hostedZone, timeouts: { steady: '3m', tests: '5m' }, drain: '1s', iamPropagation: `${iamPropagationMs}ms`,
-    }));
-    const deploy = startCli(['deploy', '-f', file, '--wait'], worker.env);
-    const id = await deploymentIdOf(deploy);
-    await deploy.waitForOutput(/awaiting_tests/);
-    const described = (await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [resourceNames({ service, environment }, id).ecsService] }))).services![0];
-    expect(described.capacityProviderStrategy).toEqual(strategy);
-    expect(described.launchType).toBeUndefined();
-    expect(await runCli(['tests-passed', id], worker.env)).toMatchObject({ code: 0 });
-    expect(await deploy.exited).toBe(0);
-    expect(deploy.output()).toContain(`deployment ${id}: active`);
-  }, atAwsPace(120_000));
+  it(
+    'runs the service on the strategy, with no launch type, and goes live',
+    async () => {
+      const file = path.join(dir, 'spec.yaml');
+      fs.writeFileSync(
+        file,
+        stringify({
+          service,
+          environment,
+          cluster: demoAccount.cluster,
+          taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512 }] },
+          container: { name: 'web', port: 80 },
+          desiredCount: 2,
+          capacityProviderStrategy: strategy,
+          loadBalancer: { name: demoAccount.loadBalancer },
+          hosts: { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` },
+          hostedZone: demoAccount.hostedZone,
+          timeouts: { steady: '3m', tests: '5m' },
+          drain: '1s',
+          iamPropagation: `${iamPropagationMs}ms`,
+        }),
+      );
+      const deploy = startCli(['deploy', '-f', file, '--wait'], worker.env);
+      const id = await deploymentIdOf(deploy);
+      await deploy.waitForOutput(/awaiting_tests/);
+      const described = (
+        await clients.ecs.send(
+          new DescribeServicesCommand({
+            cluster: demoAccount.cluster,
+            services: [resourceNames({ service, environment }, id).ecsService],
+          }),
+        )
+      ).services![0];
+      expect(described.capacityProviderStrategy).toEqual(strategy);
+      expect(described.launchType).toBeUndefined();
+      expect(await runCli(['tests-passed', id], worker.env)).toMatchObject({ code: 0 });
+      expect(await deploy.exited).toBe(0);
+      expect(deploy.output()).toContain(`deployment ${id}: active`);
+    },
+    atAwsPace(120_000),
+  );
 });

@@ -9,10 +9,14 @@ import { resetAws, servers, testRegion, uniqueTaskQueue } from '../support/serve
 
 const preflightArgs = [
   'preflight',
-  '--cluster', demoAccount.cluster,
-  '--load-balancer', demoAccount.loadBalancer,
-  '--listener-port', '80',
-  '--hosted-zone', demoAccount.hostedZone,
+  '--cluster',
+  demoAccount.cluster,
+  '--load-balancer',
+  demoAccount.loadBalancer,
+  '--listener-port',
+  '80',
+  '--hosted-zone',
+  demoAccount.hostedZone,
 ];
 
 describe('switchyard preflight through Temporal and a worker', () => {
@@ -53,7 +57,11 @@ describe('switchyard preflight through Temporal and a worker', () => {
   });
 
   it('passes and exits 0 once the account has the cluster, load balancer, listener and zone', async () => {
-    const clients = createAccountClients({ region: testRegion, endpoint: servers.awsEndpoint, credentials: emulatorCredentials });
+    const clients = createAccountClients({
+      region: testRegion,
+      endpoint: servers.awsEndpoint,
+      credentials: emulatorCredentials,
+    });
     try {
       await seedAccount(clients, demoAccount);
     } finally {
@@ -76,7 +84,9 @@ describe('switchyard preflight through Temporal and a worker', () => {
   it('says so when no worker polls the task queue, instead of waiting forever', async () => {
     const result = await runCli(preflightArgs, { ...env, SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('nobody') });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^switchyard: no Switchyard worker is polling task queue "test-nobody-[^"]+" on 127\.0\.0\.1:\d+\. Start one with/);
+    expect(result.stderr).toMatch(
+      /^switchyard: no Switchyard worker is polling task queue "test-nobody-[^"]+" on 127\.0\.0\.1:\d+\. Start one with/,
+    );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
@@ -86,13 +96,20 @@ describe('a bad configuration gets one clear line', () => {
     const address = `127.0.0.1:${await freePort()}`;
     const result = await runCli(preflightArgs, cleanEnv({ TEMPORAL_ADDRESS: address }));
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^switchyard: cannot reach Temporal at ${address} \\(.+\\)\\. Start the embedded stack with \`npm run dev\`, or set TEMPORAL_ADDRESS`));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^switchyard: cannot reach Temporal at ${address} \\(.+\\)\\. Start the embedded stack with \`npm run dev\`, or set TEMPORAL_ADDRESS`,
+      ),
+    );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('malformed Temporal address', async () => {
     const result = await runCli(preflightArgs, cleanEnv({ TEMPORAL_ADDRESS: 'http://temporal' }));
-    expect(result).toMatchObject({ code: 1, stderr: 'switchyard: TEMPORAL_ADDRESS="http://temporal" is not valid: expected host:port, e.g. 127.0.0.1:7233.\n' });
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: 'switchyard: TEMPORAL_ADDRESS="http://temporal" is not valid: expected host:port, e.g. 127.0.0.1:7233.\n',
+    });
   });
 
   it('AWS endpoint where nothing listens: the worker refuses to start', async () => {

@@ -15,7 +15,14 @@ import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
-import { atAwsPace, awsClientsOnMoto, awsTimeScale, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
+import {
+  atAwsPace,
+  awsClientsOnMoto,
+  awsTimeScale,
+  iamPropagationMs,
+  resetAws,
+  setAwsScenario,
+} from '../support/servers';
 
 // Each scenario runs on Fargate with names at the spec's length limits (service 20 characters,
 // environment 10), and on EC2 with bridge networking (instance targets on dynamic ports, container
@@ -26,7 +33,13 @@ const variants = [
     label: 'Fargate, names at the length limits',
     service: `e2e${stamp}`.padEnd(20, 'x'),
     environment: 'production',
-    taskDefinition: { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }] },
+    taskDefinition: {
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }],
+    },
     containerInstances: 0,
     runsAs: { launchType: 'FARGATE', targetType: 'ip', target: /^10\.0\.\d+\.\d+$/ },
     records: true,
@@ -35,175 +48,255 @@ const variants = [
     label: 'EC2 with bridge networking',
     service: `e2e${stamp}b`,
     environment: 'test',
-    taskDefinition: { requiresCompatibilities: ['EC2'], networkMode: 'bridge', containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 256, portMappings: [{ containerPort: 80, hostPort: 0 }] }] },
+    taskDefinition: {
+      requiresCompatibilities: ['EC2'],
+      networkMode: 'bridge',
+      containerDefinitions: [
+        { name: 'web', image: 'nginx:1', memory: 256, portMappings: [{ containerPort: 80, hostPort: 0 }] },
+      ],
+    },
     containerInstances: 4,
     runsAs: { launchType: 'EC2', targetType: 'instance', target: /^i-[0-9a-f]+$/ },
     records: false,
   },
 ];
 
-describe.each(variants)('switchyard deploy, end to end: $label', ({ service, environment, taskDefinition, containerInstances, runsAs, records }) => {
-  const hosts = { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
-  let dir: string;
-  let specFile: string;
-  let env: NodeJS.ProcessEnv;
-  let worker: E2eWorker;
-  let clients: AccountClients;
-  let aws: ReturnType<typeof createActivities>;
+describe.each(variants)(
+  'switchyard deploy, end to end: $label',
+  ({ service, environment, taskDefinition, containerInstances, runsAs, records }) => {
+    const hosts = { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
+    let dir: string;
+    let specFile: string;
+    let env: NodeJS.ProcessEnv;
+    let worker: E2eWorker;
+    let clients: AccountClients;
+    let aws: ReturnType<typeof createActivities>;
 
-  beforeAll(async () => {
-    await resetAws();
-    clients = awsClientsOnMoto();
-    aws = createActivities(clients);
-    await seedAccount(clients, demoAccount);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-deploy-'));
-    if (containerInstances) await addContainerInstances(clients, demoAccount.cluster, containerInstances);
-    fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify(taskDefinition));
-    specFile = path.join(dir, 'spec.yaml');
-    fs.writeFileSync(specFile, stringify({
-      service, environment, cluster: demoAccount.cluster, taskDefinition: './task-definition.json',
-      container: { name: 'web', port: 80 }, desiredCount: 2,
-      loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 }, hosts, hostedZone: demoAccount.hostedZone,
-      timeouts: { steady: '3m', tests: '5m' }, approval: { required: true, timeout: '10m' }, drain: '4s', iamPropagation: `${iamPropagationMs}ms`,
-    }));
-    worker = await startE2eWorker('deploy');
-    env = worker.env;
-  });
+    beforeAll(async () => {
+      await resetAws();
+      clients = awsClientsOnMoto();
+      aws = createActivities(clients);
+      await seedAccount(clients, demoAccount);
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-deploy-'));
+      if (containerInstances) await addContainerInstances(clients, demoAccount.cluster, containerInstances);
+      fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify(taskDefinition));
+      specFile = path.join(dir, 'spec.yaml');
+      fs.writeFileSync(
+        specFile,
+        stringify({
+          service,
+          environment,
+          cluster: demoAccount.cluster,
+          taskDefinition: './task-definition.json',
+          container: { name: 'web', port: 80 },
+          desiredCount: 2,
+          loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
+          hosts,
+          hostedZone: demoAccount.hostedZone,
+          timeouts: { steady: '3m', tests: '5m' },
+          approval: { required: true, timeout: '10m' },
+          drain: '4s',
+          iamPropagation: `${iamPropagationMs}ms`,
+        }),
+      );
+      worker = await startE2eWorker('deploy');
+      env = worker.env;
+    });
 
-  afterAll(async () => {
-    await worker?.stop();
-    destroyAwsClients(clients);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await worker?.stop();
+      destroyAwsClients(clients);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
 
-  /** Starts `deploy --wait` and returns it with the deployment id it printed. */
-  async function startDeploy(image: string): Promise<{ deploy: LongRunningCli; id: string }> {
-    const deploy = startCli(['deploy', '-f', specFile, '--image', image, '--wait'], env);
-    return { deploy, id: await deploymentIdOf(deploy) };
-  }
-
-  async function live(): Promise<string | undefined> {
-    const listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
-    const rule = await aws.findHostRule({ listenerArn, host: hosts.production });
-    const arn = rule?.targets.find((t) => t.weight > 0)?.targetGroupArn;
-    return arn?.split(':targetgroup/')[1].split('/')[0];
-  }
-
-  async function exists(id: string) {
-    const names = resourceNames({ service, environment }, id);
-    const tg = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })).then(() => true, () => false);
-    // A deleted service is DRAINING for a while (as in AWS): only an ACTIVE one still exists.
-    const svc = (await aws.findService({ cluster: demoAccount.cluster, name: names.ecsService }))?.status === 'ACTIVE';
-    return { targetGroup: tg, service: svc };
-  }
-
-  async function activeRevisions(): Promise<string[]> {
-    const family = resourceNames({ service, environment }, 'x').family;
-    const latest = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
-    const max = latest.taskDefinition!.revision!;
-    const active: string[] = [];
-    for (let r = 1; r <= max; r++) {
-      const def = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${family}:${r}`, include: ['TAGS'] }));
-      if (def.taskDefinition?.status === 'ACTIVE') active.push(def.tags!.find((t) => t.key === 'switchyard:deployment')!.value!);
+    /** Starts `deploy --wait` and returns it with the deployment id it printed. */
+    async function startDeploy(image: string): Promise<{ deploy: LongRunningCli; id: string }> {
+      const deploy = startCli(['deploy', '-f', specFile, '--image', image, '--wait'], env);
+      return { deploy, id: await deploymentIdOf(deploy) };
     }
-    return active;
-  }
 
-  async function passGates(id: string, deploy: LongRunningCli): Promise<void> {
-    await deploy.waitForOutput(/awaiting_tests/);
-    expect(await runCli(['tests-passed', id], env)).toMatchObject({ code: 0 });
-    await deploy.waitForOutput(/awaiting_approval/);
-    expect(await runCli(['approve', id, '--by', 'alice'], env)).toMatchObject({ code: 0, stdout: `approve sent to ${id}\n` });
-  }
+    async function live(): Promise<string | undefined> {
+      const listenerArn = await aws.ensureListener({
+        loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn,
+        port: 80,
+      });
+      const rule = await aws.findHostRule({ listenerArn, host: hosts.production });
+      const arn = rule?.targets.find((t) => t.weight > 0)?.targetGroupArn;
+      return arn?.split(':targetgroup/')[1].split('/')[0];
+    }
 
-  let v1: string;
-  let v2: string;
+    async function exists(id: string) {
+      const names = resourceNames({ service, environment }, id);
+      const tg = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })).then(
+        () => true,
+        () => false,
+      );
+      // A deleted service is DRAINING for a while (as in AWS): only an ACTIVE one still exists.
+      const svc =
+        (await aws.findService({ cluster: demoAccount.cluster, name: names.ecsService }))?.status === 'ACTIVE';
+      return { targetGroup: tg, service: svc };
+    }
 
-  it('deploys v1, then v2: after approval v1 is gone and production forwards to v2', async () => {
-    const first = await startDeploy('nginx:1.0');
-    v1 = first.id;
-    await passGates(v1, first.deploy);
-    expect(await first.deploy.exited).toBe(0);
-    expect(await live()).toBe(resourceNames({ service, environment }, v1).targetGroup);
+    async function activeRevisions(): Promise<string[]> {
+      const family = resourceNames({ service, environment }, 'x').family;
+      const latest = await clients.ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }),
+      );
+      const max = latest.taskDefinition!.revision!;
+      const active: string[] = [];
+      for (let r = 1; r <= max; r++) {
+        const def = await clients.ecs.send(
+          new DescribeTaskDefinitionCommand({ taskDefinition: `${family}:${r}`, include: ['TAGS'] }),
+        );
+        if (def.taskDefinition?.status === 'ACTIVE')
+          active.push(def.tags!.find((t) => t.key === 'switchyard:deployment')!.value!);
+      }
+      return active;
+    }
 
-    const second = await startDeploy('nginx:2.0');
-    v2 = second.id;
-    await passGates(v2, second.deploy);
-    expect(await second.deploy.exited).toBe(0);
-    expect(second.deploy.output()).toContain(`deployment ${v2}: active`);
-    expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
-    expect(await exists(v1)).toEqual({ targetGroup: false, service: false });
-    expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
-    expect(await activeRevisions()).toEqual([v2]);
-    // It runs as the task definition says: its launch type, its target type, its kind of target.
-    const names = resourceNames({ service, environment }, v2);
-    const group = (await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] }))).TargetGroups![0];
-    expect(group.TargetType).toBe(runsAs.targetType);
-    const targets = (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn }))).TargetHealthDescriptions ?? [];
-    expect(targets.map((t) => t.Target!.Id)).toEqual([expect.stringMatching(runsAs.target), expect.stringMatching(runsAs.target)]);
-    expect((await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }))).services?.[0].launchType).toBe(runsAs.launchType);
+    async function passGates(id: string, deploy: LongRunningCli): Promise<void> {
+      await deploy.waitForOutput(/awaiting_tests/);
+      expect(await runCli(['tests-passed', id], env)).toMatchObject({ code: 0 });
+      await deploy.waitForOutput(/awaiting_approval/);
+      expect(await runCli(['approve', id, '--by', 'alice'], env)).toMatchObject({
+        code: 0,
+        stdout: `approve sent to ${id}\n`,
+      });
+    }
 
-    // A first deployment (it waits for the roles it created) and a second one.
-    if (records) await recordHistory('first-deployment', v1);
-    if (records) await recordHistory('second-deployment-approved', v2);
-    const status = await runCli(['status', v2, '--json'], env);
-    expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'active', approvedBy: 'alice', requestedBy: 'e2e', previous: { deploymentId: v1 } });
-  }, atAwsPace(120_000));
+    let v1: string;
+    let v2: string;
 
-  it('deploys v3 and rolls back while draining: production back on v2, v3 gone, exit code 2', async () => {
-    const third = await startDeploy('nginx:3.0');
-    await passGates(third.id, third.deploy);
-    await third.deploy.waitForOutput(/draining/);
-    expect(await runCli(['rollback', third.id, '--reason', 'error rate up'], env)).toMatchObject({ code: 0 });
-    expect(await third.deploy.exited).toBe(2);
-    expect(third.deploy.output()).toContain(`deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)`);
-    if (records) await recordHistory('rollback-while-draining', third.id);
-    expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
-    expect(await exists(third.id)).toEqual({ targetGroup: false, service: false });
-    expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
-    expect(await activeRevisions()).toEqual([v2]);
-  }, atAwsPace(120_000));
+    it(
+      'deploys v1, then v2: after approval v1 is gone and production forwards to v2',
+      async () => {
+        const first = await startDeploy('nginx:1.0');
+        v1 = first.id;
+        await passGates(v1, first.deploy);
+        expect(await first.deploy.exited).toBe(0);
+        expect(await live()).toBe(resourceNames({ service, environment }, v1).targetGroup);
 
-  it('refuses a second deployment of the same service while one runs, naming it', async () => {
-    const running = await startDeploy('nginx:4.0');
-    const refused = await runCli(['deploy', '-f', specFile, '--image', 'nginx:5.0'], env);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe(
-      `switchyard: a deployment of ${service}/${environment} is already running: ${running.id}. ` +
-        `Wait for it (switchyard status ${running.id}) or roll it back (switchyard rollback ${running.id}).\n`,
+        const second = await startDeploy('nginx:2.0');
+        v2 = second.id;
+        await passGates(v2, second.deploy);
+        expect(await second.deploy.exited).toBe(0);
+        expect(second.deploy.output()).toContain(`deployment ${v2}: active`);
+        expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+        expect(await exists(v1)).toEqual({ targetGroup: false, service: false });
+        expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
+        expect(await activeRevisions()).toEqual([v2]);
+        // It runs as the task definition says: its launch type, its target type, its kind of target.
+        const names = resourceNames({ service, environment }, v2);
+        const group = (await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [names.targetGroup] })))
+          .TargetGroups![0];
+        expect(group.TargetType).toBe(runsAs.targetType);
+        const targets =
+          (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn })))
+            .TargetHealthDescriptions ?? [];
+        expect(targets.map((t) => t.Target!.Id)).toEqual([
+          expect.stringMatching(runsAs.target),
+          expect.stringMatching(runsAs.target),
+        ]);
+        expect(
+          (
+            await clients.ecs.send(
+              new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }),
+            )
+          ).services?.[0].launchType,
+        ).toBe(runsAs.launchType);
+
+        // A first deployment (it waits for the roles it created) and a second one.
+        if (records) await recordHistory('first-deployment', v1);
+        if (records) await recordHistory('second-deployment-approved', v2);
+        const status = await runCli(['status', v2, '--json'], env);
+        expect(JSON.parse(status.stdout)).toMatchObject({
+          phase: 'active',
+          approvedBy: 'alice',
+          requestedBy: 'e2e',
+          previous: { deploymentId: v1 },
+        });
+      },
+      atAwsPace(120_000),
     );
-    await running.deploy.waitForOutput(/awaiting_tests/);
-    expect(await runCli(['tests-failed', service, '--reason', 'smoke'], env)).toMatchObject({ code: 0 });
-    expect(await running.deploy.exited).toBe(2);
-    expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
-  }, atAwsPace(120_000));
 
-  it.each([
-    ['a service that never becomes steady', { neverSteady: service }, /running 0 of 2, 1 deployment\(s\), rollout IN_PROGRESS/],
-    ['targets that stay unhealthy', { unhealthyTargets: service }, /0 of 2 healthy \(unhealthy, unhealthy\)/],
-  ])('%s: rolled back at the steady deadline, production left alone', async (_name, scenario, detail) => {
-    // 6 s, and what a full-scale run adds before the waits get to the targets (MISSING for 5 s, ...).
-    const shortSpec = path.join(dir, 'short-steady.yaml');
-    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace(/steady: 3m/, `steady: ${6 + Math.round(awsTimeScale * 15)}s`));
-    await setAwsScenario(scenario);
-    try {
-      const stuck = startCli(['deploy', '-f', shortSpec, '--image', 'nginx:6.0', '--wait'], env);
-      expect(await stuck.exited).toBe(2);
-      expect(stuck.output()).toMatch(/rolled_back \(failed: gave up waiting for .* at the deadline: /);
-      expect(stuck.output()).toMatch(detail);
-      const id = /^([a-z0-9]{8})$/m.exec(stuck.output())![1];
-      expect(await exists(id)).toEqual({ targetGroup: false, service: false });
-      expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
-    } finally {
-      await setAwsScenario({});
-    }
-  }, atAwsPace(120_000));
+    it(
+      'deploys v3 and rolls back while draining: production back on v2, v3 gone, exit code 2',
+      async () => {
+        const third = await startDeploy('nginx:3.0');
+        await passGates(third.id, third.deploy);
+        await third.deploy.waitForOutput(/draining/);
+        expect(await runCli(['rollback', third.id, '--reason', 'error rate up'], env)).toMatchObject({ code: 0 });
+        expect(await third.deploy.exited).toBe(2);
+        expect(third.deploy.output()).toContain(
+          `deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)`,
+        );
+        if (records) await recordHistory('rollback-while-draining', third.id);
+        expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+        expect(await exists(third.id)).toEqual({ targetGroup: false, service: false });
+        expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
+        expect(await activeRevisions()).toEqual([v2]);
+      },
+      atAwsPace(120_000),
+    );
 
-  it('rejects an invalid spec before touching anything', async () => {
-    const bad = path.join(dir, 'bad.yaml');
-    fs.writeFileSync(bad, stringify({ service: 'Bad Name', desiredCount: 0 }));
-    const result = await runCli(['deploy', '-f', bad], env);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`^switchyard: ${bad} is not a valid deployment spec:\\n  - service: expected 1-20 lowercase`));
-  });
-});
+    it(
+      'refuses a second deployment of the same service while one runs, naming it',
+      async () => {
+        const running = await startDeploy('nginx:4.0');
+        const refused = await runCli(['deploy', '-f', specFile, '--image', 'nginx:5.0'], env);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toBe(
+          `switchyard: a deployment of ${service}/${environment} is already running: ${running.id}. ` +
+            `Wait for it (switchyard status ${running.id}) or roll it back (switchyard rollback ${running.id}).\n`,
+        );
+        await running.deploy.waitForOutput(/awaiting_tests/);
+        expect(await runCli(['tests-failed', service, '--reason', 'smoke'], env)).toMatchObject({ code: 0 });
+        expect(await running.deploy.exited).toBe(2);
+        expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+      },
+      atAwsPace(120_000),
+    );
+
+    it.each([
+      [
+        'a service that never becomes steady',
+        { neverSteady: service },
+        /running 0 of 2, 1 deployment\(s\), rollout IN_PROGRESS/,
+      ],
+      ['targets that stay unhealthy', { unhealthyTargets: service }, /0 of 2 healthy \(unhealthy, unhealthy\)/],
+    ])(
+      '%s: rolled back at the steady deadline, production left alone',
+      async (_name, scenario, detail) => {
+        // 6 s, and what a full-scale run adds before the waits get to the targets (MISSING for 5 s, ...).
+        const shortSpec = path.join(dir, 'short-steady.yaml');
+        fs.writeFileSync(
+          shortSpec,
+          fs.readFileSync(specFile, 'utf8').replace(/steady: 3m/, `steady: ${6 + Math.round(awsTimeScale * 15)}s`),
+        );
+        await setAwsScenario(scenario);
+        try {
+          const stuck = startCli(['deploy', '-f', shortSpec, '--image', 'nginx:6.0', '--wait'], env);
+          expect(await stuck.exited).toBe(2);
+          expect(stuck.output()).toMatch(/rolled_back \(failed: gave up waiting for .* at the deadline: /);
+          expect(stuck.output()).toMatch(detail);
+          const id = /^([a-z0-9]{8})$/m.exec(stuck.output())![1];
+          expect(await exists(id)).toEqual({ targetGroup: false, service: false });
+          expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+        } finally {
+          await setAwsScenario({});
+        }
+      },
+      atAwsPace(120_000),
+    );
+
+    it('rejects an invalid spec before touching anything', async () => {
+      const bad = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(bad, stringify({ service: 'Bad Name', desiredCount: 0 }));
+      const result = await runCli(['deploy', '-f', bad], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`^switchyard: ${bad} is not a valid deployment spec:\\n  - service: expected 1-20 lowercase`),
+      );
+    });
+  },
+);

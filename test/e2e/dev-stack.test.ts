@@ -35,7 +35,9 @@ function descendants(pid: number): number[] {
 }
 
 function alive(pids: number[]): number[] {
-  return pids.filter((pid) => fs.existsSync(`/proc/${pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')));
+  return pids.filter(
+    (pid) => fs.existsSync(`/proc/${pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')),
+  );
 }
 
 async function withClient<T>(address: string, fn: (client: Client, connection: Connection) => Promise<T>): Promise<T> {
@@ -55,77 +57,105 @@ describe('switchyard dev', () => {
   beforeAll(async () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-dev-'));
     ports = { temporal: await freePort(), ui: await freePort(), aws: await freePort() };
-    args = ['--temporal-port', `${ports.temporal}`, '--ui-port', `${ports.ui}`, '--aws-port', `${ports.aws}`, '--state-dir', stateDir];
+    args = [
+      '--temporal-port',
+      `${ports.temporal}`,
+      '--ui-port',
+      `${ports.ui}`,
+      '--aws-port',
+      `${ports.aws}`,
+      '--state-dir',
+      stateDir,
+    ];
   });
   afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }));
 
-  it('brings up the UI, moto and a polling worker, runs the demo, and Ctrl-C stops every process', async () => {
-    const dev = startCli(['dev', '--demo', ...args], cleanEnv({}));
-    let children: number[] = [];
-    try {
-      await dev.waitForOutput(/^demo: done\./m, 150_000);
-      expect(dev.output()).toMatch(/^demo: deployment [a-z0-9]{8}: active$/m);
-      const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
-      expect(ui.status).toBe(200);
-      const moto = await fetch(`http://127.0.0.1:${ports.aws}/moto-api/`);
-      expect(moto.status).toBe(200);
+  it(
+    'brings up the UI, moto and a polling worker, runs the demo, and Ctrl-C stops every process',
+    async () => {
+      const dev = startCli(['dev', '--demo', ...args], cleanEnv({}));
+      let children: number[] = [];
+      try {
+        await dev.waitForOutput(/^demo: done\./m, 150_000);
+        expect(dev.output()).toMatch(/^demo: deployment [a-z0-9]{8}: active$/m);
+        const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
+        expect(ui.status).toBe(200);
+        const moto = await fetch(`http://127.0.0.1:${ports.aws}/moto-api/`);
+        expect(moto.status).toBe(200);
 
-      await withClient(`127.0.0.1:${ports.temporal}`, async (_client, connection) => {
-        const { pollers } = await connection.workflowService.describeTaskQueue({
-          namespace: 'default',
-          taskQueue: { name: 'switchyard' },
-          taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        await withClient(`127.0.0.1:${ports.temporal}`, async (_client, connection) => {
+          const { pollers } = await connection.workflowService.describeTaskQueue({
+            namespace: 'default',
+            taskQueue: { name: 'switchyard' },
+            taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+          });
+          expect(pollers?.length).toBeGreaterThan(0);
+          const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+          expect(Object.keys(attrs.customAttributes ?? {})).toEqual(
+            expect.arrayContaining(allSearchAttributes.map((k) => k.name)),
+          );
+          expect(dev.output()).toContain(
+            `demo: preflight in the web UI: http://127.0.0.1:${ports.ui}/namespaces/default/workflows/preflight-`,
+          );
+          expect(dev.output()).toContain(
+            `demo: watch it at http://127.0.0.1:${ports.ui}/namespaces/default/workflows/switchyard-web-demo`,
+          );
         });
-        expect(pollers?.length).toBeGreaterThan(0);
-        const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-        expect(Object.keys(attrs.customAttributes ?? {})).toEqual(expect.arrayContaining(allSearchAttributes.map((k) => k.name)));
-        expect(dev.output()).toContain(`demo: preflight in the web UI: http://127.0.0.1:${ports.ui}/namespaces/default/workflows/preflight-`);
-        expect(dev.output()).toContain(`demo: watch it at http://127.0.0.1:${ports.ui}/namespaces/default/workflows/switchyard-web-demo`);
-      });
-      children = descendants(dev.child.pid!);
-      expect(children.length).toBeGreaterThanOrEqual(2); // the Temporal CLI and moto, at least
-    } finally {
-      dev.child.kill('SIGINT');
-      await dev.exited;
-    }
-    expect(await dev.exited).toBe(0);
-    expect(dev.output()).toMatch(/SIGINT: stopping the worker, Temporal and moto \(again to force\)\nstopped\n$/);
-    expect(alive(children)).toEqual([]);
-  }, atAwsPace(180_000));
+        children = descendants(dev.child.pid!);
+        expect(children.length).toBeGreaterThanOrEqual(2); // the Temporal CLI and moto, at least
+      } finally {
+        dev.child.kill('SIGINT');
+        await dev.exited;
+      }
+      expect(await dev.exited).toBe(0);
+      expect(dev.output()).toMatch(/SIGINT: stopping the worker, Temporal and moto \(again to force\)\nstopped\n$/);
+      expect(alive(children)).toEqual([]);
+    },
+    atAwsPace(180_000),
+  );
 
-  it('keeps workflows across a restart (SQLite state file)', async () => {
-    const dev = startCli(['dev', ...args], cleanEnv({}));
-    let children: number[] = [];
-    try {
+  it(
+    'keeps workflows across a restart (SQLite state file)',
+    async () => {
+      const dev = startCli(['dev', ...args], cleanEnv({}));
+      let children: number[] = [];
+      try {
+        await dev.waitForOutput(/Press Ctrl-C to stop everything/, 120_000);
+        expect(dev.output()).not.toMatch(/registered search attributes/);
+        const ids = await withClient(`127.0.0.1:${ports.temporal}`, async (client) => {
+          const found: string[] = [];
+          for await (const wf of client.workflow.list({ query: `WorkflowType = 'preflight'` }))
+            found.push(wf.workflowId);
+          return found;
+        });
+        expect(ids).toHaveLength(1);
+        expect(ids[0]).toMatch(/^preflight-switchyard-demo-/);
+        children = descendants(dev.child.pid!);
+      } finally {
+        dev.child.kill('SIGTERM');
+        await dev.exited;
+      }
+      expect(await dev.exited).toBe(0);
+      expect(alive(children)).toEqual([]);
+    },
+    atAwsPace(180_000),
+  );
+
+  it(
+    'a second Ctrl-C forces the stop and still leaves no process behind',
+    async () => {
+      const dev = startCli(['dev', ...args], cleanEnv({}));
       await dev.waitForOutput(/Press Ctrl-C to stop everything/, 120_000);
-      expect(dev.output()).not.toMatch(/registered search attributes/);
-      const ids = await withClient(`127.0.0.1:${ports.temporal}`, async (client) => {
-        const found: string[] = [];
-        for await (const wf of client.workflow.list({ query: `WorkflowType = 'preflight'` })) found.push(wf.workflowId);
-        return found;
-      });
-      expect(ids).toHaveLength(1);
-      expect(ids[0]).toMatch(/^preflight-switchyard-demo-/);
-      children = descendants(dev.child.pid!);
-    } finally {
-      dev.child.kill('SIGTERM');
-      await dev.exited;
-    }
-    expect(await dev.exited).toBe(0);
-    expect(alive(children)).toEqual([]);
-  }, atAwsPace(180_000));
-
-  it('a second Ctrl-C forces the stop and still leaves no process behind', async () => {
-    const dev = startCli(['dev', ...args], cleanEnv({}));
-    await dev.waitForOutput(/Press Ctrl-C to stop everything/, 120_000);
-    const children = descendants(dev.child.pid!);
-    dev.child.kill('SIGINT');
-    await dev.waitForOutput(/again to force/);
-    dev.child.kill('SIGINT');
-    expect(await dev.exited).toBe(130);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(alive(children)).toEqual([]);
-  }, atAwsPace(180_000));
+      const children = descendants(dev.child.pid!);
+      dev.child.kill('SIGINT');
+      await dev.waitForOutput(/again to force/);
+      dev.child.kill('SIGINT');
+      expect(await dev.exited).toBe(130);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(alive(children)).toEqual([]);
+    },
+    atAwsPace(180_000),
+  );
 
   it('refuses to start, with one line, when a port is taken', async () => {
     const blocker = net.createServer();

@@ -25,14 +25,24 @@ const variants = [
   {
     label: 'Fargate',
     service: `ro${stamp}`,
-    taskDefinition: { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }] },
+    taskDefinition: {
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }],
+    },
     onEc2: false,
     records: true,
   },
   {
     label: 'EC2 with bridge networking',
     service: `ro${stamp}b`,
-    taskDefinition: { requiresCompatibilities: ['EC2'], networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }] },
+    taskDefinition: {
+      requiresCompatibilities: ['EC2'],
+      networkMode: 'bridge',
+      containerDefinitions: [{ name: 'app', image: 'app:1', memory: 512 }],
+    },
     onEc2: true,
     records: false,
   },
@@ -52,16 +62,41 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
     clients = awsClientsOnMoto();
     await seedAccount(clients, demoAccount);
     const v1 = await register('app:1');
-    const subnets = (await createActivities(clients).findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.subnetIds;
+    const subnets = (await createActivities(clients).findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!
+      .subnetIds;
     if (onEc2) await addContainerInstances(clients, cluster, 3);
-    await clients.ecs.send(new CreateServiceCommand({
-      cluster, serviceName: ecsService, taskDefinition: v1, desiredCount: 3,
-      ...(onEc2 ? { launchType: 'EC2' } : { launchType: 'FARGATE', networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [], assignPublicIp: 'DISABLED' } } }),
-    }));
+    await clients.ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: ecsService,
+        taskDefinition: v1,
+        desiredCount: 3,
+        ...(onEc2
+          ? { launchType: 'EC2' }
+          : {
+              launchType: 'FARGATE',
+              networkConfiguration: {
+                awsvpcConfiguration: { subnets, securityGroups: [], assignPublicIp: 'DISABLED' },
+              },
+            }),
+      }),
+    );
     await waitUntilListed(clients, cluster, ecsService);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rolling-'));
     specFile = path.join(dir, 'spec.yaml');
-    fs.writeFileSync(specFile, stringify({ strategy: 'rolling', service, environment: 'prod', cluster, taskDefinition, container: { name: 'app' }, timeouts: { steady: '3m' }, iamPropagation: `${iamPropagationMs}ms` }));
+    fs.writeFileSync(
+      specFile,
+      stringify({
+        strategy: 'rolling',
+        service,
+        environment: 'prod',
+        cluster,
+        taskDefinition,
+        container: { name: 'app' },
+        timeouts: { steady: '3m' },
+        iamPropagation: `${iamPropagationMs}ms`,
+      }),
+    );
     worker = await startE2eWorker('rolling');
   });
 
@@ -72,12 +107,20 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
   });
 
   async function register(image: string): Promise<string> {
-    const out = await clients.ecs.send(new RegisterTaskDefinitionCommand({ ...taskDefinition, family: ecsService, containerDefinitions: [{ name: 'app', image, memory: 512 }] } as never));
+    const out = await clients.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        ...taskDefinition,
+        family: ecsService,
+        containerDefinitions: [{ name: 'app', image, memory: 512 }],
+      } as never),
+    );
     return out.taskDefinition!.taskDefinitionArn!;
   }
 
   async function serviceState() {
-    const s = (await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [ecsService], include: ['TAGS'] }))).services![0];
+    const s = (
+      await clients.ecs.send(new DescribeServicesCommand({ cluster, services: [ecsService], include: ['TAGS'] }))
+    ).services![0];
     return {
       taskDefinition: s.taskDefinition,
       deployments: s.deployments!.map((d) => `${d.status} ${d.rolloutState}`),
@@ -93,56 +136,94 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
 
   let good: string;
 
-  it('rolls the service to the new revision and records it as known good', async () => {
-    const result = await deploy('app:2');
-    expect(result.code).toBe(0);
-    expect(result.output).toContain(`deployment ${result.id}: active`);
-    const state = await serviceState();
-    expect(state.taskDefinition).toMatch(new RegExp(`task-definition/${ecsService}:2$`));
-    expect(state).toEqual({ taskDefinition: state.taskDefinition, deployments: ['PRIMARY COMPLETED'], knownGood: state.taskDefinition });
-    good = state.taskDefinition!;
-    if (records) await recordHistory('rolling-success', result.id);
-    const status = JSON.parse((await runCli(['status', result.id, '--json'], worker.env)).stdout);
-    expect(status).toMatchObject({ phase: 'active', knownGoodTaskDefinition: good, resources: { taskDefinitionArn: good, serviceName: ecsService } });
-  }, atAwsPace(120_000));
+  it(
+    'rolls the service to the new revision and records it as known good',
+    async () => {
+      const result = await deploy('app:2');
+      expect(result.code).toBe(0);
+      expect(result.output).toContain(`deployment ${result.id}: active`);
+      const state = await serviceState();
+      expect(state.taskDefinition).toMatch(new RegExp(`task-definition/${ecsService}:2$`));
+      expect(state).toEqual({
+        taskDefinition: state.taskDefinition,
+        deployments: ['PRIMARY COMPLETED'],
+        knownGood: state.taskDefinition,
+      });
+      good = state.taskDefinition!;
+      if (records) await recordHistory('rolling-success', result.id);
+      const status = JSON.parse((await runCli(['status', result.id, '--json'], worker.env)).stdout);
+      expect(status).toMatchObject({
+        phase: 'active',
+        knownGoodTaskDefinition: good,
+        resources: { taskDefinitionArn: good, serviceName: ecsService },
+      });
+    },
+    atAwsPace(120_000),
+  );
 
-  it('a circuit-breaker failure rolls back to the last known-good revision, not to the revision before the failing one', async () => {
-    // Someone registers a revision by hand: "revision - 1" of the failing deployment would be this one.
-    const manual = await register('app:manual');
-    await setAwsScenario({ rolloutDescribes: 2, failingImages: '^app:bad$' });
-    try {
-      const result = await deploy('app:bad');
-      expect(result.code).toBe(2);
-      expect(result.output).toMatch(/rolled_back \(failed: the rollout of .* on .*: ECS deployment circuit breaker: tasks failed to start\./);
-      if (records) await recordHistory('rolling-circuit-breaker-rollback', result.id);
-    } finally {
-      await setAwsScenario({ rolloutDescribes: 2 });
-    }
-    const state = await serviceState();
-    expect(state).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
-    expect(state.taskDefinition).not.toBe(manual);
-  }, atAwsPace(120_000));
+  it(
+    'a circuit-breaker failure rolls back to the last known-good revision, not to the revision before the failing one',
+    async () => {
+      // Someone registers a revision by hand: "revision - 1" of the failing deployment would be this one.
+      const manual = await register('app:manual');
+      await setAwsScenario({ rolloutDescribes: 2, failingImages: '^app:bad$' });
+      try {
+        const result = await deploy('app:bad');
+        expect(result.code).toBe(2);
+        expect(result.output).toMatch(
+          /rolled_back \(failed: the rollout of .* on .*: ECS deployment circuit breaker: tasks failed to start\./,
+        );
+        if (records) await recordHistory('rolling-circuit-breaker-rollback', result.id);
+      } finally {
+        await setAwsScenario({ rolloutDescribes: 2 });
+      }
+      const state = await serviceState();
+      expect(state).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
+      expect(state.taskDefinition).not.toBe(manual);
+    },
+    atAwsPace(120_000),
+  );
 
-  it('a rollout that does not complete by the deadline rolls back the same way', async () => {
-    const shortSpec = path.join(dir, 'short.yaml');
-    fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace('steady: 3m', 'steady: 8s'));
-    await setAwsScenario({ rolloutDescribes: 2, stuckImages: '^app:slow$' });
-    try {
-      const result = await deploy('app:slow', shortSpec);
-      expect(result.code).toBe(2);
-      expect(result.output).toMatch(/rolled_back \(failed: gave up waiting for the rollout of .* at the deadline: PRIMARY 0\/3 IN_PROGRESS; ACTIVE 3\/3 COMPLETED\)/);
-    } finally {
-      await setAwsScenario({ rolloutDescribes: 2 });
-    }
-    expect(await serviceState()).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
-  }, atAwsPace(120_000));
+  it(
+    'a rollout that does not complete by the deadline rolls back the same way',
+    async () => {
+      const shortSpec = path.join(dir, 'short.yaml');
+      fs.writeFileSync(shortSpec, fs.readFileSync(specFile, 'utf8').replace('steady: 3m', 'steady: 8s'));
+      await setAwsScenario({ rolloutDescribes: 2, stuckImages: '^app:slow$' });
+      try {
+        const result = await deploy('app:slow', shortSpec);
+        expect(result.code).toBe(2);
+        expect(result.output).toMatch(
+          /rolled_back \(failed: gave up waiting for the rollout of .* at the deadline: PRIMARY 0\/3 IN_PROGRESS; ACTIVE 3\/3 COMPLETED\)/,
+        );
+      } finally {
+        await setAwsScenario({ rolloutDescribes: 2 });
+      }
+      expect(await serviceState()).toEqual({
+        taskDefinition: good,
+        deployments: ['PRIMARY COMPLETED'],
+        knownGood: good,
+      });
+    },
+    atAwsPace(120_000),
+  );
 
-  it('refuses to start when the service does not exist, changing nothing', async () => {
-    const missing = path.join(dir, 'missing.yaml');
-    fs.writeFileSync(missing, fs.readFileSync(specFile, 'utf8').replace(/^service: .*$/m, 'service: nosuch'));
-    const result = await deploy('app:3', missing);
-    expect(result.code).toBe(1);
-    expect(result.output).toContain(`failed (invalid input: not found: ECS service nosuch-prod in cluster ${cluster})`);
-    expect(await serviceState()).toEqual({ taskDefinition: good, deployments: ['PRIMARY COMPLETED'], knownGood: good });
-  }, atAwsPace(60_000));
+  it(
+    'refuses to start when the service does not exist, changing nothing',
+    async () => {
+      const missing = path.join(dir, 'missing.yaml');
+      fs.writeFileSync(missing, fs.readFileSync(specFile, 'utf8').replace(/^service: .*$/m, 'service: nosuch'));
+      const result = await deploy('app:3', missing);
+      expect(result.code).toBe(1);
+      expect(result.output).toContain(
+        `failed (invalid input: not found: ECS service nosuch-prod in cluster ${cluster})`,
+      );
+      expect(await serviceState()).toEqual({
+        taskDefinition: good,
+        deployments: ['PRIMARY COMPLETED'],
+        knownGood: good,
+      });
+    },
+    atAwsPace(60_000),
+  );
 });

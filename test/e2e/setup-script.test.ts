@@ -45,7 +45,10 @@ describe('scripts/setup.js', () => {
   });
 
   it('the CLI points at `npm run setup` when the tools were never installed', async () => {
-    const result = await runCli(['dev', '--temporal-port', '1', '--ui-port', '2', '--aws-port', '3'], cleanEnv({ SWITCHYARD_HOME: emptyHome }));
+    const result = await runCli(
+      ['dev', '--temporal-port', '1', '--ui-port', '2', '--aws-port', '3'],
+      cleanEnv({ SWITCHYARD_HOME: emptyHome }),
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `switchyard: the local Temporal and AWS emulator are not installed (${path.join(emptyHome, 'tools.json')} is missing). Run \`npm run setup\`.\n`,

@@ -37,10 +37,17 @@ export function useChaosStack(label: string): ChaosStack {
     stack.clients = observerClientsOnMoto();
     await seedAccount(stack.clients, demoAccount);
     const aws = createActivities(stack.clients);
-    stack.listenerArn = await aws.ensureListener({ loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn, port: 80 });
+    stack.listenerArn = await aws.ensureListener({
+      loadBalancerArn: (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!.arn,
+      port: 80,
+    });
     stack.zoneId = (await aws.findHostedZone({ name: demoAccount.hostedZone }))!.id;
     stack.worker = await startE2eWorker(label);
-    stack.temporal = { address: servers.temporalAddress, namespace: 'default', taskQueue: stack.worker.env.SWITCHYARD_TASK_QUEUE! };
+    stack.temporal = {
+      address: servers.temporalAddress,
+      namespace: 'default',
+      taskQueue: stack.worker.env.SWITCHYARD_TASK_QUEUE!,
+    };
     stack.client = await SwitchyardClient.connect(stack.temporal);
   });
   afterAll(async () => {
@@ -58,21 +65,47 @@ function hostsOf(service: string) {
 /** A blue/green spec of the seeded account: `percent` of production for a short bake, then 100%. */
 export function chaosSpec(
   service: string,
-  opts: { percent?: number; bakeMs?: number; failureLimit?: number; finalBakeMs?: number; drainMs?: number; desiredCount?: number; approval?: boolean } = {},
+  opts: {
+    percent?: number;
+    bakeMs?: number;
+    failureLimit?: number;
+    finalBakeMs?: number;
+    drainMs?: number;
+    desiredCount?: number;
+    approval?: boolean;
+  } = {},
 ): DeploymentSpec {
   const checks = { alarms: [], maxUnhealthyTargets: 0 };
   return {
-    strategy: 'blueGreen', service, environment: 'test', cluster: demoAccount.cluster,
-    taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, image: 'nginx:1',
-    container: { name: 'web', port: 80 }, desiredCount: opts.desiredCount ?? 2, loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
-    hosts: hostsOf(service), hostedZone: demoAccount.hostedZone,
-    healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
-    timeouts: { steadyMs: 300_000, testsMs: 600_000 }, approval: { required: opts.approval ?? false, timeoutMs: 600_000, onTimeout: 'rollback' },
+    strategy: 'blueGreen',
+    service,
+    environment: 'test',
+    cluster: demoAccount.cluster,
+    taskDefinition: { ...fargate, containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+    image: 'nginx:1',
+    container: { name: 'web', port: 80 },
+    desiredCount: opts.desiredCount ?? 2,
+    loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
+    hosts: hostsOf(service),
+    hostedZone: demoAccount.hostedZone,
+    healthCheck: {
+      path: '/',
+      intervalSeconds: 10,
+      timeoutSeconds: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      matcher: '200',
+    },
+    timeouts: { steadyMs: 300_000, testsMs: 600_000 },
+    approval: { required: opts.approval ?? false, timeoutMs: 600_000, onTimeout: 'rollback' },
     traffic: {
       name: 'steps',
       steps: [
         { kind: 'setWeight', percent: opts.percent ?? 10 },
-        { kind: 'bake', bake: { durationMs: opts.bakeMs ?? 2_000, intervalMs: 1_000, failureLimit: opts.failureLimit ?? 0, checks } },
+        {
+          kind: 'bake',
+          bake: { durationMs: opts.bakeMs ?? 2_000, intervalMs: 1_000, failureLimit: opts.failureLimit ?? 0, checks },
+        },
         { kind: 'setWeight', percent: 100 },
       ],
       finalBake: { durationMs: opts.finalBakeMs ?? 0, intervalMs: 500, failureLimit: 0, checks },
@@ -84,7 +117,15 @@ export function chaosSpec(
 
 /** Where the leak and traffic-safety checkers look for a spec's service. */
 export function scopeOf(stack: ChaosStack, spec: DeploymentSpec): Omit<LeakScope, 'live'> & InvariantScope {
-  return { service: spec.service, environment: spec.environment, cluster: spec.cluster, listenerArn: stack.listenerArn, zoneId: stack.zoneId, hosts: spec.hosts, productionHost: spec.hosts.production };
+  return {
+    service: spec.service,
+    environment: spec.environment,
+    cluster: spec.cluster,
+    listenerArn: stack.listenerArn,
+    zoneId: stack.zoneId,
+    hosts: spec.hosts,
+    productionHost: spec.hosts.production,
+  };
 }
 
 /**
@@ -107,7 +148,10 @@ export function keepQuerying(handle: DeploymentHandle): () => Promise<string[]> 
     () =>
       send(async () => {
         const stuck = await stuckTask(handle);
-        if (stuck) readAsStuck.push(`${new Date().toISOString()}: ${stuck.cause} after ${stuck.failures} failure(s): ${stuck.message.split('\n')[0]}`);
+        if (stuck)
+          readAsStuck.push(
+            `${new Date().toISOString()}: ${stuck.cause} after ${stuck.failures} failure(s): ${stuck.message.split('\n')[0]}`,
+          );
       }),
     500,
   );
@@ -126,7 +170,8 @@ export async function driveToEnd(handle: DeploymentHandle): Promise<DeploymentRe
   void result.finally(() => (done = true)).catch(() => undefined);
   while (!done) {
     const status = await Promise.race([handle.query(statusQuery).catch(() => undefined), result.then(() => undefined)]);
-    if (status?.phase === 'awaiting_tests') await handle.signal(testsPassedSignal, { by: 'chaos' }).catch(() => undefined);
+    if (status?.phase === 'awaiting_tests')
+      await handle.signal(testsPassedSignal, { by: 'chaos' }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 250));
   }
   return result;

@@ -60,7 +60,11 @@ export class FakeAws {
     const fault = this.faults.get(name);
     if (fault && fault.remaining > 0 && fault.mode !== 'after-work') {
       fault.remaining -= 1;
-      throw ApplicationFailure.create({ message: `${label}: injected fault`, type: 'InjectedFault', nonRetryable: fault.mode === 'always' });
+      throw ApplicationFailure.create({
+        message: `${label}: injected fault`,
+        type: 'InjectedFault',
+        nonRetryable: fault.mode === 'always',
+      });
     }
     this.calls.push(label);
     const result = work();
@@ -77,11 +81,20 @@ export class FakeAws {
 
   activities(): Activities {
     const lb = {
-      name: 'edge', arn: 'arn:lb/edge', dnsName: 'edge-1.elb.test', canonicalHostedZoneId: 'ZLB',
-      vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'], listenerPorts: [80],
+      name: 'edge',
+      arn: 'arn:lb/edge',
+      dnsName: 'edge-1.elb.test',
+      canonicalHostedZoneId: 'ZLB',
+      vpcId: 'vpc-1',
+      subnetIds: ['subnet-1'],
+      securityGroupIds: ['sg-1'],
+      listenerPorts: [80],
     };
     const checkers = {
-      cloudwatch: { describeAlarmStates: async ({ alarmNames: names }: { alarmNames: string[] }) => Object.fromEntries(names.filter((n) => this.alarms.has(n)).map((n) => [n, this.alarms.get(n)!])) },
+      cloudwatch: {
+        describeAlarmStates: async ({ alarmNames: names }: { alarmNames: string[] }) =>
+          Object.fromEntries(names.filter((n) => this.alarms.has(n)).map((n) => [n, this.alarms.get(n)!])),
+      },
       elbv2: {
         countTargetHealth: async ({ targetGroupArn: arn }: { targetGroupArn: string }) => {
           const unhealthy = this.unhealthy.get(arn.split('/')[1]) ?? 0;
@@ -92,15 +105,28 @@ export class FakeAws {
     } as unknown as Parameters<typeof createAnalysisActivities>[0];
     const analysis = createAnalysisActivities(checkers);
     const fakes: Partial<Activities> = {
-      describeAlarmStates: async (input) => this.run('describeAlarmStates', 'describeAlarmStates', () => checkers.cloudwatch.describeAlarmStates(input)),
+      describeAlarmStates: async (input) =>
+        this.run('describeAlarmStates', 'describeAlarmStates', () => checkers.cloudwatch.describeAlarmStates(input)),
       runAnalysis: async (input) => {
         this.analysisRounds += 1;
         this.onAnalysis?.();
         return this.run('runAnalysis', 'runAnalysis', () => analysis.runAnalysis(input));
       },
-      findCluster: async ({ cluster: name }) => this.run('findCluster', `findCluster ${name}`, () => ({ name, arn: `arn:cluster/${name}`, status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] })),
-      findLoadBalancer: async ({ loadBalancer: name }) => this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
-      findHostedZone: async ({ name }) => this.run('findHostedZone', `findHostedZone ${name}`, () => ({ id: 'ZONE', name: `${name}.`, privateZone: false })),
+      findCluster: async ({ cluster: name }) =>
+        this.run('findCluster', `findCluster ${name}`, () => ({
+          name,
+          arn: `arn:cluster/${name}`,
+          status: 'ACTIVE',
+          capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+        })),
+      findLoadBalancer: async ({ loadBalancer: name }) =>
+        this.run('findLoadBalancer', `findLoadBalancer ${name}`, () => lb),
+      findHostedZone: async ({ name }) =>
+        this.run('findHostedZone', `findHostedZone ${name}`, () => ({
+          id: 'ZONE',
+          name: `${name}.`,
+          privateZone: false,
+        })),
       ensureListener: async () => this.run('ensureListener', 'findListener 80', () => 'arn:listener/80'),
       findHostRule: async ({ host }) => {
         await this.beforeFindHostRule?.(host);
@@ -108,14 +134,26 @@ export class FakeAws {
       },
       describeTargetGroupTags: async ({ targetGroupArns: arns }) =>
         this.run('describeTargetGroupTags', 'describeTargetGroupTags', () =>
-          Object.fromEntries([...this.targetGroups.values()].filter((tg) => arns.includes(tg.arn)).map((tg) => [tg.arn, tg.tags])),
+          Object.fromEntries(
+            [...this.targetGroups.values()].filter((tg) => arns.includes(tg.arn)).map((tg) => [tg.arn, tg.tags]),
+          ),
         ),
       findService: async ({ name }) =>
         this.run('findService', `findService ${name}`, () => {
           const s = this.services.get(name);
-          return s && s.status === 'ACTIVE' ? { name, arn: `arn:service/${name}`, status: s.status, taskDefinition: s.taskDefinition, desiredCount: 2, runningCount: 2 } : undefined;
+          return s && s.status === 'ACTIVE'
+            ? {
+                name,
+                arn: `arn:service/${name}`,
+                status: s.status,
+                taskDefinition: s.taskDefinition,
+                desiredCount: 2,
+                runningCount: 2,
+              }
+            : undefined;
         }),
-      ensureTaskRole: async ({ name }) => this.run('ensureTaskRole', `ensureTaskRole ${name}`, () => `arn:role/${name}`),
+      ensureTaskRole: async ({ name }) =>
+        this.run('ensureTaskRole', `ensureTaskRole ${name}`, () => `arn:role/${name}`),
       ensureRole: async ({ name }) =>
         this.run('ensureRole', `ensureRole ${name}`, () => {
           if (!this.roleCreatedAt.has(name)) this.roleCreatedAt.set(name, serverNow());
@@ -123,18 +161,24 @@ export class FakeAws {
         }),
       registerTaskDefinition: async (input) =>
         this.run('registerTaskDefinition', `registerTaskDefinition ${input.family} ${input.image}`, () => {
-          const mine = [...this.taskDefinitions].find(([, t]) => t.deploymentId === input.deploymentId && t.status === 'ACTIVE');
+          const mine = [...this.taskDefinitions].find(
+            ([, t]) => t.deploymentId === input.deploymentId && t.status === 'ACTIVE',
+          );
           if (mine) return mine[0];
           const arn = `arn:task-definition/${input.family}:${++this.revision}`;
           this.taskDefinitions.set(arn, { status: 'ACTIVE', deploymentId: input.deploymentId });
           return arn;
         }),
       deregisterTaskDefinition: async (input) =>
-        this.run('deregisterTaskDefinition', `deregisterTaskDefinition ${'arn' in input ? input.arn : input.deploymentId}`, () => {
-          for (const [arn, t] of this.taskDefinitions) {
-            if ('arn' in input ? arn === input.arn : t.deploymentId === input.deploymentId) t.status = 'INACTIVE';
-          }
-        }),
+        this.run(
+          'deregisterTaskDefinition',
+          `deregisterTaskDefinition ${'arn' in input ? input.arn : input.deploymentId}`,
+          () => {
+            for (const [arn, t] of this.taskDefinitions) {
+              if ('arn' in input ? arn === input.arn : t.deploymentId === input.deploymentId) t.status = 'INACTIVE';
+            }
+          },
+        ),
       createTargetGroup: async (input) =>
         this.run('createTargetGroup', `createTargetGroup ${input.name}`, () => {
           const existing = this.targetGroups.get(input.name);
@@ -144,23 +188,34 @@ export class FakeAws {
           return arn;
         }),
       deleteTargetGroup: async (input) =>
-        this.run('deleteTargetGroup', `deleteTargetGroup ${'arn' in input ? input.arn.split('/')[1] : input.name}`, () => {
-          const name = 'arn' in input ? input.arn.split('/')[1] : input.name;
-          const tg = this.targetGroups.get(name);
-          if (tg && [...this.rules.values()].some((r) => r.targets.some((t) => t.targetGroupArn === tg.arn))) {
-            throw ApplicationFailure.create({ message: `target group ${name} is in use by a rule`, type: 'ResourceInUseException' });
-          }
-          this.targetGroups.delete(name);
-        }),
+        this.run(
+          'deleteTargetGroup',
+          `deleteTargetGroup ${'arn' in input ? input.arn.split('/')[1] : input.name}`,
+          () => {
+            const name = 'arn' in input ? input.arn.split('/')[1] : input.name;
+            const tg = this.targetGroups.get(name);
+            if (tg && [...this.rules.values()].some((r) => r.targets.some((t) => t.targetGroupArn === tg.arn))) {
+              throw ApplicationFailure.create({
+                message: `target group ${name} is in use by a rule`,
+                type: 'ResourceInUseException',
+              });
+            }
+            this.targetGroups.delete(name);
+          },
+        ),
       createService: async (input) =>
         this.run('createService', `createService ${input.name}`, () => {
           // As ECS: the target group must already be attached to the load balancer by a rule (or listener).
           if (![...this.rules.values()].some((r) => r.targets.some((t) => t.targetGroupArn === input.targetGroupArn))) {
-            throw ApplicationFailure.nonRetryable(`The target group with targetGroupArn ${input.targetGroupArn} does not have an associated load balancer.`, 'InvalidParameterException');
+            throw ApplicationFailure.nonRetryable(
+              `The target group with targetGroupArn ${input.targetGroupArn} does not have an associated load balancer.`,
+              'InvalidParameterException',
+            );
           }
           this.services.set(input.name, { status: 'ACTIVE', taskDefinition: input.taskDefinitionArn });
           // The roles here are those of the one service the fake deploys.
-          if ([...this.roleCreatedAt.values()].some((at) => serverNow() < at + this.rolePropagationMs)) this.startedBeforeRolesPropagated.push(input.name);
+          if ([...this.roleCreatedAt.values()].some((at) => serverNow() < at + this.rolePropagationMs))
+            this.startedBeforeRolesPropagated.push(input.name);
           return `arn:service/${input.name}`;
         }),
       deleteService: async ({ name }) =>
@@ -170,45 +225,87 @@ export class FakeAws {
         }),
       putHostRule: async (input) =>
         this.run('putHostRule', `putHostRule ${input.host} ${this.describeTargets(input.targets)}`, () => {
-          const rule = this.rules.get(input.host) ?? { ruleArn: `arn:rule/${++this.ruleCounter}`, priority: this.ruleCounter, host: input.host, targets: [] };
+          const rule = this.rules.get(input.host) ?? {
+            ruleArn: `arn:rule/${++this.ruleCounter}`,
+            priority: this.ruleCounter,
+            host: input.host,
+            targets: [],
+          };
           this.rules.set(input.host, rule);
           return this.pointRule(rule, input.targets);
         }),
       setRuleTargets: async (input) => {
         const rule = [...this.rules.values()].find((r) => r.ruleArn === input.ruleArn);
-        return this.run('setRuleTargets', `setRuleTargets ${rule?.host ?? input.ruleArn} ${this.describeTargets(input.targets)}`, () => {
-          // As the real activity says it: asking again will not bring the rule back.
-          if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, 'RuleNotFound');
-          return this.pointRule(rule, input.targets);
-        });
+        return this.run(
+          'setRuleTargets',
+          `setRuleTargets ${rule?.host ?? input.ruleArn} ${this.describeTargets(input.targets)}`,
+          () => {
+            // As the real activity says it: asking again will not bring the rule back.
+            if (!rule) throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, 'RuleNotFound');
+            return this.pointRule(rule, input.targets);
+          },
+        );
       },
-      deleteHostRule: async ({ host }) => this.run('deleteHostRule', `deleteHostRule ${host}`, () => void this.rules.delete(host)),
-      upsertAliasRecord: async ({ name }) => this.run('upsertAliasRecord', `upsertAliasRecord ${name}`, () => {
-        this.records.add(name);
-        return `change-${++this.changeCounter}`;
-      }),
-      recordsAt: async ({ name }) => this.run('recordsAt', `recordsAt ${name}`, (): RecordSnapshot[] => [
-        ...(this.foreignRecords.get(name) ?? []),
-        ...(this.records.has(name) ? [{ Name: `${name}.`, Type: 'A', AliasTarget: { DNSName: `${lb.dnsName}.`, HostedZoneId: lb.canonicalHostedZoneId, EvaluateTargetHealth: false } }] : []),
-      ]),
-      replaceWithAlias: async ({ name, replacing }) => this.run('replaceWithAlias', `replaceWithAlias ${name} ${replacing.map((r) => r.Type).join(',')}`, () => {
-        this.foreignRecords.delete(name);
-        this.records.add(name);
-        return `change-${++this.changeCounter}`;
-      }),
-      restoreRecords: async ({ name, records }) => this.run('restoreRecords', `restoreRecords ${name} ${records.map((r) => r.Type).join(',')}`, () => {
-        this.records.delete(name);
-        this.foreignRecords.set(name, records);
-      }),
-      waitForDnsChange: async ({ changeId }) => this.run('waitForDnsChange', `waitForDnsChange ${changeId}`, () => undefined),
-      deleteRecord: async ({ name }) => this.run('deleteRecord', `deleteRecord ${name}`, () => void this.records.delete(name)),
+      deleteHostRule: async ({ host }) =>
+        this.run('deleteHostRule', `deleteHostRule ${host}`, () => void this.rules.delete(host)),
+      upsertAliasRecord: async ({ name }) =>
+        this.run('upsertAliasRecord', `upsertAliasRecord ${name}`, () => {
+          this.records.add(name);
+          return `change-${++this.changeCounter}`;
+        }),
+      recordsAt: async ({ name }) =>
+        this.run('recordsAt', `recordsAt ${name}`, (): RecordSnapshot[] => [
+          ...(this.foreignRecords.get(name) ?? []),
+          ...(this.records.has(name)
+            ? [
+                {
+                  Name: `${name}.`,
+                  Type: 'A',
+                  AliasTarget: {
+                    DNSName: `${lb.dnsName}.`,
+                    HostedZoneId: lb.canonicalHostedZoneId,
+                    EvaluateTargetHealth: false,
+                  },
+                },
+              ]
+            : []),
+        ]),
+      replaceWithAlias: async ({ name, replacing }) =>
+        this.run('replaceWithAlias', `replaceWithAlias ${name} ${replacing.map((r) => r.Type).join(',')}`, () => {
+          this.foreignRecords.delete(name);
+          this.records.add(name);
+          return `change-${++this.changeCounter}`;
+        }),
+      restoreRecords: async ({ name, records }) =>
+        this.run('restoreRecords', `restoreRecords ${name} ${records.map((r) => r.Type).join(',')}`, () => {
+          this.records.delete(name);
+          this.foreignRecords.set(name, records);
+        }),
+      waitForDnsChange: async ({ changeId }) =>
+        this.run('waitForDnsChange', `waitForDnsChange ${changeId}`, () => undefined),
+      deleteRecord: async ({ name }) =>
+        this.run('deleteRecord', `deleteRecord ${name}`, () => void this.records.delete(name)),
       recordExists: async ({ name }) => this.run('recordExists', `recordExists ${name}`, () => this.records.has(name)),
       waitForServiceSteady: async (input) =>
-        (this.holdStaging ?? Promise.resolve()).then(() => this.run('waitForServiceSteady', `waitForServiceSteady ${input.name}`, () => {
-          if (!this.steady) throw ApplicationFailure.nonRetryable(`gave up waiting for ECS service ${input.name} to be steady at the deadline: running 0 of ${input.desiredCount}`, 'DeadlineExceeded');
-          return { name: input.name, arn: `arn:service/${input.name}`, status: 'ACTIVE', taskDefinition: '', desiredCount: input.desiredCount, runningCount: input.desiredCount };
-        })),
-      waitForTargetsHealthy: async (input) => this.run('waitForTargetsHealthy', 'waitForTargetsHealthy', () => ({ healthy: input.minHealthy })),
+        (this.holdStaging ?? Promise.resolve()).then(() =>
+          this.run('waitForServiceSteady', `waitForServiceSteady ${input.name}`, () => {
+            if (!this.steady)
+              throw ApplicationFailure.nonRetryable(
+                `gave up waiting for ECS service ${input.name} to be steady at the deadline: running 0 of ${input.desiredCount}`,
+                'DeadlineExceeded',
+              );
+            return {
+              name: input.name,
+              arn: `arn:service/${input.name}`,
+              status: 'ACTIVE',
+              taskDefinition: '',
+              desiredCount: input.desiredCount,
+              runningCount: input.desiredCount,
+            };
+          }),
+        ),
+      waitForTargetsHealthy: async (input) =>
+        this.run('waitForTargetsHealthy', 'waitForTargetsHealthy', () => ({ healthy: input.minHealthy })),
     };
     return fakes as Activities;
   }

@@ -11,13 +11,18 @@ export default async function globalTeardown(): Promise<void> {
   await Promise.all([...state.environments.map((env) => env.teardown()), state.stopMoto?.()]);
   fs.rmSync(state.tmpDir, { recursive: true, force: true });
   if (report) {
-    const throttled = Object.entries(report.throttled).map(([bucket, n]) => `${bucket} ${n}`).join(', ') || 'none';
+    const throttled =
+      Object.entries(report.throttled)
+        .map(([bucket, n]) => `${bucket} ${n}`)
+        .join(', ') || 'none';
     console.error(
       `conformance: ${report.checked} calls checked, ${report.violations} refused as AWS would, ${report.failedTaskLaunches} task launch(es) AWS would fail; throttled: ${throttled}`,
     );
     if (report.violations) {
       const lines = report.recent.map((v) => `  ${v.at} ${v.operation} [${v.rule}]: ${v.message}`).join('\n');
-      throw new Error(`the conformance layer refused ${report.violations} call(s) AWS would refuse (${JSON.stringify(report.byRule)}):\n${lines}`);
+      throw new Error(
+        `the conformance layer refused ${report.violations} call(s) AWS would refuse (${JSON.stringify(report.byRule)}):\n${lines}`,
+      );
     }
     if (report.failedTaskLaunches) {
       const lines = report.recentFailedTaskLaunches.map((v) => `  ${v.at} ${v.operation}: ${v.message}`).join('\n');

@@ -9,8 +9,9 @@ import { servers } from './servers';
 
 export async function recordHistory(name: string, deploymentId: string): Promise<void> {
   if (!process.env.SWITCHYARD_RECORD_HISTORIES) return;
-  const history = await SwitchyardClient.using({ address: servers.temporalAddress, namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE }, async (client) =>
-    (await client.find(deploymentId)).fetchHistory(),
+  const history = await SwitchyardClient.using(
+    { address: servers.temporalAddress, namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE },
+    async (client) => (await client.find(deploymentId)).fetchHistory(),
   );
   fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
 }

@@ -24,17 +24,29 @@ export interface HistoryReport {
 
 /** Reads and replays one history. */
 export async function checkHistory(workflowId: string, history: History): Promise<HistoryReport> {
-  const report: HistoryReport = { workflowId, events: history.events?.length ?? 0, failedTasks: {}, timedOutTasks: 0, defects: [] };
+  const report: HistoryReport = {
+    workflowId,
+    events: history.events?.length ?? 0,
+    failedTasks: {},
+    timedOutTasks: 0,
+    defects: [],
+  };
   for (const event of history.events ?? []) {
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) report.timedOutTasks += 1;
     const failed = event.workflowTaskFailedEventAttributes;
     if (!failed) continue;
     const name = failureCauseName(failed.cause);
     report.failedTasks[name] = (report.failedTasks[name] ?? 0) + 1;
-    if (defectCauses.has(failed.cause ?? 0)) report.defects.push(`${workflowId}: event ${event.eventId}: workflow task failed (${name}): ${failed.failure?.message}`);
+    if (defectCauses.has(failed.cause ?? 0))
+      report.defects.push(
+        `${workflowId}: event ${event.eventId}: workflow task failed (${name}): ${failed.failure?.message}`,
+      );
   }
   try {
-    await Worker.runReplayHistory({ workflowBundle: { codePath: servers.workflowBundlePath }, replayName: workflowId }, history);
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: servers.workflowBundlePath }, replayName: workflowId },
+      history,
+    );
   } catch (err) {
     report.defects.push(`${workflowId}: replay failed: ${(err as Error).message.split('\n')[0].slice(0, 500)}`);
   }
@@ -49,7 +61,12 @@ export async function checkHistories(client: Client, handles: WorkflowHandle[]):
   const reports: HistoryReport[] = [];
   for (const handle of handles) {
     const runId = runOf(handle);
-    reports.push(await checkHistory(`${handle.workflowId}/${runId}`, await client.workflow.getHandle(handle.workflowId, runId).fetchHistory()));
+    reports.push(
+      await checkHistory(
+        `${handle.workflowId}/${runId}`,
+        await client.workflow.getHandle(handle.workflowId, runId).fetchHistory(),
+      ),
+    );
   }
   return reports;
 }
@@ -65,8 +82,12 @@ export function runOf(handle: WorkflowHandle): string {
 /** One line for the run's output: histories replayed, failed tasks by cause, timed-out tasks. */
 export function summarizeHistories(reports: HistoryReport[]): string {
   const causes: Record<string, number> = {};
-  for (const r of reports) for (const [cause, n] of Object.entries(r.failedTasks)) causes[cause] = (causes[cause] ?? 0) + n;
-  const failed = Object.entries(causes).map(([cause, n]) => `${cause} ${n}`).join(', ') || 'none';
+  for (const r of reports)
+    for (const [cause, n] of Object.entries(r.failedTasks)) causes[cause] = (causes[cause] ?? 0) + n;
+  const failed =
+    Object.entries(causes)
+      .map(([cause, n]) => `${cause} ${n}`)
+      .join(', ') || 'none';
   const timedOut = reports.reduce((sum, r) => sum + r.timedOutTasks, 0);
   const defects = reports.flatMap((r) => r.defects).length;
   return `histories: ${reports.length} replayed, ${defects} defects; failed workflow tasks by cause: ${failed}; timed-out workflow tasks: ${timedOut}`;

@@ -4,7 +4,8 @@ import { secretLooking } from '../../src/spec/schema';
 
 function decodedPayloads(historyJson: string): string[] {
   const texts: string[] = [historyJson];
-  for (const [, data] of historyJson.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)) texts.push(Buffer.from(data, 'base64').toString('utf8'));
+  for (const [, data] of historyJson.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g))
+    texts.push(Buffer.from(data, 'base64').toString('utf8'));
   return texts;
 }
 
@@ -12,7 +13,8 @@ function decodedPayloads(historyJson: string): string[] {
 export function plaintextSecrets(historyJson: string): string[] {
   const found: string[] = [];
   for (const text of decodedPayloads(historyJson)) {
-    for (const [, name, value] of text.matchAll(/\{"name":"([^"]+)","value":"([^"]*)"/g)) if (secretLooking.test(name) && value) found.push(`${name}=${value}`);
+    for (const [, name, value] of text.matchAll(/\{"name":"([^"]+)","value":"([^"]*)"/g))
+      if (secretLooking.test(name) && value) found.push(`${name}=${value}`);
   }
   return found;
 }

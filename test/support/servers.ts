@@ -74,10 +74,11 @@ export function observerClientsOnMoto(): AccountClients {
   const clients = awsClientsOnMoto();
   for (const client of Object.values(clients)) {
     (client as { middlewareStack: { add: (mw: unknown, opts: unknown) => void } }).middlewareStack.add(
-      (next: (args: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
-        args.request.headers[observerHeader] = '1';
-        return next(args);
-      },
+      (next: (args: { request: { headers: Record<string, string> } }) => unknown) =>
+        (args: { request: { headers: Record<string, string> } }) => {
+          args.request.headers[observerHeader] = '1';
+          return next(args);
+        },
       { step: 'build', name: 'switchyardObserver' },
     );
   }
@@ -157,7 +158,11 @@ class AttachedTimeSkippingEnvironment extends TestWorkflowEnvironment {
     const internal = { [InternalConnectionOptionsSymbol]: { supportsTestService: true } };
     const nativeConnection = await NativeConnection.connect({ address, ...internal });
     const connection = await Connection.connect({ address, ...internal });
-    const options = { server: { type: 'existing' }, client: {}, plugins: [] } as unknown as TestWorkflowEnvironment['options'];
+    const options = {
+      server: { type: 'existing' },
+      client: {},
+      plugins: [],
+    } as unknown as TestWorkflowEnvironment['options'];
     return new this(Runtime.instance(), options, true, 'existing', connection, nativeConnection, 'default', address);
   }
 }

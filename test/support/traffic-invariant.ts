@@ -3,7 +3,11 @@
 // weights do not add up to 100 (a previous deployment torn down before the rule moved off it shows up as
 // the first kind).
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
-import { DescribeRulesCommand, DescribeTagsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../../src/aws/clients';
 import { resourceNames, tagKeys } from '../../src/shared/naming';
 
@@ -32,17 +36,22 @@ async function checkOnce(clients: AwsClients, scope: InvariantScope): Promise<st
   if (total !== 100) problems.push(`weights add up to ${total}`);
   for (const t of targets) {
     const arn = t.TargetGroupArn!;
-    const tags = (await clients.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] })).catch(() => undefined))?.TagDescriptions?.[0]?.Tags;
+    const tags = (await clients.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] })).catch(() => undefined))
+      ?.TagDescriptions?.[0]?.Tags;
     const id = tags?.find((x) => x.Key === tagKeys.deployment)?.Value;
     if (!id) {
       problems.push(`${t.Weight}% to ${arn}, which no longer exists or is not Switchyard's`);
       continue;
     }
     const name = resourceNames(scope, id).ecsService;
-    const svc = (await clients.ecs.send(new DescribeServicesCommand({ cluster: scope.cluster, services: [name] }))).services?.[0];
+    const svc = (await clients.ecs.send(new DescribeServicesCommand({ cluster: scope.cluster, services: [name] })))
+      .services?.[0];
     if (svc?.status !== 'ACTIVE') problems.push(`${t.Weight}% to ${id}, whose service is ${svc?.status ?? 'gone'}`);
-    const health = (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })).catch(() => undefined))?.TargetHealthDescriptions ?? [];
-    if (!health.some((h) => h.TargetHealth?.State === 'healthy')) problems.push(`${t.Weight}% to ${id}, which has no healthy target`);
+    const health =
+      (await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })).catch(() => undefined))
+        ?.TargetHealthDescriptions ?? [];
+    if (!health.some((h) => h.TargetHealth?.State === 'healthy'))
+      problems.push(`${t.Weight}% to ${id}, which has no healthy target`);
   }
   return problems;
 }

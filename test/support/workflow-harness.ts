@@ -22,7 +22,14 @@ export const spec: DeploymentSpec = {
   loadBalancer: { name: 'edge', listenerPort: 80 },
   hosts: { production: 'web.example.com', stage: 'stage.web.example.com' },
   hostedZone: 'example.com',
-  healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200' },
+  healthCheck: {
+    path: '/',
+    intervalSeconds: 10,
+    timeoutSeconds: 5,
+    healthyThreshold: 2,
+    unhealthyThreshold: 3,
+    matcher: '200',
+  },
   timeouts: { steadyMs: 600_000, testsMs: 3_600_000 },
   approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
   drainMs: 300_000,
@@ -32,9 +39,12 @@ export const withApproval = { ...spec, approval: { ...spec.approval, required: t
 export type Handle = WorkflowHandle<typeof blueGreenDeployment>;
 export type Drive = (handle: Handle) => Promise<void>;
 
-
 /** Polls the status query (for up to 10 s) until `until` holds; returns that status. */
-export async function waitForStatus(handle: Handle, what: string, until: (s: DeploymentStatus) => boolean): Promise<DeploymentStatus> {
+export async function waitForStatus(
+  handle: Handle,
+  what: string,
+  until: (s: DeploymentStatus) => boolean,
+): Promise<DeploymentStatus> {
   for (let i = 0; i < 200; i++) {
     const status = await handle.query(statusQuery).catch(() => undefined);
     if (status && until(status)) return status;
@@ -52,7 +62,12 @@ export async function waitForPhase(handle: Handle, phase: Phase): Promise<void> 
  * Skips time on the test server 10 s at a time until the status says `until` (time does not skip by
  * itself while `drive` runs, only while the result is awaited).
  */
-export async function skipUntil(env: TestWorkflowEnvironment, handle: Handle, what: string, until: (s: DeploymentStatus) => boolean): Promise<DeploymentStatus> {
+export async function skipUntil(
+  env: TestWorkflowEnvironment,
+  handle: Handle,
+  what: string,
+  until: (s: DeploymentStatus) => boolean,
+): Promise<DeploymentStatus> {
   for (let i = 0; i < 1000; i++) {
     const status = await handle.query(statusQuery);
     if (until(status)) return status;
@@ -62,7 +77,13 @@ export async function skipUntil(env: TestWorkflowEnvironment, handle: Handle, wh
 }
 
 /** Runs one deployment on its own task queue and worker; `drive` acts while it runs (time does not skip then). */
-export async function deployOn(env: TestWorkflowEnvironment, fake: FakeAws, deploymentId: string, drive: Drive, deploySpec: DeploymentSpec = spec): Promise<DeploymentResult> {
+export async function deployOn(
+  env: TestWorkflowEnvironment,
+  fake: FakeAws,
+  deploymentId: string,
+  drive: Drive,
+  deploySpec: DeploymentSpec = spec,
+): Promise<DeploymentResult> {
   return (await deployAndInspect(env, fake, deploymentId, drive, deploySpec)).result;
 }
 
@@ -119,7 +140,10 @@ export function inOrder(effects: string[], ...together: string[][]): string[] {
 }
 
 /** Stage rule and record are created side by side for a deployment. */
-export const stageSetup = (id: string) => [`putHostRule stage.web.example.com web-prod-${id}=100`, 'upsertAliasRecord stage.web.example.com'];
+export const stageSetup = (id: string) => [
+  `putHostRule stage.web.example.com web-prod-${id}=100`,
+  'upsertAliasRecord stage.web.example.com',
+];
 
 /** Stage rule and record are removed side by side once production is switched. */
 export const stageCleanup = ['deleteHostRule stage.web.example.com', 'deleteRecord stage.web.example.com'];
@@ -128,8 +152,14 @@ export const stageCleanup = ['deleteHostRule stage.web.example.com', 'deleteReco
 export function inventory(fake: FakeAws) {
   return {
     targetGroups: [...fake.targetGroups.keys()].sort(),
-    services: [...fake.services].filter(([, s]) => s.status === 'ACTIVE').map(([n]) => n).sort(),
-    taskDefinitions: [...fake.taskDefinitions.values()].filter((t) => t.status === 'ACTIVE').map((t) => t.deploymentId).sort(),
+    services: [...fake.services]
+      .filter(([, s]) => s.status === 'ACTIVE')
+      .map(([n]) => n)
+      .sort(),
+    taskDefinitions: [...fake.taskDefinitions.values()]
+      .filter((t) => t.status === 'ACTIVE')
+      .map((t) => t.deploymentId)
+      .sort(),
     rules: [...fake.rules.keys()].sort(),
     records: [...fake.records].sort(),
   };
@@ -138,7 +168,12 @@ export function inventory(fake: FakeAws) {
 /** The account when deployment `id` is the only one: live on production, nothing staged. */
 export function onlyLive(id: string) {
   const name = names(id);
-  return { targetGroups: [name.targetGroup], services: [name.ecsService], taskDefinitions: [id], rules: [spec.hosts.production], records: [spec.hosts.production] };
+  return {
+    targetGroups: [name.targetGroup],
+    services: [name.ecsService],
+    taskDefinitions: [id],
+    rules: [spec.hosts.production],
+    records: [spec.hosts.production],
+  };
 }
 export const nothing = { targetGroups: [], services: [], taskDefinitions: [], rules: [], records: [] };
-

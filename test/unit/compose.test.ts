@@ -39,6 +39,10 @@ describe('docker-compose.temporal.yml', () => {
   it('gives Temporal the credentials PostgreSQL is created with', () => {
     const pg = compose.services.postgresql.environment!;
     const t = compose.services.temporal.environment!;
-    expect([t.POSTGRES_USER, t.POSTGRES_PWD, t.POSTGRES_SEEDS]).toEqual([pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, 'postgresql']);
+    expect([t.POSTGRES_USER, t.POSTGRES_PWD, t.POSTGRES_SEEDS]).toEqual([
+      pg.POSTGRES_USER,
+      pg.POSTGRES_PASSWORD,
+      'postgresql',
+    ]);
   });
 });

@@ -30,7 +30,10 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ TEMPORAL_ADDRESS: 'http://temporal:7233' }, 'TEMPORAL_ADDRESS="http://temporal:7233" is not valid: expected host:port'],
+    [
+      { TEMPORAL_ADDRESS: 'http://temporal:7233' },
+      'TEMPORAL_ADDRESS="http://temporal:7233" is not valid: expected host:port',
+    ],
     [{ TEMPORAL_ADDRESS: 'temporal' }, 'TEMPORAL_ADDRESS="temporal" is not valid: expected host:port'],
     [{ AWS_ENDPOINT_URL: 'localhost:5000' }, 'AWS_ENDPOINT_URL="localhost:5000" is not valid: expected an http(s) URL'],
     [{ AWS_ENDPOINT_URL: 'ftp://x' }, 'AWS_ENDPOINT_URL="ftp://x" is not valid: expected an http(s) URL'],

@@ -13,7 +13,9 @@ describe('pollUntil', () => {
     const value = await env.run(() =>
       pollUntil({ deadline: Date.now() + 60_000, intervalMs: 11_000 }, 'the service', async () => {
         describes += 1;
-        return describes === 1 ? { done: false, summary: 'running 0 of 2', value: 0 } : { done: true, summary: 'steady', value: 2 };
+        return describes === 1
+          ? { done: false, summary: 'running 0 of 2', value: 0 }
+          : { done: true, summary: 'steady', value: 2 };
       }),
     );
     expect(value).toBe(2);
@@ -29,9 +31,18 @@ describe('pollUntil', () => {
     const env = new MockActivityEnvironment();
     const started = Date.now();
     const err = await env
-      .run(() => pollUntil({ deadline: Date.now() + 1_500, intervalMs: 1_000 }, 'the service', async () => ({ done: false, summary: 'running 1 of 2', value: 0 })))
+      .run(() =>
+        pollUntil({ deadline: Date.now() + 1_500, intervalMs: 1_000 }, 'the service', async () => ({
+          done: false,
+          summary: 'running 1 of 2',
+          value: 0,
+        })),
+      )
       .catch((e: Error) => e);
-    expect(err).toMatchObject({ type: 'DeadlineExceeded', message: 'gave up waiting for the service at the deadline: running 1 of 2' });
+    expect(err).toMatchObject({
+      type: 'DeadlineExceeded',
+      message: 'gave up waiting for the service at the deadline: running 1 of 2',
+    });
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });

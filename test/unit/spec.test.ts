@@ -36,7 +36,14 @@ describe('loadSpec', () => {
       image: 'public.ecr.aws/nginx/nginx:1.27',
       container: { name: 'web', port: 80 },
       loadBalancer: { name: 'switchyard-demo', listenerPort: 80 },
-      healthCheck: { path: '/', intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, matcher: '200-399' },
+      healthCheck: {
+        path: '/',
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+        matcher: '200-399',
+      },
       timeouts: { steadyMs: 600_000, testsMs: 1_800_000 },
       approval: { required: true, timeoutMs: 86_400_000, onTimeout: 'rollback' },
       drainMs: 30_000,
@@ -61,55 +68,138 @@ describe('loadSpec', () => {
 
   it.each([
     ['missing service', { ...valid, service: undefined }, ['service: expected a service name']],
-    ['service too long for AWS names', { ...valid, service: 'a'.repeat(21) }, ['service: expected 1-20 lowercase letters, digits or inner hyphens, e.g. "web"']],
-    ['upper-case environment', { ...valid, environment: 'Prod' }, ['environment: expected 1-10 lowercase letters, digits or inner hyphens, e.g. "prod"']],
+    [
+      'service too long for AWS names',
+      { ...valid, service: 'a'.repeat(21) },
+      ['service: expected 1-20 lowercase letters, digits or inner hyphens, e.g. "web"'],
+    ],
+    [
+      'upper-case environment',
+      { ...valid, environment: 'Prod' },
+      ['environment: expected 1-10 lowercase letters, digits or inner hyphens, e.g. "prod"'],
+    ],
     ['desiredCount as text', { ...valid, desiredCount: 'two' }, ['desiredCount: expected a number of tasks']],
     ['desiredCount zero', { ...valid, desiredCount: 0 }, ['desiredCount: expected at least 1']],
     ['port out of range', { ...valid, container: { name: 'web', port: 70000 } }, ['container.port: expected 1-65535']],
     ['unknown field', { ...valid, replicas: 3 }, ['unknown field(s) replicas']],
-    ['bad duration', { ...valid, drain: '5 minutes' }, ['drain: expected a duration such as "90s", "5m" or "1h", got "5 minutes"']],
+    [
+      'bad duration',
+      { ...valid, drain: '5 minutes' },
+      ['drain: expected a duration such as "90s", "5m" or "1h", got "5 minutes"'],
+    ],
     ['duration over the limit', { ...valid, timeouts: { steady: '3h' } }, ['timeouts.steady: must be at most 2h']],
-    ['bad onTimeout', { ...valid, approval: { required: true, onTimeout: 'ignore' } }, ['approval.onTimeout: expected "rollback" or "continue"']],
-    ['host outside the zone', { ...valid, hosts: { production: 'web.other.org', stage: 'stage.web.example.com' } }, ['hosts.production: expected a name inside the hosted zone example.com']],
-    ['same host twice', { ...valid, hosts: { production: 'web.example.com', stage: 'web.example.com' } }, ['hosts.stage: must differ from hosts.production']],
-    ['bad subnet id', { ...valid, network: { subnets: ['10.0.0.0/24'] } }, ['network.subnets.0: expected subnet ids like subnet-0abc']],
-    ['container not in the task definition', { ...valid, container: { name: 'api', port: 80 } }, ['container.name: "api" is not a container of the task definition (it has web)']],
-    ['no image anywhere', { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web' }] } }, ['image: expected the container image in the spec, the task definition or --image']],
-    ['task definition without containers', { ...valid, taskDefinition: { containerDefinitions: [] } }, ['taskDefinition.containerDefinitions: expected at least one container']],
-    ['missing task definition file', { ...valid, taskDefinition: './nope.json' }, ['taskDefinition: task definition file <dir>/nope.json does not exist']],
+    [
+      'bad onTimeout',
+      { ...valid, approval: { required: true, onTimeout: 'ignore' } },
+      ['approval.onTimeout: expected "rollback" or "continue"'],
+    ],
+    [
+      'host outside the zone',
+      { ...valid, hosts: { production: 'web.other.org', stage: 'stage.web.example.com' } },
+      ['hosts.production: expected a name inside the hosted zone example.com'],
+    ],
+    [
+      'same host twice',
+      { ...valid, hosts: { production: 'web.example.com', stage: 'web.example.com' } },
+      ['hosts.stage: must differ from hosts.production'],
+    ],
+    [
+      'bad subnet id',
+      { ...valid, network: { subnets: ['10.0.0.0/24'] } },
+      ['network.subnets.0: expected subnet ids like subnet-0abc'],
+    ],
+    [
+      'container not in the task definition',
+      { ...valid, container: { name: 'api', port: 80 } },
+      ['container.name: "api" is not a container of the task definition (it has web)'],
+    ],
+    [
+      'no image anywhere',
+      { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web' }] } },
+      ['image: expected the container image in the spec, the task definition or --image'],
+    ],
+    [
+      'task definition without containers',
+      { ...valid, taskDefinition: { containerDefinitions: [] } },
+      ['taskDefinition.containerDefinitions: expected at least one container'],
+    ],
+    [
+      'missing task definition file',
+      { ...valid, taskDefinition: './nope.json' },
+      ['taskDefinition: task definition file <dir>/nope.json does not exist'],
+    ],
     ['not a mapping', '- just\n- a list\n', ['Invalid input: expected object, received array']],
-    ['grace period over the limit', { ...valid, healthCheckGracePeriod: '3h' }, ['healthCheckGracePeriod: must be at most 2h']],
+    [
+      'grace period over the limit',
+      { ...valid, healthCheckGracePeriod: '3h' },
+      ['healthCheckGracePeriod: must be at most 2h'],
+    ],
     ['IAM propagation over the limit', { ...valid, iamPropagation: '10m' }, ['iamPropagation: must be at most 5m']],
-    ['capacity provider weight out of range', { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1001 }] }, ['capacityProviderStrategy.0.weight: expected 0-1000']],
+    [
+      'capacity provider weight out of range',
+      { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1001 }] },
+      ['capacityProviderStrategy.0.weight: expected 0-1000'],
+    ],
     [
       'two capacity providers with a base, none weighted',
-      { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 0, base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 0, base: 1 }] },
-      ['capacityProviderStrategy: only one capacity provider can have a base', 'capacityProviderStrategy: at least one capacity provider needs a weight above 0'],
+      {
+        ...valid,
+        capacityProviderStrategy: [
+          { capacityProvider: 'FARGATE', weight: 0, base: 1 },
+          { capacityProvider: 'FARGATE_SPOT', weight: 0, base: 1 },
+        ],
+      },
+      [
+        'capacityProviderStrategy: only one capacity provider can have a base',
+        'capacityProviderStrategy: at least one capacity provider needs a weight above 0',
+      ],
     ],
     [
       'Fargate and Auto Scaling group providers mixed',
       { ...valid, capacityProviderStrategy: [{ capacityProvider: 'FARGATE' }, { capacityProvider: 'asg-spot' }] },
-      ['capacityProviderStrategy: a strategy takes either FARGATE/FARGATE_SPOT or Auto Scaling group capacity providers, not both'],
+      [
+        'capacityProviderStrategy: a strategy takes either FARGATE/FARGATE_SPOT or Auto Scaling group capacity providers, not both',
+      ],
     ],
     [
       'FARGATE_SPOT for an EC2 task definition',
-      { ...valid, taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] }, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT' }] },
-      ['capacityProviderStrategy: FARGATE and FARGATE_SPOT need a task definition with requiresCompatibilities ["FARGATE"] (and the Fargate sizes that go with it)'],
+      {
+        ...valid,
+        taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }] },
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT' }],
+      },
+      [
+        'capacityProviderStrategy: FARGATE and FARGATE_SPOT need a task definition with requiresCompatibilities ["FARGATE"] (and the Fargate sizes that go with it)',
+      ],
     ],
     [
       'an Auto Scaling group provider for a Fargate-only task definition',
       { ...valid, capacityProviderStrategy: [{ capacityProvider: 'asg-main' }] },
-      ["capacityProviderStrategy: Auto Scaling group capacity providers run EC2 tasks, and the task definition's requiresCompatibilities has no EC2"],
+      [
+        "capacityProviderStrategy: Auto Scaling group capacity providers run EC2 tasks, and the task definition's requiresCompatibilities has no EC2",
+      ],
     ],
   ])('%s', (_name, doc, expected) => {
     expect(problemsOf(doc)).toEqual(expected);
   });
 
   it('takes a capacity provider strategy (weight 1 unless given) and a grace period', () => {
-    const spec = loadSpec(writeSpec({ ...valid, healthCheckGracePeriod: '2m', capacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 }] }));
+    const spec = loadSpec(
+      writeSpec({
+        ...valid,
+        healthCheckGracePeriod: '2m',
+        capacityProviderStrategy: [
+          { capacityProvider: 'FARGATE', base: 1 },
+          { capacityProvider: 'FARGATE_SPOT', weight: 3 },
+        ],
+      }),
+    );
     expect(spec).toMatchObject({
       healthCheckGracePeriodMs: 120_000,
-      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3 }],
+      capacityProviderStrategy: [
+        { capacityProvider: 'FARGATE', weight: 1, base: 1 },
+        { capacityProvider: 'FARGATE_SPOT', weight: 3 },
+      ],
     });
   });
 
@@ -120,14 +210,26 @@ describe('loadSpec', () => {
     const stepUrls = plan.steps.flatMap((s) => (s.kind === 'bake' ? [s.bake.checks.http?.url] : []));
     expect(stepUrls).toEqual(['https://STAGE.web.example.com:8443/health?deep=1']);
     expect(plan.finalBake.checks.http?.url).toBe('https://web.example.com:8443/health?deep=1');
-    const other = loadSpec(writeSpec({ ...valid, traffic: 'canary10Percent5Minutes', analysis: { http: { url: 'https://status.example.org/web' } } }));
-    expect((other as { traffic: TrafficPlan }).traffic.finalBake.checks.http?.url).toBe('https://status.example.org/web');
+    const other = loadSpec(
+      writeSpec({
+        ...valid,
+        traffic: 'canary10Percent5Minutes',
+        analysis: { http: { url: 'https://status.example.org/web' } },
+      }),
+    );
+    expect((other as { traffic: TrafficPlan }).traffic.finalBake.checks.http?.url).toBe(
+      'https://status.example.org/web',
+    );
   });
 
   it('a production record pointing elsewhere is kept unless the spec allows replacing it', () => {
     expect(loadSpec(writeSpec(valid))).toMatchObject({ hosts: { overwriteProductionRecord: false } });
-    expect(loadSpec(writeSpec({ ...valid, hosts: { ...valid.hosts, overwriteProductionRecord: true } }))).toMatchObject({ hosts: { overwriteProductionRecord: true } });
-    expect(problemsOf({ ...valid, hosts: { ...valid.hosts, overwriteProductionRecord: 'yes' } })).toEqual(['hosts.overwriteProductionRecord: expected true or false']);
+    expect(loadSpec(writeSpec({ ...valid, hosts: { ...valid.hosts, overwriteProductionRecord: true } }))).toMatchObject(
+      { hosts: { overwriteProductionRecord: true } },
+    );
+    expect(problemsOf({ ...valid, hosts: { ...valid.hosts, overwriteProductionRecord: 'yes' } })).toEqual([
+      'hosts.overwriteProductionRecord: expected true or false',
+    ]);
   });
 
   it('reports every problem at once', () => {
@@ -135,10 +237,13 @@ describe('loadSpec', () => {
   });
 
   it('refuses a YAML alias bomb', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => {
-      const prev = i === 0 ? 'a' : `l${i - 1}`;
-      return `l${i}: &l${i} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`;
-    })].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from({ length: 9 }, (_, i) => {
+        const prev = i === 0 ? 'a' : `l${i - 1}`;
+        return `l${i}: &l${i} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`;
+      }),
+    ].join('\n');
     expect(problemsOf(bomb)[0]).toMatch(/^cannot be parsed: /);
   });
 

@@ -16,7 +16,9 @@ function planOf(traffic: unknown, analysis?: unknown) {
 /** A plan as a short string: "10% bake(5m) 100%". */
 function shape(steps: PlanStep[]): string {
   return steps
-    .map((s) => (s.kind === 'setWeight' ? `${s.percent}%` : s.kind === 'pause' ? 'pause' : `bake(${s.bake.durationMs / 1000}s)`))
+    .map((s) =>
+      s.kind === 'setWeight' ? `${s.percent}%` : s.kind === 'pause' ? 'pause' : `bake(${s.bake.durationMs / 1000}s)`,
+    )
     .join(' ');
 }
 
@@ -25,12 +27,20 @@ describe('traffic plans', () => {
     const plan = planOf(undefined);
     expect(plan.name).toBe('allAtOnce');
     expect(shape(plan.steps)).toBe('100%');
-    expect(plan.finalBake).toEqual({ durationMs: 0, intervalMs: 30_000, failureLimit: 0, checks: { alarms: [], maxUnhealthyTargets: 0, http: undefined } });
+    expect(plan.finalBake).toEqual({
+      durationMs: 0,
+      intervalMs: 30_000,
+      failureLimit: 0,
+      checks: { alarms: [], maxUnhealthyTargets: 0, http: undefined },
+    });
   });
 
   it.each([
     ['canary10Percent5Minutes', '10% bake(300s) 100%'],
-    ['linear10PercentEvery1Minute', '10% bake(60s) 20% bake(60s) 30% bake(60s) 40% bake(60s) 50% bake(60s) 60% bake(60s) 70% bake(60s) 80% bake(60s) 90% bake(60s) 100%'],
+    [
+      'linear10PercentEvery1Minute',
+      '10% bake(60s) 20% bake(60s) 30% bake(60s) 40% bake(60s) 50% bake(60s) 60% bake(60s) 70% bake(60s) 80% bake(60s) 90% bake(60s) 100%',
+    ],
     [{ type: 'canary', percent: 5, bake: '2m' }, '5% bake(120s) 100%'],
     [{ type: 'linear', stepPercent: 30, bake: '10s' }, '30% bake(10s) 60% bake(10s) 90% bake(10s) 100%'],
     [{ preset: 'canary10Percent15Minutes', finalBake: '10m' }, '10% bake(900s) 100%'],
@@ -53,45 +63,157 @@ describe('traffic plans', () => {
         ],
         finalBake: '15m',
       },
-      { alarms: ['web-5xx'], maxUnhealthyTargets: 1, interval: '20s', http: { url: 'https://stage.web.example.com/health', maxLatency: '300ms' } },
+      {
+        alarms: ['web-5xx'],
+        maxUnhealthyTargets: 1,
+        interval: '20s',
+        http: { url: 'https://stage.web.example.com/health', maxLatency: '300ms' },
+      },
     );
     expect(shape(plan.steps)).toBe('1% bake(60s) 5% bake(300s) 25% pause 50%');
-    const http = { url: 'https://stage.web.example.com/health', expectStatus: '200-399', maxLatencyMs: 300, timeoutMs: 5_000 };
-    expect(plan.steps[1]).toEqual({ kind: 'bake', bake: { durationMs: 60_000, intervalMs: 20_000, failureLimit: 0, checks: { alarms: ['web-5xx'], maxUnhealthyTargets: 1, http } } });
-    expect(plan.steps[3]).toEqual({ kind: 'bake', bake: { durationMs: 300_000, intervalMs: 60_000, failureLimit: 1, checks: { alarms: ['web-latency'], maxUnhealthyTargets: 1, http } } });
+    const http = {
+      url: 'https://stage.web.example.com/health',
+      expectStatus: '200-399',
+      maxLatencyMs: 300,
+      timeoutMs: 5_000,
+    };
+    expect(plan.steps[1]).toEqual({
+      kind: 'bake',
+      bake: {
+        durationMs: 60_000,
+        intervalMs: 20_000,
+        failureLimit: 0,
+        checks: { alarms: ['web-5xx'], maxUnhealthyTargets: 1, http },
+      },
+    });
+    expect(plan.steps[3]).toEqual({
+      kind: 'bake',
+      bake: {
+        durationMs: 300_000,
+        intervalMs: 60_000,
+        failureLimit: 1,
+        checks: { alarms: ['web-latency'], maxUnhealthyTargets: 1, http },
+      },
+    });
     expect(plan.finalBake.durationMs).toBe(900_000);
   });
 
   it.each([
-    ['an unknown preset', 'canary50Percent', ['traffic: expected one of allAtOnce, canary10Percent5Minutes, canary10Percent15Minutes, linear10PercentEvery1Minute, linear10PercentEvery3Minutes']],
-    ['an unknown type', { type: 'blue' }, ['traffic: expected a preset (allAtOnce, canary10Percent5Minutes, canary10Percent15Minutes, linear10PercentEvery1Minute, linear10PercentEvery3Minutes) or {type: allAtOnce | canary | linear | steps}']],
-    ['an unknown preset in the object form', { preset: 'fast' }, ['traffic.preset: expected one of allAtOnce, canary10Percent5Minutes, canary10Percent15Minutes, linear10PercentEvery1Minute, linear10PercentEvery3Minutes']],
-    ['a weight over 100%', { type: 'steps', steps: [{ setWeight: 150 }] }, ['traffic.steps.0.setWeight: expected 0-100']],
-    ['a fractional weight', { type: 'steps', steps: [{ setWeight: 2.5 }] }, ['traffic.steps.0.setWeight: expected a whole percent']],
-    ['weights going down', { type: 'steps', steps: [{ setWeight: 50 }, { setWeight: 20 }] }, ["traffic.steps.1.setWeight: 20% is below the previous step's 50%; weights only go up (use rollback to go back)"]],
-    ['no weight at all', { type: 'steps', steps: [{ pause: '1m' }] }, ['traffic.steps: expected at least one setWeight step']],
+    [
+      'an unknown preset',
+      'canary50Percent',
+      [
+        'traffic: expected one of allAtOnce, canary10Percent5Minutes, canary10Percent15Minutes, linear10PercentEvery1Minute, linear10PercentEvery3Minutes',
+      ],
+    ],
+    [
+      'an unknown type',
+      { type: 'blue' },
+      [
+        'traffic: expected a preset (allAtOnce, canary10Percent5Minutes, canary10Percent15Minutes, linear10PercentEvery1Minute, linear10PercentEvery3Minutes) or {type: allAtOnce | canary | linear | steps}',
+      ],
+    ],
+    [
+      'an unknown preset in the object form',
+      { preset: 'fast' },
+      [
+        'traffic.preset: expected one of allAtOnce, canary10Percent5Minutes, canary10Percent15Minutes, linear10PercentEvery1Minute, linear10PercentEvery3Minutes',
+      ],
+    ],
+    [
+      'a weight over 100%',
+      { type: 'steps', steps: [{ setWeight: 150 }] },
+      ['traffic.steps.0.setWeight: expected 0-100'],
+    ],
+    [
+      'a fractional weight',
+      { type: 'steps', steps: [{ setWeight: 2.5 }] },
+      ['traffic.steps.0.setWeight: expected a whole percent'],
+    ],
+    [
+      'weights going down',
+      { type: 'steps', steps: [{ setWeight: 50 }, { setWeight: 20 }] },
+      ["traffic.steps.1.setWeight: 20% is below the previous step's 50%; weights only go up (use rollback to go back)"],
+    ],
+    [
+      'no weight at all',
+      { type: 'steps', steps: [{ pause: '1m' }] },
+      ['traffic.steps: expected at least one setWeight step'],
+    ],
     ['an empty step list', { type: 'steps', steps: [] }, ['traffic.steps: expected at least one step']],
-    ['a step of no known kind', { type: 'steps', steps: [{ setWeight: 10 }, { wait: '1m' }] }, ['traffic.steps.1: expected {setWeight: percent}, {pause: duration | indefinite} or {analysis: {duration, ...}}, got {"wait":"1m"}']],
-    ['a step of two kinds', { type: 'steps', steps: [{ setWeight: 10, pause: '1m' }] }, ['traffic.steps.0: expected {setWeight: percent}, {pause: duration | indefinite} or {analysis: {duration, ...}}, got {"setWeight":10,"pause":"1m"}']],
-    ['a pause that is not a duration', { type: 'steps', steps: [{ setWeight: 10 }, { pause: 'forever' }] }, ['traffic.steps.1.pause: expected a duration such as "5m", or "indefinite"']],
-    ['an analysis step without a duration', { type: 'steps', steps: [{ setWeight: 10 }, { analysis: { interval: '10s' } }] }, ['traffic.steps.1.analysis.duration: expected a duration such as "90s", "5m" or "1h"']],
-    ['an analysis step with an unknown field', { type: 'steps', steps: [{ setWeight: 10 }, { analysis: { duration: '1m', threshold: 3 } }] }, ['traffic.steps.1.analysis: unknown field(s) threshold']],
-    ['an analysis interval longer than its duration', { type: 'steps', steps: [{ setWeight: 10 }, { analysis: { duration: '1m', interval: '5m' } }] }, ['traffic.steps.1.analysis.interval: longer than its duration']],
+    [
+      'a step of no known kind',
+      { type: 'steps', steps: [{ setWeight: 10 }, { wait: '1m' }] },
+      [
+        'traffic.steps.1: expected {setWeight: percent}, {pause: duration | indefinite} or {analysis: {duration, ...}}, got {"wait":"1m"}',
+      ],
+    ],
+    [
+      'a step of two kinds',
+      { type: 'steps', steps: [{ setWeight: 10, pause: '1m' }] },
+      [
+        'traffic.steps.0: expected {setWeight: percent}, {pause: duration | indefinite} or {analysis: {duration, ...}}, got {"setWeight":10,"pause":"1m"}',
+      ],
+    ],
+    [
+      'a pause that is not a duration',
+      { type: 'steps', steps: [{ setWeight: 10 }, { pause: 'forever' }] },
+      ['traffic.steps.1.pause: expected a duration such as "5m", or "indefinite"'],
+    ],
+    [
+      'an analysis step without a duration',
+      { type: 'steps', steps: [{ setWeight: 10 }, { analysis: { interval: '10s' } }] },
+      ['traffic.steps.1.analysis.duration: expected a duration such as "90s", "5m" or "1h"'],
+    ],
+    [
+      'an analysis step with an unknown field',
+      { type: 'steps', steps: [{ setWeight: 10 }, { analysis: { duration: '1m', threshold: 3 } }] },
+      ['traffic.steps.1.analysis: unknown field(s) threshold'],
+    ],
+    [
+      'an analysis interval longer than its duration',
+      { type: 'steps', steps: [{ setWeight: 10 }, { analysis: { duration: '1m', interval: '5m' } }] },
+      ['traffic.steps.1.analysis.interval: longer than its duration'],
+    ],
     ['a canary of 100%', { type: 'canary', percent: 100, bake: '1m' }, ['traffic.percent: expected 1-99']],
-    ['a canary without a bake', { type: 'canary', percent: 10 }, ['traffic.bake: expected a duration such as "90s", "5m" or "1h"']],
+    [
+      'a canary without a bake',
+      { type: 'canary', percent: 10 },
+      ['traffic.bake: expected a duration such as "90s", "5m" or "1h"'],
+    ],
     ['a linear step of 0%', { type: 'linear', stepPercent: 0, bake: '1m' }, ['traffic.stepPercent: expected 1-99']],
-    ['a linear plan of over 100 steps', { type: 'linear', stepPercent: 1, bake: '1s' }, ['traffic: the plan has 199 steps; at most 100 are allowed']],
+    [
+      'a linear plan of over 100 steps',
+      { type: 'linear', stepPercent: 1, bake: '1s' },
+      ['traffic: the plan has 199 steps; at most 100 are allowed'],
+    ],
     ['a final bake over a day', { type: 'allAtOnce', finalBake: '2d' }, ['traffic.finalBake: must be at most 1d']],
-    ['an unknown field', { type: 'linear', stepPercent: 10, bake: '1m', steps: [] }, ['traffic: unknown field(s) steps']],
+    [
+      'an unknown field',
+      { type: 'linear', stepPercent: 10, bake: '1m', steps: [] },
+      ['traffic: unknown field(s) steps'],
+    ],
   ])('refuses %s', (_name, traffic, expected) => {
     expect(files.problemsOf({ ...valid, traffic })).toEqual(expected);
   });
 
   it.each([
     ['an alarm that is not a name', { alarms: [42] }, ['analysis.alarms.0: expected a CloudWatch alarm name']],
-    ['a negative unhealthy allowance', { maxUnhealthyTargets: -1 }, ['analysis.maxUnhealthyTargets: expected 0 or more']],
-    ['an HTTP check on a non-HTTP URL', { http: { url: 'ftp://stage.web.example.com/' } }, ['analysis.http.url: expected an http(s) URL such as https://stage.web.example.com/health']],
-    ['bad expected codes', { http: { url: 'https://stage.web.example.com/', expectStatus: 'ok' } }, ['analysis.http.expectStatus: expected HTTP codes such as "200" or "200-399"']],
+    [
+      'a negative unhealthy allowance',
+      { maxUnhealthyTargets: -1 },
+      ['analysis.maxUnhealthyTargets: expected 0 or more'],
+    ],
+    [
+      'an HTTP check on a non-HTTP URL',
+      { http: { url: 'ftp://stage.web.example.com/' } },
+      ['analysis.http.url: expected an http(s) URL such as https://stage.web.example.com/health'],
+    ],
+    [
+      'bad expected codes',
+      { http: { url: 'https://stage.web.example.com/', expectStatus: 'ok' } },
+      ['analysis.http.expectStatus: expected HTTP codes such as "200" or "200-399"'],
+    ],
     ['an interval under a second', { interval: '100ms' }, ['analysis.interval: must be 1s to 1h']],
   ])('refuses analysis with %s', (_name, analysis, expected) => {
     expect(files.problemsOf({ ...valid, analysis })).toEqual(expected);
@@ -99,17 +221,42 @@ describe('traffic plans', () => {
 });
 
 describe('rolling specs', () => {
-  const rolling = { strategy: 'rolling', service: 'api', environment: 'prod', cluster: 'main', taskDefinition: valid.taskDefinition, container: { name: 'web' } };
+  const rolling = {
+    strategy: 'rolling',
+    service: 'api',
+    environment: 'prod',
+    cluster: 'main',
+    taskDefinition: valid.taskDefinition,
+    container: { name: 'web' },
+  };
 
   it('needs no load balancer, hosts or zone, and defaults the ECS service name', () => {
     const spec = loadSpec(files.write(rolling)) as RollingSpec;
-    expect(spec).toEqual({ ...rolling, image: 'nginx:1', ecsService: 'api-prod', timeouts: { steadyMs: 900_000 }, iamPropagationMs: 10_000 });
+    expect(spec).toEqual({
+      ...rolling,
+      image: 'nginx:1',
+      ecsService: 'api-prod',
+      timeouts: { steadyMs: 900_000 },
+      iamPropagationMs: 10_000,
+    });
   });
 
   it.each([
-    ['an unknown strategy', { ...rolling, strategy: 'canary' }, ['strategy: expected one of blueGreen, rolling, got "canary"']],
-    ['blue/green fields', { ...rolling, traffic: 'allAtOnce', hostedZone: 'example.com' }, ['unknown field(s) traffic, hostedZone']],
-    ['a bad ECS service name', { ...rolling, ecsService: 'api prod' }, ['ecsService: expected an ECS service name: up to 255 letters, digits, hyphens or underscores']],
+    [
+      'an unknown strategy',
+      { ...rolling, strategy: 'canary' },
+      ['strategy: expected one of blueGreen, rolling, got "canary"'],
+    ],
+    [
+      'blue/green fields',
+      { ...rolling, traffic: 'allAtOnce', hostedZone: 'example.com' },
+      ['unknown field(s) traffic, hostedZone'],
+    ],
+    [
+      'a bad ECS service name',
+      { ...rolling, ecsService: 'api prod' },
+      ['ecsService: expected an ECS service name: up to 255 letters, digits, hyphens or underscores'],
+    ],
     ['a missing cluster', { ...rolling, cluster: undefined }, ['cluster: expected the ECS cluster name or ARN']],
   ])('refuses %s', (_name, doc, expected) => {
     expect(files.problemsOf(doc)).toEqual(expected);
@@ -119,7 +266,13 @@ describe('rolling specs', () => {
 describe('weights on the production rule', () => {
   it.each([
     [0, [{ targetGroupArn: 'old', weight: 100 }]],
-    [10, [{ targetGroupArn: 'new', weight: 10 }, { targetGroupArn: 'old', weight: 90 }]],
+    [
+      10,
+      [
+        { targetGroupArn: 'new', weight: 10 },
+        { targetGroupArn: 'old', weight: 90 },
+      ],
+    ],
     [100, [{ targetGroupArn: 'new', weight: 100 }]],
   ])('%i%% → %j, and reads back as that percent', (percent, targets) => {
     expect(splitTraffic('new', 'old', percent)).toEqual(targets);

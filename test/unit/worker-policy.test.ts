@@ -10,7 +10,16 @@ describe('worker IAM policy', () => {
   });
 
   it('covers the commands the activities send, and what AWS checks with them', () => {
-    expect(commandActions()).toEqual(expect.arrayContaining(['ecs:UpdateService', 'elasticloadbalancing:ModifyRule', 'route53:ChangeResourceRecordSets', 'cloudwatch:DescribeAlarms', 'iam:PassRole', 'ecs:TagResource']));
+    expect(commandActions()).toEqual(
+      expect.arrayContaining([
+        'ecs:UpdateService',
+        'elasticloadbalancing:ModifyRule',
+        'route53:ChangeResourceRecordSets',
+        'cloudwatch:DescribeAlarms',
+        'iam:PassRole',
+        'ecs:TagResource',
+      ]),
+    );
     expect(commandActions()).not.toContain('ec2:DescribeVpcs');
   });
 });

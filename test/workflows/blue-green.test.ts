@@ -2,10 +2,33 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
-import { approveSignal, rollbackSignal, statusQuery, testsFailedSignal, testsPassedSignal } from '../../src/workflows/messages';
+import {
+  approveSignal,
+  rollbackSignal,
+  statusQuery,
+  testsFailedSignal,
+  testsPassedSignal,
+} from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
 import { attachDevServer, attachTimeSkipping } from '../support/servers';
-import { deployAndInspect, deployOn, inOrder, inventory, names, nothing, onlyLive, passAndApprove, passTests, spec, stageCleanup, stageSetup, waitForPhase, withApproval, type Drive, type Handle } from '../support/workflow-harness';
+import {
+  deployAndInspect,
+  deployOn,
+  inOrder,
+  inventory,
+  names,
+  nothing,
+  onlyLive,
+  passAndApprove,
+  passTests,
+  spec,
+  stageCleanup,
+  stageSetup,
+  waitForPhase,
+  withApproval,
+  type Drive,
+  type Handle,
+} from '../support/workflow-harness';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -14,7 +37,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-const deploy = (fake: FakeAws, id: string, drive: Drive, deploySpec?: DeploymentSpec) => deployOn(env, fake, id, drive, deploySpec);
+const deploy = (fake: FakeAws, id: string, drive: Drive, deploySpec?: DeploymentSpec) =>
+  deployOn(env, fake, id, drive, deploySpec);
 
 describe('blue/green workflow', () => {
   it('first deployment: stages, waits for tests, goes live, removes the stage rule and record', async () => {
@@ -22,8 +46,15 @@ describe('blue/green workflow', () => {
     const result = await deploy(fake, 'aaaaaaa1', passTests);
     expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'active', leftovers: [] });
     // The roles and the target group side by side, the revision after the roles; then the stage rule, then the service.
-    const revisionAndGroup = ['ensureRole switchyard-web-prod-execution', 'ensureRole switchyard-web-prod-task', 'createTargetGroup web-prod-aaaaaaa1', 'registerTaskDefinition web-prod registry/web:2'];
-    expect(fake.sideEffects.indexOf('registerTaskDefinition web-prod registry/web:2')).toBeGreaterThan(fake.sideEffects.indexOf('ensureRole switchyard-web-prod-task'));
+    const revisionAndGroup = [
+      'ensureRole switchyard-web-prod-execution',
+      'ensureRole switchyard-web-prod-task',
+      'createTargetGroup web-prod-aaaaaaa1',
+      'registerTaskDefinition web-prod registry/web:2',
+    ];
+    expect(fake.sideEffects.indexOf('registerTaskDefinition web-prod registry/web:2')).toBeGreaterThan(
+      fake.sideEffects.indexOf('ensureRole switchyard-web-prod-task'),
+    );
     expect(inOrder(fake.sideEffects, revisionAndGroup, stageSetup('aaaaaaa1'), stageCleanup)).toEqual([
       ...revisionAndGroup,
       // The stage rule attaches the target group first: ECS refuses a service whose group is not attached.
@@ -39,9 +70,10 @@ describe('blue/green workflow', () => {
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 
-  it('gives the roles a first deployment creates IAM\'s propagation time before the service starts its tasks; a later deployment does not wait', async () => {
+  it("gives the roles a first deployment creates IAM's propagation time before the service starts its tasks; a later deployment does not wait", async () => {
     const fake = new FakeAws();
-    const waited = (status: DeploymentStatus) => status.history.map((s) => s.note).filter((n) => /^IAM role .* was just created/.test(n));
+    const waited = (status: DeploymentStatus) =>
+      status.history.map((s) => s.note).filter((n) => /^IAM role .* was just created/.test(n));
     const first = await deployAndInspect(env, fake, 'aaaaaaa1', passTests);
     expect(first.result.phase).toBe('active');
     expect(fake.startedBeforeRolesPropagated).toEqual([]);
@@ -71,33 +103,54 @@ describe('blue/green workflow', () => {
 
   it('refuses a production host whose record points elsewhere, before anything is created (invalid input)', async () => {
     const fake = new FakeAws();
-    fake.foreignRecords.set('web.example.com', [{ Name: 'web.example.com.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] }]);
+    fake.foreignRecords.set('web.example.com', [
+      { Name: 'web.example.com.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] },
+    ]);
     const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
     expect(result).toEqual({
       deploymentId: 'aaaaaaa1',
       phase: 'failed',
-      reason: 'invalid input: web.example.com points elsewhere (CNAME old-web.example.net); refusing to replace it: set hosts.overwriteProductionRecord: true to replace it (a rollback puts it back)',
+      reason:
+        'invalid input: web.example.com points elsewhere (CNAME old-web.example.net); refusing to replace it: set hosts.overwriteProductionRecord: true to replace it (a rollback puts it back)',
       leftovers: [],
     });
     expect(fake.sideEffects).toEqual([]);
   });
 
   it('replaces a production record pointing elsewhere when the spec allows it, and puts it back on rollback', async () => {
-    const cname = { Name: 'web.example.com.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: 'old-web.example.net' }] };
+    const cname = {
+      Name: 'web.example.com.',
+      Type: 'CNAME',
+      TTL: 300,
+      ResourceRecords: [{ Value: 'old-web.example.net' }],
+    };
     const allowed = { ...spec, hosts: { ...spec.hosts, overwriteProductionRecord: true } };
-    const bakeAtFull = { name: 'hold', steps: [{ kind: 'setWeight' as const, percent: 100 }], finalBake: { durationMs: 3_600_000, intervalMs: 60_000, failureLimit: 0, checks: { alarms: [] } } };
+    const bakeAtFull = {
+      name: 'hold',
+      steps: [{ kind: 'setWeight' as const, percent: 100 }],
+      finalBake: { durationMs: 3_600_000, intervalMs: 60_000, failureLimit: 0, checks: { alarms: [] } },
+    };
     const fake = new FakeAws();
     fake.foreignRecords.set('web.example.com', [cname]);
-    const result = await deploy(fake, 'aaaaaaa1', async (h) => {
-      await passTests(h);
-      await waitForPhase(h, 'baking');
-      await h.signal(rollbackSignal, { by: 'erin', reason: 'wrong DNS' });
-    }, { ...allowed, traffic: bakeAtFull });
+    const result = await deploy(
+      fake,
+      'aaaaaaa1',
+      async (h) => {
+        await passTests(h);
+        await waitForPhase(h, 'baking');
+        await h.signal(rollbackSignal, { by: 'erin', reason: 'wrong DNS' });
+      },
+      { ...allowed, traffic: bakeAtFull },
+    );
     expect(result).toMatchObject({ phase: 'rolled_back', leftovers: [] });
     const effects = fake.sideEffects;
     expect(effects).toContain('replaceWithAlias web.example.com CNAME');
-    expect(effects.slice(effects.indexOf('replaceWithAlias web.example.com CNAME'))).toEqual(expect.arrayContaining(['deleteHostRule web.example.com', 'restoreRecords web.example.com CNAME']));
-    expect(effects.indexOf('restoreRecords web.example.com CNAME')).toBeGreaterThan(effects.indexOf('deleteHostRule web.example.com'));
+    expect(effects.slice(effects.indexOf('replaceWithAlias web.example.com CNAME'))).toEqual(
+      expect.arrayContaining(['deleteHostRule web.example.com', 'restoreRecords web.example.com CNAME']),
+    );
+    expect(effects.indexOf('restoreRecords web.example.com CNAME')).toBeGreaterThan(
+      effects.indexOf('deleteHostRule web.example.com'),
+    );
     expect(fake.foreignRecords.get('web.example.com')).toEqual([cname]);
     expect(fake.records.has('web.example.com')).toBe(false);
   });
@@ -107,15 +160,23 @@ describe('blue/green workflow', () => {
     await deploy(fake, 'aaaaaaa1', passTests);
     fake.calls.length = 0;
     let approvedBy: string | undefined;
-    const result = await deploy(fake, 'bbbbbbb2', async (h) => {
-      await passAndApprove(h);
-      await waitForPhase(h, 'draining');
-      approvedBy = (await h.query(statusQuery)).approvedBy;
-    }, withApproval);
+    const result = await deploy(
+      fake,
+      'bbbbbbb2',
+      async (h) => {
+        await passAndApprove(h);
+        await waitForPhase(h, 'draining');
+        approvedBy = (await h.query(statusQuery)).approvedBy;
+      },
+      withApproval,
+    );
     expect(result.phase).toBe('active');
     expect(approvedBy).toBe('alice');
     // The previous service and revision are removed side by side, the target group after both.
-    const effects = inOrder(fake.sideEffects, stageCleanup, [`deleteService ${names('aaaaaaa1').ecsService}`, 'deregisterTaskDefinition arn:task-definition/web-prod:1']);
+    const effects = inOrder(fake.sideEffects, stageCleanup, [
+      `deleteService ${names('aaaaaaa1').ecsService}`,
+      'deregisterTaskDefinition arn:task-definition/web-prod:1',
+    ]);
     // The production rule found before staging is modified by its ARN.
     expect(effects.slice(effects.indexOf('setRuleTargets web.example.com web-prod-bbbbbbb2=100'))).toEqual([
       'setRuleTargets web.example.com web-prod-bbbbbbb2=100',
@@ -131,20 +192,35 @@ describe('blue/green workflow', () => {
 
   it.each([
     ['the tests gate times out', spec, async () => undefined, 'no test result within 1h'],
-    ['tests fail', spec, async (h: Handle) => {
-      await waitForPhase(h, 'awaiting_tests');
-      await h.signal(testsFailedSignal, { by: 'ci', reason: '3 of 40 smoke tests failed' });
-    }, 'tests failed (reported by ci): 3 of 40 smoke tests failed'],
+    [
+      'tests fail',
+      spec,
+      async (h: Handle) => {
+        await waitForPhase(h, 'awaiting_tests');
+        await h.signal(testsFailedSignal, { by: 'ci', reason: '3 of 40 smoke tests failed' });
+      },
+      'tests failed (reported by ci): 3 of 40 smoke tests failed',
+    ],
     ['approval times out (onTimeout: rollback)', withApproval, passTests, 'not approved within 24h'],
-    ['rollback while staged', spec, async (h: Handle) => {
-      await waitForPhase(h, 'awaiting_tests');
-      await h.signal(rollbackSignal, { by: 'bob', reason: 'wrong image' });
-    }, 'rollback requested by bob: wrong image'],
-    ['rollback while awaiting approval', withApproval, async (h: Handle) => {
-      await passTests(h);
-      await waitForPhase(h, 'awaiting_approval');
-      await h.signal(rollbackSignal, { by: 'carol' });
-    }, 'rollback requested by carol'],
+    [
+      'rollback while staged',
+      spec,
+      async (h: Handle) => {
+        await waitForPhase(h, 'awaiting_tests');
+        await h.signal(rollbackSignal, { by: 'bob', reason: 'wrong image' });
+      },
+      'rollback requested by bob: wrong image',
+    ],
+    [
+      'rollback while awaiting approval',
+      withApproval,
+      async (h: Handle) => {
+        await passTests(h);
+        await waitForPhase(h, 'awaiting_approval');
+        await h.signal(rollbackSignal, { by: 'carol' });
+      },
+      'rollback requested by carol',
+    ],
   ])('rolls back when %s, removing everything staged, newest first', async (_name, deploySpec, drive, reason) => {
     const fake = new FakeAws();
     await deploy(fake, 'aaaaaaa1', passTests);
@@ -171,18 +247,27 @@ describe('blue/green workflow', () => {
     let release!: () => void;
     fake.holdStaging = new Promise((resolve) => (release = resolve));
     const result = await deploy(fake, 'aaaaaaa1', async (h) => {
-      for (let i = 0; i < 200 && !(await h.query(statusQuery)).waitingFor?.includes('health checks'); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && !(await h.query(statusQuery)).waitingFor?.includes('health checks'); i++)
+        await new Promise((r) => setTimeout(r, 50));
       await h.signal(rollbackSignal, { by: 'frank', reason: 'wrong branch' });
       await new Promise((r) => setTimeout(r, 300));
       release();
     });
-    expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'rolled_back', reason: 'rollback requested by frank: wrong branch', leftovers: [] });
+    expect(result).toEqual({
+      deploymentId: 'aaaaaaa1',
+      phase: 'rolled_back',
+      reason: 'rollback requested by frank: wrong branch',
+      leftovers: [],
+    });
     expect(inventory(fake)).toEqual(nothing);
   });
 
   it('continues when approval times out and the spec says continue', async () => {
     const fake = new FakeAws();
-    const result = await deploy(fake, 'aaaaaaa1', passTests, { ...spec, approval: { required: true, timeoutMs: 3_600_000, onTimeout: 'continue' } });
+    const result = await deploy(fake, 'aaaaaaa1', passTests, {
+      ...spec,
+      approval: { required: true, timeoutMs: 3_600_000, onTimeout: 'continue' },
+    });
     expect(result.phase).toBe('active');
   });
 
@@ -225,7 +310,10 @@ describe('blue/green workflow', () => {
     });
     expect(result).toMatchObject({ phase: 'rolled_back', leftovers: [] });
     // The write by ARN finds no rule; the undo finds it by host and writes it.
-    expect(afterStageCleanup(fake.calls).slice(0, 2)).toEqual(['setRuleTargets arn:rule/2 web-prod-aaaaaaa1=100', 'putHostRule web.example.com web-prod-aaaaaaa1=100']);
+    expect(afterStageCleanup(fake.calls).slice(0, 2)).toEqual([
+      'setRuleTargets arn:rule/2 web-prod-aaaaaaa1=100',
+      'putHostRule web.example.com web-prod-aaaaaaa1=100',
+    ]);
     expect(fake.rules.get('web.example.com')).toMatchObject({ ruleArn: 'arn:rule/recreated' });
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
@@ -239,7 +327,12 @@ describe('blue/green workflow', () => {
   ])('a permanent failure of %s rolls back and leaves nothing', async (activity, message) => {
     const fake = new FakeAws().fail(activity, 'always');
     const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
-    expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'rolled_back', reason: `failed: ${message}`, leftovers: [] });
+    expect(result).toEqual({
+      deploymentId: 'aaaaaaa1',
+      phase: 'rolled_back',
+      reason: `failed: ${message}`,
+      leftovers: [],
+    });
     expect(inventory(fake)).toEqual(nothing);
   });
 
@@ -248,26 +341,39 @@ describe('blue/green workflow', () => {
     fake.steady = false;
     const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
     expect(result.phase).toBe('rolled_back');
-    expect(result.reason).toBe('failed: gave up waiting for ECS service web-prod-aaaaaaa1 to be steady at the deadline: running 0 of 2');
+    expect(result.reason).toBe(
+      'failed: gave up waiting for ECS service web-prod-aaaaaaa1 to be steady at the deadline: running 0 of 2',
+    );
     expect(inventory(fake).services).toEqual([]);
   });
 
-  it.each<keyof Activities>(['registerTaskDefinition', 'createTargetGroup', 'createService', 'putHostRule', 'upsertAliasRecord', 'deleteHostRule', 'deleteService', 'deleteTargetGroup'])(
-    'a crash after %s did its work is retried without duplicating anything',
-    async (activity) => {
-      const fake = new FakeAws();
-      await deploy(fake, 'aaaaaaa1', passTests);
-      fake.fail(activity, 'after-work');
-      const result = await deploy(fake, 'bbbbbbb2', passTests);
-      expect(result.phase).toBe('active');
-      expect(inventory(fake)).toEqual(onlyLive('bbbbbbb2'));
-    },
-  );
+  it.each<keyof Activities>([
+    'registerTaskDefinition',
+    'createTargetGroup',
+    'createService',
+    'putHostRule',
+    'upsertAliasRecord',
+    'deleteHostRule',
+    'deleteService',
+    'deleteTargetGroup',
+  ])('a crash after %s did its work is retried without duplicating anything', async (activity) => {
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests);
+    fake.fail(activity, 'after-work');
+    const result = await deploy(fake, 'bbbbbbb2', passTests);
+    expect(result.phase).toBe('active');
+    expect(inventory(fake)).toEqual(onlyLive('bbbbbbb2'));
+  });
 
   it('ends failed, naming what is left, when an undo keeps failing', async () => {
     const fake = new FakeAws().fail('deleteService', 'always');
     const result = await deploy(fake, 'aaaaaaa1', async () => undefined);
-    expect(result).toEqual({ deploymentId: 'aaaaaaa1', phase: 'failed', reason: 'no test result within 1h', leftovers: ['service'] });
+    expect(result).toEqual({
+      deploymentId: 'aaaaaaa1',
+      phase: 'failed',
+      reason: 'no test result within 1h',
+      leftovers: ['service'],
+    });
   });
 
   it('reports its status and ignores messages that make no sense in the current phase', async () => {
@@ -286,7 +392,11 @@ describe('blue/green workflow', () => {
       image: 'registry/web:2',
       phase: 'awaiting_tests',
       requestedBy: 'test',
-      resources: { targetGroupArn: 'arn:targetgroup/web-prod-aaaaaaa1', serviceName: 'web-prod-aaaaaaa1', listenerArn: 'arn:listener/80' },
+      resources: {
+        targetGroupArn: 'arn:targetgroup/web-prod-aaaaaaa1',
+        serviceName: 'web-prod-aaaaaaa1',
+        listenerArn: 'arn:listener/80',
+      },
     });
     expect(snapshot!.approvedBy).toBeUndefined();
     expect(snapshot!.history.map((h) => h.note)).toContain('ignored approval: the deployment is awaiting_tests');
@@ -310,16 +420,28 @@ describe('blue/green workflow on the dev server', () => {
     await deployOn(dev, fake, 'aaaaaaa1', passTests, quick);
     fake.calls.length = 0;
     let productionReads = 0;
-    const result = await deployOn(dev, fake, 'bbbbbbb2', async (h) => {
-      // The second read of the production rule is the check after the drain, the last step before
-      // teardown: the rollback lands while that activity runs (and completes despite the cancel).
-      fake.beforeFindHostRule = async (host) => {
-        if (host === 'web.example.com' && ++productionReads === 2) await h.signal(rollbackSignal, { by: 'erin', reason: 'late' });
-      };
-      await passTests(h);
-    }, quick);
+    const result = await deployOn(
+      dev,
+      fake,
+      'bbbbbbb2',
+      async (h) => {
+        // The second read of the production rule is the check after the drain, the last step before
+        // teardown: the rollback lands while that activity runs (and completes despite the cancel).
+        fake.beforeFindHostRule = async (host) => {
+          if (host === 'web.example.com' && ++productionReads === 2)
+            await h.signal(rollbackSignal, { by: 'erin', reason: 'late' });
+        };
+        await passTests(h);
+      },
+      quick,
+    );
     expect(productionReads).toBe(2);
-    expect(result).toEqual({ deploymentId: 'bbbbbbb2', phase: 'rolled_back', reason: 'rollback requested by erin: late', leftovers: [] });
+    expect(result).toEqual({
+      deploymentId: 'bbbbbbb2',
+      phase: 'rolled_back',
+      reason: 'rollback requested by erin: late',
+      leftovers: [],
+    });
     expect(fake.sideEffects).not.toContain('deleteService web-prod-aaaaaaa1');
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });

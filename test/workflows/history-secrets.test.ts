@@ -14,7 +14,16 @@ describe('secrets in recorded histories', () => {
   });
 
   it('the scanner finds a plaintext secret inside an encoded payload', () => {
-    const payload = Buffer.from(JSON.stringify({ environment: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'LOG_LEVEL', value: 'info' }] })).toString('base64');
-    expect(plaintextSecrets(JSON.stringify({ events: [{ input: { payloads: [{ data: payload }] } }] }))).toEqual(['DB_PASSWORD=hunter2']);
+    const payload = Buffer.from(
+      JSON.stringify({
+        environment: [
+          { name: 'DB_PASSWORD', value: 'hunter2' },
+          { name: 'LOG_LEVEL', value: 'info' },
+        ],
+      }),
+    ).toString('base64');
+    expect(plaintextSecrets(JSON.stringify({ events: [{ input: { payloads: [{ data: payload }] } }] }))).toEqual([
+      'DB_PASSWORD=hunter2',
+    ]);
   });
 });

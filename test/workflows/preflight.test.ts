@@ -9,9 +9,19 @@ import type { PreflightInput } from '../../src/shared/preflight';
 import type { preflight } from '../../src/workflows';
 import { attachTimeSkipping, servers, uniqueTaskQueue } from '../support/servers';
 
-const input: PreflightInput = { cluster: 'prod', loadBalancer: 'web-alb', listenerPort: 443, hostedZone: 'example.com' };
+const input: PreflightInput = {
+  cluster: 'prod',
+  loadBalancer: 'web-alb',
+  listenerPort: 443,
+  hostedZone: 'example.com',
+};
 
-const cluster: ClusterSummary = { name: 'prod', arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod', status: 'ACTIVE', capacityProviders: [] };
+const cluster: ClusterSummary = {
+  name: 'prod',
+  arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+  status: 'ACTIVE',
+  capacityProviders: [],
+};
 const lb: LoadBalancerSummary = {
   name: 'web-alb',
   arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-alb/1',
@@ -24,7 +34,8 @@ const lb: LoadBalancerSummary = {
 };
 const zone: HostedZoneSummary = { id: 'Z123', name: 'example.com.', privateZone: false };
 
-type Lookups = Pick<Activities, 'findCluster' | 'findLoadBalancer' | 'findHostedZone'> & Partial<Pick<Activities, 'describeAlarmStates'>>;
+type Lookups = Pick<Activities, 'findCluster' | 'findLoadBalancer' | 'findHostedZone'> &
+  Partial<Pick<Activities, 'describeAlarmStates'>>;
 
 function fakeLookups(found: { cluster?: ClusterSummary; lb?: LoadBalancerSummary; zone?: HostedZoneSummary }) {
   const calls: string[] = [];
@@ -95,7 +106,10 @@ describe('preflight workflow', () => {
   it('fails the listener check when the load balancer lacks the port', async () => {
     const { activities } = fakeLookups({ cluster, lb: { ...lb, listenerPorts: [80] }, zone });
     const report = await run(activities);
-    expect(report.checks.find((c) => c.resource === 'listener')).toMatchObject({ ok: false, detail: 'listeners on 80' });
+    expect(report.checks.find((c) => c.resource === 'listener')).toMatchObject({
+      ok: false,
+      detail: 'listeners on 80',
+    });
   });
 
   it("checks a deployment's alarms and capacity providers when it names them", async () => {
@@ -105,7 +119,10 @@ describe('preflight workflow', () => {
       alarms.push(names);
       return { 'web-5xx': 'OK' };
     };
-    const report = await run({ ...activities, describeAlarmStates }, { ...input, alarms: ['web-5xx', 'web-latency'], capacityProviders: ['FARGATE', 'FARGATE_SPOT'] });
+    const report = await run(
+      { ...activities, describeAlarmStates },
+      { ...input, alarms: ['web-5xx', 'web-latency'], capacityProviders: ['FARGATE', 'FARGATE_SPOT'] },
+    );
     expect(alarms).toEqual([['web-5xx', 'web-latency']]);
     expect(report.ok).toBe(false);
     expect(report.checks.slice(4).map((c) => [c.resource, c.name, c.ok, c.detail])).toEqual([

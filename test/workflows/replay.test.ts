@@ -13,7 +13,19 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe('replay of recorded deployments', () => {
   it('has histories to replay', () => {
-    expect(files).toEqual(expect.arrayContaining(['first-deployment.json', 'bake-after-worker-crash-1.json', 'bake-after-worker-crash-2.json', 'second-deployment-approved.json', 'rollback-while-draining.json', 'progressive-rollback-at-50-percent.json', 'progressive-paused-resumed-promoted.json', 'rolling-success.json', 'rolling-circuit-breaker-rollback.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'first-deployment.json',
+        'bake-after-worker-crash-1.json',
+        'bake-after-worker-crash-2.json',
+        'second-deployment-approved.json',
+        'rollback-while-draining.json',
+        'progressive-rollback-at-50-percent.json',
+        'progressive-paused-resumed-promoted.json',
+        'rolling-success.json',
+        'rolling-circuit-breaker-rollback.json',
+      ]),
+    );
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
@@ -35,9 +47,14 @@ describe('the incident of issue 11 (a deployment wedged after a worker crash mid
   // differed, so no workflow code can produce event 134 on replay and still end a bake on time when a
   // worker really is down for 13 s. Such deployments are got out with `switchyard recover`.
   it('cannot replay on any code: the recorded branch depended on a time only its first execution saw', async () => {
-    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, 'incidents', 'bake-after-worker-crash.json'), 'utf8')));
+    const history = historyFromJSON(
+      JSON.parse(fs.readFileSync(path.join(dir, 'incidents', 'bake-after-worker-crash.json'), 'utf8')),
+    );
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: servers.workflowBundlePath }, replayName: 'incident' }, history),
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: servers.workflowBundlePath }, replayName: 'incident' },
+        history,
+      ),
     ).rejects.toThrow(/No command scheduled for event HistoryEvent\(id: 134, TimerStarted\)/);
   });
 });

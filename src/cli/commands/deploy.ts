@@ -29,7 +29,9 @@ export interface DeployOutcome {
 export function registerDeploy(program: Command, cli: Cli): void {
   program
     .command('deploy')
-    .description('start a deployment from a spec (blue/green, or rolling when the spec says so); prints its id (with --wait: follows it to the end)')
+    .description(
+      'start a deployment from a spec (blue/green, or rolling when the spec says so); prints its id (with --wait: follows it to the end)',
+    )
     .requiredOption('-f, --file <spec>', 'deployment spec (YAML or JSON)')
     .option('--image <ref>', 'container image, overriding the spec')
     .option('--wait', 'follow the deployment until it is active, rolled back or failed', false)
@@ -52,7 +54,12 @@ export async function deploy(opts: DeployOptions, cli: Pick<Cli, 'print' | 'prog
     return { deploymentId, workflowId: handle.workflowId, result };
   });
   const { result } = outcome;
-  return { data: outcome, json: opts.json, text: () => (result ? formatResult(result) : undefined), exitCode: result && exitCodeOf(result) };
+  return {
+    data: outcome,
+    json: opts.json,
+    text: () => (result ? formatResult(result) : undefined),
+    exitCode: result && exitCodeOf(result),
+  };
 }
 
 function exitCodeOf(result: DeploymentResult): number {
@@ -77,5 +84,7 @@ async function refuseMissingPrerequisites(client: SwitchyardClient, spec: AnySpe
   });
   const missing = report.checks.filter((c) => !c.ok);
   if (missing.length === 0) return;
-  throw new UserError(`refusing to start ${spec.service}/${spec.environment}, missing: ${missing.map((c) => `${c.resource} ${c.name} (${c.detail})`).join('; ')}`);
+  throw new UserError(
+    `refusing to start ${spec.service}/${spec.environment}, missing: ${missing.map((c) => `${c.resource} ${c.name} (${c.detail})`).join('; ')}`,
+  );
 }

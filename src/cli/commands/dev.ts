@@ -56,7 +56,9 @@ export async function runDev(opts: DevOptions, print: (line: string) => void): P
     print(`Temporal          ${temporal.address} (namespace ${temporal.namespace}, task queue ${temporal.taskQueue})`);
     print(`AWS emulator      ${aws.endpoint} (region ${aws.region})`);
     print(`State and logs    ${stack.stateDir}`);
-    print(`Other terminals:  export TEMPORAL_ADDRESS=${temporal.address} AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`);
+    print(
+      `Other terminals:  export TEMPORAL_ADDRESS=${temporal.address} AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=${aws.region}`,
+    );
     print('Press Ctrl-C to stop everything.');
 
     if (opts.demo) await runDemo(stack.client, stack.uiUrl, print);

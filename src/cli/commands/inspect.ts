@@ -10,7 +10,9 @@ import { formatStatus, formatTable } from '../output';
 export function registerStatus(program: Command, cli: Cli): void {
   program
     .command('status')
-    .description('phase, resources and steps of a deployment (by id) or of the latest deployment of a service (web or web/prod)')
+    .description(
+      'phase, resources and steps of a deployment (by id) or of the latest deployment of a service (web or web/prod)',
+    )
     .argument('<deployment>', 'deployment id, or service[/environment]', deploymentRef)
     .option('--json', 'print JSON', false)
     .action(cli.action(status));
@@ -26,7 +28,9 @@ export function registerList(program: Command, cli: Cli): void {
 }
 
 export async function status(ref: string, opts: { json: boolean }): Promise<Reply<DeploymentReport>> {
-  const report = await SwitchyardClient.using(loadConfig().temporal, async (client) => client.inspect(await client.find(ref)));
+  const report = await SwitchyardClient.using(loadConfig().temporal, async (client) =>
+    client.inspect(await client.find(ref)),
+  );
   return { data: report, json: opts.json, text: formatStatus };
 }
 

@@ -14,7 +14,10 @@ const descriptions: [MessageName, string][] = [
   ['rollback', 'roll a deployment back (production returns to the previous deployment first)'],
   ['pause', 'hold progressive traffic at its current weight (the bake interval in progress starts again after resume)'],
   ['resume', 'go on after a pause (also ends an indefinite pause step)'],
-  ['promote', 'skip the remaining traffic steps and the bake: 100% now, then the drain (rollback stays instant during it)'],
+  [
+    'promote',
+    'skip the remaining traffic steps and the bake: 100% now, then the drain (rollback stays instant during it)',
+  ],
 ];
 
 export function registerMessages(program: Command, cli: Cli): void {
@@ -29,8 +32,14 @@ export function registerMessages(program: Command, cli: Cli): void {
   }
 }
 
-export async function send(name: MessageName, ref: string, opts: { by: string; reason?: string }): Promise<Reply<{ sent: MessageName; to: string }>> {
+export async function send(
+  name: MessageName,
+  ref: string,
+  opts: { by: string; reason?: string },
+): Promise<Reply<{ sent: MessageName; to: string }>> {
   const message = { by: opts.by, reason: opts.reason };
-  await SwitchyardClient.using(loadConfig().temporal, async (client) => client.send(await client.find(ref), name, message));
+  await SwitchyardClient.using(loadConfig().temporal, async (client) =>
+    client.send(await client.find(ref), name, message),
+  );
   return { data: { sent: name, to: ref }, text: () => `${name} sent to ${ref}` };
 }

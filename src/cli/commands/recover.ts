@@ -25,9 +25,15 @@ export function registerRecover(program: Command, cli: Cli): void {
     .action(cli.action((ref: string, opts: RecoverOptions & { json: boolean }) => recover(ref, opts, cli.progress)));
 }
 
-export async function recover(ref: string, opts: RecoverOptions & { json: boolean }, progress: (line: string) => void): Promise<Reply<RecoveryReport>> {
+export async function recover(
+  ref: string,
+  opts: RecoverOptions & { json: boolean },
+  progress: (line: string) => void,
+): Promise<Reply<RecoveryReport>> {
   const { by, reason, force } = opts;
-  const report = await SwitchyardClient.using(loadConfig().temporal, (client) => client.recover(ref, { by, reason, force }, progress));
+  const report = await SwitchyardClient.using(loadConfig().temporal, (client) =>
+    client.recover(ref, { by, reason, force }, progress),
+  );
   const failed = report.production === 'left' || report.leftovers.length > 0;
   return { data: report, json: opts.json, text: formatRecovery, exitCode: failed ? ExitCode.failed : undefined };
 }

@@ -87,7 +87,9 @@ export class ServiceModel {
         return { method: op.http!.method, regex: new RegExp(`^${source}/?$`), names, operation: op };
       })
       // The most specific template first: more literal characters.
-      .sort((a, b) => b.regex.source.replace(/\([^)]*\)/g, '').length - a.regex.source.replace(/\([^)]*\)/g, '').length);
+      .sort(
+        (a, b) => b.regex.source.replace(/\([^)]*\)/g, '').length - a.regex.source.replace(/\([^)]*\)/g, '').length,
+      );
   }
 
   has(operation: string): boolean {
@@ -99,7 +101,11 @@ export class ServiceModel {
     for (const r of this.routes) {
       if (r.method !== method) continue;
       const match = r.regex.exec(urlPath);
-      if (match) return { operation: r.operation.name, labels: Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(match[i + 1])])) };
+      if (match)
+        return {
+          operation: r.operation.name,
+          labels: Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(match[i + 1])])),
+        };
     }
     return undefined;
   }
@@ -129,7 +135,13 @@ export class ServiceModel {
   }
 
   /** REST-XML: labels from the path, members from the query string, headers and the XML body. */
-  checkRestXml(operation: string, labels: Record<string, string>, query: URLSearchParams, headers: Record<string, string | string[] | undefined>, body: string): ModelViolation[] {
+  checkRestXml(
+    operation: string,
+    labels: Record<string, string>,
+    query: URLSearchParams,
+    headers: Record<string, string | string[] | undefined>,
+    body: string,
+  ): ModelViolation[] {
     const shapeName = this.raw.operations[operation]?.input?.shape;
     if (!shapeName) return [];
     const shape = this.shape(shapeName);
@@ -142,7 +154,8 @@ export class ServiceModel {
     const input: Record<string, unknown> = {};
     const violations: ModelViolation[] = [];
     const bodyChildren = new Map<string, XmlElement[]>();
-    for (const child of root?.children ?? []) bodyChildren.set(child.name, [...(bodyChildren.get(child.name) ?? []), child]);
+    for (const child of root?.children ?? [])
+      bodyChildren.set(child.name, [...(bodyChildren.get(child.name) ?? []), child]);
     for (const [name, ref] of Object.entries(shape.members ?? {})) {
       const wire = ref.locationName ?? name;
       if (ref.location === 'uri') {
@@ -150,7 +163,11 @@ export class ServiceModel {
       } else if (ref.location === 'querystring') {
         const values = query.getAll(wire);
         const member = this.shape(ref.shape);
-        if (values.length) input[name] = member.type === 'list' ? values.map((v) => this.scalar(this.shape(member.member!.shape), v)) : this.scalar(member, values[0]);
+        if (values.length)
+          input[name] =
+            member.type === 'list'
+              ? values.map((v) => this.scalar(this.shape(member.member!.shape), v))
+              : this.scalar(member, values[0]);
       } else if (ref.location === 'header') {
         const value = headers[wire.toLowerCase()];
         if (typeof value === 'string') input[name] = this.scalar(this.shape(ref.shape), value);
@@ -163,7 +180,11 @@ export class ServiceModel {
       }
     }
     for (const key of bodyChildren.keys()) violations.push(unknownMember(key));
-    const known = new Set(Object.entries(shape.members ?? {}).filter(([, r]) => r.location === 'querystring').map(([n, r]) => r.locationName ?? n));
+    const known = new Set(
+      Object.entries(shape.members ?? {})
+        .filter(([, r]) => r.location === 'querystring')
+        .map(([n, r]) => r.locationName ?? n),
+    );
     for (const key of new Set(query.keys())) if (!known.has(key)) violations.push(unknownMember(key));
     return [...violations, ...this.check(shapeName, input, '')];
   }
@@ -197,7 +218,12 @@ export class ServiceModel {
     return this.scalar(shape, take(prefix.replace(/\.$/, '')));
   }
 
-  private fromQueryMember(ref: MemberRef, params: Map<string, string>, key: string, take: (k: string) => string | undefined): unknown {
+  private fromQueryMember(
+    ref: MemberRef,
+    params: Map<string, string>,
+    key: string,
+    take: (k: string) => string | undefined,
+  ): unknown {
     const shape = this.shape(ref.shape);
     if (shape.type === 'structure') return this.fromQuery(ref.shape, params, `${key}.`);
     if (shape.type === 'list') {
@@ -218,7 +244,12 @@ export class ServiceModel {
       const base = shape.flattened ? key : `${key}.entry`;
       for (let i = 1; params.has(`${base}.${i}.${shape.key!.locationName ?? 'key'}`); i++) {
         const k = take(`${base}.${i}.${shape.key!.locationName ?? 'key'}`)!;
-        out[k] = this.fromQueryMember(shape.value!, params, `${base}.${i}.${shape.value!.locationName ?? 'value'}`, take);
+        out[k] = this.fromQueryMember(
+          shape.value!,
+          params,
+          `${base}.${i}.${shape.value!.locationName ?? 'value'}`,
+          take,
+        );
       }
       return out;
     }
@@ -237,7 +268,9 @@ export class ServiceModel {
     }
     if (shape.type === 'list') {
       const name = shape.member!.locationName ?? 'member';
-      return element.children.map((c) => (c.name === name ? this.fromXml(this.shape(shape.member!.shape), c) : { [`${unknownMark}${c.name}`]: true }));
+      return element.children.map((c) =>
+        c.name === name ? this.fromXml(this.shape(shape.member!.shape), c) : { [`${unknownMark}${c.name}`]: true },
+      );
     }
     return this.scalar(shape, element.text);
   }
@@ -246,14 +279,17 @@ export class ServiceModel {
   private scalar(shape: Shape, value: string | undefined): unknown {
     if (value === undefined) return undefined;
     if ((shape.type === 'integer' || shape.type === 'long') && /^-?\d+$/.test(value)) return Number(value);
-    if ((shape.type === 'double' || shape.type === 'float') && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+    if ((shape.type === 'double' || shape.type === 'float') && value.trim() !== '' && Number.isFinite(Number(value)))
+      return Number(value);
     if (shape.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
     return value;
   }
 
   private check(shapeName: string, value: unknown, at: string): ModelViolation[] {
     const shape = this.shape(shapeName);
-    const fail = (kind: ConstraintKind, constraint: string): ModelViolation[] => [{ kind, at, message: `Value ${shown(value)} at '${at}' failed to satisfy constraint: Member must ${constraint}` }];
+    const fail = (kind: ConstraintKind, constraint: string): ModelViolation[] => [
+      { kind, at, message: `Value ${shown(value)} at '${at}' failed to satisfy constraint: Member must ${constraint}` },
+    ];
     if (value === undefined || value === null) return [];
     switch (shape.type) {
       case 'structure': {
@@ -262,11 +298,17 @@ export class ServiceModel {
         const record = value as Record<string, unknown>;
         const out: ModelViolation[] = [];
         for (const name of shape.required ?? []) {
-          if (record[name] === undefined || record[name] === null) out.push({ kind: 'required', at: join(at, name), message: `Value null at '${join(at, name)}' failed to satisfy constraint: Member must not be null` });
+          if (record[name] === undefined || record[name] === null)
+            out.push({
+              kind: 'required',
+              at: join(at, name),
+              message: `Value null at '${join(at, name)}' failed to satisfy constraint: Member must not be null`,
+            });
         }
         for (const [name, member] of Object.entries(record)) {
           const ref = shape.members?.[name];
-          if (!ref) out.push(unknownMember(join(at, name.startsWith(unknownMark) ? name.slice(unknownMark.length) : name)));
+          if (!ref)
+            out.push(unknownMember(join(at, name.startsWith(unknownMark) ? name.slice(unknownMark.length) : name)));
           else out.push(...this.check(ref.shape, member, join(at, name)));
         }
         return out;
@@ -274,22 +316,30 @@ export class ServiceModel {
       case 'list': {
         if (!Array.isArray(value)) return fail('type', 'be a list');
         const out = lengthCheck(shape, value.length, fail);
-        value.forEach((item, i) => out.push(...this.check(shape.member!.shape, item, join(at, String(i + 1), 'member'))));
+        value.forEach((item, i) =>
+          out.push(...this.check(shape.member!.shape, item, join(at, String(i + 1), 'member'))),
+        );
         return out;
       }
       case 'map': {
         if (typeof value !== 'object' || Array.isArray(value)) return fail('type', 'be a map');
         const entries = Object.entries(value as Record<string, unknown>);
         const out = lengthCheck(shape, entries.length, fail);
-        for (const [k, v] of entries) out.push(...this.check(shape.key!.shape, k, join(at, 'key')), ...this.check(shape.value!.shape, v, join(at, k)));
+        for (const [k, v] of entries)
+          out.push(
+            ...this.check(shape.key!.shape, k, join(at, 'key')),
+            ...this.check(shape.value!.shape, v, join(at, k)),
+          );
         return out;
       }
       case 'string': {
         if (typeof value !== 'string') return fail('type', 'be a string');
-        if (shape.enum && !shape.enum.includes(value)) return fail('enum', `satisfy enum value set: [${shape.enum.join(', ')}]`);
+        if (shape.enum && !shape.enum.includes(value))
+          return fail('enum', `satisfy enum value set: [${shape.enum.join(', ')}]`);
         const out = lengthCheck(shape, [...value].length, fail);
         const pattern = shape.pattern === undefined ? null : this.pattern(shape.pattern);
-        if (pattern && !pattern.test(value)) out.push(...fail('pattern', `satisfy regular expression pattern: ${shape.pattern}`));
+        if (pattern && !pattern.test(value))
+          out.push(...fail('pattern', `satisfy regular expression pattern: ${shape.pattern}`));
         return out;
       }
       case 'integer':
@@ -297,15 +347,20 @@ export class ServiceModel {
       case 'double':
       case 'float': {
         const integral = shape.type === 'integer' || shape.type === 'long';
-        if (typeof value !== 'number' || (integral && !Number.isInteger(value))) return fail('type', `be of type ${shape.type}`);
-        if (shape.min !== undefined && value < shape.min) return fail('range', `have value greater than or equal to ${shape.min}`);
-        if (shape.max !== undefined && value > shape.max) return fail('range', `have value less than or equal to ${shape.max}`);
+        if (typeof value !== 'number' || (integral && !Number.isInteger(value)))
+          return fail('type', `be of type ${shape.type}`);
+        if (shape.min !== undefined && value < shape.min)
+          return fail('range', `have value greater than or equal to ${shape.min}`);
+        if (shape.max !== undefined && value > shape.max)
+          return fail('range', `have value less than or equal to ${shape.max}`);
         return [];
       }
       case 'boolean':
         return typeof value === 'boolean' ? [] : fail('type', 'be of type boolean');
       case 'timestamp':
-        return typeof value === 'number' || (typeof value === 'string' && !Number.isNaN(Date.parse(value))) ? [] : fail('type', 'be a timestamp');
+        return typeof value === 'number' || (typeof value === 'string' && !Number.isNaN(Date.parse(value)))
+          ? []
+          : fail('type', 'be a timestamp');
       case 'blob':
         return typeof value === 'string' ? [] : fail('type', 'be a blob');
       default:
@@ -338,9 +393,15 @@ export class ServiceModel {
 /** Marks an XML element the model has no member for (no member name starts with it). */
 const unknownMark = '!unknown:';
 
-function lengthCheck(shape: Shape, length: number, fail: (kind: ConstraintKind, constraint: string) => ModelViolation[]): ModelViolation[] {
-  if (shape.min !== undefined && length < shape.min) return fail('length', `have length greater than or equal to ${shape.min}`);
-  if (shape.max !== undefined && length > shape.max) return fail('length', `have length less than or equal to ${shape.max}`);
+function lengthCheck(
+  shape: Shape,
+  length: number,
+  fail: (kind: ConstraintKind, constraint: string) => ModelViolation[],
+): ModelViolation[] {
+  if (shape.min !== undefined && length < shape.min)
+    return fail('length', `have length greater than or equal to ${shape.min}`);
+  if (shape.max !== undefined && length > shape.max)
+    return fail('length', `have length less than or equal to ${shape.max}`);
   return [];
 }
 

@@ -15,12 +15,38 @@
 // whatever AWS_ENDPOINT_URL names, AWS or this.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DescribeContainerInstancesCommand, DescribeTaskDefinitionCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
-import { DeregisterTargetsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeContainerInstancesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListContainerInstancesCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
-import { Conformance, defaultConformance, type ConformanceCall, type ConformanceOptions, type ConformanceStats } from './behaviours/conformance';
+import {
+  Conformance,
+  defaultConformance,
+  type ConformanceCall,
+  type ConformanceOptions,
+  type ConformanceStats,
+} from './behaviours/conformance';
 import { EcsRollouts, type RolloutScenario } from './behaviours/ecs-rollouts';
-import { awsErrorResponse, drawFault, errorResponse, seededRandom, type FaultDraw, type FaultKind, type FaultScenario, type Protocol } from './behaviours/faults';
+import {
+  awsErrorResponse,
+  drawFault,
+  errorResponse,
+  seededRandom,
+  type FaultDraw,
+  type FaultKind,
+  type FaultScenario,
+  type Protocol,
+} from './behaviours/faults';
 import { loadModels, type ModelService, type ServiceModel } from './models';
 
 export interface TargetHealthScript {
@@ -91,20 +117,45 @@ function classify(req: http.IncomingMessage, body: string, route53: ServiceModel
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     const [prefix, action] = target.split('.');
-    const service = prefix.startsWith('AmazonEC2ContainerService') ? 'ECS' : prefix.startsWith('GraniteService') ? 'CloudWatch' : undefined;
-    return { protocol: 'json', service, action, operation: `${service ?? prefix}.${action}`, jsonVersion: service === 'CloudWatch' ? '1.0' : '1.1', labels: {} };
+    const service = prefix.startsWith('AmazonEC2ContainerService')
+      ? 'ECS'
+      : prefix.startsWith('GraniteService')
+        ? 'CloudWatch'
+        : undefined;
+    return {
+      protocol: 'json',
+      service,
+      action,
+      operation: `${service ?? prefix}.${action}`,
+      jsonVersion: service === 'CloudWatch' ? '1.0' : '1.1',
+      labels: {},
+    };
   }
   if (req.url?.startsWith('/2013-04-01/')) {
     // Route 53 is REST: the operation is the model's, by method and path.
     const route = route53.route(req.method ?? 'GET', req.url.split('?')[0]);
     const action = route?.operation ?? `${req.method} ${req.url.split('?')[0]}`;
-    return { protocol: 'rest-xml', service: 'Route53', action, operation: `Route53.${action}`, jsonVersion: '', labels: route?.labels ?? {} };
+    return {
+      protocol: 'rest-xml',
+      service: 'Route53',
+      action,
+      operation: `Route53.${action}`,
+      jsonVersion: '',
+      labels: route?.labels ?? {},
+    };
   }
   const params = new URLSearchParams(body);
   const version = params.get('Version');
   const service = version === '2015-12-01' ? 'ELBv2' : version === '2010-05-08' ? 'IAM' : undefined;
   const action = params.get('Action') ?? '';
-  return { protocol: 'query', service, action, operation: `${service ?? (version === '2016-11-15' ? 'EC2' : 'Query')}.${action}`, jsonVersion: '', labels: {} };
+  return {
+    protocol: 'query',
+    service,
+    action,
+    operation: `${service ?? (version === '2016-11-15' ? 'EC2' : 'Query')}.${action}`,
+    jsonVersion: '',
+    labels: {},
+  };
 }
 
 export function parseScenario(raw: BehaviourScenarioJson): BehaviourScenario {
@@ -116,7 +167,11 @@ export function parseScenario(raw: BehaviourScenarioJson): BehaviourScenario {
     stuckImages: re(raw.stuckImages),
     rolloutDescribes: raw.rolloutDescribes,
     targetHealth: raw.targetHealth?.map((t) => ({ ...t, targetGroup: new RegExp(t.targetGroup) })),
-    faults: raw.faults && { ...raw.faults, operations: re(raw.faults.operations), random: seededRandom(raw.faults.seed ?? Date.now()) },
+    faults: raw.faults && {
+      ...raw.faults,
+      operations: re(raw.faults.operations),
+      random: seededRandom(raw.faults.seed ?? Date.now()),
+    },
   };
 }
 
@@ -132,7 +187,11 @@ export interface ProxyOptions {
 export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBehaviourProxy> {
   const moto = new URL(opts.motoEndpoint);
   // The proxy's own reads of the account go straight to moto: neither counted, checked nor throttled.
-  const direct = { region: opts.region, endpoint: opts.motoEndpoint, credentials: { accessKeyId: 'switchyard-proxy', secretAccessKey: 'switchyard-proxy' } };
+  const direct = {
+    region: opts.region,
+    endpoint: opts.motoEndpoint,
+    credentials: { accessKeyId: 'switchyard-proxy', secretAccessKey: 'switchyard-proxy' },
+  };
   const elbv2 = new ElasticLoadBalancingV2Client(direct);
   const ecs = new ECSClient(direct);
   const route53 = new Route53Client(direct);
@@ -173,18 +232,31 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   };
 
   async function afterCreateService(requestBody: string): Promise<void> {
-    const req = JSON.parse(requestBody) as { cluster?: string; desiredCount?: number; taskDefinition?: string; loadBalancers?: { targetGroupArn?: string; containerPort?: number }[] };
+    const req = JSON.parse(requestBody) as {
+      cluster?: string;
+      desiredCount?: number;
+      taskDefinition?: string;
+      loadBalancers?: { targetGroupArn?: string; containerPort?: number }[];
+    };
     for (const lb of req.loadBalancers ?? []) {
       if (!lb.targetGroupArn) continue;
-      const group = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.targetGroupArn] }))).TargetGroups?.[0];
-      const targets = group?.TargetType === 'instance' ? await instanceTargets(req.cluster, req.taskDefinition, req.desiredCount ?? 0, lb.containerPort) : ipTargets(req.desiredCount ?? 0, lb.containerPort);
-      if (targets.length) await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: lb.targetGroupArn, Targets: targets }));
+      const group = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.targetGroupArn] })))
+        .TargetGroups?.[0];
+      const targets =
+        group?.TargetType === 'instance'
+          ? await instanceTargets(req.cluster, req.taskDefinition, req.desiredCount ?? 0, lb.containerPort)
+          : ipTargets(req.desiredCount ?? 0, lb.containerPort);
+      if (targets.length)
+        await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: lb.targetGroupArn, Targets: targets }));
       // "initial": the load balancer is still sending the minimum number of health checks (healthy
       // threshold × interval) before it calls a target healthy (TargetHealth, Elb.InitialHealthChecking).
       const check = conformance.options.enabled ? await conformance.healthCheckOf(lb.targetGroupArn) : undefined;
       // Tasks start (and register) once ECS can assume their roles.
       const started = Math.max(Date.now(), conformance.rolesPropagatingUntil(String(req.taskDefinition)));
-      registered.set(lb.targetGroupArn, { at: started, initialMs: check ? conformance.delay(check.intervalSeconds * check.healthyThreshold * 1000) : 0 });
+      registered.set(lb.targetGroupArn, {
+        at: started,
+        initialMs: check ? conformance.delay(check.intervalSeconds * check.healthyThreshold * 1000) : 0,
+      });
     }
   }
 
@@ -201,14 +273,27 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
    * for host, one from the ephemeral range for bridge's dynamic mapping), on an instance each while there
    * are enough: moto keeps one target per instance id, where AWS keeps one per instance and port.
    */
-  async function instanceTargets(cluster: string | undefined, taskDefinition: string | undefined, count: number, port: number | undefined): Promise<{ Id: string; Port?: number }[]> {
+  async function instanceTargets(
+    cluster: string | undefined,
+    taskDefinition: string | undefined,
+    count: number,
+    port: number | undefined,
+  ): Promise<{ Id: string; Port?: number }[]> {
     const arns = (await ecs.send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
     if (!arns.length) return [];
-    const instances = ((await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []).map((c) => c.ec2InstanceId!);
-    const mode = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })).catch(() => undefined))?.taskDefinition?.networkMode ?? 'bridge';
+    const instances = (
+      (await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns })))
+        .containerInstances ?? []
+    ).map((c) => c.ec2InstanceId!);
+    const mode =
+      (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })).catch(() => undefined))?.taskDefinition
+        ?.networkMode ?? 'bridge';
     const start = ipCounter;
     ipCounter += count;
-    return Array.from({ length: count }, (_, i) => ({ Id: instances[(start + i) % instances.length], Port: mode === 'host' ? port : 32768 + ((start + i) % 28000) }));
+    return Array.from({ length: count }, (_, i) => ({
+      Id: instances[(start + i) % instances.length],
+      Port: mode === 'host' ? port : 32768 + ((start + i) % 28000),
+    }));
   }
 
   /**
@@ -237,7 +322,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     try {
       const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
       const targets = (health.TargetHealthDescriptions ?? []).map((d) => d.Target!).filter(Boolean);
-      if (targets.length) await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: targets }));
+      if (targets.length)
+        await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: targets }));
     } catch {
       // The group was deleted meanwhile (teardown deletes it right after the service): nothing to drain.
     }
@@ -256,7 +342,12 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
 
   /** Whether ECS could place an EC2 task in the cluster: it needs a registered container instance. */
   async function hasContainerInstances(cluster: string | undefined): Promise<boolean> {
-    return ((await ecs.send(new ListContainerInstancesCommand({ cluster })).catch(() => undefined))?.containerInstanceArns ?? []).length > 0;
+    return (
+      (
+        (await ecs.send(new ListContainerInstancesCommand({ cluster })).catch(() => undefined))
+          ?.containerInstanceArns ?? []
+      ).length > 0
+    );
   }
 
   async function rewrite(operation: string, requestBody: string, responseBody: string): Promise<string> {
@@ -273,7 +364,9 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         const role = conformance.propagatingRole(String(s.taskDefinition), Date.now());
         // EC2 tasks need a container instance to run on (a Fargate capacity provider needs none).
         const strategy = (s.capacityProviderStrategy as { capacityProvider?: string }[] | undefined) ?? [];
-        const onEc2 = s.launchType === 'EC2' || (strategy.length > 0 && !strategy.every((p) => p.capacityProvider?.startsWith('FARGATE')));
+        const onEc2 =
+          s.launchType === 'EC2' ||
+          (strategy.length > 0 && !strategy.every((p) => p.capacityProvider?.startsWith('FARGATE')));
         const unplaced = conformance.options.enabled && onEc2 && !(await hasContainerInstances(cluster));
         const stuck = (scenario.neverSteady?.test(String(s.serviceName)) ?? false) || role !== undefined || unplaced;
         const running = stuck ? 0 : Number(s.desiredCount ?? 0);
@@ -286,11 +379,17 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         }
         if (unplaced) {
           const message = `service ${String(s.serviceName)} was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.`;
-          s.events = [{ id: `placement-${ipCounter}`, createdAt: Date.now() / 1000, message }, ...((s.events as unknown[] | undefined) ?? [])];
+          s.events = [
+            { id: `placement-${ipCounter}`, createdAt: Date.now() / 1000, message },
+            ...((s.events as unknown[] | undefined) ?? []),
+          ];
         }
         if (role) {
           const message = `(service ${String(s.serviceName)}) failed to launch a task with (error ECS was unable to assume the role '${role}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.).`;
-          s.events = [{ id: `iam-${ipCounter}`, createdAt: Date.now() / 1000, message }, ...((s.events as unknown[] | undefined) ?? [])];
+          s.events = [
+            { id: `iam-${ipCounter}`, createdAt: Date.now() / 1000, message },
+            ...((s.events as unknown[] | undefined) ?? []),
+          ];
         }
       }
       return JSON.stringify(out);
@@ -315,18 +414,31 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       return true;
     }
     if (route === 'POST /reset') proxy.reset();
-    else if (route === 'POST /scenario') proxy.scenario = parseScenario(JSON.parse(body || '{}') as BehaviourScenarioJson);
+    else if (route === 'POST /scenario')
+      proxy.scenario = parseScenario(JSON.parse(body || '{}') as BehaviourScenarioJson);
     else return false;
     res.writeHead(204).end();
     return true;
   }
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, requestBody: string, call: Call, drop: boolean): void {
+  function forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    requestBody: string,
+    call: Call,
+    drop: boolean,
+  ): void {
     // The body as read (and maybe bridged, see Conformance.bridged), so its own length.
     const sent = { ...req.headers };
     delete sent['transfer-encoding'];
     const upstream = http.request(
-      { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: { ...sent, host: moto.host, 'content-length': String(Buffer.byteLength(requestBody)) } },
+      {
+        host: moto.hostname,
+        port: moto.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...sent, host: moto.host, 'content-length': String(Buffer.byteLength(requestBody)) },
+      },
       (up) => {
         const out: Buffer[] = [];
         up.on('data', (c: Buffer) => out.push(c));
@@ -338,7 +450,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
             // below): the tasks of a created service start, and the layer remembers the creation (so the
             // caller's retry with the same clientToken is the same request).
             if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
-            if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled) await afterDeleteService(body);
+            if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled)
+              await afterDeleteService(body);
             if (ok) body = conformance.answered(conformanceCall(req, requestBody, call), body);
             if (ok) body = await rewrite(call.operation, requestBody, body);
           } catch (err) {
@@ -354,16 +467,33 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         });
       },
     );
-    upstream.on('error', (err) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`moto unreachable: ${err.message}`));
+    upstream.on('error', (err) =>
+      res.writeHead(502, { 'content-type': 'text/plain' }).end(`moto unreachable: ${err.message}`),
+    );
     upstream.end(requestBody);
   }
 
   function conformanceCall(req: http.IncomingMessage, body: string, call: Call): ConformanceCall {
-    return { service: call.service, action: call.action, operation: call.operation, protocol: call.protocol, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, labels: call.labels };
+    return {
+      service: call.service,
+      action: call.action,
+      operation: call.operation,
+      protocol: call.protocol,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body,
+      labels: call.labels,
+    };
   }
 
-  function answer(res: http.ServerResponse, error: { status: number; headers: Record<string, string>; body: string }): void {
-    res.writeHead(error.status, { ...error.headers, 'content-length': String(Buffer.byteLength(error.body)) }).end(error.body);
+  function answer(
+    res: http.ServerResponse,
+    error: { status: number; headers: Record<string, string>; body: string },
+  ): void {
+    res
+      .writeHead(error.status, { ...error.headers, 'content-length': String(Buffer.byteLength(error.body)) })
+      .end(error.body);
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestBody: string): Promise<void> {
@@ -377,12 +507,16 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     const refusal = await conformance.refuse(conformanceCall(req, requestBody, call));
     if (refusal) return answer(res, awsErrorResponse(call.protocol, refusal, call.jsonVersion));
     const same = await conformance.idempotentAnswer(conformanceCall(req, requestBody, call));
-    if (same) return answer(res, { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: same });
+    if (same)
+      return answer(res, { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: same });
     const fault = drawFault(proxy.scenario.faults, call.operation);
     if (fault) counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
-    if (fault === 'throttle' || fault === '5xx') return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));
+    if (fault === 'throttle' || fault === '5xx')
+      return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));
     const delay = fault === 'latency' ? (proxy.scenario.faults?.latencyMs ?? 500) : 0;
-    const toMoto = conformance.options.enabled ? conformance.bridged(conformanceCall(req, requestBody, call)) : requestBody;
+    const toMoto = conformance.options.enabled
+      ? conformance.bridged(conformanceCall(req, requestBody, call))
+      : requestBody;
     setTimeout(() => forward(req, res, toMoto, call, fault === 'drop'), delay);
   }
 
@@ -391,7 +525,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`switchyard behaviour proxy: ${String(err)}`);
+        if (!res.headersSent)
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`switchyard behaviour proxy: ${String(err)}`);
       });
     });
   });

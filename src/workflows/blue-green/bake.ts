@@ -16,7 +16,11 @@ import { holdWhilePaused } from './steering';
 export async function bakeAtFull(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus): Promise<void> {
   const { finalBake } = ctx.plan;
   if (finalBake.durationMs <= 0) return;
-  ctx.tracker.enter('baking', `baking at 100% for ${formatDuration(finalBake.durationMs)}`, 'the bake to end; rollback is instant until then');
+  ctx.tracker.enter(
+    'baking',
+    `baking at 100% for ${formatDuration(finalBake.durationMs)}`,
+    'the bake to end; rollback is instant until then',
+  );
   await bake(ctx, staged, traffic, finalBake, 'bake at 100%');
 }
 
@@ -25,12 +29,21 @@ export async function bakeAtFull(ctx: BlueGreenContext, staged: Staged, traffic:
  * timer fires, and its analysis round runs then. A pause discards the interval it interrupts (it starts
  * again in full after resume); promote ends the bake.
  */
-export async function bake(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus, bake: Bake, label: string): Promise<void> {
+export async function bake(
+  ctx: BlueGreenContext,
+  staged: Staged,
+  traffic: TrafficStatus,
+  bake: Bake,
+  label: string,
+): Promise<void> {
   if (!patched(bakeCountsIntervals)) return bakeByClock(ctx, staged, traffic, bake, label);
   const checking = hasChecks(bake.checks);
   const intervals = bakeIntervals(bake);
   let failed = 0;
-  ctx.tracker.waiting(`${label}: ${baking(bake, traffic.percent, checking)}`, `the bake to end (rollback, pause or promote)`);
+  ctx.tracker.waiting(
+    `${label}: ${baking(bake, traffic.percent, checking)}`,
+    `the bake to end (rollback, pause or promote)`,
+  );
   for (let completed = 0; completed < intervals.length; ) {
     await holdWhilePaused(ctx, traffic);
     if (traffic.promoted) return;
@@ -47,17 +60,31 @@ function baking(bake: Bake, percent: number, checking: boolean): string {
 }
 
 /** One analysis round; returns the bake's failed rounds so far, or rolls back past the bake's limit. */
-async function analyse(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus, bake: Bake, label: string, failedBefore: number): Promise<number> {
-  const result = await analysis.runAnalysis({ checks: bake.checks, targetGroupArn: staged.targetGroupArn }).catch((err: unknown) => {
-    if (isCancellation(err)) throw err;
-    return { at: new Date().toISOString(), failures: [`the checks could not run: ${describeFailure(err)}`], observations: [] };
-  });
+async function analyse(
+  ctx: BlueGreenContext,
+  staged: Staged,
+  traffic: TrafficStatus,
+  bake: Bake,
+  label: string,
+  failedBefore: number,
+): Promise<number> {
+  const result = await analysis
+    .runAnalysis({ checks: bake.checks, targetGroupArn: staged.targetGroupArn })
+    .catch((err: unknown) => {
+      if (isCancellation(err)) throw err;
+      return {
+        at: new Date().toISOString(),
+        failures: [`the checks could not run: ${describeFailure(err)}`],
+        observations: [],
+      };
+    });
   traffic.lastAnalysis = result;
   if (result.failures.length === 0) return failedBefore;
   const failed = failedBefore + 1;
   traffic.failedAnalyses.push(result);
   ctx.tracker.note(`analysis failed (${failed} of ${bake.failureLimit} tolerated): ${result.failures.join('; ')}`);
-  if (failed > bake.failureLimit) throw rollbackBecause(`analysis failed at ${traffic.percent}% (${label}): ${result.failures.join('; ')}`);
+  if (failed > bake.failureLimit)
+    throw rollbackBecause(`analysis failed at ${traffic.percent}% (${label}): ${result.failures.join('; ')}`);
   return failed;
 }
 
@@ -65,11 +92,20 @@ async function analyse(ctx: BlueGreenContext, staged: Staged, traffic: TrafficSt
  * The bake of deployments started before `bake-counts-intervals`, kept so their histories replay: it
  * subtracted clock readings taken in different workflow tasks, which is not replay-safe (issue 11).
  */
-async function bakeByClock(ctx: BlueGreenContext, staged: Staged, traffic: TrafficStatus, bake: Bake, label: string): Promise<void> {
+async function bakeByClock(
+  ctx: BlueGreenContext,
+  staged: Staged,
+  traffic: TrafficStatus,
+  bake: Bake,
+  label: string,
+): Promise<void> {
   const checking = hasChecks(bake.checks);
   let remaining = bake.durationMs;
   let failed = 0;
-  ctx.tracker.waiting(`${label}: ${baking(bake, traffic.percent, checking)}`, `the bake to end (rollback, pause or promote)`);
+  ctx.tracker.waiting(
+    `${label}: ${baking(bake, traffic.percent, checking)}`,
+    `the bake to end (rollback, pause or promote)`,
+  );
   while (remaining > 0) {
     await holdWhilePaused(ctx, traffic);
     if (traffic.promoted) return;

@@ -5,7 +5,13 @@
 // state from the context, never from the status.
 import { CancellationScope } from '@temporalio/workflow';
 import type { LoadBalancerSummary } from '../../activities/elbv2';
-import type { DeploymentInput, DeploymentSpec, DeploymentStatus, PreviousDeployment, TrafficStatus } from '../../shared/deployment';
+import type {
+  DeploymentInput,
+  DeploymentSpec,
+  DeploymentStatus,
+  PreviousDeployment,
+  TrafficStatus,
+} from '../../shared/deployment';
 import { deploymentTags, resourceNames, type ResourceNames, type Tag } from '../../shared/naming';
 import type { RecordSnapshot } from '../../shared/records';
 import type { TrafficPlan } from '../../shared/traffic';

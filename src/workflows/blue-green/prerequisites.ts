@@ -16,12 +16,16 @@ import { failureTypes } from '../../shared/failures';
 export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> {
   const { spec, status, tracker } = ctx;
   const found = await lookUpPrerequisites(aws, {
-    cluster: spec.cluster, loadBalancer: spec.loadBalancer.name, hostedZone: spec.hostedZone,
-    capacityProviders: (spec.capacityProviderStrategy ?? []).map((p) => p.capacityProvider), alarms: alarmsOf(ctx.plan),
+    cluster: spec.cluster,
+    loadBalancer: spec.loadBalancer.name,
+    hostedZone: spec.hostedZone,
+    capacityProviders: (spec.capacityProviderStrategy ?? []).map((p) => p.capacityProvider),
+    alarms: alarmsOf(ctx.plan),
   });
   const { loadBalancer: lb, zone } = found;
   const missing = describeMissing(found, spec.cluster);
-  if (missing.length || !lb || !zone) throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, failureTypes.prerequisite);
+  if (missing.length || !lb || !zone)
+    throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, failureTypes.prerequisite);
   const productionRecords = patched(productionRecordKept) ? await readProductionRecord(ctx, zone.id, lb) : undefined;
   status.resources.loadBalancerArn = lb.arn;
   const listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort });
@@ -33,7 +37,11 @@ export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> 
 }
 
 /** The production host's records now; those pointing elsewhere are replaced only if the spec says so. */
-async function readProductionRecord(ctx: BlueGreenContext, zoneId: string, lb: LoadBalancerSummary): Promise<RecordSnapshot[]> {
+async function readProductionRecord(
+  ctx: BlueGreenContext,
+  zoneId: string,
+  lb: LoadBalancerSummary,
+): Promise<RecordSnapshot[]> {
   const { spec } = ctx;
   const records = await aws.recordsAt({ zoneId, name: spec.hosts.production });
   const elsewhere = records.filter((r) => !aliasesTo(r, lb.dnsName));
@@ -56,7 +64,9 @@ async function findLiveDeployment(ctx: BlueGreenContext, listenerArn: string): P
   ctx.productionRuleArn = rule.ruleArn;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
   const allTags = await aws.describeTargetGroupTags({ targetGroupArns: live.map((t) => t.targetGroupArn) });
-  const ours = Object.entries(allTags).find(([, t]) => t[tagKeys.service] === spec.service && t[tagKeys.environment] === spec.environment);
+  const ours = Object.entries(allTags).find(
+    ([, t]) => t[tagKeys.service] === spec.service && t[tagKeys.environment] === spec.environment,
+  );
   const foreign = Object.values(allTags).find((t) => t[tagKeys.service]);
   if (!ours && foreign) {
     // Another Switchyard service serves this host: taking it over would cut that service's production.

@@ -16,16 +16,34 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
   const { lb, zoneId, listenerArn } = found;
   // Steps that do not need each other run side by side (one workflow task, not two), since the patch.
   const parallel = patched(stagingSideBySide);
-  const together = async <A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> => (parallel ? sideBySide(a(), b()) : [await a(), await b()]);
+  const together = async <A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> =>
+    parallel ? sideBySide(a(), b()) : [await a(), await b()];
 
   const registerStagedRevision = () =>
-    registerRevision(ctx, { names, family: names.family, taskDefinition: spec.taskDefinition, containerName: spec.container.name, image: spec.image, tags, deploymentId }, 'both');
+    registerRevision(
+      ctx,
+      {
+        names,
+        family: names.family,
+        taskDefinition: spec.taskDefinition,
+        containerName: spec.container.name,
+        image: spec.image,
+        tags,
+        deploymentId,
+      },
+      'both',
+    );
   const launch = launchOf(spec.taskDefinition, spec.capacityProviderStrategy);
   const createTargetGroup = async () => {
     undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
     return aws.createTargetGroup({
-      name: names.targetGroup, vpcId: lb.vpcId, port: spec.container.port, targetType: launch.targetType, healthCheck: spec.healthCheck,
-      deregistrationDelaySeconds: deregistrationDelaySeconds(spec.drainMs), tags,
+      name: names.targetGroup,
+      vpcId: lb.vpcId,
+      port: spec.container.port,
+      targetType: launch.targetType,
+      healthCheck: spec.healthCheck,
+      deregistrationDelaySeconds: deregistrationDelaySeconds(spec.drainMs),
+      tags,
     });
   };
   const [taskDefinitionArn, targetGroupArn] = await together(registerStagedRevision, createTargetGroup);
@@ -34,11 +52,24 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
   const createService = async () => {
     await roles.propagated();
     undos.push('service', () => undo.deleteService({ cluster: spec.cluster, name: names.ecsService }));
-    const network: NetworkSpec = spec.network ?? { subnets: lb.subnetIds, securityGroups: lb.securityGroupIds, assignPublicIp: false };
+    const network: NetworkSpec = spec.network ?? {
+      subnets: lb.subnetIds,
+      securityGroups: lb.securityGroupIds,
+      assignPublicIp: false,
+    };
     await aws.createService({
-      cluster: spec.cluster, name: names.ecsService, taskDefinitionArn, targetGroupArn,
-      containerName: spec.container.name, containerPort: spec.container.port, desiredCount: spec.desiredCount, network, launch, tags,
-      healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodMs === undefined ? undefined : Math.round(spec.healthCheckGracePeriodMs / 1000),
+      cluster: spec.cluster,
+      name: names.ecsService,
+      taskDefinitionArn,
+      targetGroupArn,
+      containerName: spec.container.name,
+      containerPort: spec.container.port,
+      desiredCount: spec.desiredCount,
+      network,
+      launch,
+      tags,
+      healthCheckGracePeriodSeconds:
+        spec.healthCheckGracePeriodMs === undefined ? undefined : Math.round(spec.healthCheckGracePeriodMs / 1000),
     });
     status.resources.serviceName = names.ecsService;
     tracker.note(`created service ${names.ecsService} behind target group ${names.targetGroup}`);
@@ -46,12 +77,19 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
 
   const stageRule = async () => {
     undos.push('stage rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.stage }));
-    status.resources.stageRuleArn = (await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags })).ruleArn;
+    status.resources.stageRuleArn = (
+      await aws.putHostRule({ listenerArn, host: spec.hosts.stage, targets: [{ targetGroupArn, weight: 100 }], tags })
+    ).ruleArn;
   };
   let stageChange: string | undefined;
   const stageRecord = async () => {
     undos.push('stage DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.stage }));
-    stageChange = await aws.upsertAliasRecord({ zoneId, name: spec.hosts.stage, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId });
+    stageChange = await aws.upsertAliasRecord({
+      zoneId,
+      name: spec.hosts.stage,
+      targetDnsName: lb.dnsName,
+      targetZoneId: lb.canonicalHostedZoneId,
+    });
   };
   // Undone in reverse: the service goes before the rule that attaches its target group, the rule
   // before the target group (which cannot be deleted while a rule forwards to it).
@@ -65,22 +103,29 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
     tracker.note(`stage host ${spec.hosts.stage} routes to the new target group`);
   }
 
-  tracker.enter('staging', 'waiting for the new service to be steady and its targets healthy', 'the new tasks to run and pass health checks');
+  tracker.enter(
+    'staging',
+    'waiting for the new service to be steady and its targets healthy',
+    'the new tasks to run and pass health checks',
+  );
   const deadline = Date.now() + spec.timeouts.steadyMs;
   const every = ctx.pollIntervalMs;
-  await aws.waitForServiceSteady.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${names.ecsService}: ${spec.desiredCount} running`), [
-    { cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: every },
-  ]);
-  await aws.waitForTargetsHealthy.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${spec.desiredCount} healthy targets in ${names.targetGroup}`), [
-    { targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: every },
-  ]);
+  await aws.waitForServiceSteady.executeWithOptions(
+    waitOptions(spec.timeouts.steadyMs, `wait for ${names.ecsService}: ${spec.desiredCount} running`),
+    [{ cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: every }],
+  );
+  await aws.waitForTargetsHealthy.executeWithOptions(
+    waitOptions(spec.timeouts.steadyMs, `wait for ${spec.desiredCount} healthy targets in ${names.targetGroup}`),
+    [{ targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: every }],
+  );
   tracker.note(`service steady with ${spec.desiredCount} healthy targets`);
   // CI resolves the stage host next: not before every Route 53 name server has the record. (An upsert
   // recorded before the activity returned its change id has none to wait for.)
   if (stageChange && patched(stageDnsInSync)) {
-    await aws.waitForDnsChange.executeWithOptions(waitOptions(spec.timeouts.steadyMs, `wait for ${spec.hosts.stage} to be INSYNC`), [
-      { changeId: stageChange, deadline: Date.now() + spec.timeouts.steadyMs, intervalMs: every },
-    ]);
+    await aws.waitForDnsChange.executeWithOptions(
+      waitOptions(spec.timeouts.steadyMs, `wait for ${spec.hosts.stage} to be INSYNC`),
+      [{ changeId: stageChange, deadline: Date.now() + spec.timeouts.steadyMs, intervalMs: every }],
+    );
     tracker.note(`${spec.hosts.stage} is in sync on every Route 53 name server`);
   }
   return { taskDefinitionArn, targetGroupArn };

@@ -23,9 +23,20 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
   const { lb, zoneId, listenerArn, previous } = found;
   // A first deployment has nothing to share traffic with: all of it goes to the new one at once.
   const steps: PlanStep[] = previous ? plan.steps : [{ kind: 'setWeight', percent: 100 }];
-  const traffic: TrafficStatus = { plan: plan.name, step: 0, steps: steps.length, percent: 0, paused: false, promoted: false, failedAnalyses: [] };
+  const traffic: TrafficStatus = {
+    plan: plan.name,
+    step: 0,
+    steps: steps.length,
+    percent: 0,
+    paused: false,
+    promoted: false,
+    failedAnalyses: [],
+  };
   ctx.traffic = traffic;
-  tracker.enter('activating', `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`);
+  tracker.enter(
+    'activating',
+    `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`,
+  );
   const pointProductionRecord = found.productionRecords ? keepProductionRecord(ctx, found) : undefined;
   if (previous) {
     undos.push('production traffic', () => restoreProduction(ctx, traffic, listenerArn, previous.targetGroupArn));
@@ -35,7 +46,12 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
     }
     undos.push('production rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.production }));
   }
-  const alias = { zoneId, name: spec.hosts.production, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
+  const alias = {
+    zoneId,
+    name: spec.hosts.production,
+    targetDnsName: lb.dnsName,
+    targetZoneId: lb.canonicalHostedZoneId,
+  };
 
   let dnsPointed = false;
   for (const [index, step] of steps.entries()) {
@@ -82,16 +98,27 @@ function keepProductionRecord(ctx: BlueGreenContext, found: Found): () => Promis
   const elsewhere = (productionRecords ?? []).filter((r) => !aliasesTo(r, lb.dnsName));
   const alias = { zoneId, name, targetDnsName: lb.dnsName, targetZoneId: lb.canonicalHostedZoneId };
   if (elsewhere.length) {
-    ctx.undos.push('production DNS record', () => undo.restoreRecords({ zoneId, name, targetDnsName: lb.dnsName, records: elsewhere }));
-    ctx.tracker.note(`${name} will replace ${describeRecords(elsewhere)} (hosts.overwriteProductionRecord); a rollback puts it back`);
+    ctx.undos.push('production DNS record', () =>
+      undo.restoreRecords({ zoneId, name, targetDnsName: lb.dnsName, records: elsewhere }),
+    );
+    ctx.tracker.note(
+      `${name} will replace ${describeRecords(elsewhere)} (hosts.overwriteProductionRecord); a rollback puts it back`,
+    );
     return () => aws.replaceWithAlias({ ...alias, replacing: elsewhere });
   }
-  if (!found.previous && productionRecords?.length === 0) ctx.undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name }));
+  if (!found.previous && productionRecords?.length === 0)
+    ctx.undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name }));
   return () => aws.upsertAliasRecord(alias);
 }
 
 /** One weighted forward action on the production rule, then the rule as read back must say the same. */
-async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, traffic: TrafficStatus, percent: number): Promise<void> {
+async function setWeight(
+  ctx: BlueGreenContext,
+  found: Found,
+  staged: Staged,
+  traffic: TrafficStatus,
+  percent: number,
+): Promise<void> {
   const { targetGroupArn } = staged;
   const { previous } = found;
   const wanted = splitTraffic(targetGroupArn, previous?.targetGroupArn, percent);
@@ -100,16 +127,29 @@ async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, tr
   const rule =
     ruleArn && patched(localTrafficPath)
       ? await productionRule.setRuleTargets({ ruleArn, targets: wanted })
-      : await aws.putHostRule({ listenerArn: found.listenerArn, host: ctx.spec.hosts.production, targets: wanted, tags: ctx.tags });
-  const readBack = [...rule.targets].filter((t) => t.weight > 0).sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
+      : await aws.putHostRule({
+          listenerArn: found.listenerArn,
+          host: ctx.spec.hosts.production,
+          targets: wanted,
+          tags: ctx.tags,
+        });
+  const readBack = [...rule.targets]
+    .filter((t) => t.weight > 0)
+    .sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
   const expected = [...wanted].sort((a, b) => a.targetGroupArn.localeCompare(b.targetGroupArn));
   if (JSON.stringify(readBack) !== JSON.stringify(expected)) {
-    throw ApplicationFailure.nonRetryable(`the production rule reads back ${JSON.stringify(rule.targets)}, not ${JSON.stringify(wanted)}`, failureTypes.trafficNotVerified);
+    throw ApplicationFailure.nonRetryable(
+      `the production rule reads back ${JSON.stringify(rule.targets)}, not ${JSON.stringify(wanted)}`,
+      failureTypes.trafficNotVerified,
+    );
   }
   ctx.productionRuleArn = rule.ruleArn;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
   traffic.percent = percentOn(targetGroupArn, rule.targets);
-  if (previous && percent < 100) ctx.tracker.note(`production: ${percent}% on ${ctx.deploymentId}, ${100 - percent}% on ${previous.deploymentId} (read back)`);
+  if (previous && percent < 100)
+    ctx.tracker.note(
+      `production: ${percent}% on ${ctx.deploymentId}, ${100 - percent}% on ${previous.deploymentId} (read back)`,
+    );
 }
 
 /**
@@ -117,14 +157,25 @@ async function setWeight(ctx: BlueGreenContext, found: Found, staged: Staged, tr
  * The first attempt is a local activity on the rule's ARN (the fastest path from the rollback signal
  * to the load balancer); should it fail, the rule is found by host and written like any undo.
  */
-async function restoreProduction(ctx: BlueGreenContext, traffic: TrafficStatus, listenerArn: string, previousTargetGroupArn: string): Promise<void> {
+async function restoreProduction(
+  ctx: BlueGreenContext,
+  traffic: TrafficStatus,
+  listenerArn: string,
+  previousTargetGroupArn: string,
+): Promise<void> {
   const { status } = ctx;
   const targets: WeightedTarget[] = [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
   const byHost = () => undo.putHostRule({ listenerArn, host: ctx.spec.hosts.production, targets, tags: [] });
   const ruleArn = ctx.productionRuleArn;
-  const rule: HostRule = ruleArn && patched(localTrafficPath) ? await productionRule.setRuleTargets({ ruleArn, targets }).catch(byHost) : await byHost();
+  const rule: HostRule =
+    ruleArn && patched(localTrafficPath)
+      ? await productionRule.setRuleTargets({ ruleArn, targets }).catch(byHost)
+      : await byHost();
   if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
-    throw ApplicationFailure.retryable(`the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`, failureTypes.trafficNotVerified);
+    throw ApplicationFailure.retryable(
+      `the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`,
+      failureTypes.trafficNotVerified,
+    );
   }
   traffic.percent = 0;
   traffic.restoredAt = new Date().toISOString();

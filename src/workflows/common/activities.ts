@@ -1,21 +1,44 @@
 // The activity proxies both deployment workflows use, and how their failures read.
-import { ActivityCancellationType, ApplicationFailure, proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { failureTypes } from '../../shared/failures';
 
-const retry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 };
+const retry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 10,
+};
 
 /** Forward steps. WAIT_CANCELLATION_COMPLETED: on rollback, an in-flight create finishes before its undo runs. */
 // Each forward step and undo is a few AWS calls (seconds even with the SDK's retries): a worker that dies
 // mid-activity is noticed after 30 s, not minutes.
 export const aws = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { ...retry, nonRetryableErrorTypes: [failureTypes.waitFailed, failureTypes.deadlineExceeded, failureTypes.invalidForward, failureTypes.noRulePriority] },
+  retry: {
+    ...retry,
+    nonRetryableErrorTypes: [
+      failureTypes.waitFailed,
+      failureTypes.deadlineExceeded,
+      failureTypes.invalidForward,
+      failureTypes.noRulePriority,
+    ],
+  },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 /** Compensations: retried longer, since what they leave behind is what users would clean up by hand. */
-export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 } });
+export const undo = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { ...retry, maximumInterval: '1m', maximumAttempts: 30 },
+});
 
 /**
  * Writes to production's rule by its ARN (each weight change and the rollback's restore) as local
@@ -28,12 +51,19 @@ export const undo = proxyActivities<Activities>({ startToCloseTimeout: '30s', re
 export const productionRule = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '30s',
-  retry: { ...retry, maximumInterval: '5s', nonRetryableErrorTypes: [failureTypes.invalidForward, failureTypes.ruleNotFound] },
+  retry: {
+    ...retry,
+    maximumInterval: '5s',
+    nonRetryableErrorTypes: [failureTypes.invalidForward, failureTypes.ruleNotFound],
+  },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 /** An analysis round that cannot run (AWS unreachable) is retried briefly, then counts as a failed check. */
-export const analysis = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
+export const analysis = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { ...retry, maximumAttempts: 3 },
+});
 
 /**
  * Options for a heartbeating wait that may take until `timeoutMs`. Waits heartbeat every 5 s (also while

@@ -11,15 +11,24 @@ import { failureTypes } from '../../shared/failures';
 
 /** The reason, when the deployment failed on a prerequisite (and the patch applies). */
 export function prerequisiteFailure(err: unknown): string | undefined {
-  return err instanceof ApplicationFailure && err.type === failureTypes.prerequisite && patched(prerequisiteFails) ? err.message : undefined;
+  return err instanceof ApplicationFailure && err.type === failureTypes.prerequisite && patched(prerequisiteFails)
+    ? err.message
+    : undefined;
 }
 
-export async function endAsInvalidInput(reason: string, tracker: DeploymentTracker, undos: CompensationStack): Promise<DeploymentResult> {
+export async function endAsInvalidInput(
+  reason: string,
+  tracker: DeploymentTracker,
+  undos: CompensationStack,
+): Promise<DeploymentResult> {
   const status = tracker.status;
   status.reason = `invalid input: ${reason}`;
   const leftovers = await undos.runAll((label) => tracker.note(`undo: ${label}`));
   status.leftovers = leftovers;
-  tracker.enter('failed', leftovers.length ? `${status.reason}; could not clean up: ${leftovers.join(', ')}` : status.reason);
+  tracker.enter(
+    'failed',
+    leftovers.length ? `${status.reason}; could not clean up: ${leftovers.join(', ')}` : status.reason,
+  );
   await condition(allHandlersFinished);
   return { deploymentId: status.deploymentId, phase: 'failed', reason: status.reason, leftovers };
 }

@@ -15,7 +15,10 @@ export interface Prerequisites {
 }
 
 /** `aws`: the activity proxy to look up with (the preflight's retries less than a deployment's). */
-export async function lookUpPrerequisites(aws: Pick<typeof awsProxy, 'findCluster' | 'findLoadBalancer' | 'findHostedZone' | 'describeAlarmStates'>, input: PreflightInput): Promise<Prerequisites> {
+export async function lookUpPrerequisites(
+  aws: Pick<typeof awsProxy, 'findCluster' | 'findLoadBalancer' | 'findHostedZone' | 'describeAlarmStates'>,
+  input: PreflightInput,
+): Promise<Prerequisites> {
   const [cluster, loadBalancer, zone] = await Promise.all([
     aws.findCluster({ cluster: input.cluster }),
     aws.findLoadBalancer({ loadBalancer: input.loadBalancer }),
@@ -23,8 +26,18 @@ export async function lookUpPrerequisites(aws: Pick<typeof awsProxy, 'findCluste
   ]);
 
   const checks: PreflightCheck[] = [
-    { resource: 'cluster', name: input.cluster, ok: cluster?.status === 'ACTIVE', detail: cluster ? `status ${cluster.status}` : 'not found' },
-    { resource: 'loadBalancer', name: input.loadBalancer, ok: loadBalancer !== undefined, detail: loadBalancer ? loadBalancer.dnsName : 'not found' },
+    {
+      resource: 'cluster',
+      name: input.cluster,
+      ok: cluster?.status === 'ACTIVE',
+      detail: cluster ? `status ${cluster.status}` : 'not found',
+    },
+    {
+      resource: 'loadBalancer',
+      name: input.loadBalancer,
+      ok: loadBalancer !== undefined,
+      detail: loadBalancer ? loadBalancer.dnsName : 'not found',
+    },
   ];
   if (input.listenerPort !== undefined) {
     const ports = loadBalancer?.listenerPorts ?? [];
@@ -35,25 +48,39 @@ export async function lookUpPrerequisites(aws: Pick<typeof awsProxy, 'findCluste
       detail: loadBalancer ? `listeners on ${ports.length ? ports.join(', ') : 'no port'}` : 'no load balancer',
     });
   }
-  checks.push({ resource: 'hostedZone', name: input.hostedZone, ok: zone !== undefined, detail: zone ? `zone ${zone.id}` : 'not found' });
+  checks.push({
+    resource: 'hostedZone',
+    name: input.hostedZone,
+    ok: zone !== undefined,
+    detail: zone ? `zone ${zone.id}` : 'not found',
+  });
   for (const provider of input.capacityProviders ?? []) {
     const associated = cluster?.capacityProviders ?? [];
     checks.push({
       resource: 'capacityProvider',
       name: provider,
       ok: associated.includes(provider),
-      detail: cluster ? `cluster has ${associated.length ? associated.join(', ') : 'no capacity providers'}` : 'no cluster',
+      detail: cluster
+        ? `cluster has ${associated.length ? associated.join(', ') : 'no capacity providers'}`
+        : 'no cluster',
     });
   }
   if (input.alarms?.length) {
     const states = await aws.describeAlarmStates({ alarmNames: input.alarms });
-    for (const alarm of input.alarms) checks.push({ resource: 'alarm', name: alarm, ok: alarm in states, detail: states[alarm] ?? 'not found' });
+    for (const alarm of input.alarms)
+      checks.push({ resource: 'alarm', name: alarm, ok: alarm in states, detail: states[alarm] ?? 'not found' });
   }
   return { cluster, loadBalancer, zone, checks };
 }
 
 /** How a deployment names what is missing, in this order (a provider only once the cluster exists; it ensures the listener itself). */
-const missingOrder: PreflightCheck['resource'][] = ['cluster', 'capacityProvider', 'loadBalancer', 'hostedZone', 'alarm'];
+const missingOrder: PreflightCheck['resource'][] = [
+  'cluster',
+  'capacityProvider',
+  'loadBalancer',
+  'hostedZone',
+  'alarm',
+];
 
 /** "ECS cluster main, load balancer edge": the failed checks, as a deployment refuses to start on them. */
 export function describeMissing(found: Prerequisites, cluster: string): string[] {

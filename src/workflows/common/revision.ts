@@ -38,7 +38,16 @@ export async function registerRevision(steps: RevisionSteps, revision: Revision,
     own.executionRoleArn ?? roles.ensure({ name: names.executionRole, managedPolicies: [executionRolePolicy], tags }),
   ]);
   undos.push('task definition', () => undo.deregisterTaskDefinition({ family, deploymentId }));
-  const arn = await aws.registerTaskDefinition({ family, taskDefinition, containerName, image, taskRoleArn, executionRoleArn, tags, deploymentId });
+  const arn = await aws.registerTaskDefinition({
+    family,
+    taskDefinition,
+    containerName,
+    image,
+    taskRoleArn,
+    executionRoleArn,
+    tags,
+    deploymentId,
+  });
   status.resources.taskDefinitionArn = arn;
   tracker.note(`registered ${arn}`);
   return arn;

@@ -29,7 +29,9 @@ export class TaskRoles {
     // differs between executions of it, and what it decides here must replay the same.
     const left = role.createdAt + this.propagationMs - role.readAt;
     if (left > 0) {
-      this.tracker.note(`IAM role ${input.name} was just created: giving it ${formatDuration(left)} to propagate before tasks use it`);
+      this.tracker.note(
+        `IAM role ${input.name} was just created: giving it ${formatDuration(left)} to propagate before tasks use it`,
+      );
       const timer = sleep(left);
       // Awaited by propagated(); a rollback may cancel it before anything awaits it.
       timer.catch(() => undefined);

@@ -18,7 +18,10 @@ export interface RollBackInput {
   restored?: (reason: string) => string;
 }
 
-export async function rollBack(err: unknown, { tracker, undos, requested, restored = (reason) => reason }: RollBackInput): Promise<DeploymentResult> {
+export async function rollBack(
+  err: unknown,
+  { tracker, undos, requested, restored = (reason) => reason }: RollBackInput,
+): Promise<DeploymentResult> {
   const invalid = prerequisiteFailure(err);
   if (invalid !== undefined) return endAsInvalidInput(invalid, tracker, undos);
   const status = tracker.status;

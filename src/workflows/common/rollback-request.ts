@@ -13,7 +13,12 @@ export interface RollbackRequest {
   requestedAt?: number;
 }
 
-export function acceptRollbacks(tracker: DeploymentTracker, scope: CancellationScope, phases: readonly Phase[], request: RollbackRequest): void {
+export function acceptRollbacks(
+  tracker: DeploymentTracker,
+  scope: CancellationScope,
+  phases: readonly Phase[],
+  request: RollbackRequest,
+): void {
   setHandler(rollbackSignal, (msg) => {
     if (!phases.includes(tracker.phase)) return tracker.ignored('rollback', `the deployment is ${tracker.phase}`);
     if (request.reason) return;

@@ -9,7 +9,12 @@
 // A refusal is answered in the protocol's own error shape and recorded as a violation (throttling is
 // counted apart: it is AWS's behaviour, not the caller's mistake). Violations survive reset: a test run
 // reads them at its end and fails on any it did not provoke on purpose.
-import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -48,7 +53,10 @@ export function conformanceFromEnv(env: NodeJS.ProcessEnv = process.env): Partia
   const out: Partial<ConformanceOptions> = {};
   if (env.SWITCHYARD_AWS_TIME_SCALE !== undefined) {
     const scale = Number(env.SWITCHYARD_AWS_TIME_SCALE);
-    if (!(scale > 0) || scale > 1) throw new Error(`SWITCHYARD_AWS_TIME_SCALE must be a number above 0 and at most 1 (got "${env.SWITCHYARD_AWS_TIME_SCALE}")`);
+    if (!(scale > 0) || scale > 1)
+      throw new Error(
+        `SWITCHYARD_AWS_TIME_SCALE must be a number above 0 and at most 1 (got "${env.SWITCHYARD_AWS_TIME_SCALE}")`,
+      );
     out.timeScale = scale;
   }
   if (env.SWITCHYARD_AWS_THROTTLING === 'off') out.throttling = false;
@@ -141,7 +149,13 @@ const modelErrorCodes: Record<ModelService, string> = {
 export class Conformance {
   private readonly limits = new RateLimits();
   private readonly stats: ConformanceStats = {
-    checked: 0, violations: 0, byRule: {}, recent: [], throttled: this.limits.throttled, failedTaskLaunches: 0, recentFailedTaskLaunches: [],
+    checked: 0,
+    violations: 0,
+    byRule: {},
+    recent: [],
+    throttled: this.limits.throttled,
+    failedTaskLaunches: 0,
+    recentFailedTaskLaunches: [],
   };
   /** cluster/service → when its deletion began. */
   private readonly draining = new Map<string, number>();
@@ -161,12 +175,16 @@ export class Conformance {
     private readonly models: Record<ModelService, ServiceModel>,
     private readonly account: Account,
   ) {
-    if (!(options.timeScale > 0)) throw new Error(`the conformance layer's time scale must be above zero (got ${options.timeScale})`);
+    if (!(options.timeScale > 0))
+      throw new Error(`the conformance layer's time scale must be above zero (got ${options.timeScale})`);
   }
 
   report(): ConformanceStats {
     return {
-      ...this.stats, byRule: { ...this.stats.byRule }, recent: [...this.stats.recent], throttled: { ...this.stats.throttled },
+      ...this.stats,
+      byRule: { ...this.stats.byRule },
+      recent: [...this.stats.recent],
+      throttled: { ...this.stats.throttled },
       recentFailedTaskLaunches: [...this.stats.recentFailedTaskLaunches],
     };
   }
@@ -191,14 +209,31 @@ export class Conformance {
     if (!this.options.enabled || !call.service) return undefined;
     this.stats.checked += 1;
     if (this.options.throttling && this.limits.take(call.operation)) {
-      return { status: 400, code: call.protocol === 'json' ? 'ThrottlingException' : 'Throttling', queryCode: 'Throttling', message: 'Rate exceeded', fault: 'Sender' };
+      return {
+        status: 400,
+        code: call.protocol === 'json' ? 'ThrottlingException' : 'Throttling',
+        queryCode: 'Throttling',
+        message: 'Rate exceeded',
+        fault: 'Sender',
+      };
     }
     const model = this.models[call.service];
-    if (!model.has(call.action)) return this.violation(call, 'model:unknown', { status: 400, code: 'InvalidAction', message: `The action ${call.action} is not valid for this web service.`, fault: 'Sender' });
+    if (!model.has(call.action))
+      return this.violation(call, 'model:unknown', {
+        status: 400,
+        code: 'InvalidAction',
+        message: `The action ${call.action} is not valid for this web service.`,
+        fault: 'Sender',
+      });
     const found = this.modelViolations(model, call);
     if (found.length) {
       const message = `${found.length} validation error${found.length > 1 ? 's' : ''} detected: ${found.map((v) => v.message).join('; ')}`;
-      return this.violation(call, `model:${found[0].kind}`, { status: 400, code: modelErrorCodes[call.service], message, fault: 'Sender' });
+      return this.violation(call, `model:${found[0].kind}`, {
+        status: 400,
+        code: modelErrorCodes[call.service],
+        message,
+        fault: 'Sender',
+      });
     }
     const broken = await this.ruleViolation(call);
     return broken && this.violation(call, broken.rule, broken.refusal);
@@ -217,8 +252,16 @@ export class Conformance {
         return response;
       }
       case 'ECS.RegisterTaskDefinition': {
-        const def = (JSON.parse(response) as { taskDefinition?: { taskDefinitionArn?: string; taskRoleArn?: string; executionRoleArn?: string } }).taskDefinition;
-        if (def?.taskDefinitionArn) this.taskRoles.set(def.taskDefinitionArn, [def.taskRoleArn, def.executionRoleArn].filter((r): r is string => Boolean(r)));
+        const def = (
+          JSON.parse(response) as {
+            taskDefinition?: { taskDefinitionArn?: string; taskRoleArn?: string; executionRoleArn?: string };
+          }
+        ).taskDefinition;
+        if (def?.taskDefinitionArn)
+          this.taskRoles.set(
+            def.taskDefinitionArn,
+            [def.taskRoleArn, def.executionRoleArn].filter((r): r is string => Boolean(r)),
+          );
         return response;
       }
       case 'ECS.DeleteService': {
@@ -233,8 +276,15 @@ export class Conformance {
         // for a service on capacity providers; AWS shows both and no launch type.
         const req = JSON.parse(call.body) as Json;
         this.launchedWith(call, String(req.taskDefinition), now);
-        this.created.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), { at: now, clientToken: req.clientToken as string | undefined });
-        const kept = Object.fromEntries(['healthCheckGracePeriodSeconds', 'capacityProviderStrategy'].filter((k) => req[k] !== undefined).map((k) => [k, req[k]]));
+        this.created.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), {
+          at: now,
+          clientToken: req.clientToken as string | undefined,
+        });
+        const kept = Object.fromEntries(
+          ['healthCheckGracePeriodSeconds', 'capacityProviderStrategy']
+            .filter((k) => req[k] !== undefined)
+            .map((k) => [k, req[k]]),
+        );
         this.forgotten.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), kept);
         const out = JSON.parse(response) as { service?: Json };
         if (out.service) asAwsShowsIt(out.service, kept);
@@ -252,7 +302,12 @@ export class Conformance {
           if (this.isDraining(req.cluster, String(s.serviceName), now)) s.status = 'DRAINING';
           asAwsShowsIt(s, this.forgotten.get(serviceKey(req.cluster, String(s.serviceName))) ?? {});
         }
-        const unseen = (out.services ?? []).filter((s) => s.status === 'ACTIVE' && now - (this.created.get(serviceKey(req.cluster, String(s.serviceName)))?.at ?? 0) < this.delay(awsDelaysMs.serviceVisible));
+        const unseen = (out.services ?? []).filter(
+          (s) =>
+            s.status === 'ACTIVE' &&
+            now - (this.created.get(serviceKey(req.cluster, String(s.serviceName)))?.at ?? 0) <
+              this.delay(awsDelaysMs.serviceVisible),
+        );
         out.services = (out.services ?? []).filter((s) => !unseen.includes(s));
         out.failures = [...(out.failures ?? []), ...unseen.map((s) => ({ arn: s.serviceArn, reason: 'MISSING' }))];
         return JSON.stringify(out);
@@ -264,7 +319,8 @@ export class Conformance {
       }
       case 'Route53.GetChange': {
         const made = this.changes.get(call.labels.Id?.split('/').pop() ?? '');
-        if (made !== undefined && now - made < this.delay(awsDelaysMs.route53InSync)) return response.replace(/<Status>INSYNC<\/Status>/, '<Status>PENDING</Status>');
+        if (made !== undefined && now - made < this.delay(awsDelaysMs.route53InSync))
+          return response.replace(/<Status>INSYNC<\/Status>/, '<Status>PENDING</Status>');
         return response;
       }
       default:
@@ -284,7 +340,9 @@ export class Conformance {
 
   /** The role of the revision still propagating, if any (for the service event ECS writes). */
   propagatingRole(taskDefinitionArn: string, now: number): string | undefined {
-    return (this.taskRoles.get(taskDefinitionArn) ?? []).find((r) => now < (this.roles.get(r) ?? 0) + this.delay(awsDelaysMs.iamPropagation));
+    return (this.taskRoles.get(taskDefinitionArn) ?? []).find(
+      (r) => now < (this.roles.get(r) ?? 0) + this.delay(awsDelaysMs.iamPropagation),
+    );
   }
 
   /**
@@ -325,7 +383,10 @@ export class Conformance {
     const age = now - (this.roles.get(role) ?? now);
     const message = `tasks of ${taskDefinitionArn} started ${Math.round(age)} ms after IAM created ${role}, before it propagated (${this.delay(awsDelaysMs.iamPropagation)} ms here): ECS was unable to assume the role`;
     this.stats.failedTaskLaunches += 1;
-    this.stats.recentFailedTaskLaunches = [...this.stats.recentFailedTaskLaunches.slice(-49), { at: new Date(now).toISOString(), operation: call.operation, rule: 'iam:propagation', message }];
+    this.stats.recentFailedTaskLaunches = [
+      ...this.stats.recentFailedTaskLaunches.slice(-49),
+      { at: new Date(now).toISOString(), operation: call.operation, rule: 'iam:propagation', message },
+    ];
   }
 
   private violation(call: ConformanceCall, rule: string, refusal: Refusal): Refusal {
@@ -347,7 +408,11 @@ export class Conformance {
       case 'ECS.DeleteService': {
         const req = JSON.parse(call.body) as { cluster?: string; service?: string };
         // DeleteService: a service already DRAINING is not ACTIVE.
-        if (this.isDraining(req.cluster, String(req.service), Date.now())) return { rule: 'ecs-service-not-active', refusal: refused('ServiceNotActiveException', 'Service was not ACTIVE.') };
+        if (this.isDraining(req.cluster, String(req.service), Date.now()))
+          return {
+            rule: 'ecs-service-not-active',
+            refusal: refused('ServiceNotActiveException', 'Service was not ACTIVE.'),
+          };
         return undefined;
       }
       case 'ELBv2.CreateRule':
@@ -364,15 +429,30 @@ export class Conformance {
           if (value !== 'deregistration_delay.timeout_seconds' || !key.endsWith('.Key')) continue;
           const seconds = params.get(key.replace(/\.Key$/, '.Value')) ?? '';
           if (!/^\d+$/.test(seconds) || Number(seconds) > 3600) {
-            return { rule: 'elbv2-deregistration-delay', refusal: refused('ValidationError', `'deregistration_delay.timeout_seconds' value '${seconds}' must be between '0-3600' inclusive`) };
+            return {
+              rule: 'elbv2-deregistration-delay',
+              refusal: refused(
+                'ValidationError',
+                `'deregistration_delay.timeout_seconds' value '${seconds}' must be between '0-3600' inclusive`,
+              ),
+            };
           }
         }
         return undefined;
       }
       case 'ELBv2.DescribeTags': {
         // "You can specify up to 20 resources in a single call." (DescribeTags, ResourceArns)
-        const arns = [...new URLSearchParams(call.body).keys()].filter((k) => /^ResourceArns\.member\.\d+$/.test(k)).length;
-        if (arns > 20) return { rule: 'elbv2-describe-tags-20', refusal: refused('ValidationError', `You can specify up to 20 resources in a single call; ${arns} were given.`) };
+        const arns = [...new URLSearchParams(call.body).keys()].filter((k) =>
+          /^ResourceArns\.member\.\d+$/.test(k),
+        ).length;
+        if (arns > 20)
+          return {
+            rule: 'elbv2-describe-tags-20',
+            refusal: refused(
+              'ValidationError',
+              `You can specify up to 20 resources in a single call; ${arns} were given.`,
+            ),
+          };
         return undefined;
       }
       default:
@@ -398,7 +478,14 @@ export class Conformance {
   }
 
   private async activeService(req: Json): Promise<Json | undefined> {
-    const out = await this.account.ecs.send(new DescribeServicesCommand({ cluster: req.cluster as string | undefined, services: [String(req.serviceName)] })).catch(() => undefined);
+    const out = await this.account.ecs
+      .send(
+        new DescribeServicesCommand({
+          cluster: req.cluster as string | undefined,
+          services: [String(req.serviceName)],
+        }),
+      )
+      .catch(() => undefined);
     const service = out?.services?.find((s) => s.status === 'ACTIVE');
     return service && (asWire(service) as Json);
   }
@@ -408,20 +495,39 @@ export class Conformance {
     // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
     const token = req.clientToken;
     if (typeof token === 'string' && (token.length > 36 || /[^\x21-\x7e]/.test(token))) {
-      return { rule: 'ecs-client-token', refusal: refused('InvalidParameterException', `clientToken: up to 36 ASCII characters in the range of 33-126 are allowed; got ${token.length}.`) };
+      return {
+        rule: 'ecs-client-token',
+        refusal: refused(
+          'InvalidParameterException',
+          `clientToken: up to 36 ASCII characters in the range of 33-126 are allowed; got ${token.length}.`,
+        ),
+      };
     }
     // "If you attempt to create a new service with the same name as an existing service in either ACTIVE
     // or DRAINING status, you receive an error." (DeleteService)
     if (this.isDraining(req.cluster as string | undefined, String(req.serviceName), Date.now())) {
-      return { rule: 'ecs-service-draining', refusal: refused('InvalidParameterException', 'Unable to Start a service that is still Draining.') };
+      return {
+        rule: 'ecs-service-draining',
+        refusal: refused('InvalidParameterException', 'Unable to Start a service that is still Draining.'),
+      };
     }
     // The same name while ACTIVE, without the token that created it (idempotentAnswer takes that case).
     const made = this.created.get(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined));
     const repeated = made?.clientToken !== undefined && made.clientToken === req.clientToken;
-    if (!repeated && (await this.activeService(req))) return { rule: 'ecs-service-exists', refusal: refused('InvalidParameterException', 'Creation of service was not idempotent.') };
+    if (!repeated && (await this.activeService(req)))
+      return {
+        rule: 'ecs-service-exists',
+        refusal: refused('InvalidParameterException', 'Creation of service was not idempotent.'),
+      };
     // "healthCheckGracePeriodSeconds: ... only used when your service is configured to use a load balancer."
     if (req.healthCheckGracePeriodSeconds !== undefined && !(req.loadBalancers as unknown[] | undefined)?.length) {
-      return { rule: 'ecs-grace-period-needs-load-balancer', refusal: refused('InvalidParameterException', 'Health check grace period is only valid for services configured to use load balancers') };
+      return {
+        rule: 'ecs-grace-period-needs-load-balancer',
+        refusal: refused(
+          'InvalidParameterException',
+          'Health check grace period is only valid for services configured to use load balancers',
+        ),
+      };
     }
     return (await this.capacityProviders(req)) ?? this.serviceNetworking(req, String(req.taskDefinition ?? ''));
   }
@@ -435,9 +541,19 @@ export class Conformance {
     const strategy = (req.capacityProviderStrategy as { capacityProvider?: string }[] | undefined) ?? [];
     if (!strategy.length) return undefined;
     if (req.launchType !== undefined) {
-      return { rule: 'ecs-launch-type-or-capacity-providers', refusal: refused('InvalidParameterException', 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.') };
+      return {
+        rule: 'ecs-launch-type-or-capacity-providers',
+        refusal: refused(
+          'InvalidParameterException',
+          'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.',
+        ),
+      };
     }
-    const cluster = (await this.account.ecs.send(new DescribeClustersCommand({ clusters: [String(req.cluster ?? 'default')] })).catch(() => undefined))?.clusters?.[0];
+    const cluster = (
+      await this.account.ecs
+        .send(new DescribeClustersCommand({ clusters: [String(req.cluster ?? 'default')] }))
+        .catch(() => undefined)
+    )?.clusters?.[0];
     const associated = cluster?.capacityProviders ?? [];
     if (strategy.some((p) => !associated.includes(String(p.capacityProvider)))) {
       return {
@@ -457,35 +573,71 @@ export class Conformance {
   }
 
   /** A service's launch type, network configuration and target groups against its task definition. */
-  private async serviceNetworking(req: Json, taskDefinition: string): Promise<{ rule: string; refusal: Refusal } | undefined> {
-    const def = taskDefinition ? (await this.account.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })).catch(() => undefined))?.taskDefinition : undefined;
+  private async serviceNetworking(
+    req: Json,
+    taskDefinition: string,
+  ): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    const def = taskDefinition
+      ? (await this.account.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })).catch(() => undefined))
+          ?.taskDefinition
+      : undefined;
     const networkMode = def?.networkMode ?? 'bridge';
     // A task definition without FARGATE in its requiresCompatibilities cannot run on Fargate.
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#requires_compatibilities
     const strategy = (req.capacityProviderStrategy as { capacityProvider?: string }[] | undefined) ?? [];
-    const onFargate = req.launchType === 'FARGATE' || (strategy.length > 0 && strategy.every((p) => fargateProviders.includes(String(p.capacityProvider))));
+    const onFargate =
+      req.launchType === 'FARGATE' ||
+      (strategy.length > 0 && strategy.every((p) => fargateProviders.includes(String(p.capacityProvider))));
     if (def && onFargate && !(def.requiresCompatibilities ?? []).includes('FARGATE')) {
-      return { rule: 'ecs-launch-type', refusal: refused('InvalidParameterException', 'Task definition does not support launch_type FARGATE.') };
+      return {
+        rule: 'ecs-launch-type',
+        refusal: refused('InvalidParameterException', 'Task definition does not support launch_type FARGATE.'),
+      };
     }
     // "assignPublicIp: Whether the task's elastic network interface receives a public IP address" is for
     // Fargate; EC2 tasks in awsvpc mode get none (AwsVpcConfiguration).
-    const publicIp = ((req.networkConfiguration as Json | undefined)?.awsvpcConfiguration as Json | undefined)?.assignPublicIp;
-    if (!onFargate && publicIp === 'ENABLED') return { rule: 'ecs-assign-public-ip', refusal: refused('InvalidParameterException', 'Assign public IP is not supported for this launch type.') };
+    const publicIp = ((req.networkConfiguration as Json | undefined)?.awsvpcConfiguration as Json | undefined)
+      ?.assignPublicIp;
+    if (!onFargate && publicIp === 'ENABLED')
+      return {
+        rule: 'ecs-assign-public-ip',
+        refusal: refused('InvalidParameterException', 'Assign public IP is not supported for this launch type.'),
+      };
     // "This parameter is required for task definitions that use the awsvpc network mode to receive their own
     // elastic network interface" (CreateService, networkConfiguration).
     if (def && networkMode === 'awsvpc' && !(req.networkConfiguration as Json | undefined)?.awsvpcConfiguration) {
-      return { rule: 'ecs-awsvpc-network-configuration', refusal: refused('InvalidParameterException', "Network Configuration must be provided when networkMode 'awsvpc' is specified.") };
+      return {
+        rule: 'ecs-awsvpc-network-configuration',
+        refusal: refused(
+          'InvalidParameterException',
+          "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+        ),
+      };
     }
     for (const lb of (req.loadBalancers as Json[] | undefined) ?? []) {
       const arn = lb.targetGroupArn;
       if (typeof arn !== 'string') continue;
-      const group = (await this.account.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })).catch(() => undefined))?.TargetGroups?.[0];
-      if (!group) return { rule: 'ecs-target-group-exists', refusal: refused('InvalidParameterException', `Unable to find target group ${arn}.`) };
+      const group = (
+        await this.account.elbv2
+          .send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))
+          .catch(() => undefined)
+      )?.TargetGroups?.[0];
+      if (!group)
+        return {
+          rule: 'ecs-target-group-exists',
+          refusal: refused('InvalidParameterException', `Unable to find target group ${arn}.`),
+        };
       // The target group must already be associated with a load balancer through a listener or rule:
       // the error Terraform, CloudFormation and CDK users meet (hashicorp/terraform#12634, aws-cdk#1160).
       // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb.html
       if (!(await this.isAttached(arn))) {
-        return { rule: 'ecs-target-group-attached', refusal: refused('InvalidParameterException', `The target group with targetGroupArn ${arn} does not have an associated load balancer.`) };
+        return {
+          rule: 'ecs-target-group-attached',
+          refusal: refused(
+            'InvalidParameterException',
+            `The target group with targetGroupArn ${arn} does not have an associated load balancer.`,
+          ),
+        };
       }
       // "when you create any target groups for these services, you must choose ip as the target type, not
       // instance" for awsvpc (CreateService, loadBalancers); bridge and host tasks register as instances.
@@ -494,7 +646,10 @@ export class Conformance {
       if (def && targetType !== wanted) {
         return {
           rule: 'ecs-target-type',
-          refusal: refused('InvalidParameterException', `The provided target group ${arn} has target type ${targetType}, which is incompatible with the ${networkMode} network mode specified in the task definition.`),
+          refusal: refused(
+            'InvalidParameterException',
+            `The provided target group ${arn} has target type ${targetType}, which is incompatible with the ${networkMode} network mode specified in the task definition.`,
+          ),
         };
       }
     }
@@ -512,7 +667,8 @@ export class Conformance {
       marker = page.NextMarker;
     } while (marker);
     for (const lb of balancers) {
-      for (const listener of (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? []) {
+      for (const listener of (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn })))
+        .Listeners ?? []) {
         if (forwardsTo(listener.DefaultActions, targetGroupArn)) return true;
         for (const rule of await this.rulesOf(listener.ListenerArn!)) {
           if (forwardsTo(rule.Actions, targetGroupArn)) return true;
@@ -532,13 +688,27 @@ export class Conformance {
     const changes = findAll(parseXml(body), 'Change').map((c) => {
       const set = findAll(c, 'ResourceRecordSet')[0];
       const field = (name: string) => findAll(set, name)[0]?.text.trim() ?? '';
-      return { action: findAll(c, 'Action')[0]?.text.trim(), name: absolute(field('Name')), type: field('Type'), setId: field('SetIdentifier') };
+      return {
+        action: findAll(c, 'Action')[0]?.text.trim(),
+        name: absolute(field('Name')),
+        type: field('Type'),
+        setId: field('SetIdentifier'),
+      };
     });
     const names = [...new Set(changes.map((c) => c.name))];
-    const zone = zoneId && (await this.account.route53.send(new GetHostedZoneCommand({ Id: zoneId })).catch(() => undefined))?.HostedZone?.Name;
+    const zone =
+      zoneId &&
+      (await this.account.route53.send(new GetHostedZoneCommand({ Id: zoneId })).catch(() => undefined))?.HostedZone
+        ?.Name;
     for (const name of names) {
-      const listed = await this.account.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, MaxItems: 100 })).catch(() => undefined);
-      const sets = new Map((listed?.ResourceRecordSets ?? []).filter((r) => absolute(r.Name ?? '') === name).map((r) => [`${r.Type}/${r.SetIdentifier ?? ''}`, r.Type ?? '']));
+      const listed = await this.account.route53
+        .send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, MaxItems: 100 }))
+        .catch(() => undefined);
+      const sets = new Map(
+        (listed?.ResourceRecordSets ?? [])
+          .filter((r) => absolute(r.Name ?? '') === name)
+          .map((r) => [`${r.Type}/${r.SetIdentifier ?? ''}`, r.Type ?? '']),
+      );
       for (const change of changes.filter((c) => c.name === name)) {
         const key = `${change.type}/${change.setId}`;
         if (change.action === 'DELETE') {
@@ -547,10 +717,22 @@ export class Conformance {
         }
         const others = [...sets.entries()].filter(([k]) => k !== key).map(([, type]) => type);
         if (change.type === 'CNAME' && others.length) {
-          return { rule: 'route53-cname-conflict', refusal: refused('InvalidChangeBatch', `RRSet of type CNAME with DNS name ${name} is not permitted as it conflicts with other records with the same DNS name in zone ${zone}`) };
+          return {
+            rule: 'route53-cname-conflict',
+            refusal: refused(
+              'InvalidChangeBatch',
+              `RRSet of type CNAME with DNS name ${name} is not permitted as it conflicts with other records with the same DNS name in zone ${zone}`,
+            ),
+          };
         }
         if (change.type !== 'CNAME' && others.includes('CNAME')) {
-          return { rule: 'route53-cname-conflict', refusal: refused('InvalidChangeBatch', `RRSet of type ${change.type} with DNS name ${name} is not permitted because a conflicting RRSet of type  CNAME with the same DNS name already exists in zone ${zone}`) };
+          return {
+            rule: 'route53-cname-conflict',
+            refusal: refused(
+              'InvalidChangeBatch',
+              `RRSet of type ${change.type} with DNS name ${name} is not permitted because a conflicting RRSet of type  CNAME with the same DNS name already exists in zone ${zone}`,
+            ),
+          };
         }
         sets.set(key, change.type);
       }
@@ -559,7 +741,10 @@ export class Conformance {
   }
 
   /** ALB quotas and the forward action's limits. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html */
-  private async listenerRule(action: string, params: URLSearchParams): Promise<{ rule: string; refusal: Refusal } | undefined> {
+  private async listenerRule(
+    action: string,
+    params: URLSearchParams,
+  ): Promise<{ rule: string; refusal: Refusal } | undefined> {
     const prefix = action.endsWith('Listener') ? 'DefaultActions' : 'Actions';
     const forwarded = new Set<string>();
     for (let i = 1; params.has(`${prefix}.member.${i}.Type`); i++) {
@@ -570,17 +755,33 @@ export class Conformance {
         // "The weight. The range is 0 to 999." (TargetGroupTuple)
         const weight = params.get(`${base}.ForwardConfig.TargetGroups.member.${j}.Weight`);
         if (weight !== null && (Number(weight) < 0 || Number(weight) > 999)) {
-          return { rule: 'elbv2-forward-weight', refusal: refused('ValidationError', `Target group weight ${weight} is not valid: the range is 0 to 999.`) };
+          return {
+            rule: 'elbv2-forward-weight',
+            refusal: refused('ValidationError', `Target group weight ${weight} is not valid: the range is 0 to 999.`),
+          };
         }
       }
       // Target groups per action: 5.
-      if (groups.length > 5) return { rule: 'elbv2-target-groups-per-action', refusal: refused('ValidationError', `A forward action can have at most 5 target groups; ${groups.length} were given.`) };
+      if (groups.length > 5)
+        return {
+          rule: 'elbv2-target-groups-per-action',
+          refusal: refused(
+            'ValidationError',
+            `A forward action can have at most 5 target groups; ${groups.length} were given.`,
+          ),
+        };
       const single = params.get(`${base}.TargetGroupArn`);
       for (const g of single ? [...groups, single] : groups) forwarded.add(g);
     }
     // Condition values per rule: 5.
-    const values = [...params.keys()].filter((k) => /^Conditions\.member\.\d+\.(Values|\w+Config\.Values)\.member\.\d+$/.test(k)).length;
-    if (values > 5) return { rule: 'elbv2-condition-values', refusal: refused('ValidationError', `A rule can have at most 5 condition values; ${values} were given.`) };
+    const values = [...params.keys()].filter((k) =>
+      /^Conditions\.member\.\d+\.(Values|\w+Config\.Values)\.member\.\d+$/.test(k),
+    ).length;
+    if (values > 5)
+      return {
+        rule: 'elbv2-condition-values',
+        refusal: refused('ValidationError', `A rule can have at most 5 condition values; ${values} were given.`),
+      };
 
     const lbArn = await this.loadBalancerOf(action, params);
     if (!lbArn) return undefined;
@@ -590,19 +791,27 @@ export class Conformance {
     const unique = new Set<string>(forwarded);
     const changed = params.get('RuleArn') ?? params.get('ListenerArn');
     for (const listener of listeners) {
-      if (!(action === 'ModifyListener' && listener.ListenerArn === changed)) for (const g of groupsOf(listener.DefaultActions)) unique.add(g);
+      if (!(action === 'ModifyListener' && listener.ListenerArn === changed))
+        for (const g of groupsOf(listener.DefaultActions)) unique.add(g);
       for (const rule of await this.rulesOf(listener.ListenerArn!)) {
         if (!rule.IsDefault) rules += 1;
         if (rule.RuleArn !== changed) for (const g of groupsOf(rule.Actions)) unique.add(g);
       }
     }
     // Rules per Application Load Balancer (excluding default rules): 100.
-    if (action === 'CreateRule' && rules >= 100) return { rule: 'elbv2-rules-per-load-balancer', refusal: refused('TooManyRules', "You've reached the limit on the number of rules per load balancer.") };
+    if (action === 'CreateRule' && rules >= 100)
+      return {
+        rule: 'elbv2-rules-per-load-balancer',
+        refusal: refused('TooManyRules', "You've reached the limit on the number of rules per load balancer."),
+      };
     // Target groups per Application Load Balancer: 100 (a group used by several actions counts once).
     if (unique.size > 100) {
       return {
         rule: 'elbv2-target-groups-per-load-balancer',
-        refusal: refused('TooManyUniqueTargetGroupsPerLoadBalancer', "You've reached the limit on the number of unique target groups per load balancer across all listeners."),
+        refusal: refused(
+          'TooManyUniqueTargetGroupsPerLoadBalancer',
+          "You've reached the limit on the number of unique target groups per load balancer across all listeners.",
+        ),
       };
     }
     return undefined;
@@ -613,7 +822,9 @@ export class Conformance {
     const rules: Rule[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.account.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
+      const page = await this.account.elbv2.send(
+        new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }),
+      );
       rules.push(...(page.Rules ?? []));
       marker = page.NextMarker;
     } while (marker);
@@ -623,20 +834,41 @@ export class Conformance {
   private async loadBalancerOf(action: string, params: URLSearchParams): Promise<string | undefined> {
     const { elbv2 } = this.account;
     if (action === 'CreateListener') return params.get('LoadBalancerArn') ?? undefined;
-    const listenerArn = action === 'ModifyRule' ? params.get('RuleArn')?.replace(':listener-rule/', ':listener/').replace(/\/[^/]+$/, '') : params.get('ListenerArn');
+    const listenerArn =
+      action === 'ModifyRule'
+        ? params
+            .get('RuleArn')
+            ?.replace(':listener-rule/', ':listener/')
+            .replace(/\/[^/]+$/, '')
+        : params.get('ListenerArn');
     if (!listenerArn) return undefined;
-    const listener = (await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] })).catch(() => undefined))?.Listeners?.[0];
+    const listener = (
+      await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] })).catch(() => undefined)
+    )?.Listeners?.[0];
     return listener?.LoadBalancerArn;
   }
 
   /** The target group's health check settings, for how long its targets stay `initial`. */
-  async healthCheckOf(targetGroupArn: string): Promise<{ intervalSeconds: number; healthyThreshold: number; deregistrationDelaySeconds: number } | undefined> {
+  async healthCheckOf(
+    targetGroupArn: string,
+  ): Promise<{ intervalSeconds: number; healthyThreshold: number; deregistrationDelaySeconds: number } | undefined> {
     const { elbv2 } = this.account;
-    const group = (await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] })).catch(() => undefined))?.TargetGroups?.[0];
+    const group = (
+      await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] })).catch(() => undefined)
+    )?.TargetGroups?.[0];
     if (!group) return undefined;
-    const attributes = (await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn })).catch(() => undefined))?.Attributes ?? [];
+    const attributes =
+      (
+        await elbv2
+          .send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }))
+          .catch(() => undefined)
+      )?.Attributes ?? [];
     const delay = Number(attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
-    return { intervalSeconds: group.HealthCheckIntervalSeconds ?? 30, healthyThreshold: group.HealthyThresholdCount ?? 5, deregistrationDelaySeconds: delay };
+    return {
+      intervalSeconds: group.HealthCheckIntervalSeconds ?? 30,
+      healthyThreshold: group.HealthyThresholdCount ?? 5,
+      deregistrationDelaySeconds: delay,
+    };
   }
 }
 
@@ -647,8 +879,16 @@ export class Conformance {
  */
 function fargateTaskDefinition(req: Json): { rule: string; refusal: Refusal } | undefined {
   if (!((req.requiresCompatibilities as string[] | undefined) ?? []).includes('FARGATE')) return undefined;
-  if (req.networkMode !== 'awsvpc') return { rule: 'ecs-fargate-network-mode', refusal: refused('ClientException', 'Fargate only supports network mode ‘awsvpc’.') };
-  if (!fargateMemoryFor(Number(req.cpu)).includes(Number(req.memory))) return { rule: 'ecs-fargate-size', refusal: refused('ClientException', 'No Fargate configuration exists for given values.') };
+  if (req.networkMode !== 'awsvpc')
+    return {
+      rule: 'ecs-fargate-network-mode',
+      refusal: refused('ClientException', 'Fargate only supports network mode ‘awsvpc’.'),
+    };
+  if (!fargateMemoryFor(Number(req.cpu)).includes(Number(req.memory)))
+    return {
+      rule: 'ecs-fargate-size',
+      refusal: refused('ClientException', 'No Fargate configuration exists for given values.'),
+    };
   return undefined;
 }
 
@@ -662,7 +902,12 @@ function asAwsShowsIt(service: Json, kept: Json): void {
 function asWire(value: unknown): unknown {
   if (value instanceof Date) return value.getTime() / 1000;
   if (Array.isArray(value)) return value.map(asWire);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, asWire(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, asWire(v)]),
+    );
   return value;
 }
 
@@ -677,7 +922,9 @@ function absolute(name: string): string {
 }
 
 function groupsOf(actions: Action[] | undefined): string[] {
-  return (actions ?? []).flatMap((a) => [a.TargetGroupArn, ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn)]).filter((g): g is string => Boolean(g));
+  return (actions ?? [])
+    .flatMap((a) => [a.TargetGroupArn, ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn)])
+    .filter((g): g is string => Boolean(g));
 }
 
 function forwardsTo(actions: Action[] | undefined, targetGroupArn: string): boolean {

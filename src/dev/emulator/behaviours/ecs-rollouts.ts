@@ -38,8 +38,16 @@ export class EcsRollouts {
 
   /** RegisterTaskDefinition's answer: which images each revision runs. */
   registered(response: string): void {
-    const def = (JSON.parse(response) as { taskDefinition?: { taskDefinitionArn?: string; containerDefinitions?: { image?: string }[] } }).taskDefinition;
-    if (def?.taskDefinitionArn) this.images.set(def.taskDefinitionArn, (def.containerDefinitions ?? []).map((c) => c.image ?? ''));
+    const def = (
+      JSON.parse(response) as {
+        taskDefinition?: { taskDefinitionArn?: string; containerDefinitions?: { image?: string }[] };
+      }
+    ).taskDefinition;
+    if (def?.taskDefinitionArn)
+      this.images.set(
+        def.taskDefinitionArn,
+        (def.containerDefinitions ?? []).map((c) => c.image ?? ''),
+      );
   }
 
   created(request: string): void {
@@ -76,7 +84,13 @@ export class EcsRollouts {
     rollout.describes = Math.min(rollout.describes + 1, needed);
     const desired = Number(service.desiredCount ?? 0);
     const finished = rollout.describes >= needed;
-    const deployment = (status: string, taskDefinition: string, running: number, state: string, reason?: string): Json => ({
+    const deployment = (
+      status: string,
+      taskDefinition: string,
+      running: number,
+      state: string,
+      reason?: string,
+    ): Json => ({
       id: status === 'PRIMARY' ? rollout.id : `${rollout.id}-previous`,
       status,
       taskDefinition,
@@ -85,7 +99,8 @@ export class EcsRollouts {
       pendingCount: desired - running,
       failedTasks: state === 'FAILED' ? desired : 0,
       rolloutState: state,
-      rolloutStateReason: reason ?? (state === 'COMPLETED' ? 'ECS deployment completed.' : 'ECS deployment in progress.'),
+      rolloutStateReason:
+        reason ?? (state === 'COMPLETED' ? 'ECS deployment completed.' : 'ECS deployment in progress.'),
       createdAt: rollout.createdAt,
       updatedAt: epochSeconds(),
       launchType: 'FARGATE',
@@ -100,14 +115,24 @@ export class EcsRollouts {
     const failed = rollout.outcome === 'fail' && finished;
     const ramp = rollout.outcome === 'complete' ? Math.floor((desired * rollout.describes) / needed) : 0;
     const primary = failed
-      ? deployment('PRIMARY', rollout.taskDefinition, 0, 'FAILED', 'ECS deployment circuit breaker: tasks failed to start.')
+      ? deployment(
+          'PRIMARY',
+          rollout.taskDefinition,
+          0,
+          'FAILED',
+          'ECS deployment circuit breaker: tasks failed to start.',
+        )
       : deployment('PRIMARY', rollout.taskDefinition, ramp, 'IN_PROGRESS');
     const old = rollout.previous ? [deployment('ACTIVE', rollout.previous, desired - ramp, 'COMPLETED')] : [];
     service.deployments = [primary, ...old];
     service.runningCount = desired;
     service.pendingCount = 0;
     if (failed) {
-      const event = { id: `${rollout.id}-failed`, createdAt: epochSeconds(), message: `(service ${String(service.serviceName)}) (deployment ${rollout.id}) deployment failed: tasks failed to start.` };
+      const event = {
+        id: `${rollout.id}-failed`,
+        createdAt: epochSeconds(),
+        message: `(service ${String(service.serviceName)}) (deployment ${rollout.id}) deployment failed: tasks failed to start.`,
+      };
       service.events = [event, ...((service.events as Json[] | undefined) ?? [])];
     }
     return true;

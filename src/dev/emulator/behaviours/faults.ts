@@ -48,13 +48,21 @@ export interface AwsErrorBody {
 }
 
 /** An error as the protocol carries it, so the SDK parses code and message as it would from AWS. */
-export function awsErrorResponse(protocol: Protocol, error: AwsErrorBody, jsonVersion = '1.1'): { status: number; headers: Record<string, string>; body: string } {
+export function awsErrorResponse(
+  protocol: Protocol,
+  error: AwsErrorBody,
+  jsonVersion = '1.1',
+): { status: number; headers: Record<string, string>; body: string } {
   const requestId = crypto.randomUUID();
   if (protocol === 'json') {
     return {
       status: error.status,
       // x-amzn-query-error: the code a query-compatible JSON service (CloudWatch) reports.
-      headers: { 'content-type': `application/x-amz-json-${jsonVersion}`, 'x-amzn-requestid': requestId, 'x-amzn-query-error': `${error.queryCode ?? error.code};${error.fault}` },
+      headers: {
+        'content-type': `application/x-amz-json-${jsonVersion}`,
+        'x-amzn-requestid': requestId,
+        'x-amzn-query-error': `${error.queryCode ?? error.code};${error.fault}`,
+      },
       body: JSON.stringify({ __type: error.code, message: error.message }),
     };
   }
@@ -66,13 +74,23 @@ export function awsErrorResponse(protocol: Protocol, error: AwsErrorBody, jsonVe
   };
 }
 
-export function errorResponse(protocol: Protocol, kind: 'throttle' | '5xx', jsonVersion = '1.1'): { status: number; headers: Record<string, string>; body: string } {
+export function errorResponse(
+  protocol: Protocol,
+  kind: 'throttle' | '5xx',
+  jsonVersion = '1.1',
+): { status: number; headers: Record<string, string>; body: string } {
   const throttle = kind === 'throttle';
   const queryCode = throttle ? 'Throttling' : 'ServiceUnavailable';
   const code = protocol === 'json' ? (throttle ? 'ThrottlingException' : 'ServiceUnavailableException') : queryCode;
   return awsErrorResponse(
     protocol,
-    { status: throttle ? 400 : 503, code, queryCode, message: throttle ? 'Rate exceeded' : 'Service is unavailable, try again later', fault: throttle ? 'Sender' : 'Receiver' },
+    {
+      status: throttle ? 400 : 503,
+      code,
+      queryCode,
+      message: throttle ? 'Rate exceeded' : 'Service is unavailable, try again later',
+      fault: throttle ? 'Sender' : 'Receiver',
+    },
     jsonVersion,
   );
 }

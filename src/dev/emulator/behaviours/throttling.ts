@@ -24,17 +24,57 @@ interface Category extends Bucket {
 // IAM publishes no rate (https://repost.aws/knowledge-center/iam-sts-throttling-error): not throttled here.
 const categories: Category[] = [
   { name: 'ECS cluster read', operations: /^ECS\.(DescribeClusters|ListClusters)$/, capacity: 50, refillPerSecond: 20 },
-  { name: 'ECS cluster modify', operations: /^ECS\.(CreateCluster|DeleteCluster|PutClusterCapacityProviders|UpdateCluster|UpdateClusterSettings)$/, capacity: 20, refillPerSecond: 1 },
-  { name: 'ECS task definition modify', operations: /^ECS\.(RegisterTaskDefinition|DeregisterTaskDefinition)$/, capacity: 20, refillPerSecond: 1 },
-  { name: 'ECS task definition read', operations: /^ECS\.(DescribeTaskDefinition|ListTaskDefinitions|ListTaskDefinitionFamilies)$/, capacity: 50, refillPerSecond: 20 },
+  {
+    name: 'ECS cluster modify',
+    operations: /^ECS\.(CreateCluster|DeleteCluster|PutClusterCapacityProviders|UpdateCluster|UpdateClusterSettings)$/,
+    capacity: 20,
+    refillPerSecond: 1,
+  },
+  {
+    name: 'ECS task definition modify',
+    operations: /^ECS\.(RegisterTaskDefinition|DeregisterTaskDefinition)$/,
+    capacity: 20,
+    refillPerSecond: 1,
+  },
+  {
+    name: 'ECS task definition read',
+    operations: /^ECS\.(DescribeTaskDefinition|ListTaskDefinitions|ListTaskDefinitionFamilies)$/,
+    capacity: 50,
+    refillPerSecond: 20,
+  },
   { name: 'ECS tag modify', operations: /^ECS\.(TagResource|UntagResource)$/, capacity: 20, refillPerSecond: 10 },
   { name: 'ECS tag read', operations: /^ECS\.ListTagsForResource$/, capacity: 50, refillPerSecond: 20 },
-  { name: 'ECS service modify', operations: /^ECS\.(CreateService|DeleteService|UpdateService)$/, capacity: 50, refillPerSecond: 5 },
-  { name: 'ECS service read', operations: /^ECS\.(DescribeServices|ListServices)$/, capacity: 100, refillPerSecond: 20 },
-  { name: 'ECS cluster resource read', operations: /^ECS\.(DescribeTasks|ListTasks|DescribeContainerInstances|ListContainerInstances|ListAttributes)$/, capacity: 100, refillPerSecond: 20 },
-  { name: 'ELBv2 registration', operations: /^ELBv2\.(RegisterTargets|DeregisterTargets)$/, capacity: 20, refillPerSecond: 4 },
+  {
+    name: 'ECS service modify',
+    operations: /^ECS\.(CreateService|DeleteService|UpdateService)$/,
+    capacity: 50,
+    refillPerSecond: 5,
+  },
+  {
+    name: 'ECS service read',
+    operations: /^ECS\.(DescribeServices|ListServices)$/,
+    capacity: 100,
+    refillPerSecond: 20,
+  },
+  {
+    name: 'ECS cluster resource read',
+    operations: /^ECS\.(DescribeTasks|ListTasks|DescribeContainerInstances|ListContainerInstances|ListAttributes)$/,
+    capacity: 100,
+    refillPerSecond: 20,
+  },
+  {
+    name: 'ELBv2 registration',
+    operations: /^ELBv2\.(RegisterTargets|DeregisterTargets)$/,
+    capacity: 20,
+    refillPerSecond: 4,
+  },
   { name: 'ELBv2 non-mutating', operations: /^ELBv2\.Describe/, capacity: 40, refillPerSecond: 10 },
-  { name: 'ELBv2 resource-intensive', operations: /^ELBv2\.(CreateLoadBalancer|SetSubnets)$/, capacity: 10, refillPerSecond: 0.2 },
+  {
+    name: 'ELBv2 resource-intensive',
+    operations: /^ELBv2\.(CreateLoadBalancer|SetSubnets)$/,
+    capacity: 10,
+    refillPerSecond: 0.2,
+  },
   { name: 'ELBv2 mutating', operations: /^ELBv2\./, capacity: 20, refillPerSecond: 3 },
   { name: 'Route 53 per action', operations: /^Route53\./, capacity: 50, refillPerSecond: 10 },
   { name: 'CloudWatch DescribeAlarms', operations: /^CloudWatch\.DescribeAlarms$/, capacity: 9, refillPerSecond: 9 },
@@ -77,7 +117,9 @@ export class RateLimits {
   /** The bucket that refuses this call, or undefined when every bucket it draws from has a token (taken). */
   take(operation: string, now = Date.now()): string | undefined {
     const perAction = categories.find((c) => c.operations.test(operation));
-    const draws = [perAction, ...accountBuckets.filter((c) => c.operations.test(operation))].filter((c): c is Category => c !== undefined);
+    const draws = [perAction, ...accountBuckets.filter((c) => c.operations.test(operation))].filter(
+      (c): c is Category => c !== undefined,
+    );
     const buckets = draws.map((c) => ({ name: c.name, bucket: this.bucketOf(c, now) }));
     const empty = buckets.find((b) => b.bucket.available(now) < 1);
     if (empty) {
