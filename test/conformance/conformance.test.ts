@@ -536,6 +536,28 @@ describe('the conformance layer refuses what AWS refuses', () => {
       expect(proxy.conformance().byRule['ecs-service-exists'] ?? 0).toBe(refusedBefore);
     });
 
+    it('DeleteService whose answer is lost: AWS refuses the retry (not ACTIVE), counted as a refused retry, not a violation', async () => {
+      const taskDefinition = await fargateRevision('lost');
+      await ecs.send(service('lost-1', taskDefinition));
+      const scenario = (body: BehaviourScenarioJson) => new EmulatorControl(proxy.endpoint).setScenario(body);
+      const before = proxy.conformance();
+      await scenario({ faults: { rate: 1, kinds: ['drop'], operations: '^ECS\\.DeleteService$' } });
+      const answer = await ecs
+        .send(new DeleteServiceCommand({ cluster: demoAccount.cluster, service: 'lost-1', force: true }))
+        .catch(refusal)
+        .finally(() => scenario({}));
+      expect(answer).toMatchObject({ name: 'ServiceNotActiveException' });
+      const after = proxy.conformance();
+      expect([after.retriesRefused, after.violations]).toEqual([before.retriesRefused + 1, before.violations]);
+      // The same repeat without a lost answer is the caller's mistake.
+      expect(
+        await ecs
+          .send(new DeleteServiceCommand({ cluster: demoAccount.cluster, service: 'lost-1', force: true }))
+          .catch(refusal),
+      ).toMatchObject({ name: 'ServiceNotActiveException' });
+      expect(proxy.conformance().violations).toBe(before.violations + 1);
+    });
+
     it('Route 53: a change is PENDING, then INSYNC once it has propagated', async () => {
       const zone = (await createActivities(clients).findHostedZone({ name: demoAccount.hostedZone }))!;
       const change = await clients.route53.send(

@@ -16,7 +16,7 @@ export default async function globalTeardown(): Promise<void> {
         .map(([bucket, n]) => `${bucket} ${n}`)
         .join(', ') || 'none';
     console.error(
-      `conformance: ${report.checked} calls checked, ${report.violations} refused as AWS would, ${report.failedTaskLaunches} task launch(es) AWS would fail; throttled: ${throttled}`,
+      `conformance: ${report.checked} calls checked, ${report.violations} refused as AWS would, ${report.failedTaskLaunches} task launch(es) AWS would fail; throttled: ${throttled}; retries refused after a lost answer: ${report.retriesRefused}`,
     );
     if (report.violations) {
       const lines = report.recent.map((v) => `  ${v.at} ${v.operation} [${v.rule}]: ${v.message}`).join('\n');

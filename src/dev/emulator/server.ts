@@ -427,6 +427,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     requestBody: string,
     call: Call,
     drop: boolean,
+    answerLost?: () => void,
   ): void {
     // The body as read (and maybe bridged, see Conformance.bridged), so its own length.
     const sent = { ...req.headers };
@@ -460,7 +461,10 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
             return;
           }
           // A dropped connection after AWS did the work: the caller must retry without doing it twice.
-          if (drop) return void res.socket?.destroy();
+          if (drop) {
+            if (ok) answerLost?.();
+            return void res.socket?.destroy();
+          }
           const headers = { ...up.headers, 'content-length': String(Buffer.byteLength(body)) };
           delete headers['transfer-encoding'];
           res.writeHead(up.statusCode ?? 500, headers).end(body);
@@ -517,7 +521,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     const toMoto = conformance.options.enabled
       ? conformance.bridged(conformanceCall(req, requestBody, call))
       : requestBody;
-    setTimeout(() => forward(req, res, toMoto, call, fault === 'drop'), delay);
+    const answerLost = () => conformance.answerLost(conformanceCall(req, requestBody, call));
+    setTimeout(() => forward(req, res, toMoto, call, fault === 'drop', answerLost), delay);
   }
 
   const server = http.createServer((req, res) => {

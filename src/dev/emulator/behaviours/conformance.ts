@@ -109,6 +109,13 @@ export interface ConformanceStats {
   failedTaskLaunches: number;
   /** The latest of them (at most 50), oldest first. */
   recentFailedTaskLaunches: ViolationRecord[];
+  /**
+   * Refusals of a retry whose first answer a dropped connection lost after AWS did the work (a `drop`
+   * fault): AWS refuses the repeat (DeleteService of a service the first call deleted is not ACTIVE), and
+   * the caller must take that in its stride. AWS's answer to a retry, not the caller's mistake: counted
+   * apart from violations.
+   */
+  retriesRefused: number;
 }
 
 export interface ConformanceCall {
@@ -156,7 +163,10 @@ export class Conformance {
     throttled: this.limits.throttled,
     failedTaskLaunches: 0,
     recentFailedTaskLaunches: [],
+    retriesRefused: 0,
   };
+  /** Calls (operation and body) whose answer was lost after AWS did the work: a repeat is a retry. */
+  private readonly lostAnswers = new Set<string>();
   /** cluster/service → when its deletion began. */
   private readonly draining = new Map<string, number>();
   /** IAM role ARN → when it was created. */
@@ -198,6 +208,12 @@ export class Conformance {
     this.created.clear();
     this.forgotten.clear();
     this.changes.clear();
+    this.lostAnswers.clear();
+  }
+
+  /** The call was done but its answer never arrived (a dropped connection): its repeat is a retry. */
+  answerLost(call: ConformanceCall): void {
+    this.lostAnswers.add(`${call.operation}\n${call.body}`);
   }
 
   delay(ms: number): number {
@@ -236,6 +252,12 @@ export class Conformance {
       });
     }
     const broken = await this.ruleViolation(call);
+    // The first repeat of a call whose answer was lost is its retry (the SDK's, or the activity's).
+    const retry = this.lostAnswers.delete(`${call.operation}\n${call.body}`);
+    if (broken && retry) {
+      this.stats.retriesRefused += 1;
+      return broken.refusal;
+    }
     return broken && this.violation(call, broken.rule, broken.refusal);
   }
 
