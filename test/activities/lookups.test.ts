@@ -10,6 +10,15 @@ import { checkAwsReachable } from '../../src/worker';
 import { freePort } from '../../src/dev/processes';
 import { awsClientsOnMoto, resetAws, retriedAsTemporalWould, testRegion } from '../support/servers';
 
+const healthCheck = {
+  path: '/',
+  intervalSeconds: 10,
+  timeoutSeconds: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+  matcher: '200',
+};
+
 describe('lookup activities on moto', () => {
   let clients: AccountClients;
   let activities: ReturnType<typeof createActivities>;
@@ -30,14 +39,6 @@ describe('lookup activities on moto', () => {
   it('finds the target groups tagged for a service and environment among many (tags read 20 at a time)', async () => {
     await seedAccount(clients, demoAccount);
     const vpcId = (await activities.findLoadBalancer({ loadBalancer: 'switchyard-demo' }))!.vpcId;
-    const healthCheck = {
-      path: '/',
-      intervalSeconds: 10,
-      timeoutSeconds: 5,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
-      matcher: '200',
-    };
     const tags = (service: string, environment: string, deployment: string) => [
       { key: 'switchyard:service', value: service },
       { key: 'switchyard:environment', value: environment },
@@ -98,14 +99,7 @@ describe('lookup activities on moto', () => {
       vpcId: lb.vpcId,
       port: 80,
       targetType: 'ip',
-      healthCheck: {
-        path: '/',
-        intervalSeconds: 10,
-        timeoutSeconds: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 3,
-        matcher: '200',
-      },
+      healthCheck,
       tags: [{ key: 'k', value: 'v' }],
     });
     // What a worker passes an activity when the deployment scheduled it with the old argument.
