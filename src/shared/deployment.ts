@@ -1,4 +1,5 @@
 // Types that cross the workflow / activity / CLI boundary for a deployment. Safe for workflow code.
+import type { AdoptSpec, AutoScalingSpec, CircuitBreakerSpec, ProductionRuleSpec, ServiceFieldsSpec } from './adoption';
 import type { CapacityProviderItem } from './launch';
 import type { AnalysisResult, TrafficPlan } from './traffic';
 
@@ -30,7 +31,7 @@ export interface TaskDefinitionSpec {
 }
 
 /** A validated blue/green spec with the task definition resolved and every duration in milliseconds. */
-export interface DeploymentSpec {
+export interface DeploymentSpec extends ServiceFieldsSpec {
   strategy?: 'blueGreen';
   service: string;
   environment: string;
@@ -43,7 +44,19 @@ export interface DeploymentSpec {
   network?: NetworkSpec;
   loadBalancer: { name: string; listenerPort: number };
   /** overwriteProductionRecord: absent in deployments started before it existed (false). */
-  hosts: { production: string; stage: string; overwriteProductionRecord?: boolean };
+  /** productionRecord: absent in deployments started before it existed ('manage'). */
+  hosts: {
+    production: string;
+    stage: string;
+    overwriteProductionRecord?: boolean;
+    productionRecord?: 'manage' | 'leave';
+  };
+  /** Production's rule conditions beyond the host; absent: the host alone. */
+  productionRule?: ProductionRuleSpec;
+  /** What becomes of a production Switchyard did not create; absent: left as it is. */
+  adopt?: AdoptSpec;
+  /** The new service's Application Auto Scaling; absent: none. */
+  autoScaling?: AutoScalingSpec;
   hostedZone: string;
   healthCheck: HealthCheckSpec;
   timeouts: { steadyMs: number; testsMs: number };
@@ -74,6 +87,8 @@ export interface RollingSpec {
   /** The existing ECS service to update. */
   ecsService: string;
   timeouts: { steadyMs: number };
+  /** Set on the service with the update; absent: the service's own. */
+  deploymentCircuitBreaker?: CircuitBreakerSpec;
   /** As in DeploymentSpec. */
   iamPropagationMs?: number;
 }

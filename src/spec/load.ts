@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import type { AutoScalingSpec } from '../shared/adoption';
 import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
 import { UserError } from '../shared/errors';
-import { capacityProblems } from '../shared/launch';
+import { capacityProblems, launchOf } from '../shared/launch';
 import type { TrafficPlan } from '../shared/traffic';
 import {
   blueGreenSpecSchema,
@@ -137,6 +138,11 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
   const { taskDefinition, image } = resolveImage(file, parsed, overrides, problems);
   if (taskDefinition && parsed.capacityProviderStrategy)
     problems.push(...capacityProblems(taskDefinition, parsed.capacityProviderStrategy));
+  if (taskDefinition && launchOf(taskDefinition, parsed.capacityProviderStrategy).launchType === 'FARGATE') {
+    // "Placement constraints/strategies are not supported with FARGATE launch type" (CreateService).
+    for (const field of ['placementConstraints', 'placementStrategy'] as const)
+      if (parsed[field]?.length) problems.push(`${field}: ECS does not support placement on Fargate; remove it`);
+  }
   if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
 
   return {
@@ -154,6 +160,7 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
       production: parsed.hosts.production.toLowerCase(),
       stage: parsed.hosts.stage.toLowerCase(),
       overwriteProductionRecord: parsed.hosts.overwriteProductionRecord,
+      productionRecord: parsed.hosts.productionRecord,
     },
     hostedZone: parsed.hostedZone.toLowerCase().replace(/\.$/, ''),
     healthCheck: parsed.healthCheck,
@@ -168,6 +175,40 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
     healthCheckGracePeriodMs: parsed.healthCheckGracePeriod,
     iamPropagationMs: parsed.iamPropagation,
     ...(parsed.capacityProviderStrategy ? { capacityProviderStrategy: parsed.capacityProviderStrategy } : {}),
+    ...definedOnly({
+      productionRule: parsed.productionRule,
+      adopt: parsed.adopt,
+      autoScaling: autoScalingOf(parsed.autoScaling),
+      placementConstraints: parsed.placementConstraints,
+      placementStrategy: parsed.placementStrategy,
+      serviceRegistries: parsed.serviceRegistries,
+      enableExecuteCommand: parsed.enableExecuteCommand,
+      propagateTags: parsed.propagateTags,
+    }),
+  };
+}
+
+/** The fields that are set (a deployment's input keeps no `undefined`s, which older workers never saw). */
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function autoScalingOf(parsed: ParsedBlueGreenSpec['autoScaling']): AutoScalingSpec | undefined {
+  if (!parsed) return undefined;
+  if (parsed.from) return { from: parsed.from };
+  return {
+    minCapacity: parsed.minCapacity!,
+    maxCapacity: parsed.maxCapacity!,
+    policies: (parsed.policies ?? []).map((p) => ({
+      name: p.name,
+      targetTracking: {
+        metric: p.targetTracking.metric,
+        targetValue: p.targetTracking.targetValue,
+        scaleInCooldownMs: p.targetTracking.scaleInCooldown,
+        scaleOutCooldownMs: p.targetTracking.scaleOutCooldown,
+        disableScaleIn: p.targetTracking.disableScaleIn,
+      },
+    })),
   };
 }
 
@@ -206,5 +247,6 @@ function loadRolling(file: string, doc: unknown, overrides: { image?: string }):
     ecsService: parsed.ecsService ?? `${parsed.service}-${parsed.environment}`,
     timeouts: { steadyMs: parsed.timeouts.steady },
     iamPropagationMs: parsed.iamPropagation,
+    ...(parsed.deploymentCircuitBreaker ? { deploymentCircuitBreaker: parsed.deploymentCircuitBreaker } : {}),
   };
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { duration, environmentName, hostname, httpCodes, imageReference, port, serviceName } from './fields';
 import { launchProblems } from '../shared/launch';
 import { analysisSchema, trafficSchema } from './traffic';
+import { adoptSchema, autoScalingSchema, productionRuleSchema } from './adoption';
+import { deploymentCircuitBreaker, serviceFields } from './service-fields';
 
 // Plain environment values end up in the task definition and in the deployment's workflow history:
 // secrets belong in `secrets` (valueFrom: a Secrets Manager or SSM parameter ARN), which ECS resolves.
@@ -142,7 +144,17 @@ export const blueGreenSpecSchema = z
       // A production record that points elsewhere (an old server's CNAME, say) is replaced only when the
       // spec says so; a rollback puts it back.
       overwriteProductionRecord: z.boolean({ error: 'expected true or false' }).default(false),
+      // Whether Switchyard writes the production host's DNS record at all: "leave" for a record someone
+      // else owns (a CloudFront alias, Terraform's record). The load balancer's rule is what shifts traffic.
+      productionRecord: z.enum(['manage', 'leave'], { error: 'expected "manage" or "leave"' }).default('manage'),
     }),
+    // Production's listener rule: the host plus these conditions, exactly. Only its forward action changes.
+    productionRule: productionRuleSchema.optional(),
+    // A production Switchyard did not create (a service a team already runs).
+    adopt: adoptSchema.optional(),
+    // The new service's Application Auto Scaling; desiredCount is then the floor it starts from.
+    autoScaling: autoScalingSchema.optional(),
+    ...serviceFields,
     hostedZone: hostname,
     healthCheck,
     timeouts: z.strictObject({ steady: duration('15m', '2h'), tests: duration('1h', '7d') }).prefault({}),
@@ -173,6 +185,13 @@ export const blueGreenSpecSchema = z
         });
       }
     }
+    const scaling = spec.autoScaling;
+    if (scaling?.maxCapacity !== undefined && spec.desiredCount > scaling.maxCapacity)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['desiredCount'],
+        message: `must be at most autoScaling.maxCapacity (${scaling.maxCapacity})`,
+      });
     if (spec.hosts.production.toLowerCase() === spec.hosts.stage.toLowerCase()) {
       ctx.addIssue({ code: 'custom', path: ['hosts', 'stage'], message: 'must differ from hosts.production' });
     }
@@ -192,6 +211,7 @@ export const rollingSpecSchema = z.strictObject({
     )
     .optional(),
   timeouts: z.strictObject({ steady: duration('15m', '2h') }).prefault({}),
+  deploymentCircuitBreaker,
 });
 
 export type ParsedBlueGreenSpec = z.output<typeof blueGreenSpecSchema>;
