@@ -14,6 +14,7 @@ const prefixes = {
   '@aws-sdk/client-route-53': 'route53',
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
   '@aws-sdk/client-iam': 'iam',
+  '@aws-sdk/client-application-auto-scaling': 'application-autoscaling',
 };
 // Permissions AWS requires beyond the action itself (documented per API as "additional permissions").
 const implied = {
@@ -22,7 +23,19 @@ const implied = {
   'elasticloadbalancing:CreateTargetGroup': ['elasticloadbalancing:AddTags'],
   'elasticloadbalancing:CreateRule': ['elasticloadbalancing:AddTags'],
   'iam:CreateRole': ['iam:TagRole'],
+  // Application Auto Scaling checks the caller may do what it then does for ECS services, and creates its
+  // service-linked role on first use: https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
+  'application-autoscaling:RegisterScalableTarget': [
+    'ecs:DescribeServices',
+    'ecs:UpdateService',
+    'iam:CreateServiceLinkedRole',
+  ],
+  'application-autoscaling:PutScalingPolicy': ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
+  'application-autoscaling:DeleteScalingPolicy': ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+  'application-autoscaling:DeregisterScalableTarget': ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
 };
+// The one service-linked role the worker may create: Application Auto Scaling's for ECS.
+const scalingRole = 'ecs.application-autoscaling.amazonaws.com';
 
 /** Every `XxxCommand` imported from an AWS SDK client in the worker's code, as IAM actions. */
 function commandActions() {
@@ -52,7 +65,8 @@ function commandActions() {
 
 function workerPolicy() {
   const actions = commandActions();
-  const iam = actions.filter((a) => a.startsWith('iam:') && a !== 'iam:PassRole');
+  const special = ['iam:PassRole', 'iam:CreateServiceLinkedRole'];
+  const iam = actions.filter((a) => a.startsWith('iam:') && !special.includes(a));
   const rest = actions.filter((a) => !a.startsWith('iam:'));
   return {
     Version: '2012-10-17',
@@ -67,6 +81,17 @@ function workerPolicy() {
         Resource: 'arn:aws:iam::*:role/switchyard-*',
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
+      ...(actions.includes('iam:CreateServiceLinkedRole')
+        ? [
+            {
+              Sid: 'EcsAutoScalingServiceLinkedRole',
+              Effect: 'Allow',
+              Action: ['iam:CreateServiceLinkedRole'],
+              Resource: `arn:aws:iam::*:role/aws-service-role/${scalingRole}/AWSServiceRoleForApplicationAutoScaling_ECSService`,
+              Condition: { StringLike: { 'iam:AWSServiceName': scalingRole } },
+            },
+          ]
+        : []),
     ],
   };
 }

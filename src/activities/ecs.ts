@@ -5,6 +5,7 @@ import {
   DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  ListServicesCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   TagResourceCommand,
@@ -14,6 +15,7 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import crypto from 'node:crypto';
+import type { CircuitBreakerSpec, ServiceFieldsSpec } from '../shared/adoption';
 import type { NetworkSpec, TaskDefinitionSpec } from '../shared/deployment';
 import type { Launch } from '../shared/launch';
 import { tagKeys, type Tag } from '../shared/naming';
@@ -71,8 +73,18 @@ export interface CreateServiceInput {
   launch: Launch;
   /** Seconds ECS ignores the load balancer's health checks of a new task; absent: ECS's default (0). */
   healthCheckGracePeriodSeconds?: number;
+  /** Placement, service discovery, execute command and tag propagation, as the spec gives them. */
+  serviceFields?: ServiceFieldsSpec;
   tags: Tag[];
 }
+
+/** A service that serves a target group now: what production runs on. */
+export interface ServingService extends ServiceSummary {
+  targetGroupArns: string[];
+}
+
+/** DescribeServices takes at most 10 services a call. */
+const describeBatch = 10;
 
 /**
  * How long a service just created may be missing from DescribeServices (failures: MISSING, eventual
@@ -283,11 +295,58 @@ export function createEcsActivities(ecs: ECSClient) {
                 : undefined,
             deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
             propagateTags: 'SERVICE',
+            ...input.serviceFields,
             tags: ecsTags(input.tags),
           }),
         ),
       );
       return out.service!.serviceArn!;
+    },
+
+    /**
+     * The ACTIVE services of the cluster behind this target group (a service Switchyard did not create,
+     * found by what it serves). ListServices pages of 100, DescribeServices 10 at a time.
+     */
+    async findServicesBehind(input: { cluster: string; targetGroupArn: string }): Promise<ServingService[]> {
+      const arns: string[] = [];
+      let next: string | undefined;
+      do {
+        const page = await attempt(`list the services of ${input.cluster}`, () =>
+          ecs.send(new ListServicesCommand({ cluster: input.cluster, nextToken: next, maxResults: 100 })),
+        );
+        arns.push(...(page.serviceArns ?? []));
+        next = page.nextToken;
+      } while (next);
+      const serving: ServingService[] = [];
+      for (let i = 0; i < arns.length; i += describeBatch) {
+        const batch = arns.slice(i, i + describeBatch);
+        const out = await attempt(`describe services ${batch.join(', ')}`, () =>
+          ecs.send(new DescribeServicesCommand({ cluster: input.cluster, services: batch })),
+        );
+        for (const service of out.services ?? []) {
+          const groups = (service.loadBalancers ?? []).flatMap((lb) => (lb.targetGroupArn ? [lb.targetGroupArn] : []));
+          if (service.status === 'ACTIVE' && groups.includes(input.targetGroupArn))
+            serving.push({ ...summarize(service), targetGroupArns: groups });
+        }
+      }
+      return serving;
+    },
+
+    /** The named service with the target groups it serves; undefined when it does not exist or was deleted. */
+    async findServingService(input: { cluster: string; name: string }): Promise<ServingService | undefined> {
+      const service = await describeService(input.cluster, input.name);
+      if (!service || service.status === 'INACTIVE') return undefined;
+      const groups = (service.loadBalancers ?? []).flatMap((lb) => (lb.targetGroupArn ? [lb.targetGroupArn] : []));
+      return { ...summarize(service), targetGroupArns: groups };
+    },
+
+    /** Sets the service's desired count (a service Switchyard retires but did not create stays, at this count). */
+    async scaleService(input: { cluster: string; name: string; desiredCount: number }): Promise<void> {
+      await attempt(`scale ECS service ${input.name} to ${input.desiredCount} tasks`, () =>
+        ecs.send(
+          new UpdateServiceCommand({ cluster: input.cluster, service: input.name, desiredCount: input.desiredCount }),
+        ),
+      );
     },
 
     /** Scales the service to 0 and deletes it; already deleted (DRAINING or INACTIVE) is fine. */
@@ -330,7 +389,13 @@ export function createEcsActivities(ecs: ECSClient) {
      * off: Switchyard rolls back to the last known-good revision, not to whatever ran before). A retry
      * finds the rollout already started and starts no second one.
      */
-    async updateServiceRevision(input: { cluster: string; name: string; taskDefinitionArn: string }): Promise<void> {
+    async updateServiceRevision(input: {
+      cluster: string;
+      name: string;
+      taskDefinitionArn: string;
+      /** The spec's circuit breaker; absent: on, without ECS's own rollback. */
+      circuitBreaker?: CircuitBreakerSpec;
+    }): Promise<void> {
       const service = await describeService(input.cluster, input.name);
       const primary = service?.deployments?.find((d) => d.status === 'PRIMARY');
       if (primary?.taskDefinition === input.taskDefinitionArn) return;
@@ -340,7 +405,9 @@ export function createEcsActivities(ecs: ECSClient) {
             cluster: input.cluster,
             service: input.name,
             taskDefinition: input.taskDefinitionArn,
-            deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
+            deploymentConfiguration: {
+              deploymentCircuitBreaker: input.circuitBreaker ?? { enable: true, rollback: false },
+            },
           }),
         ),
       );

@@ -17,7 +17,17 @@ import {
   type Rule,
   type TagDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ProductionRuleSpec } from '../shared/adoption';
 import type { HealthCheckSpec } from '../shared/deployment';
+import {
+  choosePriority,
+  conditionsOf,
+  ruleFingerprint,
+  ruleHosts,
+  ruleMatch,
+  ruleMatches,
+  type RuleMatch,
+} from './elbv2-rules';
 import { tagKeys, type Tag } from '../shared/naming';
 import { attempt, isAwsError, wrapAwsError } from './errors';
 import { oneObject } from './inputs';
@@ -47,6 +57,10 @@ export interface HostRule {
   priority: number;
   host: string;
   targets: WeightedTarget[];
+  /** The rule's conditions and actions as one string (absent in results recorded before it existed). */
+  fingerprint?: string;
+  /** The rule's actions as read (absent as above): what a restore writes back exactly. */
+  actions?: Action[];
 }
 
 /** A target group Switchyard tagged for a service and environment, with the deployment it belongs to. */
@@ -68,13 +82,6 @@ export interface TargetHealthCounts {
 /** ALB limits our own code enforces (moto does not): rule priorities and forward weights. */
 export const albLimits = { maxPriority: 50_000, maxWeight: 999, maxTargetGroupsPerForward: 5 } as const;
 
-function ruleHosts(rule: Rule): string[] {
-  return (rule.Conditions ?? [])
-    .filter((c) => c.Field === 'host-header')
-    .flatMap((c) => c.HostHeaderConfig?.Values ?? c.Values ?? [])
-    .map((h) => h.toLowerCase());
-}
-
 function ruleTargets(rule: Rule): WeightedTarget[] {
   const forward = rule.Actions?.find((a) => a.Type === 'forward');
   if (!forward) return [];
@@ -94,7 +101,22 @@ function tagsByArn(descriptions: TagDescription[] | undefined): Record<string, R
 }
 
 function hostRule(rule: Rule, host: string): HostRule {
-  return { ruleArn: rule.RuleArn!, priority: Number(rule.Priority), host, targets: ruleTargets(rule) };
+  return {
+    ruleArn: rule.RuleArn!,
+    priority: Number(rule.Priority),
+    host,
+    targets: ruleTargets(rule),
+    fingerprint: ruleFingerprint(rule),
+    actions: rule.Actions ?? [],
+  };
+}
+
+/** Actions as ModifyRule takes them back: an OIDC client secret is never read, so AWS keeps the one it has. */
+function asWritten(action: Action): Action {
+  if (action.Type !== 'authenticate-oidc' || !action.AuthenticateOidcConfig) return action;
+  const config = { ...action.AuthenticateOidcConfig, UseExistingClientSecret: true };
+  delete config.ClientSecret;
+  return { ...action, AuthenticateOidcConfig: config };
 }
 
 /** The running activity's cancellation, to abort its AWS call; none outside an activity (scripts, tests). */
@@ -139,17 +161,15 @@ const terminalActions = new Set(['forward', 'redirect', 'fixed-response']);
  * (UseExistingClientSecret, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_AuthenticateOidcActionConfig.html).
  */
 export function actionsWithForward(current: Action[] | undefined, targets: WeightedTarget[]): Action[] {
-  const [forward] = forwardAction(targets);
+  const [bare] = forwardAction(targets);
+  // Target group stickiness belongs to the forward action: it stays as the rule had it.
+  const stickiness = current?.find((a) => a.Type === 'forward')?.ForwardConfig?.TargetGroupStickinessConfig;
+  const forward = stickiness
+    ? { ...bare, ForwardConfig: { ...bare.ForwardConfig, TargetGroupStickinessConfig: stickiness } }
+    : bare;
   const kept = (current ?? []).filter((a) => !terminalActions.has(a.Type ?? ''));
   if (kept.length === 0) return [forward];
-  const copies = [...kept]
-    .sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0))
-    .map((a): Action => {
-      if (a.Type !== 'authenticate-oidc' || !a.AuthenticateOidcConfig) return a;
-      const config = { ...a.AuthenticateOidcConfig, UseExistingClientSecret: true };
-      delete config.ClientSecret;
-      return { ...a, AuthenticateOidcConfig: config };
-    });
+  const copies = [...kept].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0)).map(asWritten);
   const last = Math.max(...copies.map((a) => a.Order ?? 0));
   return [...copies, { ...forward, Order: last + 1 }];
 }
@@ -199,14 +219,14 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
     return (out.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
   }
 
-  async function findRule(listenerArn: string, host: string): Promise<Rule | undefined> {
-    const wanted = host.toLowerCase();
-    return (await listRules(listenerArn)).find((r) => r.RuleArn && !r.IsDefault && ruleHosts(r).includes(wanted));
+  /** The host's rule: the one with exactly the host's conditions (the spec's path patterns and headers too). */
+  async function findRule(listenerArn: string, match: RuleMatch): Promise<Rule | undefined> {
+    return (await listRules(listenerArn)).find((r) => ruleMatches(r, match));
   }
 
-  async function findHostRule(listenerArn: string, host: string): Promise<HostRule | undefined> {
-    const rule = await findRule(listenerArn, host);
-    return rule ? hostRule(rule, host.toLowerCase()) : undefined;
+  async function findHostRule(listenerArn: string, match: RuleMatch): Promise<HostRule | undefined> {
+    const rule = await findRule(listenerArn, match);
+    return rule ? hostRule(rule, match.host.toLowerCase()) : undefined;
   }
 
   async function readRule(ruleArn: string): Promise<Rule | undefined> {
@@ -428,7 +448,9 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       return tagsByArn(out.TagDescriptions);
     },
 
-    findHostRule: (input: { listenerArn: string; host: string }) => findHostRule(input.listenerArn, input.host),
+    /** The host's rule, found by its full condition set (the host, and `rule`'s path patterns and headers). */
+    findHostRule: (input: { listenerArn: string; host: string; rule?: ProductionRuleSpec }) =>
+      findHostRule(input.listenerArn, ruleMatch(input.host, input.rule)),
 
     /**
      * Points the host's rule at these target groups (creating the rule with the next free priority when
@@ -439,27 +461,35 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       host: string;
       targets: WeightedTarget[];
       tags: Tag[];
+      /** Production's conditions beyond the host, and where its rule goes if it is created. */
+      rule?: ProductionRuleSpec;
     }): Promise<HostRule> {
       const actions = forwardAction(input.targets);
-      const existing = await findRule(input.listenerArn, input.host);
+      const match = ruleMatch(input.host, input.rule);
+      const existing = await findRule(input.listenerArn, match);
       if (existing) {
         await modifyRule(existing, `the ${input.host} rule`, input.targets);
       } else {
-        const used = (await listRules(input.listenerArn)).map((r) => Number(r.Priority)).filter(Number.isFinite);
-        const priority = Math.max(0, ...used) + 1;
-        if (priority > albLimits.maxPriority) {
+        const choice = choosePriority(
+          await listRules(input.listenerArn),
+          match,
+          albLimits.maxPriority,
+          input.rule?.priority,
+        );
+        if ('problem' in choice) {
           throw ApplicationFailure.nonRetryable(
-            `listener ${input.listenerArn} has no rule priority left (max ${albLimits.maxPriority})`,
+            `listener ${input.listenerArn}: ${choice.problem}`,
             failureTypes.noRulePriority,
           );
         }
+        const { priority } = choice;
         // A concurrent writer taking the same priority makes this fail with PriorityInUse: retried.
         await attempt(`create the ${input.host} rule at priority ${priority}`, () =>
           elbv2.send(
             new CreateRuleCommand({
               ListenerArn: input.listenerArn,
               Priority: priority,
-              Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [input.host] } }],
+              Conditions: conditionsOf(match),
               Actions: actions,
               // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
               Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
@@ -467,7 +497,7 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
           ),
         );
       }
-      const after = await findHostRule(input.listenerArn, input.host);
+      const after = await findHostRule(input.listenerArn, match);
       if (!after)
         throw ApplicationFailure.retryable(`the ${input.host} rule is not there after writing it`, 'RuleReadBack');
       return after;
@@ -477,10 +507,23 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
      * Points a rule known by its ARN at these targets and reads that one rule back: three calls and no
      * listing, which is what a rollback's restore of production wants.
      */
-    async setRuleTargets(input: { ruleArn: string; targets: WeightedTarget[] }): Promise<HostRule> {
+    async setRuleTargets(input: {
+      ruleArn: string;
+      targets: WeightedTarget[];
+      /** The rule's fingerprint as last read: if it reads otherwise now, someone changed it, and it is left alone. */
+      expectFingerprint?: string;
+    }): Promise<HostRule> {
       const current = await readRule(input.ruleArn);
       if (!current)
         throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, failureTypes.ruleNotFound);
+      if (input.expectFingerprint !== undefined && ruleFingerprint(current) !== input.expectFingerprint) {
+        throw ApplicationFailure.create({
+          message: `rule ${input.ruleArn} was changed since Switchyard wrote it: it now forwards to ${JSON.stringify(ruleTargets(current))} with actions ${(current.Actions ?? []).map((a) => a.Type).join(', ')}`,
+          type: failureTypes.ruleChanged,
+          nonRetryable: true,
+          details: [hostRule(current, ruleHosts(current)[0] ?? '')],
+        });
+      }
       try {
         await modifyRule(current, `rule ${input.ruleArn}`, input.targets);
       } catch (err) {
@@ -499,9 +542,28 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       return hostRule(rule, ruleHosts(rule)[0] ?? '');
     },
 
-    /** Removes the host's rule; none is fine. */
-    async deleteHostRule(input: { listenerArn: string; host: string }): Promise<void> {
-      const rule = await findHostRule(input.listenerArn, input.host);
+    /**
+     * Writes these actions back to the rule as they were read (a rollback restoring a rule it adopted,
+     * authentication included), then reads it back.
+     */
+    async restoreRuleActions(input: { ruleArn: string; actions: Action[] }): Promise<HostRule> {
+      await attempt(`restore the actions of rule ${input.ruleArn}`, () =>
+        elbv2.send(new ModifyRuleCommand({ RuleArn: input.ruleArn, Actions: input.actions.map(asWritten) }), {
+          abortSignal: activityCancellation(),
+        }),
+      );
+      const rule = await readRule(input.ruleArn);
+      if (!rule)
+        throw ApplicationFailure.nonRetryable(
+          `rule ${input.ruleArn} is gone right after writing it`,
+          failureTypes.ruleNotFound,
+        );
+      return hostRule(rule, ruleHosts(rule)[0] ?? '');
+    },
+
+    /** Removes the host's rule (found by its full condition set); none is fine. */
+    async deleteHostRule(input: { listenerArn: string; host: string; rule?: ProductionRuleSpec }): Promise<void> {
+      const rule = await findHostRule(input.listenerArn, ruleMatch(input.host, input.rule));
       if (!rule) return;
       try {
         await elbv2.send(new DeleteRuleCommand({ RuleArn: rule.ruleArn }));

@@ -2,6 +2,7 @@
 // those workflows schedule. The HTTP probe is not one of them: only the analysis round runs it.
 import type { AwsClients } from '../aws/clients';
 import { createAnalysisActivities } from './analysis';
+import { createAutoScalingActivities } from './application-autoscaling';
 import { createCloudWatchActivities } from './cloudwatch';
 import { createEcsActivities } from './ecs';
 import { createElbv2Activities } from './elbv2';
@@ -19,6 +20,7 @@ export function createActivities(clients: AwsClients) {
     ...createRoute53Activities(clients.route53),
     ...createIamActivities(clients.iam),
     ...cloudwatch,
+    ...createAutoScalingActivities(clients.applicationAutoScaling),
     ...createAnalysisActivities({ cloudwatch, elbv2, http }),
   };
 }

@@ -18,4 +18,6 @@ export const failureTypes = {
   noRulePriority: 'NoRulePriority',
   /** The rule addressed by ARN is gone. */
   ruleNotFound: 'RuleNotFound',
+  /** The production rule is not as Switchyard last wrote or read it: someone else changed it. */
+  ruleChanged: 'RuleChanged',
 } as const;

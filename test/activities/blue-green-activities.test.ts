@@ -6,6 +6,7 @@ import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/clie
 import {
   CreateListenerCommand,
   CreateRuleCommand,
+  DeleteRuleCommand,
   DescribeRulesCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
@@ -240,7 +241,17 @@ describe('blue/green activities on moto', () => {
         { targetGroupArn: a.targetGroupArn, weight: 0 },
         { targetGroupArn: b.targetGroupArn, weight: 100 },
       ],
+      fingerprint: expect.any(String),
+      actions: [expect.objectContaining({ Type: 'forward' })],
     });
+    // The rule changed, and so did its fingerprint; read again it is the same.
+    expect(moved.fingerprint).not.toBe(prod.fingerprint);
+    expect(await aws.findHostRule({ listenerArn, host: 'arn.switchyard.test' })).toEqual(moved);
+    // A write expecting the rule as it was before the move finds it changed and leaves it alone.
+    const stale = await aws
+      .setRuleTargets({ ruleArn: prod.ruleArn, targets: prod.targets, expectFingerprint: prod.fingerprint })
+      .catch((e: unknown) => e);
+    expect(stale).toMatchObject({ type: 'RuleChanged', nonRetryable: true });
     expect(await aws.findHostRule({ listenerArn, host: 'arn.switchyard.test' })).toEqual(moved);
     await aws.deleteHostRule({ listenerArn, host: 'arn.switchyard.test' });
     const err = await aws
@@ -399,14 +410,52 @@ describe('blue/green activities on moto', () => {
       { targetGroupArn: a.targetGroupArn, weight: 90 },
       { targetGroupArn: b.targetGroupArn, weight: 10 },
     ];
-    expect(
-      (await aws.putHostRule({ listenerArn: secureListener, host: 'secure.switchyard.test', targets: split, tags: [] }))
-        .targets,
-    ).toEqual(split);
+    // Found by its full condition set: the host alone is some other rule (created beside it).
+    const byConditions = { pathPatterns: ['/app/*'] };
+    expect(await aws.findHostRule({ listenerArn: secureListener, host: 'secure.switchyard.test' })).toBeUndefined();
+    const written = await aws.putHostRule({
+      listenerArn: secureListener,
+      host: 'secure.switchyard.test',
+      targets: split,
+      tags: [],
+      rule: byConditions,
+    });
+    expect(written).toMatchObject({ ruleArn, priority: 7, targets: split });
     await keptAsIs(split);
     const all = [{ targetGroupArn: b.targetGroupArn, weight: 100 }];
     expect((await aws.setRuleTargets({ ruleArn, targets: all })).targets).toEqual(all);
     await keptAsIs(all);
+    // A rollback of an adopted rule writes back every action as first read.
+    const restored = await aws.restoreRuleActions({ ruleArn, actions: created.Rules![0].Actions! });
+    expect(restored.targets).toEqual([{ targetGroupArn: a.targetGroupArn, weight: 1 }]);
+    await keptAsIs([{ targetGroupArn: a.targetGroupArn, weight: 1 }]);
+
+    // A rule Switchyard creates goes above a catch-all that would take its requests first.
+    const catchAll = await clients.elbv2.send(
+      new CreateRuleCommand({
+        ListenerArn: secureListener,
+        Priority: 20,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
+        Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } }],
+      }),
+    );
+    const placed = await aws.putHostRule({
+      listenerArn: secureListener,
+      host: 'new.switchyard.test',
+      targets: all,
+      tags: [],
+    });
+    expect(placed.priority).toBe(19);
+    const pinned = await aws.putHostRule({
+      listenerArn: secureListener,
+      host: 'pinned.switchyard.test',
+      targets: all,
+      tags: [],
+      rule: { priority: 3 },
+    });
+    expect(pinned.priority).toBe(3);
+    for (const arn of [placed.ruleArn, pinned.ruleArn, catchAll.Rules![0].RuleArn!])
+      await clients.elbv2.send(new DeleteRuleCommand({ RuleArn: arn }));
   });
 
   it('tears down in an order AWS accepts, and every undo tolerates "already gone"', async () => {
