@@ -1,6 +1,8 @@
-// The one place the product's AWS SDK clients are built: those the activities use. Activities receive
-// them by injection (createActivities), so tests and the dev stack point the same code at a local
-// emulator with an endpoint setting. (No EC2: only seeding the emulated account calls it, src/dev/seed.ts.)
+// The one place the product's AWS SDK clients are built: those the activities use, and Application Auto
+// Scaling, which `switchyard init` reads a live service's scaling from. Activities receive them by
+// injection (createActivities), so tests and the dev stack point the same code at a local emulator with an
+// endpoint setting. (No EC2: only seeding the emulated account calls it, src/dev/seed.ts.)
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -15,6 +17,7 @@ export interface AwsClients {
   route53: Route53Client;
   cloudwatch: CloudWatchClient;
   iam: IAMClient;
+  applicationAutoScaling: ApplicationAutoScalingClient;
 }
 
 export interface AwsClientOptions extends AwsConfig {
@@ -39,6 +42,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     route53: new Route53Client(common),
     cloudwatch: new CloudWatchClient(common),
     iam: new IAMClient(common),
+    applicationAutoScaling: new ApplicationAutoScalingClient(common),
   };
 }
 
