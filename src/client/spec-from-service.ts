@@ -173,6 +173,14 @@ function annotated(doc: Document, live: LiveService, notes: SpecOptions & { deri
       ? 'the record is an alias to this load balancer'
       : `left alone: ${live.productionRecord.why}`,
   );
-  if (!notes.stageHost) comment(['hosts', 'stage'], 'chosen by switchyard init (--stage-host)');
+  // The stage rule Switchyard creates forwards only: a stage host of a service behind sign-in is open.
+  const signIn = live.rule.authenticate.length
+    ? `; production signs users in (${live.rule.authenticate.join(', ')}), the stage rule does not: keep the stage host private`
+    : '';
+  if (!notes.stageHost || signIn)
+    comment(
+      ['hosts', 'stage'],
+      `${notes.stageHost ? '' : 'chosen by switchyard init (--stage-host)'}${signIn}`.replace(/^; /, ''),
+    );
   return doc.toString({ lineWidth: 120 });
 }

@@ -108,6 +108,10 @@ describe('switchyard init CLUSTER/SERVICE', () => {
     ])
       expect(spec.taskDefinition).not.toHaveProperty(field);
     expect(result.stdout).toMatch(/productionRecord: manage # the record is an alias to this load balancer/);
+    // The stage rule Switchyard creates only forwards: the seeded rule signs users in first.
+    expect(result.stdout).toMatch(
+      /stage: .* # .*production signs users in \(authenticate-oidc\), the stage rule does not/,
+    );
     expect(parse(result.stdout).taskDefinition.containerDefinitions[0].environment).toEqual([
       { name: 'STOREFRONT_MODE', value: 'web' },
     ]);

@@ -102,6 +102,9 @@ export async function init(
   opts: InitOptions,
   cli: Pick<Cli, 'progress'>,
 ): Promise<Reply<InitResult | { added: string[]; present: string[] }>> {
+  const forASpec = opts.output || opts.name || opts.environment || opts.stageHost || opts.scalingFromSpec;
+  if (!target && !opts.cluster && !opts.service && forASpec)
+    throw new UserError('name the ECS service to read: switchyard init CLUSTER/SERVICE (or --cluster C --service S)');
   if (!target && !opts.cluster && !opts.service) {
     // Until the next release: CI scripts that prepare a namespace with `switchyard init` keep working.
     cli.progress('switchyard: `switchyard init` without a service is deprecated; use `switchyard setup`');

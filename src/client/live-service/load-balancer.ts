@@ -35,6 +35,8 @@ export interface LiveRule {
   host: string;
   pathPatterns?: string[];
   httpHeaders?: { name: string; values: string[] }[];
+  /** The rule's authenticate actions (authenticate-oidc, authenticate-cognito), which Switchyard keeps. */
+  authenticate: string[];
 }
 
 export async function readTargetGroup(elbv2: ElasticLoadBalancingV2Client, arn: string): Promise<LiveTargetGroup> {
@@ -123,7 +125,12 @@ export async function readProductionRule(
     );
   }
   const [{ listener, rule }] = rules;
-  return { ruleArn: rule.RuleArn!, listenerPort: listener.Port!, ...conditionsOf(rule, listener.Port!) };
+  return {
+    ruleArn: rule.RuleArn!,
+    listenerPort: listener.Port!,
+    authenticate: (rule.Actions ?? []).map((a) => a.Type!).filter((t) => t.startsWith('authenticate-')),
+    ...conditionsOf(rule, listener.Port!),
+  };
 }
 
 function conditionsOf(rule: Rule, port: number): Pick<LiveRule, 'host' | 'pathPatterns' | 'httpHeaders'> {
