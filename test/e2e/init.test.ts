@@ -17,6 +17,7 @@ import { loadSpec } from '../../src/spec/load';
 import { cleanEnv, runCli } from '../support/cli';
 import { awsClientsOnMoto, resetAws, servers, testRegion } from '../support/servers';
 import {
+  aliasTo,
   autoscale,
   createFargateService,
   createRule,
@@ -161,6 +162,29 @@ describe('switchyard init CLUSTER/SERVICE', () => {
         ],
       },
     });
+  });
+
+  it("leaves a production record that is not the load balancer's alias, and says why", async () => {
+    const cloudFront = 'd111111abcdef8.cloudfront.net';
+    // CloudFront's one hosted zone id, as every alias to a distribution names it.
+    await aliasTo(clients.route53, seeded.zone.id, seeded.productionHost, cloudFront, 'Z2FDTNDATAQYW2');
+    try {
+      const result = await runCli(['init', `${seeded.cluster}/${seeded.service.name}`], env);
+      expect(result.code).toBe(0);
+      expect(specOf(result.stdout, 'cloudfront.yaml').hosts.productionRecord).toBe('leave');
+      expect(result.stdout).toContain(
+        `productionRecord: leave # left alone: the A record of ${seeded.productionHost} is an alias to ${cloudFront}, not the load balancer`,
+      );
+    } finally {
+      const lb = seeded.loadBalancer;
+      await aliasTo(
+        clients.route53,
+        seeded.zone.id,
+        seeded.productionHost,
+        `dualstack.${lb.dnsName}`,
+        lb.canonicalHostedZoneId,
+      );
+    }
   });
 
   /** Runs init for a service that cannot be adopted: exit 1, the message, and no file written. */

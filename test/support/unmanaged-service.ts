@@ -201,7 +201,7 @@ export async function seedUnmanagedService(
     new CreateHostedZoneCommand({ Name: zoneName, CallerReference: `storefront-${Date.now()}` }),
   );
   const zoneId = zone.HostedZone!.Id!.replace(/^\/hostedzone\//, '');
-  await aliasToLoadBalancer(clients, zoneId, productionHost, lb.DNSName!, lb.CanonicalHostedZoneId!);
+  await aliasTo(clients.route53, zoneId, productionHost, `dualstack.${lb.DNSName}`, lb.CanonicalHostedZoneId!);
 
   return {
     cluster,
@@ -316,14 +316,15 @@ export async function autoscale(
   return policies.map((p) => p.PolicyName!);
 }
 
-export async function aliasToLoadBalancer(
-  clients: AccountClients,
+/** The host's A record as an alias (UPSERT): to the load balancer, or to whatever else a test needs. */
+export async function aliasTo(
+  route53: AccountClients['route53'],
   zoneId: string,
   host: string,
   dnsName: string,
-  canonicalHostedZoneId: string,
+  aliasZoneId: string,
 ): Promise<void> {
-  await clients.route53.send(
+  await route53.send(
     new ChangeResourceRecordSetsCommand({
       HostedZoneId: zoneId,
       ChangeBatch: {
@@ -333,11 +334,7 @@ export async function aliasToLoadBalancer(
             ResourceRecordSet: {
               Name: host,
               Type: 'A',
-              AliasTarget: {
-                DNSName: `dualstack.${dnsName}`,
-                HostedZoneId: canonicalHostedZoneId,
-                EvaluateTargetHealth: true,
-              },
+              AliasTarget: { DNSName: dnsName, HostedZoneId: aliasZoneId, EvaluateTargetHealth: false },
             },
           },
         ],

@@ -108,7 +108,7 @@ export async function init(
   if (!target && !opts.cluster && !opts.service) {
     // Until the next release: CI scripts that prepare a namespace with `switchyard init` keep working.
     cli.progress('switchyard: `switchyard init` without a service is deprecated; use `switchyard setup`');
-    return (await setup()) as Reply<InitResult | { added: string[]; present: string[] }>;
+    return setup();
   }
   return (await generate(targetOf(target, opts), opts, cli)) as Reply<
     InitResult | { added: string[]; present: string[] }
@@ -148,7 +148,7 @@ function assertLoads(spec: string, service: string): void {
     if (!(err instanceof UserError)) throw err;
     const problems = err.message.split('\n').slice(1).join('\n');
     throw new UserError(
-      `the spec generated from ECS service ${service} would not load; fix the service or pass the flags named:\n${problems}`,
+      `the spec generated from ECS service ${service} would not load (--name, --environment and --stage-host set those fields):\n${problems}`,
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -161,6 +161,11 @@ function conditionsOf(rule: Rule, port: number): Pick<LiveRule, 'host' | 'pathPa
       `${what} has ${hosts.length ? `host values ${hosts.join(', ')}` : 'no host-header condition'}`,
       'Switchyard needs a production rule for one host: give the rule a host-header condition of exactly one host',
     );
+  if (/[*?]/.test(hosts[0]))
+    refuse(
+      `${what} matches the wildcard host ${hosts[0]}`,
+      'Switchyard stages and shifts one production host: give the service a rule for its own host',
+    );
   return {
     host: hosts[0].toLowerCase(),
     ...(pathPatterns.length ? { pathPatterns } : {}),
