@@ -21,6 +21,7 @@ import {
   CreateLoadBalancerCommand,
   CreateRuleCommand,
   CreateTargetGroupCommand,
+  type LoadBalancer,
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
@@ -84,47 +85,8 @@ export async function seedUnmanagedService(
   const pathPattern = '/app/*';
 
   await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster, capacityProviders: ['FARGATE'] }));
-  const vpcId = (await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }))).Vpc!.VpcId!;
-  const subnets: string[] = [];
-  for (const [i, az] of ['us-east-1a', 'us-east-1b'].entries()) {
-    const out = await clients.ec2.send(
-      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.40.${i}.0/24`, AvailabilityZone: az }),
-    );
-    subnets.push(out.Subnet!.SubnetId!);
-  }
-  const securityGroup = (
-    await clients.ec2.send(
-      new CreateSecurityGroupCommand({ GroupName: 'storefront', Description: 'storefront web', VpcId: vpcId }),
-    )
-  ).GroupId!;
-
-  const lbOut = await clients.elbv2.send(
-    new CreateLoadBalancerCommand({
-      Name: 'storefront-edge',
-      Type: 'application',
-      Scheme: 'internet-facing',
-      Subnets: subnets,
-      SecurityGroups: [securityGroup],
-    }),
-  );
-  const lb = lbOut.LoadBalancers![0];
-  // Authenticate actions need an HTTPS listener, and an HTTPS listener a certificate.
-  const listenerArn = (
-    await clients.elbv2.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: lb.LoadBalancerArn,
-        Protocol: 'HTTPS',
-        Port: 443,
-        Certificates: [{ CertificateArn: await requestTestCertificate(`*.${zoneName}`) }],
-        DefaultActions: [
-          {
-            Type: 'fixed-response',
-            FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'not found' },
-          },
-        ],
-      }),
-    )
-  ).Listeners![0].ListenerArn!;
+  const { vpcId, subnets, securityGroup } = await seedNetwork(clients);
+  const { lb, listenerArn } = await seedHttpsLoadBalancer(clients, subnets, securityGroup, zoneName);
 
   const hc = seededHealthCheck;
   const targetGroup = await createTargetGroup(clients, vpcId, 'storefront-web');
@@ -226,6 +188,63 @@ export async function seedUnmanagedService(
     healthCheck: hc,
     scaling: { resourceId, min: 6, max: 40, policies },
   };
+}
+
+/** A VPC of the team's own: two subnets in two zones (an ALB needs two), a security group. */
+async function seedNetwork(
+  clients: AccountClients,
+): Promise<{ vpcId: string; subnets: string[]; securityGroup: string }> {
+  const vpcId = (await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }))).Vpc!.VpcId!;
+  const subnets: string[] = [];
+  for (const [i, az] of ['us-east-1a', 'us-east-1b'].entries()) {
+    const out = await clients.ec2.send(
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.40.${i}.0/24`, AvailabilityZone: az }),
+    );
+    subnets.push(out.Subnet!.SubnetId!);
+  }
+  const securityGroup = (
+    await clients.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'storefront', Description: 'storefront web', VpcId: vpcId }),
+    )
+  ).GroupId!;
+  return { vpcId, subnets, securityGroup };
+}
+
+/** The ALB and its HTTPS listener on 443, whose default action is a 404. */
+async function seedHttpsLoadBalancer(
+  clients: AccountClients,
+  subnets: string[],
+  securityGroup: string,
+  zoneName: string,
+): Promise<{ lb: LoadBalancer; listenerArn: string }> {
+  const lbOut = await clients.elbv2.send(
+    new CreateLoadBalancerCommand({
+      Name: 'storefront-edge',
+      Type: 'application',
+      Scheme: 'internet-facing',
+      Subnets: subnets,
+      SecurityGroups: [securityGroup],
+    }),
+  );
+  const lb = lbOut.LoadBalancers![0];
+  // Authenticate actions need an HTTPS listener, and an HTTPS listener a certificate.
+  const listenerArn = (
+    await clients.elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancerArn,
+        Protocol: 'HTTPS',
+        Port: 443,
+        Certificates: [{ CertificateArn: await requestTestCertificate(`*.${zoneName}`) }],
+        DefaultActions: [
+          {
+            Type: 'fixed-response',
+            FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'not found' },
+          },
+        ],
+      }),
+    )
+  ).Listeners![0].ListenerArn!;
+  return { lb, listenerArn };
 }
 
 export async function createTargetGroup(
