@@ -89,6 +89,7 @@ describe('switchyard init CLUSTER/SERVICE', () => {
         matcher: hc.matcher,
       },
       healthCheckGracePeriodMs: 30_000,
+      drainMs: seeded.targetGroup.deregistrationDelaySeconds * 1000,
       autoScaling: { from: 'production' },
       adopt: { service: seeded.service.name, retire: 'leave' },
       // (Seeded with enableExecuteCommand too, which moto forgets: DescribeServices never has it.)

@@ -21,6 +21,7 @@ import {
   CreateLoadBalancerCommand,
   CreateRuleCommand,
   CreateTargetGroupCommand,
+  ModifyTargetGroupAttributesCommand,
   type LoadBalancer,
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -36,7 +37,7 @@ export interface UnmanagedService {
   securityGroup: string;
   loadBalancer: { arn: string; name: string; dnsName: string; canonicalHostedZoneId: string };
   listenerArn: string;
-  targetGroup: { arn: string; name: string };
+  targetGroup: { arn: string; name: string; deregistrationDelaySeconds: number };
   ruleArn: string;
   service: { name: string; arn: string; desiredCount: number };
   taskDefinitionArn: string;
@@ -90,6 +91,13 @@ export async function seedUnmanagedService(
 
   const hc = seededHealthCheck;
   const targetGroup = await createTargetGroup(clients, vpcId, 'storefront-web');
+  const deregistrationDelaySeconds = 120;
+  await clients.elbv2.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: targetGroup.arn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(deregistrationDelaySeconds) }],
+    }),
+  );
   const ruleArn = await createRule(clients, listenerArn, 10, targetGroup.arn, [
     { Field: 'host-header', HostHeaderConfig: { Values: [productionHost] } },
     { Field: 'path-pattern', PathPatternConfig: { Values: [pathPattern] } },
@@ -177,7 +185,7 @@ export async function seedUnmanagedService(
       canonicalHostedZoneId: lb.CanonicalHostedZoneId!,
     },
     listenerArn,
-    targetGroup,
+    targetGroup: { ...targetGroup, deregistrationDelaySeconds },
     ruleArn,
     service: { name: serviceName, arn: serviceArn, desiredCount },
     taskDefinitionArn,

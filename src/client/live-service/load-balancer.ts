@@ -5,6 +5,7 @@ import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   type Action,
   type ElasticLoadBalancingV2Client,
@@ -26,6 +27,8 @@ export interface LiveHealthCheck {
 export interface LiveTargetGroup {
   name: string;
   healthCheck: LiveHealthCheck;
+  /** How long the load balancer lets requests finish on a target leaving it (deregistration_delay). */
+  deregistrationDelaySeconds?: number;
   loadBalancer: { arn: string; name: string; dnsName: string; canonicalHostedZoneId?: string };
 }
 
@@ -64,8 +67,13 @@ export async function readTargetGroup(elbv2: ElasticLoadBalancingV2Client, arn: 
       `load balancer ${lb.LoadBalancerName} in front of target group ${name} is a ${lb.Type} load balancer`,
       'Switchyard shifts traffic with weighted listener rules, which only application load balancers have',
     );
+  const attributes = await reading(`read the attributes of target group ${name}`, () =>
+    elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
+  );
+  const delay = attributes.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
   return {
     name,
+    deregistrationDelaySeconds: delay === undefined ? undefined : Number(delay),
     healthCheck: {
       path: tg.HealthCheckPath ?? '/',
       intervalSeconds: tg.HealthCheckIntervalSeconds ?? 30,
