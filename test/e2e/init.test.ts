@@ -224,6 +224,33 @@ describe('switchyard init CLUSTER/SERVICE', () => {
     HostHeaderConfig: { Values: [`${name}.${seeded.zone.name}`] },
   });
 
+  it("carries a rule's http-header condition into productionRule", async () => {
+    const tg = await routed('storefront-beta', 60, [
+      host('beta'),
+      { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Beta', Values: ['on'] } },
+    ]);
+    await fargateService('storefront-beta-prod', { loadBalancers: [behind(tg.arn)] });
+    const result = await runCli(['init', `${seeded.cluster}/storefront-beta-prod`], env);
+    expect(result.code).toBe(0);
+    const spec = specOf(result.stdout, 'beta.yaml');
+    expect(spec.hosts.production).toBe(`beta.${seeded.zone.name}`);
+    expect(spec.productionRule).toEqual({ httpHeaders: [{ name: 'X-Beta', values: ['on'] }] });
+    // No scalable target: no autoScaling, and the service's own count.
+    expect(spec.autoScaling).toBeUndefined();
+    expect(spec.desiredCount).toBe(1);
+  });
+
+  it.each([
+    [['init', '--cluster', 'platform'], 'switchyard: --cluster and --service go together: name both\n'],
+    [['init', 'platform'], 'switchyard: expected CLUSTER/SERVICE (e.g. main/web-prod), got "platform"\n'],
+    [
+      ['init', '-o', 'spec.yaml'],
+      'switchyard: name the ECS service to read: switchyard init CLUSTER/SERVICE (or --cluster C --service S)\n',
+    ],
+  ])('refuses %j before reading AWS', async (args, stderr) => {
+    expect(await runCli(args, env)).toEqual({ code: 1, stdout: '', stderr });
+  });
+
   it('refuses a service that does not exist', async () => {
     await refused(
       'storefront-gone',
