@@ -110,9 +110,7 @@ export async function init(
     cli.progress('switchyard: `switchyard init` without a service is deprecated; use `switchyard setup`');
     return setup();
   }
-  return (await generate(targetOf(target, opts), opts, cli)) as Reply<
-    InitResult | { added: string[]; present: string[] }
-  >;
+  return generate(targetOf(target, opts), opts, cli);
 }
 
 async function generate(
