@@ -1,6 +1,7 @@
-// The one place the product's AWS SDK clients are built: those the activities use. Activities receive
-// them by injection (createActivities), so tests and the dev stack point the same code at a local
-// emulator with an endpoint setting. (No EC2: only seeding the emulated account calls it, src/dev/seed.ts.)
+// The one place the product's AWS SDK clients are built: those the activities use (`switchyard init`
+// reads a live service with the same ones). Activities receive them by injection (createActivities), so
+// tests and the dev stack point the same code at a local emulator with an endpoint setting. (No EC2: only
+// seeding the emulated account calls it, src/dev/seed.ts.)
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';

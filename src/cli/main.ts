@@ -12,6 +12,7 @@ import { registerList, registerStatus } from './commands/inspect';
 import { registerMessages } from './commands/message';
 import { registerPreflight } from './commands/preflight';
 import { registerRecover } from './commands/recover';
+import { registerSetup } from './commands/setup';
 import { registerWorker } from './commands/worker';
 import { formatReply } from './output';
 
@@ -25,6 +26,7 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 /** In the order `switchyard --help` lists them. */
 const commands = [
   registerDev,
+  registerSetup,
   registerInit,
   registerWorker,
   registerPreflight,

@@ -85,7 +85,7 @@ export class SwitchyardClient {
     const missing = (await missingSearchAttributes(this.connection, this.config.namespace)).map((k) => k.name);
     if (missing.length) {
       throw new UserError(
-        `namespace ${this.config.namespace} lacks Switchyard's search attributes (${missing.join(', ')}). Run \`switchyard init\` once.`,
+        `namespace ${this.config.namespace} lacks Switchyard's search attributes (${missing.join(', ')}). Run \`switchyard setup\` once.`,
       );
     }
   }
