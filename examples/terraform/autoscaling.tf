@@ -13,10 +13,11 @@ resource "aws_appautoscaling_target" "first" {
   max_capacity = var.max_capacity
 
   lifecycle {
-    # Needed with adopt.retire: scaleToZero (harmless with leave). Once production has left this service,
-    # Switchyard suspends its scaling (so the policies below do not scale it up from 0 again) and may
-    # lower its bounds; without this the next apply would resume scaling and raise the service to 6 tasks
-    # that no rule sends traffic to.
+    # Needed with adopt.retire: scaleToZero. Once production has left this service, Switchyard suspends
+    # its scaling (so the policies below do not scale it up from 0 again) and may lower its bounds;
+    # without this the next apply would resume scaling and raise the service to 6 tasks that no rule
+    # sends traffic to. The cost: var.min_capacity/max_capacity changed after creation do not apply here
+    # (with retire: leave, drop min_capacity and max_capacity from this list).
     ignore_changes = [suspended_state, min_capacity, max_capacity]
   }
 }
