@@ -14,10 +14,12 @@ resource "aws_appautoscaling_target" "first" {
 
   lifecycle {
     # Needed with adopt.retire: scaleToZero. Once production has left this service, Switchyard suspends
-    # its scaling (so the policies below do not scale it up from 0 again) and may lower its bounds;
-    # without this the next apply would resume scaling and raise the service to 6 tasks that no rule
-    # sends traffic to. The cost: var.min_capacity/max_capacity changed after creation do not apply here
-    # (with retire: leave, drop min_capacity and max_capacity from this list).
+    # its scaling (so the policies below do not scale it up from 0 again); it leaves min and max as they
+    # are. Without this the next apply would resume scaling and raise the service to 6 tasks that no rule
+    # sends traffic to. min/max are ignored too: any re-registration of the target (which an apply makes
+    # when they change) clamps the service's desired count into [min, max] (RegisterScalableTarget), which
+    # would also start 6 tasks. Change them after adoption by removing this target from the state instead
+    # (README: after the first deployment). With retire: leave, drop the whole lifecycle block.
     ignore_changes = [suspended_state, min_capacity, max_capacity]
   }
 }
