@@ -147,6 +147,8 @@ export interface PreviousDeployment {
   targetGroupArn: string;
   serviceName?: string;
   taskDefinitionArn?: string;
+  /** Tasks its service ran or wanted when it was found, whichever is more. */
+  tasks?: number;
 }
 
 export interface DeploymentStatus {

@@ -32,7 +32,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
       await approvalGate(ctx);
       const traffic = await activate(ctx, prerequisites, staged);
       await bakeAtFull(ctx, staged, traffic);
-      await drain(ctx, prerequisites, staged);
+      await drain(ctx, prerequisites, staged, traffic);
       return prerequisites;
     });
     // A rollback accepted while the last step was finishing (its activity completes despite the cancel)

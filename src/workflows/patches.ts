@@ -37,3 +37,11 @@ export const productionRecordKept = 'production-record-kept';
 
 /** Roles are read with their age, and tasks wait for a role just created to propagate (iamPropagation). */
 export const rolePropagation = 'role-propagation';
+
+/**
+ * Adopting a live service (issue 14): production's rule is snapshotted and restored exactly on rollback,
+ * a rule changed by someone else pauses the deployment, the new service starts at production's count
+ * with production's (or the spec's) autoscaling, the production record is written only when it needs to
+ * be and the spec manages it, and a service Switchyard did not create is retired as the spec says.
+ */
+export const adoptLiveService = 'adopt-live-service';

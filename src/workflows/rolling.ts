@@ -131,7 +131,12 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
 
   /** Updates the service to the revision and waits for its rollout to complete (or fail) within the spec's timeout. */
   async function rollOut(taskDefinitionArn: string, what: string, proxy = aws): Promise<void> {
-    await proxy.updateServiceRevision({ cluster: spec.cluster, name: spec.ecsService, taskDefinitionArn });
+    await proxy.updateServiceRevision({
+      cluster: spec.cluster,
+      name: spec.ecsService,
+      taskDefinitionArn,
+      circuitBreaker: spec.deploymentCircuitBreaker,
+    });
     tracker.waiting(
       `updated ${spec.ecsService} to ${taskDefinitionArn}`,
       `${what} to complete (timeout ${formatDuration(spec.timeouts.steadyMs)})`,

@@ -4,7 +4,8 @@
 // (statusView): modules write what they found and did into it for people to read, and read their own
 // state from the context, never from the status.
 import { CancellationScope } from '@temporalio/workflow';
-import type { LoadBalancerSummary } from '../../activities/elbv2';
+import type { HostRule, LoadBalancerSummary } from '../../activities/elbv2';
+import type { ServiceScaling } from '../../shared/adoption';
 import type {
   DeploymentInput,
   DeploymentSpec,
@@ -45,6 +46,20 @@ export interface Found {
   productionRecords?: RecordSnapshot[];
   /** What production forwards to now, if it is a deployment (of Switchyard's or not). */
   previous?: PreviousDeployment;
+  /** Production's rule as found (since adopt-live-service): a rollback writes its actions back exactly. */
+  productionRule?: HostRule;
+  /** How many tasks the new service starts with, and its autoscaling (since adopt-live-service). */
+  capacity?: Capacity;
+}
+
+/** The new service's size: production's count at least, and the autoscaling it gets. */
+export interface Capacity {
+  startCount: number;
+  /** Tasks production ran (or wanted) when it was read. */
+  productionCount: number;
+  scaling?: ServiceScaling;
+  /** The ECS service behind production when Switchyard did not create it (retired as adopt.retire says). */
+  adoptedService?: string;
 }
 
 /** What stage.ts created for the new deployment. */
@@ -72,6 +87,11 @@ export interface BlueGreenContext {
   readonly steering: Steering;
   /** The production rule as last found or written: weight changes and the restore address it by ARN. */
   productionRuleArn?: string;
+  /**
+   * The production rule's fingerprint as Switchyard last read or wrote it (since adopt-live-service): a
+   * weight change finding it otherwise pauses the deployment. Cleared by a resume, which takes it as it is.
+   */
+  productionRuleFingerprint?: string;
   /** Where the traffic plan is, from activation on (traffic.ts starts it; steering and bakes move it). */
   traffic?: TrafficStatus;
 }

@@ -2,14 +2,15 @@
 // it names, the load balancer, the hosted zone, the plan's alarms), what production's record says, and
 // what production forwards to now. A miss is invalid input ('Prerequisite'): nothing has been created.
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import type { LoadBalancerSummary } from '../../activities/elbv2';
+import type { HostRule, LoadBalancerSummary } from '../../activities/elbv2';
 import type { PreviousDeployment } from '../../shared/deployment';
 import { resourceNames, tagKeys } from '../../shared/naming';
 import { aliasesTo, describeRecords, type RecordSnapshot } from '../../shared/records';
 import { alarmsOf } from '../../shared/traffic';
 import { aws } from '../common/activities';
 import { describeMissing, lookUpPrerequisites } from '../common/prerequisites';
-import { productionRecordKept } from '../patches';
+import { adoptLiveService, productionRecordKept } from '../patches';
+import { readCapacity } from './capacity';
 import type { BlueGreenContext, Found } from './context';
 import { failureTypes } from '../../shared/failures';
 
@@ -26,14 +27,20 @@ export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> 
   const missing = describeMissing(found, spec.cluster);
   if (missing.length || !lb || !zone)
     throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, failureTypes.prerequisite);
-  const productionRecords = patched(productionRecordKept) ? await readProductionRecord(ctx, zone.id, lb) : undefined;
+  const adopting = patched(adoptLiveService);
+  // A record the spec leaves alone is not read either (since adopt-live-service).
+  const readRecord = patched(productionRecordKept) && !(adopting && spec.hosts.productionRecord === 'leave');
+  const productionRecords = readRecord ? await readProductionRecord(ctx, zone.id, lb) : undefined;
   status.resources.loadBalancerArn = lb.arn;
   const listenerArn = await aws.ensureListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort });
   status.resources.listenerArn = listenerArn;
-  const previous = await findLiveDeployment(ctx, listenerArn);
+  const { previous, rule } = await findLiveDeployment(ctx, listenerArn);
   status.previous = previous;
   tracker.note(previous ? `live now: ${previous.deploymentId}` : 'no deployment is live yet');
-  return { lb, zoneId: zone.id, listenerArn, productionRecords, previous };
+  if (!adopting) return { lb, zoneId: zone.id, listenerArn, productionRecords, previous };
+  ctx.productionRuleFingerprint = rule?.fingerprint;
+  const capacity = await readCapacity(ctx, previous);
+  return { lb, zoneId: zone.id, listenerArn, productionRecords, previous, productionRule: rule, capacity };
 }
 
 /** The production host's records now; those pointing elsewhere are replaced only if the spec says so. */
@@ -56,11 +63,14 @@ async function readProductionRecord(
 }
 
 /** What production forwards to now, read from AWS: the rule's target group and its Switchyard tags. */
-async function findLiveDeployment(ctx: BlueGreenContext, listenerArn: string): Promise<PreviousDeployment | undefined> {
+async function findLiveDeployment(
+  ctx: BlueGreenContext,
+  listenerArn: string,
+): Promise<{ previous?: PreviousDeployment; rule?: HostRule }> {
   const { spec } = ctx;
-  const rule = await aws.findHostRule({ listenerArn, host: spec.hosts.production });
+  const rule = await aws.findHostRule({ listenerArn, host: spec.hosts.production, rule: spec.productionRule });
   const live = rule?.targets.filter((t) => t.weight > 0) ?? [];
-  if (!rule || live.length === 0) return undefined;
+  if (!rule || live.length === 0) return { rule };
   ctx.productionRuleArn = rule.ruleArn;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
   const allTags = await aws.describeTargetGroupTags({ targetGroupArns: live.map((t) => t.targetGroupArn) });
@@ -78,8 +88,15 @@ async function findLiveDeployment(ctx: BlueGreenContext, listenerArn: string): P
   }
   const [targetGroupArn, groupTags] = ours ?? [live[0].targetGroupArn, {}];
   const previousId = groupTags[tagKeys.deployment];
-  if (!previousId) return { deploymentId: 'unmanaged', targetGroupArn };
+  if (!previousId) return { previous: { deploymentId: 'unmanaged', targetGroupArn }, rule };
   const serviceName = resourceNames(spec, previousId).ecsService;
   const service = await aws.findService({ cluster: spec.cluster, name: serviceName });
-  return { deploymentId: previousId, targetGroupArn, serviceName, taskDefinitionArn: service?.taskDefinition };
+  const previous: PreviousDeployment = {
+    deploymentId: previousId,
+    targetGroupArn,
+    serviceName,
+    taskDefinitionArn: service?.taskDefinition,
+    ...(service ? { tasks: Math.max(service.desiredCount, service.runningCount) } : {}),
+  };
+  return { previous, rule };
 }

@@ -3,7 +3,8 @@
 // record in sync on every Route 53 name server before CI is told to test. Every step pushes its undo
 // before it runs.
 import { patched } from '@temporalio/workflow';
-import type { NetworkSpec } from '../../shared/deployment';
+import { albResourceLabel, type ServiceFieldsSpec, type ServiceScaling } from '../../shared/adoption';
+import type { DeploymentSpec, NetworkSpec } from '../../shared/deployment';
 import { launchOf } from '../../shared/launch';
 import { aws, undo, waitOptions } from '../common/activities';
 import { registerRevision } from '../common/revision';
@@ -34,6 +35,8 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
       'both',
     );
   const launch = launchOf(spec.taskDefinition, spec.capacityProviderStrategy);
+  // Production's count at least (since adopt-live-service); the spec's desiredCount before.
+  const desiredCount = found.capacity?.startCount ?? spec.desiredCount;
   const createTargetGroup = async () => {
     undos.push('target group', () => undo.deleteTargetGroup({ name: names.targetGroup }));
     return aws.createTargetGroup({
@@ -64,15 +67,18 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
       targetGroupArn,
       containerName: spec.container.name,
       containerPort: spec.container.port,
-      desiredCount: spec.desiredCount,
+      desiredCount,
       network,
       launch,
+      serviceFields: serviceFieldsOf(spec),
       tags,
       healthCheckGracePeriodSeconds:
         spec.healthCheckGracePeriodMs === undefined ? undefined : Math.round(spec.healthCheckGracePeriodMs / 1000),
     });
     status.resources.serviceName = names.ecsService;
     tracker.note(`created service ${names.ecsService} behind target group ${names.targetGroup}`);
+    const scaling = found.capacity?.scaling;
+    if (scaling) await applyScaling(ctx, found, scaling, targetGroupArn);
   };
 
   const stageRule = async () => {
@@ -111,14 +117,14 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
   const deadline = Date.now() + spec.timeouts.steadyMs;
   const every = ctx.pollIntervalMs;
   await aws.waitForServiceSteady.executeWithOptions(
-    waitOptions(spec.timeouts.steadyMs, `wait for ${names.ecsService}: ${spec.desiredCount} running`),
-    [{ cluster: spec.cluster, name: names.ecsService, desiredCount: spec.desiredCount, deadline, intervalMs: every }],
+    waitOptions(spec.timeouts.steadyMs, `wait for ${names.ecsService}: ${desiredCount} running`),
+    [{ cluster: spec.cluster, name: names.ecsService, desiredCount, deadline, intervalMs: every }],
   );
   await aws.waitForTargetsHealthy.executeWithOptions(
-    waitOptions(spec.timeouts.steadyMs, `wait for ${spec.desiredCount} healthy targets in ${names.targetGroup}`),
-    [{ targetGroupArn, minHealthy: spec.desiredCount, deadline, intervalMs: every }],
+    waitOptions(spec.timeouts.steadyMs, `wait for ${desiredCount} healthy targets in ${names.targetGroup}`),
+    [{ targetGroupArn, minHealthy: desiredCount, deadline, intervalMs: every }],
   );
-  tracker.note(`service steady with ${spec.desiredCount} healthy targets`);
+  tracker.note(`service steady with ${desiredCount} healthy targets`);
   // CI resolves the stage host next: not before every Route 53 name server has the record. (An upsert
   // recorded before the activity returned its change id has none to wait for.)
   if (stageChange && patched(stageDnsInSync)) {
@@ -129,6 +135,46 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
     tracker.note(`${spec.hosts.stage} is in sync on every Route 53 name server`);
   }
   return { taskDefinitionArn, targetGroupArn };
+}
+
+/**
+ * The new service's scalable target and policies, ALBRequestCountPerTarget on its own target group.
+ * Scale-in stays suspended until production is all on it (traffic.ts lifts it): with no production
+ * traffic yet, it would shrink to its minimum before it takes production's load. Removed on rollback
+ * before the service (the undo runs first).
+ */
+async function applyScaling(
+  ctx: BlueGreenContext,
+  found: Found,
+  scaling: ServiceScaling,
+  targetGroupArn: string,
+): Promise<void> {
+  const { spec, names, undos, tracker } = ctx;
+  const target = { cluster: spec.cluster, service: names.ecsService };
+  undos.push('autoscaling', () => undo.removeServiceScaling(target));
+  await aws.applyServiceScaling({
+    ...target,
+    scaling,
+    resourceLabel: albResourceLabel(found.lb.arn, targetGroupArn) ?? '',
+    scaleInSuspended: true,
+  });
+  tracker.note(
+    `autoscaling ${scaling.minCapacity}-${scaling.maxCapacity} tasks with ${scaling.policies.map((p) => p.name).join(', ') || 'no policies'} (scale-in suspended until production is on it)`,
+  );
+}
+
+/** The ECS service fields the spec passes through as they are. */
+function serviceFieldsOf(spec: DeploymentSpec): ServiceFieldsSpec {
+  const { placementConstraints, placementStrategy, serviceRegistries, enableExecuteCommand, propagateTags } = spec;
+  return Object.fromEntries(
+    Object.entries({
+      placementConstraints,
+      placementStrategy,
+      serviceRegistries,
+      enableExecuteCommand,
+      propagateTags,
+    }).filter(([, v]) => v !== undefined),
+  );
 }
 
 /**

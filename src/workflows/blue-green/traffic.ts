@@ -1,14 +1,14 @@
 // Production traffic: shifted to the new deployment by the plan's steps (each weight read back before
 // its bake), the production record pointed at the load balancer, the stage host removed; and, as the
 // undo of every weight change, all of production restored to the previous deployment and read back.
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched } from '@temporalio/workflow';
 import type { HostRule, WeightedTarget } from '../../activities/elbv2';
 import type { TrafficStatus } from '../../shared/deployment';
 import { aliasesTo, describeRecords } from '../../shared/records';
 import { percentOn, splitTraffic, type PlanStep } from '../../shared/traffic';
 import { aws, productionRule, undo } from '../common/activities';
 import { sideBySide } from '../common/side-by-side';
-import { localTrafficPath } from '../patches';
+import { adoptLiveService, localTrafficPath } from '../patches';
 import { bake } from './bake';
 import type { BlueGreenContext, Found, Staged } from './context';
 import { holdWhilePaused } from './steering';
@@ -37,14 +37,27 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
     'activating',
     `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`,
   );
-  const pointProductionRecord = found.productionRecords ? keepProductionRecord(ctx, found) : undefined;
+  const adopting = patched(adoptLiveService);
+  // Since adopt-live-service a record the spec leaves alone is never written, nor one already right.
+  const leaveRecord = adopting && spec.hosts.productionRecord === 'leave';
+  const pointProductionRecord = leaveRecord
+    ? async () => undefined
+    : found.productionRecords
+      ? keepProductionRecord(ctx, found, adopting)
+      : undefined;
   if (previous) {
-    undos.push('production traffic', () => restoreProduction(ctx, traffic, listenerArn, previous.targetGroupArn));
+    undos.push('production traffic', () => restoreProduction(ctx, found, traffic, previous.targetGroupArn));
   } else {
-    if (!found.productionRecords && !(await aws.recordExists({ zoneId, name: spec.hosts.production }))) {
+    if (
+      !leaveRecord &&
+      !found.productionRecords &&
+      !(await aws.recordExists({ zoneId, name: spec.hosts.production }))
+    ) {
       undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.production }));
     }
-    undos.push('production rule', () => undo.deleteHostRule({ listenerArn, host: spec.hosts.production }));
+    undos.push('production rule', () =>
+      undo.deleteHostRule({ listenerArn, host: spec.hosts.production, rule: spec.productionRule }),
+    );
   }
   const alias = {
     zoneId,
@@ -74,6 +87,16 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
   // Promoted, or the plan ended below 100%: the rest of the way in one verified change.
   if (traffic.percent < 100) await setWeight(ctx, found, staged, traffic, 100);
   tracker.note(`production traffic verified on ${names.targetGroup}`);
+  if (found.capacity?.scaling) {
+    // Production is all on the new service: it may now scale in as well as out.
+    await aws.suspendServiceScaling({
+      cluster: spec.cluster,
+      service: names.ecsService,
+      scaleIn: false,
+      scaleOut: false,
+    });
+    tracker.note(`autoscaling of ${names.ecsService} resumed in both directions`);
+  }
 
   const removeStageRule = () => aws.deleteHostRule({ listenerArn, host: spec.hosts.stage });
   const removeStageRecord = () => aws.deleteRecord({ zoneId, name: spec.hosts.stage });
@@ -92,7 +115,7 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
  * put back on rollback; a record this first deployment creates is deleted on rollback; one that already
  * aliases the load balancer stays.
  */
-function keepProductionRecord(ctx: BlueGreenContext, found: Found): () => Promise<string> {
+function keepProductionRecord(ctx: BlueGreenContext, found: Found, adopting: boolean): () => Promise<unknown> {
   const { lb, zoneId, productionRecords } = found;
   const name = ctx.spec.hosts.production;
   const elsewhere = (productionRecords ?? []).filter((r) => !aliasesTo(r, lb.dnsName));
@@ -108,6 +131,8 @@ function keepProductionRecord(ctx: BlueGreenContext, found: Found): () => Promis
   }
   if (!found.previous && productionRecords?.length === 0)
     ctx.undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name }));
+  // Already an alias of the load balancer: nothing to write (since adopt-live-service).
+  if (adopting && productionRecords?.length) return async () => undefined;
   return () => aws.upsertAliasRecord(alias);
 }
 
@@ -126,12 +151,13 @@ async function setWeight(
   const ruleArn = ctx.productionRuleArn;
   const rule =
     ruleArn && patched(localTrafficPath)
-      ? await productionRule.setRuleTargets({ ruleArn, targets: wanted })
+      ? await writeOwnedRule(ctx, traffic, ruleArn, wanted)
       : await aws.putHostRule({
           listenerArn: found.listenerArn,
           host: ctx.spec.hosts.production,
           targets: wanted,
           tags: ctx.tags,
+          rule: ctx.spec.productionRule,
         });
   const readBack = [...rule.targets]
     .filter((t) => t.weight > 0)
@@ -144,6 +170,7 @@ async function setWeight(
     );
   }
   ctx.productionRuleArn = rule.ruleArn;
+  ctx.productionRuleFingerprint = rule.fingerprint;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
   traffic.percent = percentOn(targetGroupArn, rule.targets);
   if (previous && percent < 100)
@@ -159,19 +186,36 @@ async function setWeight(
  */
 async function restoreProduction(
   ctx: BlueGreenContext,
+  found: Found,
   traffic: TrafficStatus,
-  listenerArn: string,
   previousTargetGroupArn: string,
 ): Promise<void> {
   const { status } = ctx;
+  const { listenerArn } = found;
   const targets: WeightedTarget[] = [{ targetGroupArn: previousTargetGroupArn, weight: 100 }];
-  const byHost = () => undo.putHostRule({ listenerArn, host: ctx.spec.hosts.production, targets, tags: [] });
+  const byHost = () =>
+    undo.putHostRule({
+      listenerArn,
+      host: ctx.spec.hosts.production,
+      targets,
+      tags: [],
+      rule: ctx.spec.productionRule,
+    });
   const ruleArn = ctx.productionRuleArn;
-  const rule: HostRule =
-    ruleArn && patched(localTrafficPath)
+  // The rule as it was found, every action (since adopt-live-service): what a team's own rule said, it
+  // says again, and it forwards as it did then.
+  const original = found.productionRule;
+  const exact =
+    original?.actions && original.ruleArn === ruleArn
+      ? { ruleArn: original.ruleArn, actions: original.actions, targets: original.targets }
+      : undefined;
+  const rule: HostRule = exact
+    ? await productionRule.restoreRuleActions({ ruleArn: exact.ruleArn, actions: exact.actions }).catch(byHost)
+    : ruleArn && patched(localTrafficPath)
       ? await productionRule.setRuleTargets({ ruleArn, targets }).catch(byHost)
       : await byHost();
-  if (percentOn(previousTargetGroupArn, rule.targets) !== 100) {
+  const wanted = exact ? liveGroups(exact.targets) : [previousTargetGroupArn];
+  if (JSON.stringify(liveGroups(rule.targets)) !== JSON.stringify(wanted)) {
     throw ApplicationFailure.retryable(
       `the production rule reads back ${JSON.stringify(rule.targets)} after restoring it`,
       failureTypes.trafficNotVerified,
@@ -183,5 +227,61 @@ async function restoreProduction(
   // For the status only (how long the restore took): no branch reads it.
   // eslint-disable-next-line no-restricted-syntax
   if (requestedAt !== undefined) traffic.restoreMs = Date.now() - requestedAt;
-  ctx.tracker.note(`production restored to ${status.previous?.deploymentId} (read back)`);
+  ctx.productionRuleFingerprint = rule.fingerprint;
+  ctx.tracker.note(
+    `production restored to ${status.previous?.deploymentId}${exact ? ', every action as it was found' : ''} (read back)`,
+  );
+}
+
+/** The target groups a rule sends traffic to (weight above 0), sorted. */
+function liveGroups(targets: WeightedTarget[]): string[] {
+  return targets
+    .filter((t) => t.weight > 0)
+    .map((t) => t.targetGroupArn)
+    .sort();
+}
+
+/**
+ * A weight change on the rule Switchyard last read or wrote. Should someone else have changed it since
+ * (a Terraform apply, a person), nothing is written: the deployment pauses and says what it found, until
+ * `resume` (which writes Switchyard's weights over the rule as it is now) or a rollback.
+ */
+async function writeOwnedRule(
+  ctx: BlueGreenContext,
+  traffic: TrafficStatus,
+  ruleArn: string,
+  targets: WeightedTarget[],
+): Promise<HostRule> {
+  for (;;) {
+    try {
+      return await productionRule.setRuleTargets({
+        ruleArn,
+        targets,
+        expectFingerprint: ctx.productionRuleFingerprint,
+      });
+    } catch (err) {
+      const changed = changedRule(err);
+      if (!changed) throw err;
+      await holdForChangedRule(ctx, traffic, changed);
+      ctx.productionRuleFingerprint = undefined;
+    }
+  }
+}
+
+/** The message of a RuleChanged failure, if that is what this is. */
+export function changedRule(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === failureTypes.ruleChanged ? cause.message : undefined;
+}
+
+/** Pauses on a production rule someone else changed, until resume (or a rollback, which cancels the wait). */
+export async function holdForChangedRule(ctx: BlueGreenContext, traffic: TrafficStatus, found: string): Promise<void> {
+  traffic.paused = true;
+  ctx.tracker.note(`paused: ${found}; resume to write Switchyard's weights over the rule as it is now, or roll back`);
+  ctx.tracker.waiting(
+    `holding at ${traffic.percent}%: the production rule was changed outside Switchyard`,
+    'resume or rollback',
+  );
+  await condition(() => !traffic.paused);
+  ctx.tracker.note('resumed: the production rule is taken as it is now');
 }

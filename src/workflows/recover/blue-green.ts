@@ -23,7 +23,9 @@ export async function recoverBlueGreen(rec: Recovery, spec: DeploymentSpec): Pro
   const lb = await aws.findLoadBalancer({ loadBalancer: spec.loadBalancer.name });
   const listenerArn = lb && (await aws.findListener({ loadBalancerArn: lb.arn, port: spec.loadBalancer.listenerPort }));
   const groups = await aws.findTaggedTargetGroups({ service: spec.service, environment: spec.environment });
-  const rule = listenerArn ? await aws.findHostRule({ listenerArn, host: spec.hosts.production }) : undefined;
+  const rule = listenerArn
+    ? await aws.findHostRule({ listenerArn, host: spec.hosts.production, rule: spec.productionRule })
+    : undefined;
   const candidates = await assess(spec, groups, rule);
   const stuck = candidates.find((c) => c.deploymentId === input.deploymentId);
   const others = candidates.filter((c) => c !== stuck && c.serves);
