@@ -1,6 +1,6 @@
 // The conformance layer: what AWS refuses, refused here too, before moto (which accepts much of it) sees
 // the call. Three parts:
-// - the API models (../models.ts): every request of ECS, ELBv2, IAM, Route 53 and CloudWatch is checked
+// - the API models (../models.ts): every request of ECS, ELBv2, IAM, Route 53, CloudWatch and Application Auto Scaling is checked
 //   against botocore's model of its operation;
 // - documented rules moto skips, each with the page it comes from (below), some of them stateful
 //   (a deleted service drains before its name is free; a DNS change is PENDING before INSYNC; targets
@@ -9,12 +9,7 @@
 // A refusal is answered in the protocol's own error shape and recorded as a violation (throttling is
 // counted apart: it is AWS's behaviour, not the caller's mistake). Violations survive reset: a test run
 // reads them at its end and fails on any it did not provoke on purpose.
-import {
-  DescribeClustersCommand,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  type ECSClient,
-} from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -22,16 +17,16 @@ import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   type Action,
-  type ElasticLoadBalancingV2Client,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 // The Fargate size table is AWS's published one, kept once in src/shared (the spec checks it too).
 import { fargateMemoryFor, fargateProviders } from '../../../shared/launch';
-import type { AwsErrorBody } from './faults';
+import { refused, type Json, type Refusal } from './refusals';
 import { parseXml, type XmlElement } from '../xml';
 import type { ModelService, ModelViolation, ServiceModel } from '../models';
 import { RateLimits } from './throttling';
+import { AutoScalingRules, type AutoScalingAccount } from './autoscaling';
 
 export interface ConformanceOptions {
   /** Off only for a test that says why. */
@@ -83,8 +78,7 @@ export const awsDelaysMs = {
   iamPropagation: 10_000,
 };
 
-/** What AWS answers a call it refuses. */
-export type Refusal = AwsErrorBody;
+export type { Refusal } from './refusals';
 
 export interface ViolationRecord {
   at: string;
@@ -133,12 +127,8 @@ export interface ConformanceCall {
   labels: Record<string, string>;
 }
 
-type Json = Record<string, unknown>;
-
 /** What the rules read of the account, straight from moto (neither counted nor throttled). */
-interface Account {
-  ecs: ECSClient;
-  elbv2: ElasticLoadBalancingV2Client;
+interface Account extends AutoScalingAccount {
   route53: Route53Client;
 }
 
@@ -151,10 +141,14 @@ const modelErrorCodes: Record<ModelService, string> = {
   ELBv2: 'ValidationError',
   IAM: 'ValidationError',
   Route53: 'InvalidInput',
+  // Application Auto Scaling (JSON 1.1) declares ValidationException for "An exception was thrown for a
+  // validation issue" (its model's errors).
+  ApplicationAutoScaling: 'ValidationException',
 };
 
 export class Conformance {
   private readonly limits = new RateLimits();
+  private readonly autoScaling: AutoScalingRules;
   private readonly stats: ConformanceStats = {
     checked: 0,
     violations: 0,
@@ -187,6 +181,7 @@ export class Conformance {
   ) {
     if (!(options.timeScale > 0))
       throw new Error(`the conformance layer's time scale must be above zero (got ${options.timeScale})`);
+    this.autoScaling = new AutoScalingRules(account);
   }
 
   report(): ConformanceStats {
@@ -262,8 +257,10 @@ export class Conformance {
   }
 
   /** After AWS (moto) did the work: what the rules must remember, and the response as AWS would give it. */
-  answered(call: ConformanceCall, response: string): string {
+  async answered(call: ConformanceCall, response: string): Promise<string> {
     if (!this.options.enabled) return response;
+    if (call.service === 'ApplicationAutoScaling')
+      return this.autoScaling.answered(call.action, JSON.parse(call.body) as Json, response);
     const now = Date.now();
     switch (call.operation) {
       case 'IAM.CreateRole': {
@@ -289,6 +286,7 @@ export class Conformance {
       case 'ECS.DeleteService': {
         const req = JSON.parse(call.body) as { cluster?: string; service?: string };
         this.draining.set(serviceKey(req.cluster, req.service), now);
+        await this.autoScaling.serviceDeleted(req.cluster, req.service);
         const out = JSON.parse(response) as { service?: Json };
         if (out.service) out.service.status = 'DRAINING';
         return JSON.stringify(out);
@@ -420,6 +418,8 @@ export class Conformance {
   }
 
   private async ruleViolation(call: ConformanceCall): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    if (call.service === 'ApplicationAutoScaling')
+      return this.autoScaling.refuse(call.action, JSON.parse(call.body) as Json);
     switch (call.operation) {
       case 'ECS.RegisterTaskDefinition':
         return fargateTaskDefinition(JSON.parse(call.body) as Json);
@@ -955,9 +955,4 @@ function forwardsTo(actions: Action[] | undefined, targetGroupArn: string): bool
 
 function serviceKey(cluster: string | undefined, service: string | undefined): string {
   return `${(cluster ?? 'default').split('/').pop()}/${String(service).split('/').pop()}`;
-}
-
-/** The caller's mistake, as every AWS protocol reports one: HTTP 400, a code and a message. */
-function refused(code: string, message: string): Refusal {
-  return { status: 400, code, message, fault: 'Sender' };
 }
