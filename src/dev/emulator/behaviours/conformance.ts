@@ -27,6 +27,7 @@ import { parseXml, type XmlElement } from '../xml';
 import type { ModelService, ModelViolation, ServiceModel } from '../models';
 import { RateLimits } from './throttling';
 import { AutoScalingRules, type AutoScalingAccount } from './autoscaling';
+import { keptOnCreate, keptOnUpdate, serviceFieldRules } from './ecs-service-fields';
 
 export interface ConformanceOptions {
   /** Off only for a test that says why. */
@@ -292,19 +293,16 @@ export class Conformance {
         return JSON.stringify(out);
       }
       case 'ECS.CreateService': {
-        // moto keeps neither the grace period nor the capacity provider strategy, and says launchType EC2
-        // for a service on capacity providers; AWS shows both and no launch type.
+        // moto keeps neither the grace period, the capacity provider strategy, placement, execute command
+        // nor the deployment configuration (./ecs-service-fields.ts), and says launchType EC2 for a service
+        // on capacity providers; AWS shows them all and no launch type.
         const req = JSON.parse(call.body) as Json;
         this.launchedWith(call, String(req.taskDefinition), now);
         this.created.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), {
           at: now,
           clientToken: req.clientToken as string | undefined,
         });
-        const kept = Object.fromEntries(
-          ['healthCheckGracePeriodSeconds', 'capacityProviderStrategy']
-            .filter((k) => req[k] !== undefined)
-            .map((k) => [k, req[k]]),
-        );
+        const kept = keptOnCreate(req);
         this.forgotten.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), kept);
         const out = JSON.parse(response) as { service?: Json };
         if (out.service) asAwsShowsIt(out.service, kept);
@@ -313,7 +311,12 @@ export class Conformance {
       case 'ECS.UpdateService': {
         const req = JSON.parse(call.body) as Json;
         if (req.taskDefinition !== undefined) this.launchedWith(call, String(req.taskDefinition), now);
-        return response;
+        const key = serviceKey(req.cluster as string | undefined, req.service as string | undefined);
+        const kept = keptOnUpdate(this.forgotten.get(key) ?? {}, req);
+        this.forgotten.set(key, kept);
+        const out = JSON.parse(response) as { service?: Json };
+        if (out.service) asAwsShowsIt(out.service, kept);
+        return JSON.stringify(out);
       }
       case 'ECS.DescribeServices': {
         const req = JSON.parse(call.body) as { cluster?: string };
@@ -551,7 +554,11 @@ export class Conformance {
         ),
       };
     }
-    return (await this.capacityProviders(req)) ?? this.serviceNetworking(req, String(req.taskDefinition ?? ''));
+    return (
+      (await this.capacityProviders(req)) ??
+      serviceFieldRules(req, runsOnFargate(req.launchType, req.capacityProviderStrategy)) ??
+      this.serviceNetworking(req, String(req.taskDefinition ?? ''))
+    );
   }
 
   /**
@@ -590,6 +597,24 @@ export class Conformance {
   }
 
   private async updateService(req: Json): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    if (
+      ['placementConstraints', 'placementStrategy', 'serviceRegistries', 'deploymentConfiguration'].some(
+        (k) => k in req,
+      )
+    ) {
+      // The service's launch type and controller are its own unless the update changes them.
+      const key = serviceKey(req.cluster as string | undefined, req.service as string | undefined);
+      const existing = await this.account.ecs
+        .send(
+          new DescribeServicesCommand({ cluster: req.cluster as string | undefined, services: [String(req.service)] }),
+        )
+        .then((o) => o.services?.[0])
+        .catch(() => undefined);
+      const strategy = req.capacityProviderStrategy ?? this.forgotten.get(key)?.capacityProviderStrategy;
+      const onFargate = runsOnFargate(strategy ? undefined : existing?.launchType, strategy);
+      const broken = serviceFieldRules({ deploymentController: existing?.deploymentController, ...req }, onFargate);
+      if (broken) return broken;
+    }
     if (!Array.isArray(req.loadBalancers) || typeof req.taskDefinition !== 'string') return undefined;
     return this.serviceNetworking(req, req.taskDefinition);
   }
@@ -912,6 +937,15 @@ function fargateTaskDefinition(req: Json): { rule: string; refusal: Refusal } | 
       refusal: refused('ClientException', 'No Fargate configuration exists for given values.'),
     };
   return undefined;
+}
+
+/** On Fargate: its launch type, or a strategy of Fargate's providers only. */
+function runsOnFargate(launchType: unknown, strategy: unknown): boolean {
+  const providers = (strategy as { capacityProvider?: string }[] | undefined) ?? [];
+  return (
+    launchType === 'FARGATE' ||
+    (providers.length > 0 && providers.every((p) => fargateProviders.includes(String(p.capacityProvider))))
+  );
 }
 
 /** A described service with what moto forgot (see answered, ECS.CreateService). */
