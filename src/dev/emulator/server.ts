@@ -531,7 +531,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));
     const delay = fault === 'latency' ? (proxy.scenario.faults?.latencyMs ?? 500) : 0;
     const toMoto = conformance.options.enabled
-      ? conformance.bridged(conformanceCall(req, requestBody, call))
+      ? await conformance.bridged(conformanceCall(req, requestBody, call))
       : requestBody;
     const answerLost = () => conformance.answerLost(conformanceCall(req, requestBody, call));
     setTimeout(() => forward(req, res, toMoto, call, fault === 'drop', answerLost), delay);

@@ -27,6 +27,7 @@ import { parseXml, type XmlElement } from '../xml';
 import type { ModelService, ModelViolation, ServiceModel } from '../models';
 import { RateLimits } from './throttling';
 import { AutoScalingRules, type AutoScalingAccount } from './autoscaling';
+import { ListenerRules } from './listener-rules';
 import { keptOnCreate, keptOnUpdate, serviceFieldRules } from './ecs-service-fields';
 
 export interface ConformanceOptions {
@@ -150,6 +151,7 @@ const modelErrorCodes: Record<ModelService, string> = {
 export class Conformance {
   private readonly limits = new RateLimits();
   private readonly autoScaling: AutoScalingRules;
+  private readonly listenerRules: ListenerRules;
   private readonly stats: ConformanceStats = {
     checked: 0,
     violations: 0,
@@ -183,6 +185,7 @@ export class Conformance {
     if (!(options.timeScale > 0))
       throw new Error(`the conformance layer's time scale must be above zero (got ${options.timeScale})`);
     this.autoScaling = new AutoScalingRules(account);
+    this.listenerRules = new ListenerRules(account.elbv2);
   }
 
   report(): ConformanceStats {
@@ -262,6 +265,7 @@ export class Conformance {
     if (!this.options.enabled) return response;
     if (call.service === 'ApplicationAutoScaling')
       return this.autoScaling.answered(call.action, JSON.parse(call.body) as Json, response);
+    if (call.service === 'ELBv2') response = this.listenerRules.answered(call.action, response);
     const now = Date.now();
     switch (call.operation) {
       case 'IAM.CreateRole': {
@@ -369,11 +373,15 @@ export class Conformance {
   }
 
   /**
-   * The request as moto should get it, where moto refuses what AWS accepts. moto's
+   * The request as moto should get it, where moto refuses what AWS accepts (and what AWS does first
+   * so that moto accepts it: a priority swap's rules moved out of the way). moto's
    * ModifyTargetGroupAttributes refuses a deregistration delay of 3600 s (it checks `range(0, 3600)`),
    * which AWS documents as allowed ("The range is 0-3600 seconds"): moto gets 3599.
    */
-  bridged(call: ConformanceCall): string {
+  async bridged(call: ConformanceCall): Promise<string> {
+    // A swap of rule priorities in one call, which moto refuses (./listener-rules.ts).
+    if (call.operation === 'ELBv2.SetRulePriorities')
+      await this.listenerRules.bridge(call.action, new URLSearchParams(call.body));
     if (call.operation !== 'ELBv2.ModifyTargetGroupAttributes') return call.body;
     const params = new URLSearchParams(call.body);
     let changed = false;
@@ -443,8 +451,12 @@ export class Conformance {
       case 'ELBv2.CreateRule':
       case 'ELBv2.ModifyRule':
       case 'ELBv2.CreateListener':
-      case 'ELBv2.ModifyListener':
-        return this.listenerRule(call.action, new URLSearchParams(call.body));
+      case 'ELBv2.ModifyListener': {
+        const params = new URLSearchParams(call.body);
+        return (await this.listenerRules.refuse(call.action, params)) ?? this.listenerRule(call.action, params);
+      }
+      case 'ELBv2.SetRulePriorities':
+        return this.listenerRules.refuse(call.action, new URLSearchParams(call.body));
       case 'Route53.ChangeResourceRecordSets':
         return this.cnameConflict(call.labels.Id ?? '', call.body);
       case 'ELBv2.ModifyTargetGroupAttributes': {
