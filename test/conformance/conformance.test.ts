@@ -26,42 +26,13 @@ import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/clie
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients } from '../../src/aws/clients';
 import { EmulatorControl } from '../../src/dev/emulator/control';
-import {
-  startAwsBehaviourProxy,
-  type AwsBehaviourProxy,
-  type BehaviourScenarioJson,
-} from '../../src/dev/emulator/server';
-import { awsDelaysMs, type ConformanceOptions } from '../../src/dev/emulator/behaviours/conformance';
-import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
-import { createAccountClients, seedAccount, type AccountClients } from '../../src/dev/seed';
-import { readToolPaths } from '../../src/dev/tools';
+import { type AwsBehaviourProxy, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
+import { awsDelaysMs } from '../../src/dev/emulator/behaviours/conformance';
+import { demoAccount } from '../../src/dev/demo';
+import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
-import { resetAws, servers, testRegion } from '../support/servers';
-
-const timeScale = 0.02;
-
-async function strictProxy(
-  options: Partial<ConformanceOptions> = {},
-): Promise<{ proxy: AwsBehaviourProxy; clients: AccountClients }> {
-  const proxy = await startAwsBehaviourProxy({
-    motoEndpoint: servers.motoEndpoint,
-    port: 0,
-    region: testRegion,
-    awsModels: readToolPaths().awsModels,
-    conformance: { timeScale, ...options },
-  });
-  const clients = createAccountClients({
-    region: testRegion,
-    endpoint: proxy.endpoint,
-    credentials: emulatorCredentials,
-  });
-  // One attempt: the refusal itself is what is looked at, not the SDK's retries.
-  for (const client of Object.values(clients))
-    (client as { config: { maxAttempts: () => Promise<number> } }).config.maxAttempts = async () => 1;
-  return { proxy, clients };
-}
-
-const refusal = (err: unknown) => ({ name: (err as Error).name, message: (err as Error).message });
+import { resetAws } from '../support/servers';
+import { refusal, strictProxy, timeScale } from './strict-proxy';
 
 describe('the conformance layer refuses what AWS refuses', () => {
   let proxy: AwsBehaviourProxy;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { parseXml, type XmlElement } from './xml';
 
-export type ModelService = 'ECS' | 'ELBv2' | 'IAM' | 'Route53' | 'CloudWatch';
+export type ModelService = 'ECS' | 'ELBv2' | 'IAM' | 'Route53' | 'CloudWatch' | 'ApplicationAutoScaling';
 export type ConstraintKind = 'required' | 'type' | 'range' | 'length' | 'pattern' | 'enum' | 'unknown';
 
 export interface ModelViolation {
@@ -62,6 +62,7 @@ const modelFiles: Record<ModelService, string> = {
   IAM: 'iam/2010-05-08',
   Route53: 'route53/2013-04-01',
   CloudWatch: 'cloudwatch/2010-08-01',
+  ApplicationAutoScaling: 'application-autoscaling/2016-02-06',
 };
 
 export class ServiceModel {
@@ -378,7 +379,7 @@ export class ServiceModel {
       let compiled: RegExp | null = null;
       for (const flags of ['u', '']) {
         try {
-          compiled = new RegExp(`^(?:${source})$`, flags);
+          compiled = new RegExp(`^(?:${javaPosixClasses(source)})$`, flags);
           break;
         } catch {
           compiled = null;
@@ -388,6 +389,42 @@ export class ServiceModel {
     }
     return this.patterns.get(source)!;
   }
+}
+
+/**
+ * Java's POSIX classes (US-ASCII only, java.util.regex.Pattern), which JavaScript has no name for:
+ * Application Auto Scaling's names are `\p{Print}+`, Route 53's ids `\p{ASCII}+`. Unicode's
+ * properties (`\p{L}`) are JavaScript's too, under the u flag.
+ */
+const posixClasses: Record<string, string> = {
+  Print: '\\x20-\\x7E',
+  Graph: '\\x21-\\x7E',
+  ASCII: '\\x00-\\x7F',
+  Alnum: 'A-Za-z0-9',
+  Alpha: 'A-Za-z',
+  Digit: '0-9',
+};
+
+function javaPosixClasses(source: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const posix = /^\\p\{(\w+)\}/.exec(source.slice(i));
+    if (posix && posixClasses[posix[1]] !== undefined) {
+      out += inClass ? posixClasses[posix[1]] : `[${posixClasses[posix[1]]}]`;
+      i += posix[0].length - 1;
+      continue;
+    }
+    if (source[i] === '\\') {
+      out += source.slice(i, i + 2);
+      i += 1;
+      continue;
+    }
+    if (source[i] === '[') inClass = true;
+    if (source[i] === ']') inClass = false;
+    out += source[i];
+  }
+  return out;
 }
 
 /** Marks an XML element the model has no member for (no member name starts with it). */
@@ -418,7 +455,7 @@ function shown(value: unknown): string {
   return `'${text.length > 80 ? `${text.slice(0, 77)}...` : text}'`;
 }
 
-/** The five models, read once from botocore's data directory. */
+/** The six models, read once from botocore's data directory. */
 export function loadModels(dataDir: string): Record<ModelService, ServiceModel> {
   const entries = (Object.entries(modelFiles) as [ModelService, string][]).map(([service, dir]) => {
     const file = path.join(dataDir, dir, 'service-2.json.gz');

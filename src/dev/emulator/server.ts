@@ -29,6 +29,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import {
   Conformance,
   defaultConformance,
@@ -117,11 +118,15 @@ function classify(req: http.IncomingMessage, body: string, route53: ServiceModel
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') {
     const [prefix, action] = target.split('.');
-    const service = prefix.startsWith('AmazonEC2ContainerService')
+    // Application Auto Scaling's target prefix is its internal name (AnyScaleFrontendService); moto
+    // routes it by the signature's credential scope (application-autoscaling), which passes through.
+    const service: ModelService | undefined = prefix.startsWith('AmazonEC2ContainerService')
       ? 'ECS'
       : prefix.startsWith('GraniteService')
         ? 'CloudWatch'
-        : undefined;
+        : prefix === 'AnyScaleFrontendService'
+          ? 'ApplicationAutoScaling'
+          : undefined;
     return {
       protocol: 'json',
       service,
@@ -195,8 +200,14 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   const elbv2 = new ElasticLoadBalancingV2Client(direct);
   const ecs = new ECSClient(direct);
   const route53 = new Route53Client(direct);
+  const autoScaling = new ApplicationAutoScalingClient(direct);
   const models = loadModels(opts.awsModels);
-  const conformance = new Conformance({ ...defaultConformance, ...opts.conformance }, models, { ecs, elbv2, route53 });
+  const conformance = new Conformance({ ...defaultConformance, ...opts.conformance }, models, {
+    ecs,
+    elbv2,
+    route53,
+    autoScaling,
+  });
   const rollouts = new EcsRollouts();
   /** Target group → when its targets registered, and how long AWS keeps them `initial`. */
   const registered = new Map<string, { at: number; initialMs: number }>();
@@ -228,6 +239,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         elbv2.destroy();
         ecs.destroy();
         route53.destroy();
+        autoScaling.destroy();
       }),
   };
 
@@ -453,7 +465,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
             if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
             if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled)
               await afterDeleteService(body);
-            if (ok) body = conformance.answered(conformanceCall(req, requestBody, call), body);
+            if (ok) body = await conformance.answered(conformanceCall(req, requestBody, call), body);
             if (ok) body = await rewrite(call.operation, requestBody, body);
           } catch (err) {
             if (drop) return void res.socket?.destroy();
@@ -519,7 +531,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));
     const delay = fault === 'latency' ? (proxy.scenario.faults?.latencyMs ?? 500) : 0;
     const toMoto = conformance.options.enabled
-      ? conformance.bridged(conformanceCall(req, requestBody, call))
+      ? await conformance.bridged(conformanceCall(req, requestBody, call))
       : requestBody;
     const answerLost = () => conformance.answerLost(conformanceCall(req, requestBody, call));
     setTimeout(() => forward(req, res, toMoto, call, fault === 'drop', answerLost), delay);

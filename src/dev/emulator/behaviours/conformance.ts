@@ -1,6 +1,6 @@
 // The conformance layer: what AWS refuses, refused here too, before moto (which accepts much of it) sees
 // the call. Three parts:
-// - the API models (../models.ts): every request of ECS, ELBv2, IAM, Route 53 and CloudWatch is checked
+// - the API models (../models.ts): every request of ECS, ELBv2, IAM, Route 53, CloudWatch and Application Auto Scaling is checked
 //   against botocore's model of its operation;
 // - documented rules moto skips, each with the page it comes from (below), some of them stateful
 //   (a deleted service drains before its name is free; a DNS change is PENDING before INSYNC; targets
@@ -9,12 +9,7 @@
 // A refusal is answered in the protocol's own error shape and recorded as a violation (throttling is
 // counted apart: it is AWS's behaviour, not the caller's mistake). Violations survive reset: a test run
 // reads them at its end and fails on any it did not provoke on purpose.
-import {
-  DescribeClustersCommand,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  type ECSClient,
-} from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -22,16 +17,18 @@ import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   type Action,
-  type ElasticLoadBalancingV2Client,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 // The Fargate size table is AWS's published one, kept once in src/shared (the spec checks it too).
 import { fargateMemoryFor, fargateProviders } from '../../../shared/launch';
-import type { AwsErrorBody } from './faults';
+import { refused, type Json, type Refusal } from './refusals';
 import { parseXml, type XmlElement } from '../xml';
 import type { ModelService, ModelViolation, ServiceModel } from '../models';
 import { RateLimits } from './throttling';
+import { AutoScalingRules, type AutoScalingAccount } from './autoscaling';
+import { ListenerRules } from './listener-rules';
+import { keptOnCreate, keptOnUpdate, serviceFieldRules } from './ecs-service-fields';
 
 export interface ConformanceOptions {
   /** Off only for a test that says why. */
@@ -83,8 +80,7 @@ export const awsDelaysMs = {
   iamPropagation: 10_000,
 };
 
-/** What AWS answers a call it refuses. */
-export type Refusal = AwsErrorBody;
+export type { Refusal } from './refusals';
 
 export interface ViolationRecord {
   at: string;
@@ -133,12 +129,8 @@ export interface ConformanceCall {
   labels: Record<string, string>;
 }
 
-type Json = Record<string, unknown>;
-
 /** What the rules read of the account, straight from moto (neither counted nor throttled). */
-interface Account {
-  ecs: ECSClient;
-  elbv2: ElasticLoadBalancingV2Client;
+interface Account extends AutoScalingAccount {
   route53: Route53Client;
 }
 
@@ -151,10 +143,15 @@ const modelErrorCodes: Record<ModelService, string> = {
   ELBv2: 'ValidationError',
   IAM: 'ValidationError',
   Route53: 'InvalidInput',
+  // Application Auto Scaling (JSON 1.1) declares ValidationException for "An exception was thrown for a
+  // validation issue" (its model's errors).
+  ApplicationAutoScaling: 'ValidationException',
 };
 
 export class Conformance {
   private readonly limits = new RateLimits();
+  private readonly autoScaling: AutoScalingRules;
+  private readonly listenerRules: ListenerRules;
   private readonly stats: ConformanceStats = {
     checked: 0,
     violations: 0,
@@ -187,6 +184,8 @@ export class Conformance {
   ) {
     if (!(options.timeScale > 0))
       throw new Error(`the conformance layer's time scale must be above zero (got ${options.timeScale})`);
+    this.autoScaling = new AutoScalingRules(account);
+    this.listenerRules = new ListenerRules(account.elbv2);
   }
 
   report(): ConformanceStats {
@@ -262,8 +261,11 @@ export class Conformance {
   }
 
   /** After AWS (moto) did the work: what the rules must remember, and the response as AWS would give it. */
-  answered(call: ConformanceCall, response: string): string {
+  async answered(call: ConformanceCall, response: string): Promise<string> {
     if (!this.options.enabled) return response;
+    if (call.service === 'ApplicationAutoScaling')
+      return this.autoScaling.answered(call.action, JSON.parse(call.body) as Json, response);
+    if (call.service === 'ELBv2') response = this.listenerRules.answered(call.action, response);
     const now = Date.now();
     switch (call.operation) {
       case 'IAM.CreateRole': {
@@ -289,24 +291,22 @@ export class Conformance {
       case 'ECS.DeleteService': {
         const req = JSON.parse(call.body) as { cluster?: string; service?: string };
         this.draining.set(serviceKey(req.cluster, req.service), now);
+        await this.autoScaling.serviceDeleted(req.cluster, req.service);
         const out = JSON.parse(response) as { service?: Json };
         if (out.service) out.service.status = 'DRAINING';
         return JSON.stringify(out);
       }
       case 'ECS.CreateService': {
-        // moto keeps neither the grace period nor the capacity provider strategy, and says launchType EC2
-        // for a service on capacity providers; AWS shows both and no launch type.
+        // moto keeps neither the grace period, the capacity provider strategy, placement, execute command
+        // nor the deployment configuration (./ecs-service-fields.ts), and says launchType EC2 for a service
+        // on capacity providers; AWS shows them all and no launch type.
         const req = JSON.parse(call.body) as Json;
         this.launchedWith(call, String(req.taskDefinition), now);
         this.created.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), {
           at: now,
           clientToken: req.clientToken as string | undefined,
         });
-        const kept = Object.fromEntries(
-          ['healthCheckGracePeriodSeconds', 'capacityProviderStrategy']
-            .filter((k) => req[k] !== undefined)
-            .map((k) => [k, req[k]]),
-        );
+        const kept = keptOnCreate(req);
         this.forgotten.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), kept);
         const out = JSON.parse(response) as { service?: Json };
         if (out.service) asAwsShowsIt(out.service, kept);
@@ -315,7 +315,12 @@ export class Conformance {
       case 'ECS.UpdateService': {
         const req = JSON.parse(call.body) as Json;
         if (req.taskDefinition !== undefined) this.launchedWith(call, String(req.taskDefinition), now);
-        return response;
+        const key = serviceKey(req.cluster as string | undefined, req.service as string | undefined);
+        const kept = keptOnUpdate(this.forgotten.get(key) ?? {}, req);
+        this.forgotten.set(key, kept);
+        const out = JSON.parse(response) as { service?: Json };
+        if (out.service) asAwsShowsIt(out.service, kept);
+        return JSON.stringify(out);
       }
       case 'ECS.DescribeServices': {
         const req = JSON.parse(call.body) as { cluster?: string };
@@ -368,11 +373,15 @@ export class Conformance {
   }
 
   /**
-   * The request as moto should get it, where moto refuses what AWS accepts. moto's
+   * The request as moto should get it, where moto refuses what AWS accepts (and what AWS does first
+   * so that moto accepts it: a priority swap's rules moved out of the way). moto's
    * ModifyTargetGroupAttributes refuses a deregistration delay of 3600 s (it checks `range(0, 3600)`),
    * which AWS documents as allowed ("The range is 0-3600 seconds"): moto gets 3599.
    */
-  bridged(call: ConformanceCall): string {
+  async bridged(call: ConformanceCall): Promise<string> {
+    // A swap of rule priorities in one call, which moto refuses (./listener-rules.ts).
+    if (call.operation === 'ELBv2.SetRulePriorities')
+      await this.listenerRules.bridge(call.action, new URLSearchParams(call.body));
     if (call.operation !== 'ELBv2.ModifyTargetGroupAttributes') return call.body;
     const params = new URLSearchParams(call.body);
     let changed = false;
@@ -420,6 +429,8 @@ export class Conformance {
   }
 
   private async ruleViolation(call: ConformanceCall): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    if (call.service === 'ApplicationAutoScaling')
+      return this.autoScaling.refuse(call.action, JSON.parse(call.body) as Json);
     switch (call.operation) {
       case 'ECS.RegisterTaskDefinition':
         return fargateTaskDefinition(JSON.parse(call.body) as Json);
@@ -440,8 +451,12 @@ export class Conformance {
       case 'ELBv2.CreateRule':
       case 'ELBv2.ModifyRule':
       case 'ELBv2.CreateListener':
-      case 'ELBv2.ModifyListener':
-        return this.listenerRule(call.action, new URLSearchParams(call.body));
+      case 'ELBv2.ModifyListener': {
+        const params = new URLSearchParams(call.body);
+        return (await this.listenerRules.refuse(call.action, params)) ?? this.listenerRule(call.action, params);
+      }
+      case 'ELBv2.SetRulePriorities':
+        return this.listenerRules.refuse(call.action, new URLSearchParams(call.body));
       case 'Route53.ChangeResourceRecordSets':
         return this.cnameConflict(call.labels.Id ?? '', call.body);
       case 'ELBv2.ModifyTargetGroupAttributes': {
@@ -551,7 +566,11 @@ export class Conformance {
         ),
       };
     }
-    return (await this.capacityProviders(req)) ?? this.serviceNetworking(req, String(req.taskDefinition ?? ''));
+    return (
+      (await this.capacityProviders(req)) ??
+      serviceFieldRules(req, runsOnFargate(req.launchType, req.capacityProviderStrategy)) ??
+      this.serviceNetworking(req, String(req.taskDefinition ?? ''))
+    );
   }
 
   /**
@@ -590,6 +609,24 @@ export class Conformance {
   }
 
   private async updateService(req: Json): Promise<{ rule: string; refusal: Refusal } | undefined> {
+    if (
+      ['placementConstraints', 'placementStrategy', 'serviceRegistries', 'deploymentConfiguration'].some(
+        (k) => k in req,
+      )
+    ) {
+      // The service's launch type and controller are its own unless the update changes them.
+      const key = serviceKey(req.cluster as string | undefined, req.service as string | undefined);
+      const existing = await this.account.ecs
+        .send(
+          new DescribeServicesCommand({ cluster: req.cluster as string | undefined, services: [String(req.service)] }),
+        )
+        .then((o) => o.services?.[0])
+        .catch(() => undefined);
+      const strategy = req.capacityProviderStrategy ?? this.forgotten.get(key)?.capacityProviderStrategy;
+      const onFargate = runsOnFargate(strategy ? undefined : existing?.launchType, strategy);
+      const broken = serviceFieldRules({ deploymentController: existing?.deploymentController, ...req }, onFargate);
+      if (broken) return broken;
+    }
     if (!Array.isArray(req.loadBalancers) || typeof req.taskDefinition !== 'string') return undefined;
     return this.serviceNetworking(req, req.taskDefinition);
   }
@@ -914,6 +951,15 @@ function fargateTaskDefinition(req: Json): { rule: string; refusal: Refusal } | 
   return undefined;
 }
 
+/** On Fargate: its launch type, or a strategy of Fargate's providers only. */
+function runsOnFargate(launchType: unknown, strategy: unknown): boolean {
+  const providers = (strategy as { capacityProvider?: string }[] | undefined) ?? [];
+  return (
+    launchType === 'FARGATE' ||
+    (providers.length > 0 && providers.every((p) => fargateProviders.includes(String(p.capacityProvider))))
+  );
+}
+
 /** A described service with what moto forgot (see answered, ECS.CreateService). */
 function asAwsShowsIt(service: Json, kept: Json): void {
   Object.assign(service, kept);
@@ -955,9 +1001,4 @@ function forwardsTo(actions: Action[] | undefined, targetGroupArn: string): bool
 
 function serviceKey(cluster: string | undefined, service: string | undefined): string {
   return `${(cluster ?? 'default').split('/').pop()}/${String(service).split('/').pop()}`;
-}
-
-/** The caller's mistake, as every AWS protocol reports one: HTTP 400, a code and a message. */
-function refused(code: string, message: string): Refusal {
-  return { status: 400, code, message, fault: 'Sender' };
 }
