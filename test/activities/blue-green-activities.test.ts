@@ -28,6 +28,7 @@ import {
   requestTestCertificate,
   resetAws,
   setAwsScenario,
+  testRegion,
 } from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
 
@@ -320,6 +321,13 @@ describe('blue/green activities on moto', () => {
       network: { subnets, securityGroups: [], assignPublicIp: true },
       launch: launchOf({ ...fargate, containerDefinitions: [] }, strategy),
       healthCheckGracePeriodSeconds: 90,
+      serviceFields: {
+        serviceRegistries: [
+          { registryArn: `arn:aws:servicediscovery:${testRegion}:123456789012:service/srv-web01`, port: 80 },
+        ],
+        enableExecuteCommand: true,
+        propagateTags: 'TASK_DEFINITION',
+      },
       tags,
     });
     // Once DescribeServices shows it (a service just created is MISSING for a moment).
@@ -339,8 +347,99 @@ describe('blue/green activities on moto', () => {
           )
         ).services![0],
     );
-    expect(service).toMatchObject({ healthCheckGracePeriodSeconds: 90, capacityProviderStrategy: strategy });
+    expect(service).toMatchObject({
+      healthCheckGracePeriodSeconds: 90,
+      capacityProviderStrategy: strategy,
+      serviceRegistries: [
+        { registryArn: `arn:aws:servicediscovery:${testRegion}:123456789012:service/srv-web01`, port: 80 },
+      ],
+      enableExecuteCommand: true,
+      propagateTags: 'TASK_DEFINITION',
+    });
     expect(service.launchType).toBeUndefined();
+  });
+
+  it('an EC2 service gets its placement as the spec gives it; a rolling update sets the circuit breaker the spec asks for', async () => {
+    const { names, tags } = stagedNames('dddd0008');
+    const targetGroupArn = await aws.createTargetGroup({
+      name: names.targetGroup,
+      vpcId,
+      port: 80,
+      targetType: 'instance',
+      healthCheck,
+      deregistrationDelaySeconds: 30,
+      tags,
+    });
+    await aws.putHostRule({
+      listenerArn,
+      host: 'ec2.stage.switchyard.test',
+      targets: [{ targetGroupArn, weight: 100 }],
+      tags,
+    });
+    const ec2 = {
+      requiresCompatibilities: ['EC2'],
+      networkMode: 'bridge',
+      containerDefinitions: [
+        { name: 'web', image: 'nginx:1', memory: 256, portMappings: [{ containerPort: 80, hostPort: 0 }] },
+      ],
+    };
+    const executionRoleArn = await usableRole(names.executionRole, [], tags);
+    const register = (image: string) =>
+      aws.registerTaskDefinition({
+        family: names.family,
+        taskDefinition: ec2,
+        containerName: 'web',
+        image,
+        taskRoleArn: executionRoleArn,
+        executionRoleArn,
+        tags,
+        deploymentId: `dddd0008-${image.replace(/\W/g, '')}`,
+      });
+    const first = await register('nginx:1');
+    const placement = {
+      placementConstraints: [{ type: 'memberOf' as const, expression: 'attribute:ecs.instance-type =~ m6i.*' }],
+      placementStrategy: [
+        { type: 'spread' as const, field: 'attribute:ecs.availability-zone' },
+        { type: 'binpack' as const, field: 'memory' },
+      ],
+    };
+    await aws.createService({
+      cluster: demoAccount.cluster,
+      name: names.ecsService,
+      taskDefinitionArn: first,
+      targetGroupArn,
+      containerName: 'web',
+      containerPort: 80,
+      desiredCount: 1,
+      network: { subnets, securityGroups: [], assignPublicIp: false },
+      launch: launchOf(ec2),
+      serviceFields: placement,
+      tags,
+    });
+    const describe = async () =>
+      (
+        await clients.ecs.send(
+          new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }),
+        )
+      ).services?.[0];
+    const deadline = Date.now() + 15_000;
+    while (!(await describe())) {
+      if (Date.now() > deadline) throw new Error(`${names.ecsService} never showed`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(await describe()).toMatchObject({ ...placement, launchType: 'EC2' });
+
+    await aws.updateServiceRevision({
+      cluster: demoAccount.cluster,
+      name: names.ecsService,
+      taskDefinitionArn: await register('nginx:2'),
+      circuitBreaker: { enable: true, rollback: true },
+    });
+    expect((await describe())?.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({
+      enable: true,
+      rollback: true,
+    });
+    await aws.deleteService({ cluster: demoAccount.cluster, name: names.ecsService });
   });
 
   it('moving production changes only its forward action: an authenticate-oidc action and a path condition stay', async () => {
