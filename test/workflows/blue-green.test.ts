@@ -117,6 +117,29 @@ describe('blue/green workflow', () => {
     expect(fake.sideEffects).toEqual([]);
   });
 
+  it('leaves a production record it does not manage alone: neither read nor written (hosts.productionRecord: leave)', async () => {
+    const fake = new FakeAws();
+    const cloudFront = {
+      Name: 'web.example.com.',
+      Type: 'A',
+      AliasTarget: {
+        HostedZoneId: 'Z2FDTNDATAQYW2',
+        DNSName: 'd111111abcdef8.cloudfront.net.',
+        EvaluateTargetHealth: false,
+      },
+    };
+    fake.foreignRecords.set('web.example.com', [cloudFront]);
+    const leave = { ...spec, hosts: { ...spec.hosts, productionRecord: 'leave' as const } };
+    const result = await deploy(fake, 'aaaaaaa1', passTests, leave);
+    expect(result).toMatchObject({ phase: 'active', leftovers: [] });
+    expect(
+      fake.calls.filter((c) =>
+        /^(recordsAt|recordExists|upsertAliasRecord|replaceWithAlias) web\.example\.com/.test(c),
+      ),
+    ).toEqual([]);
+    expect(fake.foreignRecords.get('web.example.com')).toEqual([cloudFront]);
+  });
+
   it('replaces a production record pointing elsewhere when the spec allows it, and puts it back on rollback', async () => {
     const cname = {
       Name: 'web.example.com.',

@@ -53,7 +53,6 @@ async function holdUntilProductionIsMine(
     const unchanged =
       rule && (ctx.productionRuleFingerprint === undefined || rule.fingerprint === ctx.productionRuleFingerprint);
     if (rule && percent === 100 && unchanged) return;
-    traffic.paused = true;
     await holdForChangedRule(
       ctx,
       traffic,

@@ -170,7 +170,8 @@ async function setWeight(
     );
   }
   ctx.productionRuleArn = rule.ruleArn;
-  ctx.productionRuleFingerprint = rule.fingerprint;
+  // Watched for changes by others only in deployments that started with adopt-live-service.
+  if (found.capacity) ctx.productionRuleFingerprint = rule.fingerprint;
   ctx.status.resources.productionRuleArn = rule.ruleArn;
   traffic.percent = percentOn(targetGroupArn, rule.targets);
   if (previous && percent < 100)
@@ -227,7 +228,6 @@ async function restoreProduction(
   // For the status only (how long the restore took): no branch reads it.
   // eslint-disable-next-line no-restricted-syntax
   if (requestedAt !== undefined) traffic.restoreMs = Date.now() - requestedAt;
-  ctx.productionRuleFingerprint = rule.fingerprint;
   ctx.tracker.note(
     `production restored to ${status.previous?.deploymentId}${exact ? ', every action as it was found' : ''} (read back)`,
   );
