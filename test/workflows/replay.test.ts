@@ -24,6 +24,9 @@ describe('replay of recorded deployments', () => {
         'progressive-paused-resumed-promoted.json',
         'rolling-success.json',
         'rolling-circuit-breaker-rollback.json',
+        'adoption-canary-scale-to-zero.json',
+        'adoption-rollback-at-10-percent.json',
+        'adoption-rule-changed-paused-resumed.json',
       ]),
     );
   });
