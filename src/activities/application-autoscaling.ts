@@ -5,6 +5,7 @@ import {
   DeregisterScalableTargetCommand,
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
+  DescribeScheduledActionsCommand,
   PutScalingPolicyCommand,
   RegisterScalableTargetCommand,
   type ApplicationAutoScalingClient,
@@ -15,6 +16,13 @@ import type { ServiceScaling, TargetTrackingConfiguration } from '../shared/adop
 import { attempt, isAwsError, wrapAwsError } from './errors';
 
 const ecs = { ServiceNamespace: 'ecs', ScalableDimension: 'ecs:service:DesiredCount' } as const;
+
+/** Which of a target's scaling is suspended. */
+export interface ScalingSuspension {
+  scaleIn: boolean;
+  scaleOut: boolean;
+  scheduled: boolean;
+}
 
 /** What production's service scales by, and what of it Switchyard cannot carry over. */
 export interface FoundScaling {
@@ -30,9 +38,14 @@ export function scalingResourceId(cluster: string, service: string): string {
   return `service/${cluster.split('/').pop()}/${service}`;
 }
 
+/**
+ * A policy as the new service can have it: target tracking on a predefined metric (a customized metric
+ * names production's own service or target group in its dimensions: the copy would track the old one).
+ */
 function carriedConfiguration(policy: ScalingPolicy): TargetTrackingConfiguration | undefined {
   const c = policy.TargetTrackingScalingPolicyConfiguration;
   if (policy.PolicyType !== 'TargetTrackingScaling' || !c || c.TargetValue === undefined) return undefined;
+  if (!c.PredefinedMetricSpecification) return undefined;
   return {
     TargetValue: c.TargetValue,
     ...(c.PredefinedMetricSpecification
@@ -44,9 +57,6 @@ function carriedConfiguration(policy: ScalingPolicy): TargetTrackingConfiguratio
               : {}),
           },
         }
-      : {}),
-    ...(c.CustomizedMetricSpecification
-      ? { CustomizedMetricSpecification: c.CustomizedMetricSpecification as Record<string, unknown> }
       : {}),
     ...(c.ScaleInCooldown !== undefined ? { ScaleInCooldown: c.ScaleInCooldown } : {}),
     ...(c.ScaleOutCooldown !== undefined ? { ScaleOutCooldown: c.ScaleOutCooldown } : {}),
@@ -90,9 +100,24 @@ export function createAutoScalingActivities(aas: ApplicationAutoScalingClient) {
         return configuration ? [{ name: p.PolicyName!, configuration }] : [];
       });
       const s = target.SuspendedState;
+      // Scheduled actions are not carried either: they are named here, so nobody loses one unawares.
+      const scheduled = await attempt(`describe the scheduled actions of ${resourceId}`, () =>
+        aas.send(new DescribeScheduledActionsCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId })),
+      );
       return {
         scaling: { minCapacity: target.MinCapacity ?? 0, maxCapacity: target.MaxCapacity ?? 0, policies: carried },
-        notCarried: policies.filter((p) => !carriedConfiguration(p)).map((p) => `${p.PolicyName} (${p.PolicyType})`),
+        notCarried: [
+          ...policies
+            .filter((p) => !carriedConfiguration(p))
+            .map((p) =>
+              p.PolicyType === 'TargetTrackingScaling'
+                ? `${p.PolicyName} (target tracking on a customized metric)`
+                : `${p.PolicyName} (${p.PolicyType})`,
+            ),
+          ...(scheduled.ScheduledActions ?? [])
+            .filter((a) => a.ResourceId === resourceId)
+            .map((a) => `${a.ScheduledActionName} (scheduled action)`),
+        ],
         suspended: Boolean(s?.DynamicScalingInSuspended || s?.DynamicScalingOutSuspended),
       };
     },
@@ -100,15 +125,17 @@ export function createAutoScalingActivities(aas: ApplicationAutoScalingClient) {
     /**
      * Registers the service's scalable target and puts its policies (both create or update: a retry is
      * harmless). ALBRequestCountPerTarget policies get `resourceLabel`, the service's own target group's.
-     * Scale-in can start suspended: a service that has no production traffic yet would otherwise shrink
-     * to its minimum before it takes production's load.
+     * Scaling can start suspended: a service that has no production traffic yet would otherwise shrink to
+     * its minimum before it takes production's load (and one that scales out while it starts is never
+     * steady at the count it was created with).
      */
     async applyServiceScaling(input: {
       cluster: string;
       service: string;
       scaling: ServiceScaling;
       resourceLabel: string;
-      scaleInSuspended: boolean;
+      /** Dynamic scaling held in both directions (the workflow lifts it in steps). */
+      suspended: boolean;
     }): Promise<void> {
       const resourceId = scalingResourceId(input.cluster, input.service);
       const { minCapacity, maxCapacity, policies } = input.scaling;
@@ -119,7 +146,10 @@ export function createAutoScalingActivities(aas: ApplicationAutoScalingClient) {
             ResourceId: resourceId,
             MinCapacity: minCapacity,
             MaxCapacity: maxCapacity,
-            SuspendedState: { DynamicScalingInSuspended: input.scaleInSuspended },
+            SuspendedState: {
+              DynamicScalingInSuspended: input.suspended,
+              DynamicScalingOutSuspended: input.suspended,
+            },
           }),
         ),
       );
@@ -148,34 +178,48 @@ export function createAutoScalingActivities(aas: ApplicationAutoScalingClient) {
     },
 
     /**
-     * Suspends or resumes the service's dynamic scaling (scheduled scaling too, when `scheduled` is
-     * given). Min and max stay as they are. Returns false when the service has no scalable target.
+     * Sets the suspension flags given (the others stay as they are; min and max too) and returns the flags
+     * as they were, for an undo to put back; undefined when the service has no scalable target.
      */
-    async suspendServiceScaling(input: {
+    async setScalingSuspended(input: {
       cluster: string;
       service: string;
-      scaleIn: boolean;
-      scaleOut: boolean;
+      scaleIn?: boolean;
+      scaleOut?: boolean;
       scheduled?: boolean;
-    }): Promise<boolean> {
+    }): Promise<ScalingSuspension | undefined> {
       const resourceId = scalingResourceId(input.cluster, input.service);
-      if (!(await targetOf(resourceId))) return false;
+      const target = await targetOf(resourceId);
+      if (!target) return undefined;
+      const s = target.SuspendedState;
+      const before: ScalingSuspension = {
+        scaleIn: Boolean(s?.DynamicScalingInSuspended),
+        scaleOut: Boolean(s?.DynamicScalingOutSuspended),
+        scheduled: Boolean(s?.ScheduledScalingSuspended),
+      };
+      const after = {
+        scaleIn: input.scaleIn ?? before.scaleIn,
+        scaleOut: input.scaleOut ?? before.scaleOut,
+        scheduled: input.scheduled ?? before.scheduled,
+      };
+      const word = (suspended: boolean) => (suspended ? 'suspended' : 'on');
       await attempt(
-        `set the scaling of ${resourceId} to in ${input.scaleIn ? 'suspended' : 'on'}, out ${input.scaleOut ? 'suspended' : 'on'}`,
+        `set the scaling of ${resourceId}: in ${word(after.scaleIn)}, out ${word(after.scaleOut)}, scheduled ${word(after.scheduled)}`,
         () =>
           aas.send(
             new RegisterScalableTargetCommand({
               ...ecs,
               ResourceId: resourceId,
+              // All three, always: the ones not given are sent as they were.
               SuspendedState: {
-                DynamicScalingInSuspended: input.scaleIn,
-                DynamicScalingOutSuspended: input.scaleOut,
-                ...(input.scheduled !== undefined ? { ScheduledScalingSuspended: input.scheduled } : {}),
+                DynamicScalingInSuspended: after.scaleIn,
+                DynamicScalingOutSuspended: after.scaleOut,
+                ScheduledScalingSuspended: after.scheduled,
               },
             }),
           ),
       );
-      return true;
+      return before;
     },
 
     /** Deregisters the service's scalable target, which deletes its policies; none is fine (deleting the service removes it). */

@@ -66,6 +66,17 @@ export function ruleMatches(rule: Rule, match: RuleMatch): boolean {
   );
 }
 
+/** A rule's conditions as a person reads them: `host-header web.example.com, path-pattern /app/*`. */
+export function describeConditions(rule: Rule): string {
+  return (rule.Conditions ?? [])
+    .map((c) =>
+      c.Field === 'http-header'
+        ? `http-header ${c.HttpHeaderConfig?.HttpHeaderName}=${valuesOf(c).join('|')}`
+        : `${c.Field} ${valuesOf(c).join('|') || JSON.stringify(c)}`,
+    )
+    .join(', ');
+}
+
 /** The conditions of a rule Switchyard creates for this match. */
 export function conditionsOf(match: RuleMatch): RuleCondition[] {
   return [
@@ -127,7 +138,7 @@ export function choosePriority(rules: Rule[], match: RuleMatch, maxPriority: num
     const next = Math.max(0, ...used) + 1;
     return next <= maxPriority
       ? { priority: next }
-      : { problem: `no rule priority is left after ${maxPriority - 1}: pin productionRule.priority to a free one` };
+      : { problem: `no rule priority is left after ${maxPriority}: pin productionRule.priority to a free one` };
   }
   const limit = Number(shadowing[0].Priority);
   for (let p = limit - 1; p >= 1; p -= 1) if (!used.has(p)) return { priority: p };
@@ -151,5 +162,21 @@ function stable(value: unknown): string {
 /** The rule's conditions and actions as one string: it changes when anyone changes the rule. */
 export function ruleFingerprint(rule: Rule): string {
   const actions = [...(rule.Actions ?? [])].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0));
+  return stable({ conditions: rule.Conditions ?? [], actions });
+}
+
+/**
+ * The fingerprint of everything but the forward action's weights: what a weight change leaves as it was.
+ * A retried weight change whose first attempt wrote before it failed finds the same frame and its own
+ * weights: done, not changed by someone else.
+ */
+export function ruleFrame(rule: Rule): string {
+  const actions = [...(rule.Actions ?? [])]
+    .sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0))
+    .map((a) =>
+      a.Type === 'forward'
+        ? { Type: a.Type, Order: a.Order, Stickiness: a.ForwardConfig?.TargetGroupStickinessConfig }
+        : a,
+    );
   return stable({ conditions: rule.Conditions ?? [], actions });
 }

@@ -22,7 +22,9 @@ import type { HealthCheckSpec } from '../shared/deployment';
 import {
   choosePriority,
   conditionsOf,
+  describeConditions,
   ruleFingerprint,
+  ruleFrame,
   ruleHosts,
   ruleMatch,
   ruleMatches,
@@ -59,6 +61,8 @@ export interface HostRule {
   targets: WeightedTarget[];
   /** The rule's conditions and actions as one string (absent in results recorded before it existed). */
   fingerprint?: string;
+  /** The same without the forward's weights (absent as above). */
+  frame?: string;
   /** The rule's actions as read (absent as above): what a restore writes back exactly. */
   actions?: Action[];
 }
@@ -90,6 +94,18 @@ function ruleTargets(rule: Rule): WeightedTarget[] {
   return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }] : [];
 }
 
+/** Whether two forwards send the same weights to the same groups (weight 0 as absent). */
+function sameTargets(a: WeightedTarget[], b: WeightedTarget[]): boolean {
+  const key = (targets: WeightedTarget[]) =>
+    JSON.stringify(
+      targets
+        .filter((t) => t.weight > 0)
+        .map((t) => `${t.targetGroupArn}=${t.weight}`)
+        .sort(),
+    );
+  return key(a) === key(b);
+}
+
 /** DescribeTags' answer as tags by resource ARN. */
 function tagsByArn(descriptions: TagDescription[] | undefined): Record<string, Record<string, string>> {
   return Object.fromEntries(
@@ -107,6 +123,7 @@ function hostRule(rule: Rule, host: string): HostRule {
     host,
     targets: ruleTargets(rule),
     fingerprint: ruleFingerprint(rule),
+    frame: ruleFrame(rule),
     actions: rule.Actions ?? [],
   };
 }
@@ -448,6 +465,17 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       return tagsByArn(out.TagDescriptions);
     },
 
+    /**
+     * Every rule with this host among its host values, whatever its other conditions, as "priority N:
+     * conditions" (to say why none matched a spec's exactly).
+     */
+    async describeRulesForHost(input: { listenerArn: string; host: string }): Promise<string[]> {
+      const host = input.host.toLowerCase();
+      return (await listRules(input.listenerArn))
+        .filter((r) => !r.IsDefault && ruleHosts(r).includes(host))
+        .map((r) => `priority ${r.Priority}: ${describeConditions(r)}`);
+    },
+
     /** The host's rule, found by its full condition set (the host, and `rule`'s path patterns and headers). */
     findHostRule: (input: { listenerArn: string; host: string; rule?: ProductionRuleSpec }) =>
       findHostRule(input.listenerArn, ruleMatch(input.host, input.rule)),
@@ -512,11 +540,17 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       targets: WeightedTarget[];
       /** The rule's fingerprint as last read: if it reads otherwise now, someone changed it, and it is left alone. */
       expectFingerprint?: string;
+      /** Its frame as last read (elbv2-rules.ts ruleFrame): with these weights already written, it is this change's own. */
+      expectFrame?: string;
     }): Promise<HostRule> {
       const current = await readRule(input.ruleArn);
       if (!current)
         throw ApplicationFailure.nonRetryable(`rule ${input.ruleArn} no longer exists`, failureTypes.ruleNotFound);
       if (input.expectFingerprint !== undefined && ruleFingerprint(current) !== input.expectFingerprint) {
+        // An earlier attempt of this very change may have written before it failed: then the rule is
+        // what Switchyard left plus these weights.
+        if (input.expectFrame === ruleFrame(current) && sameTargets(ruleTargets(current), input.targets))
+          return hostRule(current, ruleHosts(current)[0] ?? '');
         throw ApplicationFailure.create({
           message: `rule ${input.ruleArn} was changed since Switchyard wrote it: it now forwards to ${JSON.stringify(ruleTargets(current))} with actions ${(current.Actions ?? []).map((a) => a.Type).join(', ')}`,
           type: failureTypes.ruleChanged,

@@ -56,7 +56,7 @@ export interface CircuitBreakerSpec {
 export interface TargetTrackingConfiguration {
   TargetValue: number;
   PredefinedMetricSpecification?: { PredefinedMetricType: string; ResourceLabel?: string };
-  /** Passed through as it is (a customized metric names its own dimensions). */
+  /** Not carried from production (its dimensions name production's own resources); typed for reading. */
   CustomizedMetricSpecification?: Record<string, unknown>;
   ScaleInCooldown?: number;
   ScaleOutCooldown?: number;

@@ -14,12 +14,20 @@ const conditionValue = z
   .max(128, 'expected at most 128 characters')
   .regex(/^[\x20-\x7e]+$/, 'expected printable ASCII characters');
 export const maxConditionValues = 5;
+// At most 3 values in one condition and 5 wildcards in a rule; path patterns in ALB's characters.
+const maxValuesPerCondition = 3;
+const maxWildcards = 5;
+const pathPattern = conditionValue.regex(
+  /^[A-Za-z0-9_\-.$/~"'@:+&*?]+$/,
+  'expected a path pattern of letters, digits and _ - . $ / ~ " \' @ : + &, with * or ? as wildcards',
+);
 
 export const productionRuleSchema = z
   .strictObject({
     pathPatterns: z
-      .array(conditionValue, { error: 'expected a list of path patterns, e.g. ["/app/*"]' })
+      .array(pathPattern, { error: 'expected a list of path patterns, e.g. ["/app/*"]' })
       .min(1)
+      .max(maxValuesPerCondition, 'an ALB condition takes at most 3 values: put the others in another rule')
       .optional(),
     httpHeaders: z
       .array(
@@ -27,8 +35,11 @@ export const productionRuleSchema = z
           name: z
             .string({ error: 'expected the header name' })
             .max(40, 'expected at most 40 characters')
-            .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name such as X-Canary'),
-          values: z.array(conditionValue).min(1, 'expected at least one value'),
+            .regex(/^[A-Za-z0-9!#$%&'+.^_`|~-]+$/, 'expected an HTTP header name such as X-Canary (no wildcards)'),
+          values: z
+            .array(conditionValue)
+            .min(1, 'expected at least one value')
+            .max(maxValuesPerCondition, 'an ALB condition takes at most 3 values'),
         }),
       )
       .min(1)
@@ -48,6 +59,14 @@ export const productionRuleSchema = z
       ctx.addIssue({
         code: 'custom',
         message: `an ALB rule takes at most ${maxConditionValues} condition values (the host is one), got ${values}`,
+      });
+    const wildcards = [...(rule.pathPatterns ?? []), ...(rule.httpHeaders ?? []).flatMap((h) => h.values)]
+      .join('')
+      .replace(/[^*?]/g, '').length;
+    if (wildcards > maxWildcards)
+      ctx.addIssue({
+        code: 'custom',
+        message: `an ALB rule takes at most ${maxWildcards} wildcards (* and ?), got ${wildcards}`,
       });
     const names = (rule.httpHeaders ?? []).map((h) => h.name.toLowerCase());
     if (new Set(names).size < names.length)
@@ -79,7 +98,7 @@ const policy = z.strictObject({
     .string()
     .min(1)
     .max(256, 'expected at most 256 characters')
-    .regex(/^\P{C}+$/u, 'expected printable characters'),
+    .regex(/^[\x20-\x7e]+$/, 'expected printable ASCII characters'),
   targetTracking: z.strictObject({
     metric: z.enum(ecsScalingMetrics, { error: `expected one of ${ecsScalingMetrics.join(', ')}` }),
     targetValue: z.number({ error: 'expected a number' }).positive('expected a value above 0'),

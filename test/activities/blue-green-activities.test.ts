@@ -243,14 +243,29 @@ describe('blue/green activities on moto', () => {
         { targetGroupArn: b.targetGroupArn, weight: 100 },
       ],
       fingerprint: expect.any(String),
+      frame: prod.frame,
       actions: [expect.objectContaining({ Type: 'forward' })],
     });
     // The rule changed, and so did its fingerprint; read again it is the same.
     expect(moved.fingerprint).not.toBe(prod.fingerprint);
     expect(await aws.findHostRule({ listenerArn, host: 'arn.switchyard.test' })).toEqual(moved);
+    // The same move retried (its first attempt wrote, then failed): the rule is the move's own, not changed.
+    expect(
+      await aws.setRuleTargets({
+        ruleArn: prod.ruleArn,
+        targets: moved.targets,
+        expectFingerprint: prod.fingerprint,
+        expectFrame: prod.frame,
+      }),
+    ).toEqual(moved);
     // A write expecting the rule as it was before the move finds it changed and leaves it alone.
     const stale = await aws
-      .setRuleTargets({ ruleArn: prod.ruleArn, targets: prod.targets, expectFingerprint: prod.fingerprint })
+      .setRuleTargets({
+        ruleArn: prod.ruleArn,
+        targets: prod.targets,
+        expectFingerprint: prod.fingerprint,
+        expectFrame: prod.frame,
+      })
       .catch((e: unknown) => e);
     expect(stale).toMatchObject({ type: 'RuleChanged', nonRetryable: true });
     expect(await aws.findHostRule({ listenerArn, host: 'arn.switchyard.test' })).toEqual(moved);

@@ -310,6 +310,26 @@ describe('adopting a live service, end to end', () => {
   );
 
   it(
+    "refuses, before any change, a spec whose rule conditions are not the live rule's",
+    async () => {
+      const file = await generateSpec('scaleToZero');
+      const doc = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      delete doc.productionRule;
+      const hostOnly = path.join(dir, 'host-only.yaml');
+      fs.writeFileSync(hostOnly, stringify(doc));
+      const before = await readRule();
+      const refused = await runCli(['deploy', '-f', hostOnly, '--image', 'nginx:6', '--wait'], worker.env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr + refused.stdout).toContain(
+        `the listener has priority 10: host-header ${seeded.productionHost}, path-pattern ${seeded.pathPattern}: set productionRule's pathPatterns and httpHeaders to that rule's`,
+      );
+      expect(await readRule()).toEqual(before);
+      expect([...(await services()).keys()]).toEqual([seeded.service.name]);
+    },
+    atAwsPace(120_000),
+  );
+
+  it(
     'a rule changed by hand mid-deployment pauses it, untouched, until resume',
     async () => {
       const file = await generateSpec('leave');
@@ -342,8 +362,13 @@ describe('adopting a live service, end to end', () => {
       const seen = await watch.stop();
       expect(seen.changedBesidesForward).toEqual([]);
       expect(forwardOf(await readRule())).toBe(`${own.targetGroup}=100`);
-      // adopt.retire: leave: the old service runs on as it was.
+      // adopt.retire: leave: the old service runs on as it was, its scale-in (held during the shift) back on.
       expect((await services()).get(seeded.service.name)?.desired).toBe(seeded.service.desiredCount);
+      expect((await scalingOf(seeded.service.name)).target?.SuspendedState).toMatchObject({
+        DynamicScalingInSuspended: false,
+        DynamicScalingOutSuspended: false,
+        ScheduledScalingSuspended: false,
+      });
       await recordHistory('adoption-rule-changed-paused-resumed', id);
     },
     atAwsPace(180_000),

@@ -132,6 +132,11 @@ export class FakeAws {
         await this.beforeFindHostRule?.(host);
         return this.run('findHostRule', `findHostRule ${host}`, () => this.rules.get(host));
       },
+      // The fake's rules have the host as their only condition: one that names the host is its rule.
+      describeRulesForHost: async ({ host }) =>
+        this.run('describeRulesForHost', `describeRulesForHost ${host}`, () =>
+          this.rules.has(host) ? [`priority 1: host-header ${host}`] : [],
+        ),
       describeTargetGroupTags: async ({ targetGroupArns: arns }) =>
         this.run('describeTargetGroupTags', 'describeTargetGroupTags', () =>
           Object.fromEntries(

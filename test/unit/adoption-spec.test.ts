@@ -73,7 +73,24 @@ describe('adoption fields', () => {
     [
       'a header name ALB would refuse',
       { productionRule: { httpHeaders: [{ name: 'X Env', values: ['1'] }] } },
-      ['productionRule.httpHeaders.0.name: expected an HTTP header name such as X-Canary'],
+      ['productionRule.httpHeaders.0.name: expected an HTTP header name such as X-Canary (no wildcards)'],
+    ],
+    [
+      'four values in one condition',
+      { productionRule: { pathPatterns: ['/a', '/b', '/c', '/d'] } },
+      ['productionRule.pathPatterns: an ALB condition takes at most 3 values: put the others in another rule'],
+    ],
+    [
+      'six wildcards in a rule',
+      { productionRule: { pathPatterns: ['/a*/*/*', '/b*?/*'] } },
+      ['productionRule: an ALB rule takes at most 5 wildcards (* and ?), got 6'],
+    ],
+    [
+      'a character no path pattern takes',
+      { productionRule: { pathPatterns: ['/app/[v1]'] } },
+      [
+        'productionRule.pathPatterns.0: expected a path pattern of letters, digits and _ - . $ / ~ " \' @ : + &, with * or ? as wildcards',
+      ],
     ],
     [
       'a priority out of range',

@@ -2,7 +2,14 @@
 // a new rule goes above any rule that would take its requests first, and a rule's fingerprint changes
 // with any change to its conditions or actions.
 import type { Action, Rule } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { choosePriority, ruleFingerprint, ruleMatch, ruleMatches, shadows } from '../../src/activities/elbv2-rules';
+import {
+  choosePriority,
+  ruleFingerprint,
+  ruleFrame,
+  ruleMatch,
+  ruleMatches,
+  shadows,
+} from '../../src/activities/elbv2-rules';
 import { actionsWithForward } from '../../src/activities/elbv2';
 
 let counter = 0;
@@ -126,6 +133,15 @@ describe('a rule’s fingerprint', () => {
     expect(ruleFingerprint({ ...a, Actions: [oidc, forward('tg-2')] })).not.toBe(ruleFingerprint(a));
     expect(ruleFingerprint({ ...a, Actions: [forward('tg-1')] })).not.toBe(ruleFingerprint(a));
     expect(ruleFingerprint({ ...a, Conditions: [host('web.example.com')] })).not.toBe(ruleFingerprint(a));
+  });
+});
+
+describe('a rule’s frame', () => {
+  it('is the rule but for its forward weights', () => {
+    const a = rule(5, [host('web.example.com')], [oidc, forward('tg-1')]);
+    expect(ruleFrame({ ...a, Actions: [oidc, forward('tg-2')] })).toBe(ruleFrame(a));
+    expect(ruleFrame({ ...a, Actions: [forward('tg-1')] })).not.toBe(ruleFrame(a));
+    expect(ruleFrame({ ...a, Conditions: [host('api.example.com')] })).not.toBe(ruleFrame(a));
   });
 });
 

@@ -17,6 +17,7 @@ export async function readCapacity(ctx: BlueGreenContext, previous?: PreviousDep
   let productionCount = 0;
   if (previous?.deploymentId === 'unmanaged') {
     const serving = await findAdopted(ctx, previous.targetGroupArn);
+    if (serving && ctx.spec.adopt?.retire === 'scaleToZero') refuseWiderRetirement(serving, previous.targetGroupArn);
     if (serving) {
       adoptedService = productionService = serving.name;
       productionCount = Math.max(serving.desiredCount, serving.runningCount);
@@ -35,6 +36,15 @@ export async function readCapacity(ctx: BlueGreenContext, previous?: PreviousDep
       `${scaling ? `, autoscaling ${scaling.minCapacity}-${scaling.maxCapacity} with ${scaling.policies.length} polic(ies)` : ''})`,
   );
   return { startCount, productionCount, scaling, adoptedService };
+}
+
+/** Scaling to 0 a service that also serves other target groups would cut traffic Switchyard never moved. */
+function refuseWiderRetirement(service: ServingService, production: string): void {
+  const others = service.targetGroupArns.filter((arn) => arn !== production);
+  if (others.length)
+    throw prerequisite(
+      `adopt.retire: scaleToZero would also cut ${service.name}'s other target group(s) ${others.join(', ')}, which Switchyard does not move: use retire: leave`,
+    );
 }
 
 function prerequisite(message: string): ApplicationFailure {
@@ -78,7 +88,7 @@ async function scalingFor(ctx: BlueGreenContext, productionService?: string): Pr
     );
   if (found.notCarried.length)
     throw prerequisite(
-      `${productionService} also scales by ${found.notCarried.join(', ')}, which Switchyard does not carry over (target tracking only: a step policy's alarms are not its own): write autoScaling's policies in the spec`,
+      `${productionService} also scales by ${found.notCarried.join(', ')}, which Switchyard does not carry over (target tracking on predefined metrics only: a step policy's alarms, a customized metric's dimensions and a schedule name production's own resources): write autoScaling's bounds and policies in the spec`,
     );
   return found.scaling;
 }

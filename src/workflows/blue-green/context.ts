@@ -4,6 +4,7 @@
 // (statusView): modules write what they found and did into it for people to read, and read their own
 // state from the context, never from the status.
 import { CancellationScope } from '@temporalio/workflow';
+import type { ScalingSuspension } from '../../activities/application-autoscaling';
 import type { HostRule, LoadBalancerSummary } from '../../activities/elbv2';
 import type { ServiceScaling } from '../../shared/adoption';
 import type {
@@ -35,6 +36,8 @@ export interface Steering {
   testsFailure?: string;
   approved: boolean;
   rollback: RollbackRequest;
+  /** Held on a production rule someone else changed: only resume (or a rollback) ends it, not promote. */
+  ruleHeld?: boolean;
 }
 
 /** What the deployment needs and found before creating anything (prerequisites.ts). */
@@ -46,6 +49,11 @@ export interface Found {
   productionRecords?: RecordSnapshot[];
   /** What production forwards to now, if it is a deployment (of Switchyard's or not). */
   previous?: PreviousDeployment;
+  /**
+   * Whether the deployment runs with adopt-live-service: decided once, here (patched() called again later
+   * would answer differently for a deployment that started before the patch and goes on after it).
+   */
+  adopting: boolean;
   /** Production's rule as found (since adopt-live-service): a rollback writes its actions back exactly. */
   productionRule?: HostRule;
   /** How many tasks the new service starts with, and its autoscaling (since adopt-live-service). */
@@ -92,6 +100,10 @@ export interface BlueGreenContext {
    * weight change finding it otherwise pauses the deployment. Cleared by a resume, which takes it as it is.
    */
   productionRuleFingerprint?: string;
+  /** Its frame (everything but the forward's weights), read with it. */
+  productionRuleFrame?: string;
+  /** The previous service's scaling suspension before Switchyard held its scale-in (traffic.ts). */
+  previousScaling?: ScalingSuspension;
   /** Where the traffic plan is, from activation on (traffic.ts starts it; steering and bakes move it). */
   traffic?: TrafficStatus;
 }

@@ -37,10 +37,40 @@ export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> 
   const { previous, rule } = await findLiveDeployment(ctx, listenerArn);
   status.previous = previous;
   tracker.note(previous ? `live now: ${previous.deploymentId}` : 'no deployment is live yet');
-  if (!adopting) return { lb, zoneId: zone.id, listenerArn, productionRecords, previous };
+  if (!adopting) return { lb, zoneId: zone.id, listenerArn, productionRecords, previous, adopting };
+  if (!rule) await refuseUnmatchedRules(ctx, listenerArn);
+  else if (spec.adopt && !previous)
+    throw ApplicationFailure.nonRetryable(
+      `adopt: the rule for ${spec.hosts.production} forwards nowhere, so there is no service to adopt`,
+      failureTypes.prerequisite,
+    );
   ctx.productionRuleFingerprint = rule?.fingerprint;
+  ctx.productionRuleFrame = rule?.frame;
   const capacity = await readCapacity(ctx, previous);
-  return { lb, zoneId: zone.id, listenerArn, productionRecords, previous, productionRule: rule, capacity };
+  return { lb, zoneId: zone.id, listenerArn, productionRecords, previous, adopting, productionRule: rule, capacity };
+}
+
+/**
+ * No rule has exactly the spec's conditions: a first deployment would create one. Refused when a rule
+ * for the host exists with other conditions (it would keep serving what it matches, beside the new one),
+ * or when the spec adopts a service (there is none to adopt).
+ */
+async function refuseUnmatchedRules(ctx: BlueGreenContext, listenerArn: string): Promise<void> {
+  const { spec } = ctx;
+  const host = spec.hosts.production;
+  const others = await aws.describeRulesForHost({ listenerArn, host });
+  const wanted = ['host-header', ...(spec.productionRule?.pathPatterns ?? []).map((p) => `path-pattern ${p}`)];
+  if (others.length)
+    throw ApplicationFailure.nonRetryable(
+      `no rule for ${host} has exactly the spec's conditions (${wanted.join(', ')}${spec.productionRule?.httpHeaders?.length ? ', http-header …' : ''}); ` +
+        `the listener has ${others.join('; ')}: set productionRule's pathPatterns and httpHeaders to that rule's, or give this deployment another host`,
+      failureTypes.prerequisite,
+    );
+  if (spec.adopt)
+    throw ApplicationFailure.nonRetryable(
+      `adopt: no rule forwards ${host} on listener ${listenerArn}, so there is no service to adopt: remove adopt for a first deployment`,
+      failureTypes.prerequisite,
+    );
 }
 
 /** The production host's records now; those pointing elsewhere are replaced only if the spec says so. */

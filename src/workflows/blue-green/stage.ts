@@ -2,7 +2,8 @@
 // group, the stage host's rule and record, an ECS service), steady with healthy targets, and the stage
 // record in sync on every Route 53 name server before CI is told to test. Every step pushes its undo
 // before it runs.
-import { patched } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { failureTypes } from '../../shared/failures';
 import { albResourceLabel, type ServiceFieldsSpec, type ServiceScaling } from '../../shared/adoption';
 import type { DeploymentSpec, NetworkSpec } from '../../shared/deployment';
 import { launchOf } from '../../shared/launch';
@@ -125,6 +126,11 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
     [{ targetGroupArn, minHealthy: desiredCount, deadline, intervalMs: every }],
   );
   tracker.note(`service steady with ${desiredCount} healthy targets`);
+  if (found.capacity?.scaling) {
+    // Steady at the count it started with: it may scale out now (stage traffic, production's share).
+    await aws.setScalingSuspended({ cluster: spec.cluster, service: names.ecsService, scaleOut: false });
+    tracker.note(`${names.ecsService} may scale out now; scale-in waits until production is all on it`);
+  }
   // CI resolves the stage host next: not before every Route 53 name server has the record. (An upsert
   // recorded before the activity returned its change id has none to wait for.)
   if (stageChange && patched(stageDnsInSync)) {
@@ -152,14 +158,23 @@ async function applyScaling(
   const { spec, names, undos, tracker } = ctx;
   const target = { cluster: spec.cluster, service: names.ecsService };
   undos.push('autoscaling', () => undo.removeServiceScaling(target));
+  const resourceLabel = albResourceLabel(found.lb.arn, targetGroupArn);
+  const byRequests = scaling.policies.some(
+    (p) => p.configuration.PredefinedMetricSpecification?.PredefinedMetricType === 'ALBRequestCountPerTarget',
+  );
+  if (byRequests && !resourceLabel)
+    throw ApplicationFailure.nonRetryable(
+      `ALBRequestCountPerTarget needs an application load balancer's target group: no resource label can be made of ${found.lb.arn} and ${targetGroupArn}`,
+      failureTypes.prerequisite,
+    );
   await aws.applyServiceScaling({
     ...target,
     scaling,
-    resourceLabel: albResourceLabel(found.lb.arn, targetGroupArn) ?? '',
-    scaleInSuspended: true,
+    resourceLabel: resourceLabel ?? '',
+    suspended: true,
   });
   tracker.note(
-    `autoscaling ${scaling.minCapacity}-${scaling.maxCapacity} tasks with ${scaling.policies.map((p) => p.name).join(', ') || 'no policies'} (scale-in suspended until production is on it)`,
+    `autoscaling ${scaling.minCapacity}-${scaling.maxCapacity} tasks with ${scaling.policies.map((p) => p.name).join(', ') || 'no policies'} (held until the service is steady; scale-in until production is on it)`,
   );
 }
 

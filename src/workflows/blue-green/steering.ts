@@ -56,8 +56,10 @@ export function installSteering(ctx: BlueGreenContext): void {
   });
   setHandler(resumeSignal, (msg) => {
     const traffic = ctx.traffic;
-    if (!traffic?.paused) return tracker.ignored('resume', 'the deployment is not paused');
+    if (!traffic || (!traffic.paused && !steering.ruleHeld))
+      return tracker.ignored('resume', 'the deployment is not paused');
     traffic.paused = false;
+    steering.ruleHeld = false;
     tracker.note(`resumed at ${traffic.percent}% by ${msg?.by ?? 'unknown'}`);
   });
   setHandler(promoteSignal, (msg) => {

@@ -7,7 +7,7 @@ import { formatDuration } from '../../shared/duration';
 import { percentOn } from '../../shared/traffic';
 import { aws, productionRule } from '../common/activities';
 import { sideBySide } from '../common/side-by-side';
-import { adoptLiveService, localTrafficPath, verifyProductionBeforeTeardown } from '../patches';
+import { localTrafficPath, verifyProductionBeforeTeardown } from '../patches';
 import { holdForChangedRule } from './traffic';
 import type { BlueGreenContext, Found, Staged } from './context';
 import { failureTypes } from '../../shared/failures';
@@ -26,7 +26,7 @@ export async function drain(
     `the drain time (${formatDuration(ctx.spec.drainMs)}); rollback is instant until then`,
   );
   await sleep(ctx.spec.drainMs, { summary: `drain ${previous.deploymentId}` });
-  if (patched(adoptLiveService)) await holdUntilProductionIsMine(ctx, found, staged, traffic);
+  if (found.adopting) await holdUntilProductionIsMine(ctx, found, staged, traffic);
   else if (patched(verifyProductionBeforeTeardown)) await verifyProductionIsMine(ctx, found, staged);
 }
 
@@ -49,10 +49,11 @@ async function holdUntilProductionIsMine(
       host: ctx.spec.hosts.production,
       rule: ctx.spec.productionRule,
     });
-    const percent = rule ? percentOn(staged.targetGroupArn, rule.targets) : 0;
+    // All of it: the staged group the only one with weight (a rule at 999:1 rounds to 100%).
+    const allMine = rule?.targets.every((t) => t.weight === 0 || t.targetGroupArn === staged.targetGroupArn);
     const unchanged =
       rule && (ctx.productionRuleFingerprint === undefined || rule.fingerprint === ctx.productionRuleFingerprint);
-    if (rule && percent === 100 && unchanged) return;
+    if (rule && allMine && percentOn(staged.targetGroupArn, rule.targets) === 100 && unchanged) return;
     await holdForChangedRule(
       ctx,
       traffic,
@@ -67,6 +68,7 @@ async function holdUntilProductionIsMine(
     });
     ctx.productionRuleArn = written.ruleArn;
     ctx.productionRuleFingerprint = written.fingerprint;
+    ctx.productionRuleFrame = written.frame;
   }
 }
 
@@ -96,7 +98,8 @@ export async function teardownPrevious(ctx: BlueGreenContext, found: Found): Pro
     if (found.capacity?.adoptedService) await retireAdopted(ctx, found.capacity.adoptedService);
     return;
   }
-  // A spec with autoscaling gave the previous service its scalable target (since adopt-live-service).
+  // A spec with autoscaling gave the previous service a scalable target (since adopt-live-service); any
+  // other goes with its service (deleting a service removes its target).
   const scaled = Boolean(found.capacity && spec.autoScaling);
   const removeService = async () => {
     if (!previous.serviceName) return;
@@ -121,17 +124,14 @@ export async function teardownPrevious(ctx: BlueGreenContext, found: Found): Pro
  */
 async function retireAdopted(ctx: BlueGreenContext, service: string): Promise<void> {
   const { spec, tracker } = ctx;
+  const target = { cluster: spec.cluster, service };
   if (spec.adopt?.retire !== 'scaleToZero') {
+    // Its scale-in was held while production left it (traffic.ts): as it was again.
+    if (ctx.previousScaling) await aws.setScalingSuspended({ ...target, ...ctx.previousScaling });
     tracker.note(`left ${service} running as it is (adopt.retire: leave): Switchyard did not create it`);
     return;
   }
-  const suspended = await aws.suspendServiceScaling({
-    cluster: spec.cluster,
-    service,
-    scaleIn: true,
-    scaleOut: true,
-    scheduled: true,
-  });
+  const suspended = await aws.setScalingSuspended({ ...target, scaleIn: true, scaleOut: true, scheduled: true });
   await aws.scaleService({ cluster: spec.cluster, name: service, desiredCount: 0 });
   tracker.note(
     `scaled ${service} to 0 tasks${suspended ? ' and suspended its autoscaling' : ''} (adopt.retire: scaleToZero); it is not deleted: Switchyard did not create it`,

@@ -1,14 +1,16 @@
 // Production traffic: shifted to the new deployment by the plan's steps (each weight read back before
-// its bake), the production record pointed at the load balancer, the stage host removed; and, as the
-// undo of every weight change, all of production restored to the previous deployment and read back.
+// its bake, on a rule nobody else changed meanwhile), the production record pointed at the load balancer
+// when the spec manages it, the stage host removed; and, as the undo of every weight change, all of
+// production restored to the previous deployment (an adopted rule action for action) and read back.
 import { ActivityFailure, ApplicationFailure, condition, patched } from '@temporalio/workflow';
+import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HostRule, WeightedTarget } from '../../activities/elbv2';
 import type { TrafficStatus } from '../../shared/deployment';
 import { aliasesTo, describeRecords } from '../../shared/records';
 import { percentOn, splitTraffic, type PlanStep } from '../../shared/traffic';
 import { aws, productionRule, undo } from '../common/activities';
 import { sideBySide } from '../common/side-by-side';
-import { adoptLiveService, localTrafficPath } from '../patches';
+import { localTrafficPath } from '../patches';
 import { bake } from './bake';
 import type { BlueGreenContext, Found, Staged } from './context';
 import { holdWhilePaused } from './steering';
@@ -37,7 +39,7 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
     'activating',
     `switching ${spec.hosts.production} to ${deploymentId}${previous ? ` (${plan.name}, ${steps.length} step(s))` : ''}`,
   );
-  const adopting = patched(adoptLiveService);
+  const { adopting } = found;
   // Since adopt-live-service a record the spec leaves alone is never written, nor one already right.
   const leaveRecord = adopting && spec.hosts.productionRecord === 'leave';
   const pointProductionRecord = leaveRecord
@@ -46,6 +48,7 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
       ? keepProductionRecord(ctx, found, adopting)
       : undefined;
   if (previous) {
+    await holdPreviousSize(ctx, found);
     undos.push('production traffic', () => restoreProduction(ctx, found, traffic, previous.targetGroupArn));
   } else {
     if (
@@ -89,7 +92,7 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
   tracker.note(`production traffic verified on ${names.targetGroup}`);
   if (found.capacity?.scaling) {
     // Production is all on the new service: it may now scale in as well as out.
-    await aws.suspendServiceScaling({
+    await aws.setScalingSuspended({
       cluster: spec.cluster,
       service: names.ecsService,
       scaleIn: false,
@@ -107,6 +110,28 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
   status.resources.stageRuleArn = undefined;
   tracker.note('stage rule and DNS record removed');
   return traffic;
+}
+
+/**
+ * The previous service keeps the size it serves production at while production leaves it: its own
+ * autoscaling would scale it in as its share falls (to its minimum at 0%), and a rollback would then put
+ * all of production on that minimum. Its scale-in is suspended until teardown; the undo (run after the
+ * restore) puts its suspension back as it was. Only a service that has autoscaling: an adopted one, or
+ * Switchyard's own when the spec gives autoscaling (since adopt-live-service).
+ */
+async function holdPreviousSize(ctx: BlueGreenContext, found: Found): Promise<void> {
+  const { spec, undos, tracker } = ctx;
+  const service = found.capacity?.adoptedService ?? (spec.autoScaling ? found.previous?.serviceName : undefined);
+  if (!service) return;
+  const target = { cluster: spec.cluster, service };
+  undos.push('previous service scaling', async () => {
+    if (ctx.previousScaling) await undo.setScalingSuspended({ ...target, ...ctx.previousScaling });
+  });
+  ctx.previousScaling = await aws.setScalingSuspended({ ...target, scaleIn: true });
+  if (ctx.previousScaling)
+    tracker.note(
+      `scale-in of ${service} suspended while production leaves it: a rollback finds it at the size it served`,
+    );
 }
 
 /**
@@ -171,7 +196,10 @@ async function setWeight(
   }
   ctx.productionRuleArn = rule.ruleArn;
   // Watched for changes by others only in deployments that started with adopt-live-service.
-  if (found.capacity) ctx.productionRuleFingerprint = rule.fingerprint;
+  if (found.adopting) {
+    ctx.productionRuleFingerprint = rule.fingerprint;
+    ctx.productionRuleFrame = rule.frame;
+  }
   ctx.status.resources.productionRuleArn = rule.ruleArn;
   traffic.percent = percentOn(targetGroupArn, rule.targets);
   if (previous && percent < 100)
@@ -210,8 +238,20 @@ async function restoreProduction(
     original?.actions && original.ruleArn === ruleArn
       ? { ruleArn: original.ruleArn, actions: original.actions, targets: original.targets }
       : undefined;
+  // An adopted rule is never re-created by host (a forward-only rule would serve production without its
+  // sign-in): should the rule be gone, the restore fails and says so, for its owner to recreate.
+  const restoreExactly = (input: { ruleArn: string; actions: Action[] }) =>
+    productionRule.restoreRuleActions(input).catch((err: unknown) => {
+      if (
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === failureTypes.ruleNotFound
+      )
+        throw err;
+      return undo.restoreRuleActions(input);
+    });
   const rule: HostRule = exact
-    ? await productionRule.restoreRuleActions({ ruleArn: exact.ruleArn, actions: exact.actions }).catch(byHost)
+    ? await restoreExactly({ ruleArn: exact.ruleArn, actions: exact.actions })
     : ruleArn && patched(localTrafficPath)
       ? await productionRule.setRuleTargets({ ruleArn, targets }).catch(byHost)
       : await byHost();
@@ -258,12 +298,13 @@ async function writeOwnedRule(
         ruleArn,
         targets,
         expectFingerprint: ctx.productionRuleFingerprint,
+        expectFrame: ctx.productionRuleFrame,
       });
     } catch (err) {
       const changed = changedRule(err);
       if (!changed) throw err;
       await holdForChangedRule(ctx, traffic, changed);
-      ctx.productionRuleFingerprint = undefined;
+      ctx.productionRuleFingerprint = ctx.productionRuleFrame = undefined;
     }
   }
 }
@@ -277,11 +318,12 @@ export function changedRule(err: unknown): string | undefined {
 /** Pauses on a production rule someone else changed, until resume (or a rollback, which cancels the wait). */
 export async function holdForChangedRule(ctx: BlueGreenContext, traffic: TrafficStatus, found: string): Promise<void> {
   traffic.paused = true;
+  ctx.steering.ruleHeld = true;
   ctx.tracker.note(`paused: ${found}; resume to write Switchyard's weights over the rule as it is now, or roll back`);
   ctx.tracker.waiting(
     `holding at ${traffic.percent}%: the production rule was changed outside Switchyard`,
     'resume or rollback',
   );
-  await condition(() => !traffic.paused);
+  await condition(() => !ctx.steering.ruleHeld);
   ctx.tracker.note('resumed: the production rule is taken as it is now');
 }
