@@ -3,7 +3,6 @@
 // when the spec manages it, the stage host removed; and, as the undo of every weight change, all of
 // production restored to the previous deployment (an adopted rule action for action) and read back.
 import { ActivityFailure, ApplicationFailure, condition, patched } from '@temporalio/workflow';
-import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { HostRule, WeightedTarget } from '../../activities/elbv2';
 import type { TrafficStatus } from '../../shared/deployment';
 import { aliasesTo, describeRecords } from '../../shared/records';
@@ -240,7 +239,7 @@ async function restoreProduction(
       : undefined;
   // An adopted rule is never re-created by host (a forward-only rule would serve production without its
   // sign-in): should the rule be gone, the restore fails and says so, for its owner to recreate.
-  const restoreExactly = (input: { ruleArn: string; actions: Action[] }) =>
+  const restoreExactly = (input: { ruleArn: string; actions: NonNullable<HostRule['actions']> }) =>
     productionRule.restoreRuleActions(input).catch((err: unknown) => {
       if (
         err instanceof ActivityFailure &&
