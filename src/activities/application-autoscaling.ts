@@ -29,8 +29,6 @@ export interface FoundScaling {
   scaling?: ServiceScaling;
   /** Policies that are not target tracking (a step policy's alarms are not the policy's own), by name. */
   notCarried: string[];
-  /** Whether the target's dynamic scaling is suspended now. */
-  suspended: boolean;
 }
 
 /** `service/<cluster name>/<service name>`: a cluster ARN's name is its last part. */
@@ -93,13 +91,12 @@ export function createAutoScalingActivities(aas: ApplicationAutoScalingClient) {
     async describeServiceScaling(input: { cluster: string; service: string }): Promise<FoundScaling> {
       const resourceId = scalingResourceId(input.cluster, input.service);
       const target = await targetOf(resourceId);
-      if (!target) return { notCarried: [], suspended: false };
+      if (!target) return { notCarried: [] };
       const policies = await policiesOf(resourceId);
       const carried = policies.flatMap((p) => {
         const configuration = carriedConfiguration(p);
         return configuration ? [{ name: p.PolicyName!, configuration }] : [];
       });
-      const s = target.SuspendedState;
       // Scheduled actions are not carried either: they are named here, so nobody loses one unawares.
       const scheduled = await attempt(`describe the scheduled actions of ${resourceId}`, () =>
         aas.send(new DescribeScheduledActionsCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId })),
@@ -118,7 +115,6 @@ export function createAutoScalingActivities(aas: ApplicationAutoScalingClient) {
             .filter((a) => a.ResourceId === resourceId)
             .map((a) => `${a.ScheduledActionName} (scheduled action)`),
         ],
-        suspended: Boolean(s?.DynamicScalingInSuspended || s?.DynamicScalingOutSuspended),
       };
     },
 
