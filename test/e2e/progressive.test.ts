@@ -257,13 +257,14 @@ describe.each(variants)(
       'pause holds the weight, resume goes on, promote goes to 100% at once',
       async () => {
         const watch = watchProduction();
+        // The first two pauses outlast a CLI's start on a loaded machine: pause and promote must arrive in them.
         const slow = {
           type: 'steps',
           steps: [
             { setWeight: 10 },
-            { pause: '3s' },
+            { pause: '12s' },
             { setWeight: 30 },
-            { pause: '3s' },
+            { pause: '12s' },
             { setWeight: 60 },
             { pause: '3s' },
             { setWeight: 100 },
