@@ -129,6 +129,12 @@ describe.each(variants)(
     }
 
     /** The production rule as "target-group=weight, ..." each time it changes, read from the ALB every 100 ms. */
+    /** Watches a failed test left running: stopped after each test, so none reads the next test's account. */
+    const watching = new Set<() => Promise<string[]>>();
+    afterEach(async () => {
+      for (const stop of watching) await stop().catch(() => undefined);
+    });
+
     function watchProduction(): { snapshots: string[]; stop: () => Promise<string[]> } {
       const snapshots: string[] = [];
       let running = true;
@@ -142,7 +148,16 @@ describe.each(variants)(
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
-      return { snapshots, stop: async () => ((running = false), await loop, snapshots) };
+      // A read that fails ends the watch; the test that stops it sees why.
+      loop.catch(() => undefined);
+      const stop = async () => {
+        running = false;
+        watching.delete(stop);
+        await loop;
+        return snapshots;
+      };
+      watching.add(stop);
+      return { snapshots, stop };
     }
 
     async function startDeploy(file: string, image: string): Promise<{ deploy: LongRunningCli; id: string }> {
