@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import crypto from 'node:crypto';
 import type { CircuitBreakerSpec, ServiceFieldsSpec } from '../shared/adoption';
-import type { NetworkSpec, TaskDefinitionSpec } from '../shared/deployment';
+import { describedOnlyTaskDefinitionFields, type NetworkSpec, type TaskDefinitionSpec } from '../shared/deployment';
 import type { Launch } from '../shared/launch';
 import { tagKeys, type Tag } from '../shared/naming';
 import { attempt, isAwsError, wrapAwsError } from './errors';
@@ -92,18 +92,6 @@ const describeBatch = 10;
  * it gone.
  */
 export const serviceVisibleWithinMs = 60_000;
-
-// Fields of a described task definition that RegisterTaskDefinition refuses.
-const describedOnly = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-];
 
 function ecsTags(tags: Tag[]) {
   return tags.map((t) => ({ key: t.key, value: t.value }));
@@ -205,7 +193,11 @@ export function createEcsActivities(ecs: ECSClient) {
         if (!isAwsError(err, 'ClientException'))
           throw wrapAwsError(`describe task definition family ${input.family}`, err);
       }
-      const def = Object.fromEntries(Object.entries(input.taskDefinition).filter(([k]) => !describedOnly.includes(k)));
+      const def = Object.fromEntries(
+        Object.entries(input.taskDefinition).filter(
+          ([k]) => !(describedOnlyTaskDefinitionFields as readonly string[]).includes(k),
+        ),
+      );
       const request = {
         ...def,
         family: input.family,

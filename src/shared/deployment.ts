@@ -25,6 +25,21 @@ export interface ContainerDefinition {
   [key: string]: unknown;
 }
 
+/**
+ * Fields DescribeTaskDefinition answers with that RegisterTaskDefinition refuses (ecspresso and ecs-deploy
+ * strip the same ones).
+ */
+export const describedOnlyTaskDefinitionFields = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'requiresAttributes',
+  'compatibilities',
+  'registeredAt',
+  'registeredBy',
+  'deregisteredAt',
+] as const;
+
 export interface TaskDefinitionSpec {
   containerDefinitions: ContainerDefinition[];
   [key: string]: unknown;

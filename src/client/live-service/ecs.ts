@@ -1,5 +1,6 @@
 // The ECS side of a live service: the service (it must be one Switchyard can put a blue/green deployment
 // beside) and its task definition as a spec carries it inline.
+import { describedOnlyTaskDefinitionFields } from '../../shared/deployment';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -16,19 +17,6 @@ export interface LiveEcsService {
   loadBalancer: { targetGroupArn: string; containerName: string; containerPort: number };
   taskDefinition: Record<string, unknown>;
 }
-
-// Fields DescribeTaskDefinition answers with that RegisterTaskDefinition does not take (ecspresso and
-// ecs-deploy strip the same ones).
-const responseOnly = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-] as const;
 
 export async function readEcsService(ecs: ECSClient, cluster: string, name: string): Promise<LiveEcsService> {
   const out = await reading(`describe ECS service ${name} in cluster ${cluster}`, () =>
@@ -85,7 +73,7 @@ async function readTaskDefinition(ecs: ECSClient, arn: string): Promise<Record<s
     ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })),
   );
   const taskDefinition: Partial<TaskDefinition> = { ...out.taskDefinition };
-  for (const field of responseOnly) delete taskDefinition[field];
+  for (const field of describedOnlyTaskDefinitionFields) delete taskDefinition[field];
   return withoutEmpty(taskDefinition) as Record<string, unknown>;
 }
 
