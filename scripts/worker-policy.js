@@ -15,6 +15,8 @@ const prefixes = {
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
   '@aws-sdk/client-iam': 'iam',
   '@aws-sdk/client-application-auto-scaling': 'application-autoscaling',
+  '@aws-sdk/client-ecr': 'ecr',
+  '@aws-sdk/client-sts': 'sts',
 };
 // Permissions AWS requires beyond the action itself (documented per API as "additional permissions").
 const implied = {

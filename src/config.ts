@@ -16,6 +16,10 @@ const envSchema = z.object({
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as us-east-1')
     .optional(),
   AWS_DEFAULT_REGION: z.string().optional(),
+  SWITCHYARD_ROLE_BOUNDARY: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, 'expected an IAM policy ARN')
+    .optional(),
   AWS_ENDPOINT_URL: z
     .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:5000' })
     .optional(),
@@ -32,6 +36,8 @@ export interface AwsConfig {
   region?: string;
   /** Set for a local emulator or a VPC endpoint; absent means the AWS SDK's normal endpoint resolution. */
   endpoint?: string;
+  /** The permissions boundary of the task roles the worker creates; absent: the account's default. */
+  roleBoundary?: string;
 }
 
 export interface Config {
@@ -50,6 +56,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.SWITCHYARD_TASK_QUEUE },
-    aws: { region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION, endpoint: e.AWS_ENDPOINT_URL },
+    aws: {
+      region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION,
+      endpoint: e.AWS_ENDPOINT_URL,
+      ...(e.SWITCHYARD_ROLE_BOUNDARY ? { roleBoundary: e.SWITCHYARD_ROLE_BOUNDARY } : {}),
+    },
   };
 }

@@ -55,7 +55,7 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createActivities(clients),
+    activities: createActivities(clients, { roleBoundary: config.aws.roleBoundary }),
     ...workflowSource(options.workflowBundlePath),
   });
   return { worker, connection, clients };

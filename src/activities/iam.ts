@@ -1,11 +1,18 @@
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
+  DeleteRolePolicyCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
+import { ApplicationFailure } from '@temporalio/common';
+import { failureTypes } from '../shared/failures';
 import type { Tag } from '../shared/naming';
+import { secretReadsPolicy, secretReadsPolicyPrefix } from '../shared/secrets';
 import { attempt, isAwsError, wrapAwsError } from './errors';
 
 const ecsTasksTrust = JSON.stringify({
@@ -28,7 +35,18 @@ export interface EnsuredRole {
   readAt: number;
 }
 
-export function createIamActivities(iam: IAMClient) {
+/** Where the roles Switchyard creates live: the worker's policy may create and change roles only here. */
+export const rolePath = '/switchyard/';
+
+export interface IamOptions {
+  /**
+   * The permissions boundary of every role Switchyard creates (the worker's policy allows creating a
+   * role only with it): the ARN, resolved once per worker (its account from STS).
+   */
+  roleBoundary: () => Promise<string>;
+}
+
+export function createIamActivities(iam: IAMClient, options: IamOptions) {
   async function getRole(name: string): Promise<Omit<EnsuredRole, 'readAt'> | undefined> {
     try {
       const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
@@ -43,12 +61,15 @@ export function createIamActivities(iam: IAMClient) {
   async function ensureRole(input: EnsureRoleInput): Promise<EnsuredRole> {
     let role = await getRole(input.name);
     if (!role) {
+      const boundary = await options.roleBoundary();
       try {
         const out = await iam.send(
           new CreateRoleCommand({
             RoleName: input.name,
+            Path: rolePath,
             AssumeRolePolicyDocument: ecsTasksTrust,
             Description: 'Created by Switchyard for ECS tasks',
+            PermissionsBoundary: boundary,
             // An empty list goes out as `Tags=`, which AWS refuses (at least one tag): none is left out.
             Tags: input.tags.length ? input.tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
           }),
@@ -56,8 +77,15 @@ export function createIamActivities(iam: IAMClient) {
         role = { arn: out.Role!.Arn!, createdAt: out.Role!.CreateDate?.getTime() ?? Date.now() };
       } catch (err) {
         // A retry after a crash, or a concurrent first deployment, may find it created.
+        if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity'))
+          throw ApplicationFailure.nonRetryable(
+            `cannot create IAM role ${input.name}: its permissions boundary ${boundary} does not exist. ` +
+              `Create it once (aws iam create-policy --path /switchyard/ --policy-name task-role-boundary ` +
+              `--policy-document file://examples/iam/task-role-boundary.json), or point SWITCHYARD_ROLE_BOUNDARY at yours.`,
+            failureTypes.prerequisite,
+          );
         if (!isAwsError(err, 'EntityAlreadyExistsException', 'EntityAlreadyExists'))
-          throw wrapAwsError(`create IAM role ${input.name}`, err);
+          throw wrapAwsError(`create IAM role ${input.name} with permissions boundary ${boundary}`, err);
         role = (await getRole(input.name))!;
       }
     }
@@ -76,8 +104,65 @@ export function createIamActivities(iam: IAMClient) {
     return { ...role, readAt: Date.now() };
   }
 
+  /** The role's inline policies; none when the role is gone. */
+  async function inlinePolicies(role: string): Promise<string[]> {
+    try {
+      return (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? [];
+    } catch (err) {
+      if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) return [];
+      throw wrapAwsError(`list inline policies of IAM role ${role}`, err);
+    }
+  }
+
+  async function deleteInlinePolicy(role: string, policyName: string): Promise<void> {
+    try {
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: policyName }));
+    } catch (err) {
+      if (!isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity'))
+        throw wrapAwsError(`delete inline policy ${policyName} of IAM role ${role}`, err);
+    }
+  }
+
   return {
     ensureRole,
+
+    /**
+     * Lets the execution role read exactly the secrets and parameters a deployment's task definition
+     * references (one inline policy per deployment: the live deployment's tasks keep reading theirs until
+     * it is torn down). Written only when it differs from what the role has.
+     */
+    async grantSecretReads(input: { role: string; deploymentId: string; valueFroms: string[] }): Promise<void> {
+      const policyName = `${secretReadsPolicyPrefix}${input.deploymentId}`;
+      const document = JSON.stringify(secretReadsPolicy(input.valueFroms));
+      try {
+        const have = await iam.send(new GetRolePolicyCommand({ RoleName: input.role, PolicyName: policyName }));
+        if (have.PolicyDocument && JSON.stringify(JSON.parse(decodeURIComponent(have.PolicyDocument))) === document)
+          return;
+      } catch (err) {
+        if (!isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity'))
+          throw wrapAwsError(`read inline policy ${policyName} of IAM role ${input.role}`, err);
+      }
+      await attempt(
+        `let IAM role ${input.role} read ${input.valueFroms.length} secret(s) and parameter(s) (inline policy ${policyName})`,
+        () =>
+          iam.send(
+            new PutRolePolicyCommand({ RoleName: input.role, PolicyName: policyName, PolicyDocument: document }),
+          ),
+      );
+    },
+
+    /**
+     * Removes secret reads from the role: this deployment's (its undo), or, once a deployment is the one
+     * running, every other deployment's (`keep`). Already gone is fine.
+     */
+    async revokeSecretReads(input: { role: string } & ({ deploymentId: string } | { keep: string })): Promise<void> {
+      if ('deploymentId' in input)
+        return deleteInlinePolicy(input.role, `${secretReadsPolicyPrefix}${input.deploymentId}`);
+      const names = await inlinePolicies(input.role);
+      const keep = `${secretReadsPolicyPrefix}${input.keep}`;
+      for (const name of names)
+        if (name.startsWith(secretReadsPolicyPrefix) && name !== keep) await deleteInlinePolicy(input.role, name);
+    },
     /** The role's ARN (ensureRole's): what deployments started before `role-propagation` call. */
     async ensureTaskRole(input: EnsureRoleInput): Promise<string> {
       return (await ensureRole(input)).arn;

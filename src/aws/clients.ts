@@ -4,10 +4,12 @@
 // seeding the emulated account calls it, src/dev/seed.ts.)
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { AwsConfig } from '../config';
 
@@ -18,6 +20,8 @@ export interface AwsClients {
   cloudwatch: CloudWatchClient;
   iam: IAMClient;
   applicationAutoScaling: ApplicationAutoScalingClient;
+  sts: STSClient;
+  ecr: EcrClients;
 }
 
 export interface AwsClientOptions extends AwsConfig {
@@ -43,7 +47,30 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     cloudwatch: new CloudWatchClient(common),
     iam: new IAMClient(common),
     applicationAutoScaling: new ApplicationAutoScalingClient(common),
+    sts: new STSClient(common),
+    ecr: new EcrClients(common),
   };
+}
+
+/**
+ * ECR is regional: an image's registry names its region, which may not be the worker's. One client per
+ * region, built like the others (same credentials and endpoint settings).
+ */
+export class EcrClients {
+  private readonly byRegion = new Map<string, ECRClient>();
+
+  constructor(private readonly options: ReturnType<typeof clientConfig>) {}
+
+  in(region: string): ECRClient {
+    let client = this.byRegion.get(region);
+    if (!client) this.byRegion.set(region, (client = new ECRClient({ ...this.options, region })));
+    return client;
+  }
+
+  destroy(): void {
+    for (const client of this.byRegion.values()) client.destroy();
+    this.byRegion.clear();
+  }
 }
 
 /** Destroys every client in it (an AccountClients' EC2 client too). */

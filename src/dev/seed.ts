@@ -1,5 +1,9 @@
 // Seeds an (emulated) account with what a demo deployment needs: a cluster, an ALB with an HTTP
-// listener in the default VPC's subnets, and a hosted zone. Each step is skipped when already there.
+// listener in the default VPC's subnets, a hosted zone, and the permissions boundary of the task roles
+// Switchyard creates (what an account admin sets up once, examples/iam/). Each step is skipped when
+// already there.
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -8,9 +12,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { CreateListenerCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreatePolicyCommand, GetPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { createActivities } from '../activities';
+import { roleBoundaryOf } from '../activities/sts';
 import { clientConfig, createAwsClients, type AwsClientOptions, type AwsClients } from '../aws/clients';
+
+/** The boundary policy an account admin creates once (README: least privilege). */
+export const roleBoundaryFile = path.resolve(__dirname, '..', '..', 'examples', 'iam', 'task-role-boundary.json');
 
 export interface SeedNames {
   cluster: string;
@@ -82,6 +91,23 @@ export async function seedAccount(clients: AccountClients, names: SeedNames): Pr
       new CreateHostedZoneCommand({ Name: names.hostedZone, CallerReference: `switchyard-seed-${names.hostedZone}` }),
     );
     created.push(`hosted zone ${names.hostedZone}`);
+  }
+
+  const boundary = await roleBoundaryOf(clients.sts)();
+  try {
+    await clients.iam.send(new GetPolicyCommand({ PolicyArn: boundary }));
+  } catch (err) {
+    if ((err as Error).name !== 'NoSuchEntityException') throw err;
+    const [, policyPath, name] = /:policy(\/.*\/)([^/]+)$/.exec(boundary)!;
+    await clients.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: name,
+        Path: policyPath,
+        PolicyDocument: fs.readFileSync(roleBoundaryFile, 'utf8'),
+        Description: 'The most the task roles Switchyard creates may ever do',
+      }),
+    );
+    created.push(`IAM policy ${boundary} (the task roles' permissions boundary)`);
   }
   return created;
 }

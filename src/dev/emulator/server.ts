@@ -28,6 +28,8 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import {
@@ -49,6 +51,7 @@ import {
   type Protocol,
 } from './behaviours/faults';
 import { loadModels, type ModelService, type ServiceModel } from './models';
+import { ecrImageOf } from '../../shared/images';
 
 export interface TargetHealthScript {
   /** Target groups whose ARN matches. */
@@ -201,12 +204,15 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   const ecs = new ECSClient(direct);
   const route53 = new Route53Client(direct);
   const autoScaling = new ApplicationAutoScalingClient(direct);
+  const iam = new IAMClient(direct);
+  const ecr = new ECRClient(direct);
   const models = loadModels(opts.awsModels);
   const conformance = new Conformance({ ...defaultConformance, ...opts.conformance }, models, {
     ecs,
     elbv2,
     route53,
     autoScaling,
+    iam,
   });
   const rollouts = new EcsRollouts();
   /** Target group → when its targets registered, and how long AWS keeps them `initial`. */
@@ -240,6 +246,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         ecs.destroy();
         route53.destroy();
         autoScaling.destroy();
+        iam.destroy();
+        ecr.destroy();
       }),
   };
 
@@ -362,9 +370,26 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     );
   }
 
+  /** `<repository>:<tag>` and `<registry>/<repository>:<tag>` for each tag ECR holds for an image's digest. */
+  async function ecrTagsOf(image: string): Promise<string[]> {
+    const ref = ecrImageOf(image);
+    if (!ref?.digest) return [];
+    const out = await ecr
+      .send(
+        new DescribeImagesCommand({
+          registryId: ref.registryId,
+          repositoryName: ref.repository,
+          imageIds: [{ imageDigest: ref.digest }],
+        }),
+      )
+      .catch(() => undefined);
+    const tags = out?.imageDetails?.[0]?.imageTags ?? [];
+    return tags.flatMap((tag) => [`${ref.repository}:${tag}`, `${ref.registry}/${ref.repository}:${tag}`]);
+  }
+
   async function rewrite(operation: string, requestBody: string, responseBody: string): Promise<string> {
     const scenario = proxy.scenario;
-    if (operation === 'ECS.RegisterTaskDefinition') rollouts.registered(responseBody);
+    if (operation === 'ECS.RegisterTaskDefinition') await rollouts.registered(responseBody, ecrTagsOf);
     if (operation === 'ECS.CreateService') rollouts.created(requestBody);
     if (operation === 'ECS.UpdateService') rollouts.updated(requestBody, scenario);
     if (operation === 'ECS.DescribeServices') {

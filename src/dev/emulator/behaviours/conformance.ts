@@ -19,6 +19,7 @@ import {
   type Action,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { GetHostedZoneCommand, ListResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
 // The Fargate size table is AWS's published one, kept once in src/shared (the spec checks it too).
 import { fargateMemoryFor, fargateProviders } from '../../../shared/launch';
@@ -27,6 +28,7 @@ import { parseXml, type XmlElement } from '../xml';
 import type { ModelService, ModelViolation, ServiceModel } from '../models';
 import { RateLimits } from './throttling';
 import { AutoScalingRules, type AutoScalingAccount } from './autoscaling';
+import { IamRoleRules } from './iam-roles';
 import { ListenerRules } from './listener-rules';
 import { keptOnCreate, keptOnUpdate, serviceFieldRules } from './ecs-service-fields';
 
@@ -132,6 +134,7 @@ export interface ConformanceCall {
 /** What the rules read of the account, straight from moto (neither counted nor throttled). */
 interface Account extends AutoScalingAccount {
   route53: Route53Client;
+  iam: IAMClient;
 }
 
 const modelErrorCodes: Record<ModelService, string> = {
@@ -152,6 +155,7 @@ export class Conformance {
   private readonly limits = new RateLimits();
   private readonly autoScaling: AutoScalingRules;
   private readonly listenerRules: ListenerRules;
+  private readonly iamRoles: IamRoleRules;
   private readonly stats: ConformanceStats = {
     checked: 0,
     violations: 0,
@@ -186,6 +190,7 @@ export class Conformance {
       throw new Error(`the conformance layer's time scale must be above zero (got ${options.timeScale})`);
     this.autoScaling = new AutoScalingRules(account);
     this.listenerRules = new ListenerRules(account.elbv2);
+    this.iamRoles = new IamRoleRules(account.iam);
   }
 
   report(): ConformanceStats {
@@ -455,6 +460,9 @@ export class Conformance {
         const params = new URLSearchParams(call.body);
         return (await this.listenerRules.refuse(call.action, params)) ?? this.listenerRule(call.action, params);
       }
+      case 'IAM.CreateRole':
+      case 'IAM.PutRolePermissionsBoundary':
+        return this.iamRoles.refuse(call.action, new URLSearchParams(call.body));
       case 'ELBv2.SetRulePriorities':
         return this.listenerRules.refuse(call.action, new URLSearchParams(call.body));
       case 'Route53.ChangeResourceRecordSets':

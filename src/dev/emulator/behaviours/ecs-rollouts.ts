@@ -36,18 +36,21 @@ export class EcsRollouts {
     this.counter = 0;
   }
 
-  /** RegisterTaskDefinition's answer: which images each revision runs. */
-  registered(response: string): void {
+  /**
+   * RegisterTaskDefinition's answer: which images each revision runs. An image named by digest is also
+   * known by the tags its registry held for that digest then (`tagsOf`): a scenario's image pattern
+   * judges the image's content, whichever way the revision names it.
+   */
+  async registered(response: string, tagsOf: (image: string) => Promise<string[]>): Promise<void> {
     const def = (
       JSON.parse(response) as {
         taskDefinition?: { taskDefinitionArn?: string; containerDefinitions?: { image?: string }[] };
       }
     ).taskDefinition;
-    if (def?.taskDefinitionArn)
-      this.images.set(
-        def.taskDefinitionArn,
-        (def.containerDefinitions ?? []).map((c) => c.image ?? ''),
-      );
+    if (!def?.taskDefinitionArn) return;
+    const images = (def.containerDefinitions ?? []).map((c) => c.image ?? '');
+    const tags = await Promise.all(images.map((image) => (/@sha256:/.test(image) ? tagsOf(image) : [])));
+    this.images.set(def.taskDefinitionArn, [...images, ...tags.flat()]);
   }
 
   created(request: string): void {
@@ -55,13 +58,21 @@ export class EcsRollouts {
     if (req.serviceName && req.taskDefinition) this.current.set(key(req.cluster, req.serviceName), req.taskDefinition);
   }
 
-  /** UpdateService with a task definition other than the one running starts a rollout. */
+  /**
+   * UpdateService with a task definition other than the one running starts a rollout, and so does
+   * forceNewDeployment with the same one (new tasks of the revision, the old ones replaced).
+   */
   updated(request: string, scenario: RolloutScenario): void {
-    const req = JSON.parse(request) as { cluster?: string; service?: string; taskDefinition?: string };
+    const req = JSON.parse(request) as {
+      cluster?: string;
+      service?: string;
+      taskDefinition?: string;
+      forceNewDeployment?: boolean;
+    };
     if (!req.service || !req.taskDefinition) return;
     const k = key(req.cluster, req.service);
     const previous = this.current.get(k);
-    if (previous === req.taskDefinition) return;
+    if (previous === req.taskDefinition && !req.forceNewDeployment) return;
     this.current.set(k, req.taskDefinition);
     const images = this.images.get(req.taskDefinition) ?? [];
     const matches = (re?: RegExp) => re !== undefined && images.some((i) => re.test(i));
