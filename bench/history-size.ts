@@ -43,6 +43,7 @@ function specFile(dir: string): string {
       hostedZone: demoAccount.hostedZone,
       healthCheck: { path: '/' },
       timeouts: { steady: '10m', tests: '1h' },
+      pinImageDigest: false,
       approval: { required: true, timeout: '7d', onTimeout: 'rollback' },
       traffic: { preset: 'linear10PercentEvery1Minute' },
       analysis: { maxUnhealthyTargets: 0, interval: '1m' },

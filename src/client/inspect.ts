@@ -2,7 +2,7 @@
 // when it cannot answer the query), and the recent deployments from visibility.
 import type { Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import { phases, type DeploymentStatus, type Phase } from '../shared/deployment';
+import { deployedImage, phases, type DeploymentStatus, type Phase } from '../shared/deployment';
 import { searchAttributes } from '../shared/naming';
 import { statusQuery } from '../workflows/messages';
 import { deploymentWorkflowTypes } from './deployment-ref';
@@ -47,7 +47,7 @@ export async function inspectDeployment(handle: DeploymentHandle): Promise<Deplo
     deploymentId: input.deploymentId,
     service: input.spec.service,
     environment: input.spec.environment,
-    image: input.spec.image,
+    image: deployedImage(input.spec),
     phase: phase && phases.includes(phase) ? phase : 'pending',
     startedAt: description.startTime.toISOString(),
     updatedAt: (description.closeTime ?? description.executionTime ?? description.startTime).toISOString(),

@@ -2,7 +2,7 @@
 // refused with what is running instead.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { isRolling, type AnySpec } from '../shared/deployment';
+import { deployedImage, isRolling, type AnySpec } from '../shared/deployment';
 import { UserError } from '../shared/errors';
 import { searchAttributes, serviceWorkflowId } from '../shared/naming';
 import { newDeploymentId, type deploymentWorkflowTypes } from './deployment-ref';
@@ -30,11 +30,11 @@ export async function startDeployment(
       typedSearchAttributes: new TypedSearchAttributes([
         { key: searchAttributes.service, value: spec.service },
         { key: searchAttributes.environment, value: spec.environment },
-        { key: searchAttributes.image, value: spec.image },
+        { key: searchAttributes.image, value: deployedImage(spec) },
         { key: searchAttributes.deploymentId, value: deploymentId },
         { key: searchAttributes.phase, value: 'pending' },
       ]),
-      staticSummary: `deploy ${spec.service}/${spec.environment}: ${spec.image}`,
+      staticSummary: `deploy ${spec.service}/${spec.environment}: ${deployedImage(spec)}`,
       staticDetails: `deployment ${deploymentId}, requested by ${requestedBy}`,
     });
     return { deploymentId, handle: deploymentHandle(client, workflowId, started.firstExecutionRunId) };

@@ -27,7 +27,8 @@ export interface ContainerDefinition {
 
 /**
  * Fields DescribeTaskDefinition answers with that RegisterTaskDefinition refuses (ecspresso and ecs-deploy
- * strip the same ones).
+ * strip the same ones): the ECS model's TaskDefinition members that RegisterTaskDefinitionRequest lacks
+ * (test/unit/task-definition-fields.test.ts checks them against the model).
  */
 export const describedOnlyTaskDefinitionFields = [
   'taskDefinitionArn',
@@ -38,6 +39,7 @@ export const describedOnlyTaskDefinitionFields = [
   'registeredAt',
   'registeredBy',
   'deregisteredAt',
+  'deleteRequestedAt',
 ] as const;
 
 export interface TaskDefinitionSpec {
@@ -88,6 +90,11 @@ export interface DeploymentSpec extends ServiceFieldsSpec {
   capacityProviderStrategy?: CapacityProviderItem[];
   /** How long a role IAM has just created is left to propagate before tasks start with it. Absent: 10 s. */
   iamPropagationMs?: number;
+  /**
+   * The image's tag is resolved to its digest in ECR before anything changes, and the revision names the
+   * digest. Absent in deployments started before pinning existed (and in specs built in code): as given.
+   */
+  pinImageDigest?: boolean;
 }
 
 /** A validated rolling-update spec: the service stays in place and gets a new task definition revision. */
@@ -96,9 +103,14 @@ export interface RollingSpec {
   service: string;
   environment: string;
   cluster: string;
-  taskDefinition: TaskDefinitionSpec;
-  image: string;
-  container: { name: string };
+  /** Absent: the revision the service runs, with the image swapped (ecs-deploy's way). */
+  taskDefinition?: TaskDefinitionSpec;
+  /** Absent only with forceNewDeployment: the running revision as it is. */
+  image?: string;
+  /** name absent: the base revision's only container. */
+  container: { name?: string };
+  /** No new revision: new tasks of the running one (update-service --force-new-deployment). */
+  forceNewDeployment?: boolean;
   /** The existing ECS service to update. */
   ecsService: string;
   timeouts: { steadyMs: number };
@@ -106,12 +118,19 @@ export interface RollingSpec {
   deploymentCircuitBreaker?: CircuitBreakerSpec;
   /** As in DeploymentSpec. */
   iamPropagationMs?: number;
+  /** As in DeploymentSpec. */
+  pinImageDigest?: boolean;
 }
 
 export type AnySpec = DeploymentSpec | RollingSpec;
 
 export function isRolling(spec: AnySpec): spec is RollingSpec {
   return spec.strategy === 'rolling';
+}
+
+/** What a deployment deploys, in a line: its image, or the running revision that a forced redeploy restarts. */
+export function deployedImage(spec: AnySpec): string {
+  return spec.image ?? 'the running revision, as it is';
 }
 
 export const phases = [
@@ -170,7 +189,10 @@ export interface DeploymentStatus {
   deploymentId: string;
   service: string;
   environment: string;
+  /** The image as given (a tag, say). */
   image: string;
+  /** The image the revision names, its tag resolved to a digest when the spec pins it. */
+  pinnedImage?: string;
   phase: Phase;
   startedAt: string;
   updatedAt: string;

@@ -18,6 +18,7 @@ import {
   type ParsedRollingSpec,
 } from './schema';
 import { imageReferenceMessage, imageReferencePattern } from './fields';
+import { ecrImageOf, isPinned } from '../shared/images';
 import { buildTrafficPlan } from './traffic';
 
 const maxFileBytes = 1024 * 1024;
@@ -68,11 +69,11 @@ function describeIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] {
 
 function resolveTaskDefinition(
   specFile: string,
-  parsed: ParsedBlueGreenSpec | ParsedRollingSpec,
+  given: ParsedBlueGreenSpec['taskDefinition'],
   problems: string[],
 ): TaskDefinitionSpec | undefined {
-  if (typeof parsed.taskDefinition !== 'string') return parsed.taskDefinition as TaskDefinitionSpec;
-  const file = path.resolve(path.dirname(specFile), parsed.taskDefinition);
+  if (typeof given !== 'string') return given as TaskDefinitionSpec;
+  const file = path.resolve(path.dirname(specFile), given);
   let doc: unknown;
   try {
     doc = JSON.parse(readText(file, 'task definition file'));
@@ -82,10 +83,31 @@ function resolveTaskDefinition(
   }
   const result = taskDefinitionSchema.safeParse(doc);
   if (!result.success) {
-    problems.push(...describeIssues(result.error.issues, `taskDefinition (${parsed.taskDefinition})`));
+    problems.push(...describeIssues(result.error.issues, `taskDefinition (${given})`));
     return undefined;
   }
   return result.data as TaskDefinitionSpec;
+}
+
+/** Where the image came from, and how its pinning is switched off, as a user would say it. */
+export interface ImageSource {
+  override: string;
+  optOut: string;
+}
+const fromSpecFile: ImageSource = { override: '--image', optOut: 'set pinImageDigest: false' };
+
+/**
+ * The image as a reference Docker and ECS read, and pinnable when the spec pins: by digest already, or
+ * in a private ECR registry whose tag Switchyard resolves at stage time.
+ */
+function imageProblem(image: string, from: string, pin: boolean, source: ImageSource): string | undefined {
+  if (!imageReferencePattern.test(image)) return `${from}: ${imageReferenceMessage}, got ${JSON.stringify(image)}`;
+  if (!pin || isPinned(image) || ecrImageOf(image)) return undefined;
+  return (
+    `${from}: ${image} is not in a private ECR registry, so Switchyard cannot pin its tag to a digest ` +
+    `(a re-run or a rollback could start another image under the same tag): push it to ECR, give it by digest ` +
+    `(${image.replace(/:[\w][\w.-]*$/, '')}@sha256:<64 hex digits>), or ${source.optOut}`
+  );
 }
 
 /** The task definition and the image to deploy, resolved; problems are added to `problems`. */
@@ -94,29 +116,33 @@ function resolveImage(
   parsed: ParsedBlueGreenSpec | ParsedRollingSpec,
   overrides: { image?: string },
   problems: string[],
+  source = fromSpecFile,
 ) {
-  const taskDefinition = resolveTaskDefinition(file, parsed, problems);
-  const container = taskDefinition?.containerDefinitions.find((c) => c.name === parsed.container.name);
-  if (taskDefinition && !container) {
-    const names = taskDefinition.containerDefinitions.map((c) => c.name).join(', ');
-    problems.push(
-      `container.name: "${parsed.container.name}" is not a container of the task definition (it has ${names})`,
-    );
-  }
+  const taskDefinition =
+    parsed.taskDefinition === undefined ? undefined : resolveTaskDefinition(file, parsed.taskDefinition, problems);
+  const containers = taskDefinition?.containerDefinitions ?? [];
+  const names = containers.map((c) => c.name).join(', ');
+  const containerName = parsed.container.name ?? (containers.length === 1 ? containers[0].name : undefined);
+  const container = containers.find((c) => c.name === containerName);
+  if (taskDefinition && !containerName)
+    problems.push(`container.name: expected the container whose image to deploy (the task definition has ${names})`);
+  else if (taskDefinition && !container)
+    problems.push(`container.name: "${containerName}" is not a container of the task definition (it has ${names})`);
   const image = overrides.image ?? parsed.image ?? container?.image;
+  const from =
+    overrides.image !== undefined
+      ? source.override
+      : parsed.image !== undefined
+        ? 'image'
+        : `taskDefinition container ${containerName} image`;
   // Without the container, the image problem is a consequence: report only the cause.
   if (!image && container)
-    problems.push('image: expected the container image in the spec, the task definition or --image');
-  else if (image && !imageReferencePattern.test(image)) {
-    const from =
-      overrides.image !== undefined
-        ? '--image'
-        : parsed.image !== undefined
-          ? 'image'
-          : `taskDefinition container ${parsed.container.name} image`;
-    problems.push(`${from}: ${imageReferenceMessage}, got ${JSON.stringify(image)}`);
+    problems.push(`image: expected the container image in the spec, the task definition or ${source.override}`);
+  else if (image) {
+    const problem = imageProblem(image, from, parsed.pinImageDigest, source);
+    if (problem) problems.push(problem);
   }
-  return { taskDefinition, image };
+  return { taskDefinition, image, containerName };
 }
 
 /** Reads and validates a spec of either strategy (`strategy`, default blueGreen). */
@@ -174,6 +200,7 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
     drainMs: parsed.drain,
     healthCheckGracePeriodMs: parsed.healthCheckGracePeriod,
     iamPropagationMs: parsed.iamPropagation,
+    pinImageDigest: parsed.pinImageDigest,
     ...(parsed.capacityProviderStrategy ? { capacityProviderStrategy: parsed.capacityProviderStrategy } : {}),
     ...definedOnly({
       productionRule: parsed.productionRule,
@@ -232,21 +259,115 @@ function probingWhatExists(plan: TrafficPlan, hosts: { production: string; stage
 function loadRolling(file: string, doc: unknown, overrides: { image?: string }): RollingSpec {
   const result = rollingSpecSchema.safeParse(doc);
   if (!result.success) throw new SpecError(file, describeIssues(result.error.issues));
-  const parsed = result.data;
-  const problems: string[] = [];
-  const { taskDefinition, image } = resolveImage(file, parsed, overrides, problems);
-  if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
-  return {
+  const { spec, problems } = rollingOf(file, result.data, overrides);
+  if (!spec) throw new SpecError(file, problems);
+  return spec;
+}
+
+/**
+ * A rolling spec from the one-liner's flags (`deploy --cluster C --service S --image I`), checked by the
+ * same schema as a file's: its problems name the flags.
+ */
+export function rollingSpecFromFlags(flags: {
+  cluster: string;
+  service: string;
+  name?: string;
+  environment?: string;
+  image?: string;
+  container?: string;
+  forceNewDeployment: boolean;
+  pinImageDigest: boolean;
+  timeout?: string;
+}): RollingSpec {
+  const doc = {
     strategy: 'rolling',
-    service: parsed.service,
-    environment: parsed.environment,
-    cluster: parsed.cluster,
-    taskDefinition,
-    image,
-    container: { name: parsed.container.name },
-    ecsService: parsed.ecsService ?? `${parsed.service}-${parsed.environment}`,
-    timeouts: { steadyMs: parsed.timeouts.steady },
-    iamPropagationMs: parsed.iamPropagation,
-    ...(parsed.deploymentCircuitBreaker ? { deploymentCircuitBreaker: parsed.deploymentCircuitBreaker } : {}),
+    service: flags.name ?? nameFrom(flags.service, 20),
+    environment: flags.environment ?? nameFrom(flags.cluster.split('/').pop()!, 10),
+    cluster: flags.cluster,
+    ecsService: flags.service,
+    ...(flags.container ? { container: { name: flags.container } } : {}),
+    ...(flags.timeout ? { timeouts: { steady: flags.timeout } } : {}),
+    forceNewDeployment: flags.forceNewDeployment,
+    pinImageDigest: flags.pinImageDigest,
+  };
+  const flagOf: Record<string, string> = {
+    service: flags.name === undefined ? "--service (as the deployment's name; or pass --name)" : '--name',
+    environment:
+      flags.environment === undefined ? '--cluster (as the environment; or pass --environment)' : '--environment',
+    cluster: '--cluster',
+    ecsService: '--service',
+    'container.name': '--container',
+    'timeouts.steady': '--timeout',
+  };
+  const fail = (problems: string[]) =>
+    new UserError(`switchyard deploy: invalid flags:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  const result = rollingSpecSchema.safeParse(doc);
+  if (!result.success)
+    throw fail(
+      result.error.issues.map((issue) => {
+        const field = issue.path.map(String).join('.');
+        return `${flagOf[field] ?? field}: ${issue.message}`;
+      }),
+    );
+  const { spec, problems } = rollingOf(
+    'the command line',
+    result.data,
+    { image: flags.image },
+    {
+      override: '--image',
+      optOut: 'pass --no-pin-image-digest',
+    },
+  );
+  if (!spec) throw fail(problems);
+  return spec;
+}
+
+/**
+ * A deployment name from an AWS one (`Orders_API-prod` → `orders-api-prod`), within the spec's limits: it
+ * names the deployment (one at a time per name) and, only where the revision names no roles of its own,
+ * Switchyard's roles. Two services cut to the same name cannot deploy at once, and say so.
+ */
+function nameFrom(awsName: string, max: number): string {
+  return awsName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, max)
+    .replace(/^-+|-+$/g, '');
+}
+
+function rollingOf(
+  file: string,
+  parsed: ParsedRollingSpec,
+  overrides: { image?: string },
+  source = fromSpecFile,
+): { spec?: RollingSpec; problems: string[] } {
+  const problems: string[] = [];
+  const { taskDefinition, image, containerName } = resolveImage(file, parsed, overrides, problems, source);
+  const fromRunning = parsed.taskDefinition === undefined;
+  if (parsed.forceNewDeployment && (image || !fromRunning))
+    problems.push(
+      `forceNewDeployment: starts new tasks of the revision the service runs, as it is: drop ${fromRunning ? `image (${source.override})` : 'taskDefinition'}, or forceNewDeployment to deploy a new revision`,
+    );
+  else if (fromRunning && !parsed.forceNewDeployment && !image)
+    problems.push(
+      `image: expected the image to deploy (${source.override}): without a taskDefinition, the service's running revision gets it`,
+    );
+  if (problems.length || (!fromRunning && !taskDefinition)) return { problems };
+  return {
+    problems,
+    spec: {
+      strategy: 'rolling',
+      service: parsed.service,
+      environment: parsed.environment,
+      cluster: parsed.cluster,
+      ...definedOnly({ taskDefinition, image }),
+      container: definedOnly({ name: containerName }),
+      ecsService: parsed.ecsService ?? `${parsed.service}-${parsed.environment}`,
+      timeouts: { steadyMs: parsed.timeouts.steady },
+      iamPropagationMs: parsed.iamPropagation,
+      pinImageDigest: parsed.pinImageDigest,
+      ...(parsed.forceNewDeployment ? { forceNewDeployment: true } : {}),
+      ...(parsed.deploymentCircuitBreaker ? { deploymentCircuitBreaker: parsed.deploymentCircuitBreaker } : {}),
+    },
   };
 }

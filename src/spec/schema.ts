@@ -74,6 +74,10 @@ const common = {
   // with it: until then they fail to start, and each failure counts towards ECS's circuit breaker. Only
   // a service's first deployment creates its roles.
   iamPropagation: duration('10s', '5m'),
+  // The image's tag is resolved to its digest in ECR before anything changes, and the revision names
+  // the digest: a re-run, a retry or a rollback starts the same image even after the tag moved. Only
+  // private ECR registries can be read: any other image is refused unless given by digest or this is false.
+  pinImageDigest: z.boolean({ error: 'expected true or false' }).default(true),
 };
 const desiredCount = z
   .number({ error: 'expected a number of tasks' })
@@ -201,7 +205,12 @@ export const blueGreenSpecSchema = z
 export const rollingSpecSchema = z.strictObject({
   strategy: z.literal('rolling'),
   ...common,
-  container: z.strictObject({ name: containerName, port: port.optional() }),
+  // Absent: the revision the service runs is the base, with the container's image swapped (ecs-deploy).
+  taskDefinition: common.taskDefinition.optional(),
+  // name absent: the base revision's only container.
+  container: z.strictObject({ name: containerName.optional(), port: port.optional() }).prefault({}),
+  // New tasks of the running revision, no new one (aws ecs update-service --force-new-deployment).
+  forceNewDeployment: z.boolean({ error: 'expected true or false' }).default(false),
   /** The existing ECS service; default `<service>-<environment>`. */
   ecsService: z
     .string({ error: 'expected the ECS service name' })

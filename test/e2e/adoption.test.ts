@@ -165,6 +165,8 @@ describe('adopting a live service, end to end', () => {
       drain: '2s',
       timeouts: { steady: '3m', tests: '5m' },
       iamPropagation: `${iamPropagationMs}ms`,
+      // Images by tag outside ECR: not pinned (test/e2e/ecs-deploy.test.ts tests pinning).
+      pinImageDigest: false,
     });
     fs.writeFileSync(file, stringify(doc));
     return file;

@@ -27,6 +27,8 @@ const valid = {
   hostedZone: demoAccount.hostedZone,
   timeouts: { steady: '3m', tests: '5m' },
   drain: '1s',
+  // Docker Hub's nginx: not in ECR, so not pinnable.
+  pinImageDigest: false,
 };
 const steps = (s: unknown[]) => ({ ...valid, traffic: { type: 'steps', steps: s } });
 const rolling = {
@@ -36,6 +38,7 @@ const rolling = {
   cluster: demoAccount.cluster,
   taskDefinition: valid.taskDefinition,
   container: { name: 'web' },
+  pinImageDigest: false,
 };
 const bomb = [
   'a: &a ["x","x","x","x","x","x","x","x","x"]',

@@ -62,6 +62,8 @@ describe('a deployment on a capacity provider strategy, end to end', () => {
           timeouts: { steady: '3m', tests: '5m' },
           drain: '1s',
           iamPropagation: `${iamPropagationMs}ms`,
+          // Images by tag outside ECR: not pinned (test/e2e/ecs-deploy.test.ts tests pinning).
+          pinImageDigest: false,
         }),
       );
       const deploy = startCli(['deploy', '-f', file, '--wait'], worker.env);

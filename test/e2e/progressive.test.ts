@@ -121,6 +121,8 @@ describe.each(variants)(
           timeouts: { steady: '3m', tests: '5m' },
           drain: '2s',
           iamPropagation: `${iamPropagationMs}ms`,
+          // Images by tag outside ECR: not pinned (test/e2e/ecs-deploy.test.ts tests pinning).
+          pinImageDigest: false,
           traffic,
           analysis: { alarms: [alarm], maxUnhealthyTargets: 0, interval: '1s' },
         }),

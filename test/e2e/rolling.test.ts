@@ -95,6 +95,8 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
         container: { name: 'app' },
         timeouts: { steady: '3m' },
         iamPropagation: `${iamPropagationMs}ms`,
+        // Images by tag outside ECR: not pinned (test/e2e/ecs-deploy.test.ts tests pinning).
+        pinImageDigest: false,
       }),
     );
     worker = await startE2eWorker('rolling');

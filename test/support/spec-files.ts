@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadSpec, SpecError } from '../../src/spec/load';
+import type { AnySpec } from '../../src/shared/deployment';
 import { fargate } from './fargate';
 
 /** A minimal valid blue/green spec. */
@@ -17,6 +18,8 @@ export const validSpec = {
   loadBalancer: { name: 'edge' },
   hosts: { production: 'web.example.com', stage: 'stage.web.example.com' },
   hostedZone: 'example.com',
+  // Docker Hub's nginx: not in ECR, so not pinnable (test/unit/image-pinning.test.ts tests pinning).
+  pinImageDigest: false,
 };
 
 /** A folder for one test file's specs: created by `open()` (in beforeAll), removed by `close()`. */
@@ -36,6 +39,11 @@ export class SpecFiles {
     const file = path.join(this.dir, `spec-${++this.counter}.${ext}`);
     fs.writeFileSync(file, typeof doc === 'string' ? doc : ext === 'json' ? JSON.stringify(doc) : stringify(doc));
     return file;
+  }
+
+  /** The document as loadSpec loads it. */
+  load(doc: unknown, ext = 'yaml'): AnySpec {
+    return loadSpec(this.write(doc, ext));
   }
 
   /** What loadSpec says is wrong with the document (none: it loads), the folder shown as <dir>. */

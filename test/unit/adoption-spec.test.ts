@@ -217,6 +217,7 @@ describe('ECS service fields', () => {
       cluster: 'main',
       taskDefinition: valid.taskDefinition,
       container: { name: 'web' },
+      pinImageDigest: false,
     };
     expect(load({ ...rolling, deploymentCircuitBreaker: { enable: true, rollback: true } })).toMatchObject({
       deploymentCircuitBreaker: { enable: true, rollback: true },

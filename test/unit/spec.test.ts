@@ -48,7 +48,7 @@ describe('loadSpec', () => {
       approval: { required: true, timeoutMs: 86_400_000, onTimeout: 'rollback' },
       drainMs: 30_000,
     });
-    expect(spec.taskDefinition.containerDefinitions[0].name).toBe('web');
+    expect(spec.taskDefinition?.containerDefinitions[0].name).toBe('web');
   });
 
   it('fills every default for a minimal spec, and --image wins', () => {

@@ -228,6 +228,7 @@ describe('rolling specs', () => {
     cluster: 'main',
     taskDefinition: valid.taskDefinition,
     container: { name: 'web' },
+    pinImageDigest: false,
   };
 
   it('needs no load balancer, hosts or zone, and defaults the ECS service name', () => {
