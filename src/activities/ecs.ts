@@ -42,11 +42,25 @@ export interface ServiceSummary {
 
 /** A service as a rolling update sees it: its rollouts, and the revision Switchyard last saw succeed. */
 export interface RolloutState extends ServiceSummary {
-  deployments: { status: string; taskDefinition: string; rolloutState: string; running: number; desired: number }[];
+  deployments: {
+    id: string;
+    status: string;
+    taskDefinition: string;
+    rolloutState: string;
+    running: number;
+    desired: number;
+  }[];
   /** The `switchyard:known-good` tag: the task definition of Switchyard's last successful rollout. */
   knownGood?: string;
   /** The newest service events, newest first (ECS explains circuit-breaker trips there). */
   events: string[];
+}
+
+export interface BaseRevision {
+  arn: string;
+  family: string;
+  /** As RegisterTaskDefinition takes it (family, roles and all), without the response-only fields. */
+  taskDefinition: TaskDefinitionSpec;
 }
 
 export interface RegisterTaskDefinitionInput {
@@ -112,6 +126,7 @@ function rolloutState(service: Service): RolloutState {
   return {
     ...summarize(service),
     deployments: (service.deployments ?? []).map((d) => ({
+      id: d.id ?? '',
       status: d.status ?? 'UNKNOWN',
       taskDefinition: d.taskDefinition ?? '',
       rolloutState: d.rolloutState ?? 'COMPLETED',
@@ -364,6 +379,24 @@ export function createEcsActivities(ecs: ECSClient) {
       return rolloutState(service);
     },
 
+    /**
+     * A registered revision as RegisterTaskDefinition takes it back, the response-only fields dropped: the
+     * base of a rolling update that names no task definition (ecs-deploy's and the boto3 recipe's way).
+     */
+    async describeRevision(input: { taskDefinition: string }): Promise<BaseRevision> {
+      const ref = oneObject(input, 'taskDefinition').taskDefinition;
+      const out = await attempt(`describe task definition ${ref} (the revision the service runs)`, () =>
+        ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: ref })),
+      );
+      const described = out.taskDefinition!;
+      const taskDefinition = Object.fromEntries(
+        Object.entries(described).filter(
+          ([k, v]) => v !== undefined && !(describedOnlyTaskDefinitionFields as readonly string[]).includes(k),
+        ),
+      ) as TaskDefinitionSpec;
+      return { arn: described.taskDefinitionArn!, family: described.family!, taskDefinition };
+    },
+
     /** ACTIVE, INACTIVE, or undefined when ECS does not know the revision. */
     async taskDefinitionStatus(input: { taskDefinition: string }): Promise<string | undefined> {
       const arn = oneObject(input, 'taskDefinition').taskDefinition;
@@ -387,16 +420,25 @@ export function createEcsActivities(ecs: ECSClient) {
       taskDefinitionArn: string;
       /** The spec's circuit breaker; absent: on, without ECS's own rollback. */
       circuitBreaker?: CircuitBreakerSpec;
+      /**
+       * A forced redeploy of the revision running in this deployment (its id): new tasks of the same
+       * revision. A retry that finds another PRIMARY deployment of the revision starts no second one.
+       */
+      replacing?: string;
     }): Promise<void> {
       const service = await describeService(input.cluster, input.name);
       const primary = service?.deployments?.find((d) => d.status === 'PRIMARY');
-      if (primary?.taskDefinition === input.taskDefinitionArn) return;
-      await attempt(`update ECS service ${input.name} to ${input.taskDefinitionArn}`, () =>
+      if (primary?.taskDefinition === input.taskDefinitionArn && primary.id !== input.replacing) return;
+      const what = input.replacing
+        ? `force a new deployment of ECS service ${input.name} on ${input.taskDefinitionArn}`
+        : `update ECS service ${input.name} to ${input.taskDefinitionArn}`;
+      await attempt(what, () =>
         ecs.send(
           new UpdateServiceCommand({
             cluster: input.cluster,
             service: input.name,
             taskDefinition: input.taskDefinitionArn,
+            forceNewDeployment: input.replacing ? true : undefined,
             deploymentConfiguration: {
               deploymentCircuitBreaker: input.circuitBreaker ?? { enable: true, rollback: false },
             },
@@ -422,7 +464,13 @@ export function createEcsActivities(ecs: ECSClient) {
      * Fails at once when ECS marks it FAILED (circuit breaker), with ECS's reason and latest events.
      */
     async waitForRollout(
-      input: { cluster: string; name: string; taskDefinitionArn: string } & PollOptions,
+      input: {
+        cluster: string;
+        name: string;
+        taskDefinitionArn: string;
+        /** A forced redeploy: the deployment of the same revision it replaces, which is not the one awaited. */
+        replacing?: string;
+      } & PollOptions,
     ): Promise<RolloutState> {
       return pollUntil(input, `the rollout of ${input.taskDefinitionArn} on ${input.name}`, async () => {
         const service = await describeService(input.cluster, input.name);
@@ -435,7 +483,9 @@ export function createEcsActivities(ecs: ECSClient) {
           };
         }
         const state = rolloutState(service);
-        const mine = (service.deployments ?? []).find((d) => d.taskDefinition === input.taskDefinitionArn);
+        const mine = (service.deployments ?? []).find(
+          (d) => d.taskDefinition === input.taskDefinitionArn && d.id !== input.replacing,
+        );
         const rollout = mine?.rolloutState ?? 'not started';
         const summary = `${state.deployments.map((d) => `${d.status} ${d.running}/${d.desired} ${d.rolloutState}`).join('; ')}`;
         if (rollout === 'FAILED') {

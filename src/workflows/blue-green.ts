@@ -44,6 +44,7 @@ export async function blueGreenDeployment(input: DeploymentInput): Promise<Deplo
 
   // Past the point of no return.
   await teardownPrevious(ctx, found);
+  await ctx.roles.keepOnlySecretReadsOf(deploymentId);
   tracker.enter('active', `${deploymentId} is live on ${spec.hosts.production}`);
   await condition(allHandlersFinished);
   return { deploymentId, phase: 'active', leftovers: [] };

@@ -45,3 +45,15 @@ export const rolePropagation = 'role-propagation';
  * be and the spec manages it, and a service Switchyard did not create is retired as the spec says.
  */
 export const adoptLiveService = 'adopt-live-service';
+
+/**
+ * The image's tag is pinned to its ECR digest before anything changes (the spec's pinImageDigest), so
+ * the revision, its retries and a later rollback to it start that digest wherever the tag moves.
+ */
+export const pinImageDigest = 'pin-image-digest';
+
+/**
+ * Switchyard's execution role may read exactly the secrets and parameters the revision references (one
+ * inline policy per deployment, removed by its rollback; once a deployment runs, the others' go).
+ */
+export const executionRoleReadsSecrets = 'execution-role-reads-secrets';

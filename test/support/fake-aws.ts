@@ -24,6 +24,8 @@ export class FakeAws {
   private changeCounter = 0;
   /** When each role was created, on the test server's clock (which skips ahead with the workflow's timers). */
   readonly roleCreatedAt = new Map<string, number>();
+  /** role → deployment id → the secrets its inline policy lets the role read. */
+  readonly secretReads = new Map<string, Map<string, string[]>>();
   /** As AWS: a role is not usable by ECS until it has propagated. */
   rolePropagationMs = 10_000;
   /** Services started while a role had not propagated yet (on AWS their tasks fail to start). */
@@ -164,6 +166,21 @@ export class FakeAws {
           if (!this.roleCreatedAt.has(name)) this.roleCreatedAt.set(name, serverNow());
           return { arn: `arn:role/${name}`, createdAt: this.roleCreatedAt.get(name)!, readAt: serverNow() };
         }),
+      grantSecretReads: async ({ role, deploymentId, valueFroms }) =>
+        this.run('grantSecretReads', `grantSecretReads ${role} ${deploymentId}`, () => {
+          if (!this.secretReads.has(role)) this.secretReads.set(role, new Map());
+          this.secretReads.get(role)!.set(deploymentId, valueFroms);
+        }),
+      revokeSecretReads: async (input) =>
+        this.run(
+          'revokeSecretReads',
+          `revokeSecretReads ${input.role} ${'keep' in input ? `keep ${input.keep}` : input.deploymentId}`,
+          () => {
+            const reads = this.secretReads.get(input.role);
+            for (const id of [...(reads?.keys() ?? [])])
+              if ('keep' in input ? id !== input.keep : id === input.deploymentId) reads!.delete(id);
+          },
+        ),
       registerTaskDefinition: async (input) =>
         this.run('registerTaskDefinition', `registerTaskDefinition ${input.family} ${input.image}`, () => {
           const mine = [...this.taskDefinitions].find(

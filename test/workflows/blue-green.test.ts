@@ -65,6 +65,8 @@ describe('blue/green workflow', () => {
       'upsertAliasRecord web.example.com',
       'deleteHostRule stage.web.example.com',
       'deleteRecord stage.web.example.com',
+      // Live: the execution role reads only this deployment's secrets (none here), no other's.
+      'revokeSecretReads switchyard-web-prod-execution keep aaaaaaa1',
     ]);
     expect(fake.liveDeployment(spec.hosts.production)).toBe('aaaaaaa1');
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
@@ -209,6 +211,7 @@ describe('blue/green workflow', () => {
       `deleteService ${names('aaaaaaa1').ecsService}`,
       'deregisterTaskDefinition arn:task-definition/web-prod:1',
       'deleteTargetGroup web-prod-aaaaaaa1',
+      'revokeSecretReads switchyard-web-prod-execution keep bbbbbbb2',
     ]);
     expect(inventory(fake)).toEqual(onlyLive('bbbbbbb2'));
   });
@@ -263,6 +266,37 @@ describe('blue/green workflow', () => {
     ]);
     expect(fake.liveDeployment(spec.hosts.production)).toBe('aaaaaaa1');
     expect(inventory(fake).targetGroups).toEqual(['web-prod-aaaaaaa1']);
+  });
+
+  it("lets Switchyard's execution role read the revision's secrets before its tasks start; a rollback takes that back, a deployment that goes live keeps only its own", async () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123';
+    const withSecrets = (valueFrom: string): DeploymentSpec => ({
+      ...spec,
+      taskDefinition: {
+        ...spec.taskDefinition,
+        containerDefinitions: spec.taskDefinition.containerDefinitions.map((c) => ({
+          ...c,
+          secrets: [{ name: 'DB', valueFrom }],
+        })),
+      },
+    });
+    const role = 'switchyard-web-prod-execution';
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests, withSecrets(secret));
+    const first = fake.sideEffects;
+    expect(first.indexOf(`grantSecretReads ${role} aaaaaaa1`)).toBeLessThan(
+      first.indexOf('createService web-prod-aaaaaaa1'),
+    );
+    expect(fake.secretReads.get(role)).toEqual(new Map([['aaaaaaa1', [secret]]]));
+
+    const rolledBack = await deploy(fake, 'bbbbbbb2', async () => undefined, withSecrets(`${secret}:password::`));
+    expect(rolledBack.phase).toBe('rolled_back');
+    expect(fake.sideEffects).toContain(`revokeSecretReads ${role} bbbbbbb2`);
+    expect(fake.secretReads.get(role)).toEqual(new Map([['aaaaaaa1', [secret]]]));
+
+    const other = 'arn:aws:ssm:us-east-1:123456789012:parameter/web/flags';
+    expect((await deploy(fake, 'ccccccc3', passTests, withSecrets(other))).phase).toBe('active');
+    expect(fake.secretReads.get(role)).toEqual(new Map([['ccccccc3', [other]]]));
   });
 
   it('rollback while staging waits for the in-flight wait to end, then removes everything staged', async () => {

@@ -42,6 +42,8 @@ export interface Steering {
 
 /** What the deployment needs and found before creating anything (prerequisites.ts). */
 export interface Found {
+  /** The image the revision names: its tag pinned to a digest (since pin-image-digest, when the spec pins). */
+  image: string;
   lb: LoadBalancerSummary;
   zoneId: string;
   listenerArn: string;

@@ -7,6 +7,7 @@ import type { PreviousDeployment } from '../../shared/deployment';
 import { resourceNames, tagKeys } from '../../shared/naming';
 import { aliasesTo, describeRecords, type RecordSnapshot } from '../../shared/records';
 import { alarmsOf } from '../../shared/traffic';
+import { pinnedImage } from '../common/image';
 import { aws } from '../common/activities';
 import { describeMissing, lookUpPrerequisites } from '../common/prerequisites';
 import { adoptLiveService, productionRecordKept } from '../patches';
@@ -27,6 +28,7 @@ export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> 
   const missing = describeMissing(found, spec.cluster);
   if (missing.length || !lb || !zone)
     throw ApplicationFailure.nonRetryable(`not found: ${missing.join(', ')}`, failureTypes.prerequisite);
+  const image = await pinnedImage(tracker, spec.image, spec.pinImageDigest);
   const adopting = patched(adoptLiveService);
   // A record the spec leaves alone is not read either (since adopt-live-service).
   const readRecord = patched(productionRecordKept) && !(adopting && spec.hosts.productionRecord === 'leave');
@@ -37,7 +39,7 @@ export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> 
   const { previous, rule } = await findLiveDeployment(ctx, listenerArn);
   status.previous = previous;
   tracker.note(previous ? `live now: ${previous.deploymentId}` : 'no deployment is live yet');
-  if (!adopting) return { lb, zoneId: zone.id, listenerArn, productionRecords, previous, adopting };
+  if (!adopting) return { image, lb, zoneId: zone.id, listenerArn, productionRecords, previous, adopting };
   if (!rule) await refuseUnmatchedRules(ctx, listenerArn);
   else if (spec.adopt && !previous)
     throw ApplicationFailure.nonRetryable(
@@ -47,7 +49,17 @@ export async function checkPrerequisites(ctx: BlueGreenContext): Promise<Found> 
   ctx.productionRuleFingerprint = rule?.fingerprint;
   ctx.productionRuleFrame = rule?.frame;
   const capacity = await readCapacity(ctx, previous);
-  return { lb, zoneId: zone.id, listenerArn, productionRecords, previous, adopting, productionRule: rule, capacity };
+  return {
+    image,
+    lb,
+    zoneId: zone.id,
+    listenerArn,
+    productionRecords,
+    previous,
+    adopting,
+    productionRule: rule,
+    capacity,
+  };
 }
 
 /**

@@ -29,7 +29,7 @@ export async function stage(ctx: BlueGreenContext, found: Found): Promise<Staged
         family: names.family,
         taskDefinition: spec.taskDefinition,
         containerName: spec.container.name,
-        image: spec.image,
+        image: found.image,
         tags,
         deploymentId,
       },

@@ -2,17 +2,23 @@
 // provider, a host another service serves, a rolling update's service) was given invalid input: it ends
 // `failed` with the reason, which the CLI exits 1 on, and not `rolled_back` (exit 2) as if something had
 // been tried and undone. Nothing is created before the checks; whatever was is still undone.
-import { allHandlersFinished, ApplicationFailure, condition, patched } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, patched } from '@temporalio/workflow';
 import type { DeploymentResult } from '../../shared/deployment';
 import { prerequisiteFails } from '../patches';
 import type { CompensationStack } from './compensation';
 import type { DeploymentTracker } from './tracker';
 import { failureTypes } from '../../shared/failures';
 
-/** The reason, when the deployment failed on a prerequisite (and the patch applies). */
+/**
+ * The reason, when the deployment failed on a prerequisite (and the patch applies): checked in workflow
+ * code, or by an activity that read AWS (an image tag ECR does not hold, a missing role boundary).
+ */
 export function prerequisiteFailure(err: unknown): string | undefined {
-  return err instanceof ApplicationFailure && err.type === failureTypes.prerequisite && patched(prerequisiteFails)
-    ? err.message
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure &&
+    failure.type === failureTypes.prerequisite &&
+    patched(prerequisiteFails)
+    ? failure.message
     : undefined;
 }
 

@@ -15,6 +15,11 @@ const defaultPropagationMs = 10_000;
 export class TaskRoles {
   /** A timer per role still propagating, started as soon as its age is known (so it runs beside staging). */
   private readonly timers: Promise<void>[] = [];
+  /**
+   * Switchyard's execution role, when the revision runs with it: once the deployment runs, other
+   * deployments' secret reads go from it (since execution-role-reads-secrets).
+   */
+  secretReadsOn?: string;
 
   constructor(
     private readonly tracker: DeploymentTracker,
@@ -38,6 +43,11 @@ export class TaskRoles {
       this.timers.push(timer);
     }
     return role.arn;
+  }
+
+  /** Once this deployment runs: the execution role reads only its secrets, no other deployment's. */
+  async keepOnlySecretReadsOf(deploymentId: string): Promise<void> {
+    if (this.secretReadsOn) await aws.revokeSecretReads({ role: this.secretReadsOn, keep: deploymentId });
   }
 
   /** Before ECS starts tasks with the roles: waits for the rest of their propagation (durable timers). */

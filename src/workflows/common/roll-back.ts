@@ -25,7 +25,7 @@ export async function rollBack(
   const invalid = prerequisiteFailure(err);
   if (invalid !== undefined) return endAsInvalidInput(invalid, tracker, undos);
   const status = tracker.status;
-  const reason = requested ?? reasonOf(err);
+  const reason = requested ?? failureReason(err);
   status.reason = reason;
   tracker.enter('rolling_back', `rolling back: ${reason}`);
   const leftovers = await undos.runAll((label) => tracker.note(`undo: ${label}`));
@@ -38,7 +38,7 @@ export async function rollBack(
 }
 
 /** Why, in one line: a gate's reason as it is, a cancellation as such, a failure by its innermost cause. */
-function reasonOf(err: unknown): string {
+export function failureReason(err: unknown): string {
   if (err instanceof ApplicationFailure && err.type === failureTypes.rollback) return err.message;
   return isCancellation(err) ? 'the deployment was cancelled' : describeFailure(err);
 }

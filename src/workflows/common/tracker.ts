@@ -1,7 +1,13 @@
 // The deployment's status as the `status` query, the web UI (current details, search attributes) and
 // the history of steps show it. Kept inside the workflow function's state.
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { AnySpec, DeploymentInput, DeploymentStatus, Phase } from '../../shared/deployment';
+import {
+  deployedImage,
+  type AnySpec,
+  type DeploymentInput,
+  type DeploymentStatus,
+  type Phase,
+} from '../../shared/deployment';
 import { searchAttributes } from '../../shared/naming';
 
 export class DeploymentTracker {
@@ -13,7 +19,7 @@ export class DeploymentTracker {
       deploymentId: input.deploymentId,
       service: input.spec.service,
       environment: input.spec.environment,
-      image: input.spec.image,
+      image: deployedImage(input.spec),
       phase: 'pending',
       startedAt: now,
       updatedAt: now,

@@ -8,13 +8,16 @@ import type { Recovery } from './recovery';
 
 export async function recoverRolling(rec: Recovery, spec: RollingSpec): Promise<void> {
   const { input, report, did, remove } = rec;
-  const family =
-    typeof spec.taskDefinition.family === 'string'
+  const service = await aws.describeRollout({ cluster: spec.cluster, name: spec.ecsService });
+  // A revision based on the running one is in that one's family (task-definition/<family>:<revision>).
+  const family = !spec.taskDefinition
+    ? service?.taskDefinition.split('/').pop()?.replace(/:\d+$/, '')
+    : typeof spec.taskDefinition.family === 'string'
       ? spec.taskDefinition.family
       : resourceNames(spec, input.deploymentId).family;
-  const service = await aws.describeRollout({ cluster: spec.cluster, name: spec.ecsService });
-  if (!service) {
+  if (!service || !family) {
     report.leftovers.push(`ECS service ${spec.ecsService} not found: nothing serves`);
+    if (!family) return;
     return remove(`task definition revision of ${input.deploymentId}`, () =>
       undo.deregisterTaskDefinition({ family, deploymentId: input.deploymentId }),
     );
