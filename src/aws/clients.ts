@@ -58,8 +58,13 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
  */
 export class EcrClients {
   private readonly byRegion = new Map<string, ECRClient>();
+  /** ECR in the clients' own region. */
+  readonly local: ECRClient;
 
-  constructor(private readonly options: ReturnType<typeof clientConfig>) {}
+  constructor(private readonly options: ReturnType<typeof clientConfig>) {
+    this.local = new ECRClient(options);
+    if (options.region) this.byRegion.set(options.region, this.local);
+  }
 
   in(region: string): ECRClient {
     let client = this.byRegion.get(region);
@@ -67,13 +72,28 @@ export class EcrClients {
     return client;
   }
 
+  /** The clients built so far: the local one and any other region's. */
+  all(): ECRClient[] {
+    return [...new Set([this.local, ...this.byRegion.values()])];
+  }
+
   destroy(): void {
-    for (const client of this.byRegion.values()) client.destroy();
+    for (const client of this.all()) client.destroy();
     this.byRegion.clear();
   }
 }
 
+/** Every SDK client in a bundle (an AccountClients' EC2 client too; for ECR, the regions built so far). */
+export function sdkClientsOf<C extends AwsClients>(clients: C): { destroy(): void; middlewareStack: unknown }[] {
+  return Object.values(clients).flatMap((client) => (client instanceof EcrClients ? client.all() : [client]));
+}
+
 /** Destroys every client in it (an AccountClients' EC2 client too). */
 export function destroyAwsClients(clients: AwsClients): void {
-  for (const client of Object.values(clients)) client.destroy();
+  for (const client of sdkClientsOf(clients)) client.destroy();
+}
+
+/** ECR in a region (an image's registry is in its own, which need not be the worker's). */
+export function ecrClientIn(clients: Pick<AwsClients, 'ecr'>, region: string): ECRClient {
+  return clients.ecr.in(region);
 }

@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { SwitchyardClient } from '../client/switchyard-client';
 import { formatResult, formatSteps, workflowUrl } from '../cli/output';
 import { loadSpec } from '../spec/load';
+import { demoImageRefs } from './demo';
 
 export const demoSpecPath = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'spec.yaml');
-const demoImages = ['public.ecr.aws/nginx/nginx:1.27', 'public.ecr.aws/nginx/nginx:1.28'];
 
 export async function runDemoDeployments(
   client: SwitchyardClient,
@@ -14,7 +14,7 @@ export async function runDemoDeployments(
   print: (line: string) => void,
 ): Promise<void> {
   const { namespace } = client.config;
-  for (const image of demoImages) {
+  for (const image of demoImageRefs) {
     const spec = loadSpec(demoSpecPath, { image });
     const { deploymentId, handle } = await client.start(spec, 'demo');
     print(`\ndemo: deploying ${spec.service}/${spec.environment} ${image} as ${deploymentId}`);

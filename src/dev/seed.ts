@@ -1,7 +1,8 @@
 // Seeds an (emulated) account with what a demo deployment needs: a cluster, an ALB with an HTTP
 // listener in the default VPC's subnets, a hosted zone, and the permissions boundary of the task roles
-// Switchyard creates (what an account admin sets up once, examples/iam/). Each step is skipped when
-// already there.
+// Switchyard creates (what an account admin sets up once, examples/iam/); the dev stack also pushes the
+// demo's images to ECR (seedImages). Each step is skipped when already there.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -10,6 +11,12 @@ import {
   DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  PutImageCommand,
+} from '@aws-sdk/client-ecr';
 import { CreateClusterCommand } from '@aws-sdk/client-ecs';
 import { CreateListenerCommand, CreateLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreatePolicyCommand, GetPolicyCommand } from '@aws-sdk/client-iam';
@@ -110,6 +117,59 @@ export async function seedAccount(clients: AccountClients, names: SeedNames): Pr
     created.push(`IAM policy ${boundary} (the task roles' permissions boundary)`);
   }
   return created;
+}
+
+/**
+ * An ECR repository with an image under each tag (a small manifest of its own per tag: nothing pulls it
+ * in the emulator), so the demo's images resolve to digests as in an account.
+ */
+export async function seedImages(
+  clients: Pick<AwsClients, 'ecr'>,
+  images: { repository: string; tags: readonly string[] },
+): Promise<string[]> {
+  const ecr = clients.ecr.local;
+  const repositoryName = images.repository;
+  const created: string[] = [];
+  const exists = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] })).then(
+    () => true,
+    (err: Error) => {
+      if (err.name === 'RepositoryNotFoundException') return false;
+      throw err;
+    },
+  );
+  if (!exists) {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName }));
+    created.push(`ECR repository ${repositoryName}`);
+  }
+  for (const tag of images.tags) {
+    const held = await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] })).then(
+      () => true,
+      (err: Error) => {
+        if (err.name === 'ImageNotFoundException') return false;
+        throw err;
+      },
+    );
+    if (held) continue;
+    await ecr.send(
+      new PutImageCommand({ repositoryName, imageTag: tag, imageManifest: demoManifest(repositoryName, tag) }),
+    );
+    created.push(`image ${repositoryName}:${tag}`);
+  }
+  return created;
+}
+
+/** A Docker image manifest (v2, schema 2) of its own for each repository and tag. */
+function demoManifest(repository: string, tag: string): string {
+  const digest = (what: string) =>
+    `sha256:${createHash('sha256').update(`switchyard demo ${repository}:${tag} ${what}`).digest('hex')}`;
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 1469, digest: digest('config') },
+    layers: [
+      { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 29_150_000, digest: digest('layer') },
+    ],
+  });
 }
 
 async function defaultNetwork(clients: AccountClients): Promise<{ subnetIds: string[]; securityGroupIds: string[] }> {

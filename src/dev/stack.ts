@@ -6,12 +6,12 @@ import path from 'node:path';
 import { destroyAwsClients } from '../aws/clients';
 import type { Config } from '../config';
 import { SwitchyardClient } from '../client/switchyard-client';
-import { demoAccount, emulatorCredentials } from './demo';
+import { demoAccount, demoImages, emulatorCredentials } from './demo';
 import { startAwsBehaviourProxy } from './emulator/server';
 import { conformanceFromEnv } from './emulator/behaviours/conformance';
 import { startMotoServer, type MotoServer } from './emulator/moto';
 import { freePort } from './processes';
-import { createAccountClients, seedAccount } from './seed';
+import { createAccountClients, seedAccount, seedImages } from './seed';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
 import { readToolPaths, switchyardHome } from './tools';
 
@@ -87,7 +87,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const clients = createAccountClients({ ...config.aws, credentials: emulatorCredentials });
     let seeded: string[];
     try {
-      seeded = await seedAccount(clients, demoAccount);
+      seeded = [...(await seedAccount(clients, demoAccount)), ...(await seedImages(clients, demoImages))];
     } finally {
       destroyAwsClients(clients);
     }

@@ -9,6 +9,8 @@ import { deploymentTags } from '../../src/shared/naming';
 import { setAwsScenario, useSeededMoto } from '../support/servers';
 import { fargate } from '../support/fargate';
 import { waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
+import { pinnedImage } from '../../src/shared/images';
+import { moveTag, pushImage } from '../support/ecr';
 
 const cluster = demoAccount.cluster;
 const service = 'api-prod';
@@ -136,5 +138,37 @@ describe('rolling-update activities on moto', () => {
         taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/nope:9',
       }),
     ).toBeUndefined();
+  });
+  describe('a pinned image is judged by the tags its digest had in ECR when the revision was registered', () => {
+    const registry = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+    it.each([
+      ['<repository>:<tag>', '^api:bad$'],
+      ['<registry>/<repository>:<tag>', `^${registry.replace(/\./g, '\\.')}/api:bad$`],
+    ])('a scenario pattern over %s fails the rollout of api@sha256:…', async (_, failingImages) => {
+      await setAwsScenario({ failingImages });
+      await runningService();
+      const bad = await pushImage(moto.clients, 'api', 'bad');
+      const revision = await register(pinnedImage(bad.image, bad.digest), 'bbbbbbb2');
+      await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: revision });
+      expect(await wait(revision, 60_000).catch((e: unknown) => e)).toMatchObject({ type: 'WaitFailed' });
+    });
+
+    it('a digest with other tags only rolls out, and the tag moving after registration changes nothing', async () => {
+      await setAwsScenario({ failingImages: '^api:bad$' });
+      await runningService();
+      const good = await pushImage(moto.clients, 'api', '2.0');
+      const bad = await pushImage(moto.clients, 'api', 'bad');
+      const goodRevision = await register(pinnedImage(good.image, good.digest), 'bbbbbbb2');
+      const badRevision = await register(pinnedImage(bad.image, bad.digest), 'ccccccc3');
+      // Registered while tagged bad: still that image's content, whatever the tag names now.
+      await moveTag(moto.clients, 'api', 'bad');
+      await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: goodRevision });
+      expect((await wait(goodRevision)).deployments).toEqual([
+        { status: 'PRIMARY', taskDefinition: goodRevision, rolloutState: 'COMPLETED', running: 4, desired: 4 },
+      ]);
+      await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: badRevision });
+      expect(await wait(badRevision, 60_000).catch((e: unknown) => e)).toMatchObject({ type: 'WaitFailed' });
+    });
   });
 });

@@ -3,6 +3,7 @@
 // fails on those).
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { emulatorCredentials } from '../../src/dev/demo';
+import { sdkClientsOf } from '../../src/aws/clients';
 import { createAccountClients, type AccountClients } from '../../src/dev/seed';
 import { readToolPaths } from '../../src/dev/tools';
 import { startAwsBehaviourProxy, type AwsBehaviourProxy } from '../../src/dev/emulator/server';
@@ -27,7 +28,7 @@ export async function strictProxy(
     credentials: emulatorCredentials,
   });
   // One attempt: the refusal itself is what is looked at, not the SDK's retries.
-  for (const client of Object.values(clients)) oneAttempt(client);
+  for (const client of sdkClientsOf(clients)) oneAttempt(client);
   return { proxy, clients };
 }
 

@@ -14,6 +14,7 @@ import { resourceNames } from '../../src/shared/naming';
 import { runCli, startCli, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
+import { pushImage, type PushedImage } from '../support/ecr';
 import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import {
   atAwsPace,
@@ -71,12 +72,16 @@ describe.each(variants)(
     let worker: E2eWorker;
     let clients: AccountClients;
     let aws: ReturnType<typeof createActivities>;
+    // Each deployment's image, pushed to the emulated ECR under its tag: the spec pins tags (the default).
+    const images = new Map<string, PushedImage>();
 
     beforeAll(async () => {
       await resetAws();
       clients = awsClientsOnMoto();
       aws = createActivities(clients);
       await seedAccount(clients, demoAccount);
+      for (const tag of ['1.0', '2.0', '3.0', '4.0', '5.0', '6.0'])
+        images.set(tag, await pushImage(clients, 'web', tag));
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-deploy-'));
       if (containerInstances) await addContainerInstances(clients, demoAccount.cluster, containerInstances);
       fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify(taskDefinition));
@@ -109,10 +114,25 @@ describe.each(variants)(
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    /** Starts `deploy --wait` and returns it with the deployment id it printed. */
-    async function startDeploy(image: string): Promise<{ deploy: LongRunningCli; id: string }> {
-      const deploy = startCli(['deploy', '-f', specFile, '--image', image, '--wait'], env);
+    /** The pushed image under the tag, as the spec names it (by tag). */
+    const image = (tag: string) => images.get(tag)!.image;
+
+    /** Starts `deploy --wait` with the image under the tag and returns it with the deployment id it printed. */
+    async function startDeploy(tag: string): Promise<{ deploy: LongRunningCli; id: string }> {
+      const deploy = startCli(['deploy', '-f', specFile, '--image', image(tag), '--wait'], env);
       return { deploy, id: await deploymentIdOf(deploy) };
+    }
+
+    /** The image the deployment's revision names. */
+    async function registeredImage(id: string): Promise<string | undefined> {
+      const { ecsService } = resourceNames({ service, environment }, id);
+      const svc = await clients.ecs.send(
+        new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [ecsService] }),
+      );
+      const def = await clients.ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: svc.services![0].taskDefinition }),
+      );
+      return def.taskDefinition!.containerDefinitions!.find((c) => c.name === 'web')!.image;
     }
 
     async function live(): Promise<string | undefined> {
@@ -170,13 +190,13 @@ describe.each(variants)(
     it(
       'deploys v1, then v2: after approval v1 is gone and production forwards to v2',
       async () => {
-        const first = await startDeploy('nginx:1.0');
+        const first = await startDeploy('1.0');
         v1 = first.id;
         await passGates(v1, first.deploy);
         expect(await first.deploy.exited).toBe(0);
         expect(await live()).toBe(resourceNames({ service, environment }, v1).targetGroup);
 
-        const second = await startDeploy('nginx:2.0');
+        const second = await startDeploy('2.0');
         v2 = second.id;
         await passGates(v2, second.deploy);
         expect(await second.deploy.exited).toBe(0);
@@ -214,7 +234,10 @@ describe.each(variants)(
           approvedBy: 'alice',
           requestedBy: 'e2e',
           previous: { deploymentId: v1 },
+          pinnedImage: image('2.0').replace(/:2\.0$/, `@${images.get('2.0')!.digest}`),
         });
+        // The tag is pinned: the revision names the digest ECR held at stage time, not the tag.
+        expect(await registeredImage(v2)).toBe(image('2.0').replace(/:2\.0$/, `@${images.get('2.0')!.digest}`));
       },
       atAwsPace(120_000),
     );
@@ -222,7 +245,7 @@ describe.each(variants)(
     it(
       'deploys v3 and rolls back while draining: production back on v2, v3 gone, exit code 2',
       async () => {
-        const third = await startDeploy('nginx:3.0');
+        const third = await startDeploy('3.0');
         await passGates(third.id, third.deploy);
         await third.deploy.waitForOutput(/draining/);
         expect(await runCli(['rollback', third.id, '--reason', 'error rate up'], env)).toMatchObject({ code: 0 });
@@ -242,8 +265,8 @@ describe.each(variants)(
     it(
       'refuses a second deployment of the same service while one runs, naming it',
       async () => {
-        const running = await startDeploy('nginx:4.0');
-        const refused = await runCli(['deploy', '-f', specFile, '--image', 'nginx:5.0'], env);
+        const running = await startDeploy('4.0');
+        const refused = await runCli(['deploy', '-f', specFile, '--image', image('5.0')], env);
         expect(refused.code).toBe(1);
         expect(refused.stderr).toBe(
           `switchyard: a deployment of ${service}/${environment} is already running: ${running.id}. ` +
@@ -275,7 +298,7 @@ describe.each(variants)(
         );
         await setAwsScenario(scenario);
         try {
-          const stuck = startCli(['deploy', '-f', shortSpec, '--image', 'nginx:6.0', '--wait'], env);
+          const stuck = startCli(['deploy', '-f', shortSpec, '--image', image('6.0'), '--wait'], env);
           expect(await stuck.exited).toBe(2);
           expect(stuck.output()).toMatch(/rolled_back \(failed: gave up waiting for .* at the deadline: /);
           expect(stuck.output()).toMatch(detail);

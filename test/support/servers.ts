@@ -5,7 +5,7 @@ import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connecti
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
-import { destroyAwsClients } from '../../src/aws/clients';
+import { destroyAwsClients, sdkClientsOf } from '../../src/aws/clients';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { createAccountClients, seedAccount, type AccountClients } from '../../src/dev/seed';
 import { EmulatorControl } from '../../src/dev/emulator/control';
@@ -72,7 +72,7 @@ export function awsClientsOnMoto(): AccountClients {
 /** Clients for watching the account while a scenario runs: the proxy neither counts nor faults their calls. */
 export function observerClientsOnMoto(): AccountClients {
   const clients = awsClientsOnMoto();
-  for (const client of Object.values(clients)) {
+  for (const client of sdkClientsOf(clients)) {
     (client as { middlewareStack: { add: (mw: unknown, opts: unknown) => void } }).middlewareStack.add(
       (next: (args: { request: { headers: Record<string, string> } }) => unknown) =>
         (args: { request: { headers: Record<string, string> } }) => {

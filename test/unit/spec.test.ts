@@ -33,7 +33,7 @@ describe('loadSpec', () => {
     expect(spec).toMatchObject({
       service: 'web',
       environment: 'demo',
-      image: 'public.ecr.aws/nginx/nginx:1.27',
+      image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.27',
       container: { name: 'web', port: 80 },
       loadBalancer: { name: 'switchyard-demo', listenerPort: 80 },
       healthCheck: {

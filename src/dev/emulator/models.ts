@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { parseXml, type XmlElement } from './xml';
 
-export type ModelService = 'ECS' | 'ELBv2' | 'IAM' | 'Route53' | 'CloudWatch' | 'ApplicationAutoScaling';
+export type ModelService = 'ECS' | 'ECR' | 'ELBv2' | 'IAM' | 'Route53' | 'CloudWatch' | 'ApplicationAutoScaling';
 export type ConstraintKind = 'required' | 'type' | 'range' | 'length' | 'pattern' | 'enum' | 'unknown';
 
 export interface ModelViolation {
@@ -58,6 +58,7 @@ interface RawModel {
 /** botocore's directory and version of each service Switchyard calls. */
 const modelFiles: Record<ModelService, string> = {
   ECS: 'ecs/2014-11-13',
+  ECR: 'ecr/2015-09-21',
   ELBv2: 'elbv2/2015-12-01',
   IAM: 'iam/2010-05-08',
   Route53: 'route53/2013-04-01',
@@ -455,7 +456,7 @@ function shown(value: unknown): string {
   return `'${text.length > 80 ? `${text.slice(0, 77)}...` : text}'`;
 }
 
-/** The six models, read once from botocore's data directory. */
+/** The seven models, read once from botocore's data directory. */
 export function loadModels(dataDir: string): Record<ModelService, ServiceModel> {
   const entries = (Object.entries(modelFiles) as [ModelService, string][]).map(([service, dir]) => {
     const file = path.join(dataDir, dir, 'service-2.json.gz');

@@ -28,7 +28,6 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
@@ -39,6 +38,7 @@ import {
   type ConformanceOptions,
   type ConformanceStats,
 } from './behaviours/conformance';
+import { EcrImages } from './behaviours/ecr-images';
 import { EcsRollouts, type RolloutScenario } from './behaviours/ecs-rollouts';
 import {
   awsErrorResponse,
@@ -51,7 +51,6 @@ import {
   type Protocol,
 } from './behaviours/faults';
 import { loadModels, type ModelService, type ServiceModel } from './models';
-import { ecrImageOf } from '../../shared/images';
 
 export interface TargetHealthScript {
   /** Target groups whose ARN matches. */
@@ -125,11 +124,13 @@ function classify(req: http.IncomingMessage, body: string, route53: ServiceModel
     // routes it by the signature's credential scope (application-autoscaling), which passes through.
     const service: ModelService | undefined = prefix.startsWith('AmazonEC2ContainerService')
       ? 'ECS'
-      : prefix.startsWith('GraniteService')
-        ? 'CloudWatch'
-        : prefix === 'AnyScaleFrontendService'
-          ? 'ApplicationAutoScaling'
-          : undefined;
+      : prefix === 'AmazonEC2ContainerRegistry_V20150921'
+        ? 'ECR'
+        : prefix.startsWith('GraniteService')
+          ? 'CloudWatch'
+          : prefix === 'AnyScaleFrontendService'
+            ? 'ApplicationAutoScaling'
+            : undefined;
     return {
       protocol: 'json',
       service,
@@ -205,7 +206,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   const route53 = new Route53Client(direct);
   const autoScaling = new ApplicationAutoScalingClient(direct);
   const iam = new IAMClient(direct);
-  const ecr = new ECRClient(direct);
+  const ecrImages = new EcrImages(direct);
   const models = loadModels(opts.awsModels);
   const conformance = new Conformance({ ...defaultConformance, ...opts.conformance }, models, {
     ecs,
@@ -213,6 +214,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     route53,
     autoScaling,
     iam,
+    ecrImages,
   });
   const rollouts = new EcsRollouts();
   /** Target group → when its targets registered, and how long AWS keeps them `initial`. */
@@ -247,7 +249,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         route53.destroy();
         autoScaling.destroy();
         iam.destroy();
-        ecr.destroy();
+        ecrImages.close();
       }),
   };
 
@@ -370,26 +372,10 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     );
   }
 
-  /** `<repository>:<tag>` and `<registry>/<repository>:<tag>` for each tag ECR holds for an image's digest. */
-  async function ecrTagsOf(image: string): Promise<string[]> {
-    const ref = ecrImageOf(image);
-    if (!ref?.digest) return [];
-    const out = await ecr
-      .send(
-        new DescribeImagesCommand({
-          registryId: ref.registryId,
-          repositoryName: ref.repository,
-          imageIds: [{ imageDigest: ref.digest }],
-        }),
-      )
-      .catch(() => undefined);
-    const tags = out?.imageDetails?.[0]?.imageTags ?? [];
-    return tags.flatMap((tag) => [`${ref.repository}:${tag}`, `${ref.registry}/${ref.repository}:${tag}`]);
-  }
-
   async function rewrite(operation: string, requestBody: string, responseBody: string): Promise<string> {
     const scenario = proxy.scenario;
-    if (operation === 'ECS.RegisterTaskDefinition') await rollouts.registered(responseBody, ecrTagsOf);
+    if (operation === 'ECS.RegisterTaskDefinition')
+      await rollouts.registered(responseBody, (i) => ecrImages.tagsNaming(i));
     if (operation === 'ECS.CreateService') rollouts.created(requestBody);
     if (operation === 'ECS.UpdateService') rollouts.updated(requestBody, scenario);
     if (operation === 'ECS.DescribeServices') {

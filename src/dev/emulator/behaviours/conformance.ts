@@ -1,6 +1,6 @@
 // The conformance layer: what AWS refuses, refused here too, before moto (which accepts much of it) sees
 // the call. Three parts:
-// - the API models (../models.ts): every request of ECS, ELBv2, IAM, Route 53, CloudWatch and Application Auto Scaling is checked
+// - the API models (../models.ts): every request of ECS, ECR, ELBv2, IAM, Route 53, CloudWatch and Application Auto Scaling is checked
 //   against botocore's model of its operation;
 // - documented rules moto skips, each with the page it comes from (below), some of them stateful
 //   (a deleted service drains before its name is free; a DNS change is PENDING before INSYNC; targets
@@ -31,6 +31,7 @@ import { AutoScalingRules, type AutoScalingAccount } from './autoscaling';
 import { IamRoleRules } from './iam-roles';
 import { ListenerRules } from './listener-rules';
 import { keptOnCreate, keptOnUpdate, serviceFieldRules } from './ecs-service-fields';
+import type { EcrImages } from './ecr-images';
 
 export interface ConformanceOptions {
   /** Off only for a test that says why. */
@@ -135,6 +136,7 @@ export interface ConformanceCall {
 interface Account extends AutoScalingAccount {
   route53: Route53Client;
   iam: IAMClient;
+  ecrImages: EcrImages;
 }
 
 const modelErrorCodes: Record<ModelService, string> = {
@@ -142,6 +144,10 @@ const modelErrorCodes: Record<ModelService, string> = {
   // declare no code of their own for it); query protocols as ValidationError; Route 53 as InvalidInput
   // (its model's error for "The input is not valid").
   ECS: 'ValidationException',
+  // ECR (JSON 1.1) answers a constraint failure as InvalidParameterException ("Invalid parameter at
+  // 'repositoryName' failed to satisfy constraint: ...", as users quote it: aws-samples/aws-msk-content-streaming#3,
+  // puemos/aws-lambda-ecr-cleaner#3); its model declares it on every operation.
+  ECR: 'InvalidParameterException',
   CloudWatch: 'ValidationError',
   ELBv2: 'ValidationError',
   IAM: 'ValidationError',
@@ -384,6 +390,8 @@ export class Conformance {
    * which AWS documents as allowed ("The range is 0-3600 seconds"): moto gets 3599.
    */
   async bridged(call: ConformanceCall): Promise<string> {
+    // PutImage with the digest ECR computes (./ecr-images.ts).
+    if (call.service === 'ECR') return this.account.ecrImages.bridged(call.action, call.body);
     // A swap of rule priorities in one call, which moto refuses (./listener-rules.ts).
     if (call.operation === 'ELBv2.SetRulePriorities')
       await this.listenerRules.bridge(call.action, new URLSearchParams(call.body));
@@ -436,6 +444,8 @@ export class Conformance {
   private async ruleViolation(call: ConformanceCall): Promise<{ rule: string; refusal: Refusal } | undefined> {
     if (call.service === 'ApplicationAutoScaling')
       return this.autoScaling.refuse(call.action, JSON.parse(call.body) as Json);
+    if (call.service === 'ECR')
+      return this.account.ecrImages.refuse(call.action, JSON.parse(call.body) as Json, signedRegion(call.headers));
     switch (call.operation) {
       case 'ECS.RegisterTaskDefinition':
         return fargateTaskDefinition(JSON.parse(call.body) as Json);
@@ -1005,6 +1015,12 @@ function groupsOf(actions: Action[] | undefined): string[] {
 
 function forwardsTo(actions: Action[] | undefined, targetGroupArn: string): boolean {
   return groupsOf(actions).includes(targetGroupArn);
+}
+
+/** The region a call is signed for (SigV4's credential scope: `Credential=<key>/<date>/<region>/<service>/aws4_request`). */
+function signedRegion(headers: ConformanceCall['headers']): string | undefined {
+  const auth = headers.authorization;
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(typeof auth === 'string' ? auth : '')?.[1];
 }
 
 function serviceKey(cluster: string | undefined, service: string | undefined): string {

@@ -1,10 +1,15 @@
 // ECS rolling deployments as AWS runs them and moto does not: after UpdateService with a new task
 // definition, successive DescribeServices show the new PRIMARY deployment beside the old ACTIVE one with
 // running counts that ramp, then either one COMPLETED deployment or, for a failing image, a FAILED
-// rollout with the circuit-breaker reason and service event AWS writes.
+// rollout with the circuit-breaker reason and service event AWS writes. Which images fail or stick is the
+// scenario's: patterns over each revision's images (for a pinned image, also the tags its digest had).
 
 export interface RolloutScenario {
-  /** Rollouts to a task definition with a matching container image fail (circuit breaker). */
+  /**
+   * Rollouts to a task definition with a matching container image fail (circuit breaker). A pinned ECR
+   * image (`<registry>/<repository>@sha256:…`) also matches as `<repository>:<tag>` and
+   * `<registry>/<repository>:<tag>` for each tag its digest had when the revision was registered.
+   */
   failingImages?: RegExp;
   /** Rollouts to a task definition with a matching container image never complete. */
   stuckImages?: RegExp;
@@ -37,11 +42,11 @@ export class EcsRollouts {
   }
 
   /**
-   * RegisterTaskDefinition's answer: which images each revision runs. An image named by digest is also
-   * known by the tags its registry held for that digest then (`tagsOf`): a scenario's image pattern
-   * judges the image's content, whichever way the revision names it.
+   * RegisterTaskDefinition's answer: which images each revision runs. An image pinned by digest is also
+   * known by the tags its digest had in ECR then (`namesOf`): AWS judges the image's content, so a
+   * scenario's `^app:bad$` fails a revision naming `…/app@sha256:…` when that digest was tagged `bad`.
    */
-  async registered(response: string, tagsOf: (image: string) => Promise<string[]>): Promise<void> {
+  async registered(response: string, namesOf: (image: string) => Promise<string[]> = async () => []): Promise<void> {
     const def = (
       JSON.parse(response) as {
         taskDefinition?: { taskDefinitionArn?: string; containerDefinitions?: { image?: string }[] };
@@ -49,8 +54,8 @@ export class EcsRollouts {
     ).taskDefinition;
     if (!def?.taskDefinitionArn) return;
     const images = (def.containerDefinitions ?? []).map((c) => c.image ?? '');
-    const tags = await Promise.all(images.map((image) => (/@sha256:/.test(image) ? tagsOf(image) : [])));
-    this.images.set(def.taskDefinitionArn, [...images, ...tags.flat()]);
+    const names = await Promise.all(images.map(async (i) => [i, ...(await namesOf(i))]));
+    this.images.set(def.taskDefinitionArn, names.flat());
   }
 
   created(request: string): void {
