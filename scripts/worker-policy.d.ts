@@ -1,7 +1,24 @@
 // Types of scripts/worker-policy.js, for the tests that import it.
+import type { Policy } from '../test/support/iam-policy';
+
+export interface WorkerPolicyParams {
+  partition?: string;
+  account?: string;
+  region?: string;
+  clusters?: string[];
+  namePrefixes?: string[];
+  services?: string[];
+  families?: string[];
+  loadBalancers?: string[];
+  hostedZones?: string[];
+  repositories?: string[];
+  passRoles?: string[];
+}
 export function commandActions(): string[];
-export function workerPolicy(): {
-  Version: string;
-  Statement: { Sid: string; Effect: string; Action: string[]; Resource: string }[];
-};
+export function workerPolicy(params?: WorkerPolicyParams): Policy;
+export const resourceTypes: Record<
+  string,
+  { page: string; resourceTypes: { type: string; required: boolean; arn: string }[]; conditionKeys: string[] }
+>;
+export const widening: string[];
 export const policyFile: string;
