@@ -138,10 +138,17 @@ describe('blue/green activities on moto', () => {
     const { names, tags } = stagedNames('aaaa0009');
     const before = Date.now();
     const created = await aws.ensureRole({ name: names.taskRole, managedPolicies: [], tags });
-    expect(created.arn).toMatch(new RegExp(`:role/${names.taskRole}$`));
+    expect(created.arn).toMatch(new RegExp(`:role/switchyard/${names.taskRole}$`));
     // The date IAM reports (second precision or better), not the caller's clock.
     const role = (await clients.iam.send(new GetRoleCommand({ RoleName: names.taskRole }))).Role!;
     expect(created.createdAt).toBe(role.CreateDate!.getTime());
+    // At Switchyard's path, bounded (the worker's policy lets it create no other role).
+    expect(role).toMatchObject({
+      Path: '/switchyard/',
+      PermissionsBoundary: {
+        PermissionsBoundaryArn: expect.stringMatching(/:policy\/switchyard\/task-role-boundary$/),
+      },
+    });
     expect(Math.abs(created.createdAt - before)).toBeLessThan(5_000);
     const again = await aws.ensureRole({ name: names.taskRole, managedPolicies: [], tags });
     expect(again).toEqual({ arn: created.arn, createdAt: created.createdAt, readAt: expect.any(Number) });
