@@ -100,23 +100,30 @@ export async function seedAccount(clients: AccountClients, names: SeedNames): Pr
     created.push(`hosted zone ${names.hostedZone}`);
   }
 
+  const boundary = await seedRoleBoundary(clients);
+  if (boundary) created.push(`IAM policy ${boundary} (the task roles' permissions boundary)`);
+  return created;
+}
+
+/** The task roles' permissions boundary, as an account admin creates it once; its ARN when it was missing. */
+export async function seedRoleBoundary(clients: Pick<AccountClients, 'sts' | 'iam'>): Promise<string | undefined> {
   const boundary = await roleBoundaryOf(clients.sts)();
   try {
     await clients.iam.send(new GetPolicyCommand({ PolicyArn: boundary }));
+    return undefined;
   } catch (err) {
     if ((err as Error).name !== 'NoSuchEntityException') throw err;
-    const [, policyPath, name] = /:policy(\/.*\/)([^/]+)$/.exec(boundary)!;
-    await clients.iam.send(
-      new CreatePolicyCommand({
-        PolicyName: name,
-        Path: policyPath,
-        PolicyDocument: fs.readFileSync(roleBoundaryFile, 'utf8'),
-        Description: 'The most the task roles Switchyard creates may ever do',
-      }),
-    );
-    created.push(`IAM policy ${boundary} (the task roles' permissions boundary)`);
   }
-  return created;
+  const [, policyPath, name] = /:policy(\/.*\/)([^/]+)$/.exec(boundary)!;
+  await clients.iam.send(
+    new CreatePolicyCommand({
+      PolicyName: name,
+      Path: policyPath,
+      PolicyDocument: fs.readFileSync(roleBoundaryFile, 'utf8'),
+      Description: 'The most the task roles Switchyard creates may ever do',
+    }),
+  );
+  return boundary;
 }
 
 /**

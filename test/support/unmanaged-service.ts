@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
-import type { AccountClients } from '../../src/dev/seed';
+import { seedRoleBoundary, type AccountClients } from '../../src/dev/seed';
 import { requestTestCertificate } from './servers';
 
 export interface UnmanagedService {
@@ -86,6 +86,7 @@ export async function seedUnmanagedService(
   const pathPattern = '/app/*';
 
   await clients.ecs.send(new CreateClusterCommand({ clusterName: cluster, capacityProviders: ['FARGATE'] }));
+  await seedRoleBoundary(clients);
   const { vpcId, subnets, securityGroup } = await seedNetwork(clients);
   const { lb, listenerArn } = await seedHttpsLoadBalancer(clients, subnets, securityGroup, zoneName);
 
