@@ -1,5 +1,5 @@
 // Types of scripts/worker-policy.js, for the tests that import it.
-import type { Policy } from '../test/support/iam-policy';
+import type { Policy } from '../src/dev/emulator/iam-policy';
 
 export interface WorkerPolicyParams {
   partition?: string;
@@ -13,6 +13,7 @@ export interface WorkerPolicyParams {
   hostedZones?: string[];
   repositories?: string[];
   passRoles?: string[];
+  roleBoundary?: string;
 }
 export function commandActions(): string[];
 export function workerPolicy(params?: WorkerPolicyParams): Policy;

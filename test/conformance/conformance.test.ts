@@ -21,9 +21,10 @@ import {
   ModifyTargetGroupAttributesCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
 import { createActivities } from '../../src/activities';
+import { secretReadsPolicy } from '../../src/shared/secrets';
 import { destroyAwsClients } from '../../src/aws/clients';
 import { EmulatorControl } from '../../src/dev/emulator/control';
 import { type AwsBehaviourProxy, type BehaviourScenarioJson } from '../../src/dev/emulator/server';
@@ -104,6 +105,13 @@ describe('the conformance layer refuses what AWS refuses', () => {
         }),
       )
     ).TargetGroups![0].TargetGroupArn!;
+  }
+
+  /** A target group forwarded to by a rule of its own (what CreateService needs). */
+  async function attachedGroup(name: string, priority: number): Promise<string> {
+    const group = await targetGroup(name);
+    await attach(group, `${name}.test`, priority);
+    return group;
   }
 
   async function attach(targetGroupArn: string, host: string, priority: number): Promise<string> {
@@ -481,6 +489,87 @@ describe('the conformance layer refuses what AWS refuses', () => {
         destroyAwsClients(slower.clients);
         await slower.proxy.close();
       }
+    });
+
+    it('ECS: tasks whose execution role may not read the secrets they reference do not start (ResourceInitializationError)', async () => {
+      const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:reader/db-AbC123';
+      const parameter = 'arn:aws:ssm:us-east-1:123456789012:parameter/reader/flags';
+      const trust = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+      const { iam } = clients;
+      const launches = () =>
+        proxy.conformance().recentFailedTaskLaunches.filter((l) => l.rule === 'ecs-execution-role-reads-secrets');
+      const revisionReading = async (family: string, roleArn: string) =>
+        fargateRevision(family, {
+          executionRoleArn: roleArn,
+          containerDefinitions: [
+            {
+              name: 'web',
+              image: 'nginx:1',
+              secrets: [
+                { name: 'DB', valueFrom: `${secret}:password::` },
+                { name: 'FLAGS', valueFrom: parameter },
+              ],
+            },
+          ],
+        });
+      const role = (
+        await iam.send(new CreateRoleCommand({ RoleName: 'reader-execution', AssumeRolePolicyDocument: trust }))
+      ).Role!;
+      const unreadable = await revisionReading('reader', role.Arn!);
+      await ecs.send(service('reader-1', unreadable, await attachedGroup('reader-1', 21)));
+      expect(launches()).toHaveLength(1);
+      expect(launches()[0]).toMatchObject({ operation: 'ECS.CreateService' });
+      expect(launches()[0].message).toContain(
+        `may not secretsmanager:GetSecretValue ${secret}, ssm:GetParameters ${parameter}`,
+      );
+
+      // Granted exactly those (the policy Switchyard writes): they start.
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: 'reader-execution',
+          PolicyName: 'reads',
+          PolicyDocument: JSON.stringify(secretReadsPolicy([secret, parameter])),
+        }),
+      );
+      await ecs.send(service('reader-2', unreadable, await attachedGroup('reader-2', 22)));
+      expect(launches()).toHaveLength(1);
+
+      // The same grant on a role whose boundary allows no secret reads: they do not.
+      const boundary = (
+        await iam.send(
+          new CreatePolicyCommand({
+            PolicyName: 'logs-only',
+            PolicyDocument: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: 'logs:*', Resource: '*' }],
+            }),
+          }),
+        )
+      ).Policy!.Arn!;
+      const bounded = (
+        await iam.send(
+          new CreateRoleCommand({
+            RoleName: 'bounded-execution',
+            AssumeRolePolicyDocument: trust,
+            PermissionsBoundary: boundary,
+          }),
+        )
+      ).Role!;
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: 'bounded-execution',
+          PolicyName: 'reads',
+          PolicyDocument: JSON.stringify(secretReadsPolicy([secret, parameter])),
+        }),
+      );
+      await ecs.send(
+        service('reader-3', await revisionReading('bounded', bounded.Arn!), await attachedGroup('reader-3', 23)),
+      );
+      expect(launches()).toHaveLength(2);
+      expect(proxy.conformance().violations).toBe(0);
     });
 
     it('CreateService whose answer is lost (a dropped connection): the retry with its clientToken is the same request, and its tasks run', async () => {

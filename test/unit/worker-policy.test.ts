@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { commandActions, policyFile, resourceTypes, workerPolicy } from '../../scripts/worker-policy';
 import { secretReadsPolicy } from '../../src/shared/secrets';
 import { resourceNames } from '../../src/shared/naming';
-import { decide, decideAsRole, type Policy, type Request } from '../support/iam-policy';
+import { decide, decideAsRole, type Policy, type Request } from '../../src/dev/emulator/iam-policy';
 
 describe('worker IAM policy', () => {
   it('is the one generated from the code', () => {

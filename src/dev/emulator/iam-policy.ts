@@ -1,4 +1,5 @@
-// IAM's policy evaluation, for the tests that check what the worker's policy allows: an explicit Deny
+// IAM's policy evaluation, for the emulator's task launches (can the execution role read the secrets?)
+// and the tests of the worker's policy: an explicit Deny
 // wins, then an Allow is needed; a role with a permissions boundary may do only what both its policies
 // and the boundary allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
 // .../access_policies_boundaries.html). The condition operators are those the project's policies use
@@ -59,7 +60,9 @@ function conditionHolds(condition: Statement['Condition'], context: Request['con
       if (operator === 'Null') return list(expected).every((e) => (e === 'true') === (actual === undefined));
       const test = operators[operator];
       if (!test)
-        throw new Error(`condition operator ${operator} is not evaluated here: add it to test/support/iam-policy.ts`);
+        throw new Error(
+          `condition operator ${operator} is not evaluated here: add it to src/dev/emulator/iam-policy.ts`,
+        );
       // A key the request lacks fails every operator but Null (no ...IfExists in our policies).
       return actual !== undefined && list(expected).some((e) => test(e, actual));
     }),

@@ -28,6 +28,7 @@ import { parseXml, type XmlElement } from '../xml';
 import type { ModelService, ModelViolation, ServiceModel } from '../models';
 import { RateLimits } from './throttling';
 import { AutoScalingRules, type AutoScalingAccount } from './autoscaling';
+import { SecretReads } from './secret-reads';
 import { IamRoleRules } from './iam-roles';
 import { ListenerRules } from './listener-rules';
 import { keptOnCreate, keptOnUpdate, serviceFieldRules } from './ecs-service-fields';
@@ -162,6 +163,7 @@ export class Conformance {
   private readonly autoScaling: AutoScalingRules;
   private readonly listenerRules: ListenerRules;
   private readonly iamRoles: IamRoleRules;
+  private readonly secretReads: SecretReads;
   private readonly stats: ConformanceStats = {
     checked: 0,
     violations: 0,
@@ -197,6 +199,7 @@ export class Conformance {
     this.autoScaling = new AutoScalingRules(account);
     this.listenerRules = new ListenerRules(account.elbv2);
     this.iamRoles = new IamRoleRules(account.iam);
+    this.secretReads = new SecretReads(account);
   }
 
   report(): ConformanceStats {
@@ -312,7 +315,7 @@ export class Conformance {
         // nor the deployment configuration (./ecs-service-fields.ts), and says launchType EC2 for a service
         // on capacity providers; AWS shows them all and no launch type.
         const req = JSON.parse(call.body) as Json;
-        this.launchedWith(call, String(req.taskDefinition), now);
+        await this.launchedWith(call, String(req.taskDefinition), now);
         this.created.set(serviceKey(req.cluster as string | undefined, req.serviceName as string | undefined), {
           at: now,
           clientToken: req.clientToken as string | undefined,
@@ -325,7 +328,7 @@ export class Conformance {
       }
       case 'ECS.UpdateService': {
         const req = JSON.parse(call.body) as Json;
-        if (req.taskDefinition !== undefined) this.launchedWith(call, String(req.taskDefinition), now);
+        if (req.taskDefinition !== undefined) await this.launchedWith(call, String(req.taskDefinition), now);
         const key = serviceKey(req.cluster as string | undefined, req.service as string | undefined);
         const kept = keptOnUpdate(this.forgotten.get(key) ?? {}, req);
         this.forgotten.set(key, kept);
@@ -420,16 +423,26 @@ export class Conformance {
     return model.checkRestXml(call.action, call.labels, url.searchParams, call.headers, call.body);
   }
 
-  /** Tasks about to start with this revision: they fail while one of its roles is still propagating. */
-  private launchedWith(call: ConformanceCall, taskDefinitionArn: string, now: number): void {
+  /**
+   * Tasks about to start with this revision: they fail while one of its roles is still propagating, and
+   * when its execution role may not read the secrets it references (./secret-reads.ts).
+   */
+  private async launchedWith(call: ConformanceCall, taskDefinitionArn: string, now: number): Promise<void> {
     const role = this.propagatingRole(taskDefinitionArn, now);
-    if (!role) return;
-    const age = now - (this.roles.get(role) ?? now);
-    const message = `tasks of ${taskDefinitionArn} started ${Math.round(age)} ms after IAM created ${role}, before it propagated (${this.delay(awsDelaysMs.iamPropagation)} ms here): ECS was unable to assume the role`;
+    if (role) {
+      const age = now - (this.roles.get(role) ?? now);
+      const message = `tasks of ${taskDefinitionArn} started ${Math.round(age)} ms after IAM created ${role}, before it propagated (${this.delay(awsDelaysMs.iamPropagation)} ms here): ECS was unable to assume the role`;
+      this.failedLaunch(call, 'iam:propagation', message, now);
+    }
+    const unreadable = await this.secretReads.unreadable(taskDefinitionArn).catch(() => undefined);
+    if (unreadable) this.failedLaunch(call, 'ecs-execution-role-reads-secrets', unreadable, now);
+  }
+
+  private failedLaunch(call: ConformanceCall, rule: string, message: string, now: number): void {
     this.stats.failedTaskLaunches += 1;
     this.stats.recentFailedTaskLaunches = [
       ...this.stats.recentFailedTaskLaunches.slice(-49),
-      { at: new Date(now).toISOString(), operation: call.operation, rule: 'iam:propagation', message },
+      { at: new Date(now).toISOString(), operation: call.operation, rule, message },
     ];
   }
 
