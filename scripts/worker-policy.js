@@ -99,6 +99,8 @@ const defaults = {
   repositories: ['*'],
   /** Task and execution roles the specs (or the running revisions) name themselves, by ARN. */
   passRoles: [],
+  /** The task roles' permissions boundary, by path and name (SWITCHYARD_ROLE_BOUNDARY names the same policy). */
+  roleBoundary: 'switchyard/task-role-boundary',
 };
 
 const paramsSchema = Object.keys(defaults);
@@ -279,9 +281,7 @@ function workerPolicy(given = {}) {
   // Roles made before they lived at /switchyard/: read and passed, never changed.
   const roles = [newRoles, role('switchyard-*')];
   // The task roles' permissions boundary (examples/iam/task-role-boundary.json), as the worker names it.
-  const boundary = arnOf('iam:CreatePolicyVersion', 'policy', params, {
-    PolicyNameWithPath: 'switchyard/task-role-boundary',
-  });
+  const boundary = arnOf('iam:CreatePolicyVersion', 'policy', params, { PolicyNameWithPath: params.roleBoundary });
   const special = ['iam:PassRole', 'iam:CreateServiceLinkedRole', ...widening];
   const iam = actions.filter((a) => a.startsWith('iam:') && !special.includes(a));
   const reads = iam.filter((a) => /^iam:(Get|List)/.test(a));
