@@ -166,7 +166,11 @@ const specs: [string, unknown, string][] = [
 ];
 
 const invocations: [string, string[], string][] = [
-  ['deploy without a spec', ['deploy'], "error: required option '-f, --file <spec>' not specified"],
+  [
+    'deploy without a spec or a service',
+    ['deploy'],
+    'switchyard deploy: expected -f <spec>, or --cluster and --service (with --image, or --force-new-deployment) to roll a service without one',
+  ],
   [
     'an image flag that is no image reference',
     ['deploy', '-f', '<valid>', '--image', "''"],
