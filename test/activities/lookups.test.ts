@@ -75,7 +75,10 @@ describe('lookup activities on moto', () => {
       'load balancer switchyard-demo',
       'HTTP listener on port 80',
       'hosted zone switchyard.test',
+      "IAM policy arn:aws:iam::123456789012:policy/switchyard/task-role-boundary (the task roles' permissions boundary)",
     ]);
+    // Seeded once: a second seed finds it all.
+    expect(await seedAccount(clients, demoAccount)).toEqual([]);
 
     const cluster = await activities.findCluster({ cluster: 'switchyard-demo' });
     expect(cluster).toMatchObject({ name: 'switchyard-demo', status: 'ACTIVE' });
