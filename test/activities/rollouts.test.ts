@@ -76,12 +76,33 @@ describe('rolling-update activities on moto', () => {
     await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: v2 });
     const during = await moto.aws.describeRollout({ cluster, name: service });
     expect(during?.deployments).toEqual([
-      { status: 'PRIMARY', taskDefinition: v2, rolloutState: 'IN_PROGRESS', running: 1, desired: 4 },
-      { status: 'ACTIVE', taskDefinition: v1, rolloutState: 'COMPLETED', running: 3, desired: 4 },
+      {
+        id: expect.any(String),
+        status: 'PRIMARY',
+        taskDefinition: v2,
+        rolloutState: 'IN_PROGRESS',
+        running: 1,
+        desired: 4,
+      },
+      {
+        id: expect.any(String),
+        status: 'ACTIVE',
+        taskDefinition: v1,
+        rolloutState: 'COMPLETED',
+        running: 3,
+        desired: 4,
+      },
     ]);
     const done = await wait(v2);
     expect(done.deployments).toEqual([
-      { status: 'PRIMARY', taskDefinition: v2, rolloutState: 'COMPLETED', running: 4, desired: 4 },
+      {
+        id: expect.any(String),
+        status: 'PRIMARY',
+        taskDefinition: v2,
+        rolloutState: 'COMPLETED',
+        running: 4,
+        desired: 4,
+      },
     ]);
   });
 
@@ -165,7 +186,14 @@ describe('rolling-update activities on moto', () => {
       await moveTag(moto.clients, 'api', 'bad');
       await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: goodRevision });
       expect((await wait(goodRevision)).deployments).toEqual([
-        { status: 'PRIMARY', taskDefinition: goodRevision, rolloutState: 'COMPLETED', running: 4, desired: 4 },
+        {
+          id: expect.any(String),
+          status: 'PRIMARY',
+          taskDefinition: goodRevision,
+          rolloutState: 'COMPLETED',
+          running: 4,
+          desired: 4,
+        },
       ]);
       await moto.aws.updateServiceRevision({ cluster, name: service, taskDefinitionArn: badRevision });
       expect(await wait(badRevision, 60_000).catch((e: unknown) => e)).toMatchObject({ type: 'WaitFailed' });

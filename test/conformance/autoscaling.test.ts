@@ -132,8 +132,14 @@ describe('Application Auto Scaling, as AWS keeps it', () => {
       }),
     );
 
-  const desiredCount = async (name: string) =>
-    (await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services![0].desiredCount;
+  /** The service's desired count, once DescribeServices shows it (a new service is MISSING for a while, as in AWS). */
+  async function desiredCount(name: string): Promise<number | undefined> {
+    for (const deadline = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 50))) {
+      const found = (await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services?.[0];
+      if (found) return found.desiredCount;
+      if (Date.now() > deadline) throw new Error(`DescribeServices never showed ${name}`);
+    }
+  }
 
   it('is routed to moto, counted by operation, and checked against its API model (ValidationException)', async () => {
     await service('model-1');
