@@ -5,6 +5,7 @@
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-rules.html
 import type { Rule, RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ProductionRuleSpec } from '../shared/adoption';
+import { wildcardMatches } from '../shared/wildcards';
 
 /** A rule's conditions: the host, plus exactly these path patterns and headers (none when absent). */
 export interface RuleMatch {
@@ -91,15 +92,6 @@ export function conditionsOf(match: RuleMatch): RuleCondition[] {
   ];
 }
 
-/** ALB's wildcards: `*` any characters, `?` one. Host names compare without case. */
-function globMatches(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
-}
-
 /**
  * Whether `rule` takes every request a rule with `match`'s conditions would: no host condition or one of
  * its host patterns matches the host, no path condition or one of its patterns covers each of ours (all
@@ -111,9 +103,11 @@ export function shadows(rule: Rule, match: RuleMatch): boolean {
   if (conditions.some((c) => c.Field !== 'host-header' && c.Field !== 'path-pattern')) return false;
   const hosts = conditions.filter((c) => c.Field === 'host-header').flatMap(valuesOf);
   const paths = rulePaths(rule);
-  const hostCovered = hosts.length === 0 || hosts.some((h) => globMatches(h, match.host, true));
+  // Host names compare without case.
+  const hostCovered = hosts.length === 0 || hosts.some((h) => wildcardMatches(h, match.host, true));
   const ours = match.pathPatterns?.length ? match.pathPatterns : ['/*'];
-  const pathCovered = paths.length === 0 || ours.every((p) => paths.some((q) => q === '*' || globMatches(q, p, false)));
+  const pathCovered =
+    paths.length === 0 || ours.every((p) => paths.some((q) => q === '*' || wildcardMatches(q, p, false)));
   return hostCovered && pathCovered;
 }
 

@@ -4,6 +4,7 @@
 // and the boundary allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
 // .../access_policies_boundaries.html). The condition operators are those the project's policies use
 // (.../reference_policies_elements_condition_operators.html); any other is refused, not guessed.
+import { wildcardMatches } from '../../shared/wildcards';
 
 export interface Statement {
   Sid?: string;
@@ -29,26 +30,17 @@ export type Decision = 'allowed' | 'explicitly denied' | 'not allowed';
 
 const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
-/** IAM's wildcards: `*` any run of characters, `?` any one. */
-function matches(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
-}
-
 /** An ARN pattern matches segment by segment (ArnLike): `*` in one segment does not cross a `:`. */
 function arnMatches(pattern: string, arn: string): boolean {
   const [p, a] = [pattern.split(':'), arn.split(':')];
   if (p.length < 6 || a.length < 6) return false;
   const head = (parts: string[]) => [...parts.slice(0, 5), parts.slice(5).join(':')];
-  return head(p).every((segment, i) => matches(segment, head(a)[i], false));
+  return head(p).every((segment, i) => wildcardMatches(segment, head(a)[i], false));
 }
 
 const operators: Record<string, (expected: string, actual: string) => boolean> = {
   StringEquals: (e, a) => e === a,
-  StringLike: (e, a) => matches(e, a, false),
+  StringLike: (e, a) => wildcardMatches(e, a, false),
   ArnEquals: (e, a) => arnMatches(e, a),
   ArnLike: (e, a) => arnMatches(e, a),
 };
@@ -71,7 +63,7 @@ function conditionHolds(condition: Statement['Condition'], context: Request['con
 
 function applies(statement: Statement, request: Request): boolean {
   return (
-    list(statement.Action).some((a) => matches(a, request.action, true)) &&
+    list(statement.Action).some((a) => wildcardMatches(a, request.action, true)) &&
     list(statement.Resource).some((r) => r === '*' || arnMatches(r, request.resource)) &&
     conditionHolds(statement.Condition, request.context)
   );
