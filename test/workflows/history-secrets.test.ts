@@ -9,7 +9,10 @@ const dir = path.resolve(__dirname, '..', 'histories');
 describe('secrets in recorded histories', () => {
   it.each(fs.readdirSync(dir).filter((f) => f.endsWith('.json')))('%s carries no plaintext secret', (file) => {
     const history = fs.readFileSync(path.join(dir, file), 'utf8');
-    expect(historyMentions(history, 'containerDefinitions')).toBe(true);
+    // The scan reads what the deployment registered: every history that registers a revision carries its
+    // container definitions (a forced redeploy registers none).
+    if (history.includes('"registerTaskDefinition"'))
+      expect(historyMentions(history, 'containerDefinitions')).toBe(true);
     expect(plaintextSecrets(history)).toEqual([]);
   });
 
