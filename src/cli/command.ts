@@ -1,6 +1,8 @@
 // What a command module gives the CLI: a function that declares its command (options, help) on the
 // program, with an action that returns what it found. src/cli/main.ts prints that and sets the exit code.
 import type { Command } from 'commander';
+import type { DeploymentResult } from '../shared/deployment';
+import { ExitCode } from '../shared/errors';
 
 /** What an action found, how it reads (as text, or as JSON with --json), and the exit code it means. */
 export interface Reply<T> {
@@ -23,3 +25,9 @@ export interface Cli {
 
 /** Declares a command (or a family of them) on the program. */
 export type RegisterCommand = (program: Command, cli: Cli) => void;
+
+/** What an ended deployment means to CI: active 0, rolled back 2, failed 1. */
+export function exitCodeOf(result: Pick<DeploymentResult, 'phase'>): number {
+  if (result.phase === 'active') return ExitCode.ok;
+  return result.phase === 'rolled_back' ? ExitCode.rolledBack : ExitCode.failed;
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The CLI: the program built from the command modules (src/cli/commands, each declaring its options
 // and returning what it found), their replies printed, and errors caught once, here, and mapped to exit
-// codes CI can trust: 0 success, 1 failed or invalid input, 2 rolled back.
+// codes CI can trust: 0 success, 1 failed or invalid input, 2 rolled back, 124 timed out (wait --timeout).
 import { Command } from 'commander';
 import { ExitCode, UserError } from '../shared/errors';
 import type { Cli, Reply } from './command';
@@ -13,6 +13,7 @@ import { registerMessages } from './commands/message';
 import { registerPreflight } from './commands/preflight';
 import { registerRecover } from './commands/recover';
 import { registerSetup } from './commands/setup';
+import { registerWait } from './commands/wait';
 import { registerWorker } from './commands/worker';
 import { formatReply } from './output';
 
@@ -32,6 +33,7 @@ const commands = [
   registerPreflight,
   registerDeploy,
   registerStatus,
+  registerWait,
   registerList,
   registerMessages,
   registerRecover,

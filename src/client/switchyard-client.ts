@@ -5,7 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import type { TemporalConfig } from '../config';
-import type { ActorMessage, AnySpec, DeploymentResult, DeploymentStatus } from '../shared/deployment';
+import type { ActorMessage, AnySpec, DeploymentResult, DeploymentStatus, Phase } from '../shared/deployment';
 import { describeCause, UserError } from '../shared/errors';
 import { allSearchAttributes, isDeploymentId } from '../shared/naming';
 import type { PreflightInput, PreflightReport } from '../shared/preflight';
@@ -17,7 +17,7 @@ import { inspectDeployment, listDeployments, type DeploymentReport, type Deploym
 import { recoverDeployment, type RecoverOptions } from './recover';
 import { missingSearchAttributes, registerSearchAttributes } from './search-attributes';
 import { startDeployment } from './start';
-import { followDeployment, sendMessage, type MessageName } from './steer';
+import { followDeployment, sendMessage, watchDeployment, type MessageName, type Watched } from './steer';
 
 export class SwitchyardClient {
   /** The Temporal SDK's client on the connection, for what has no method here (tests, benchmarks). */
@@ -154,6 +154,15 @@ export class SwitchyardClient {
     intervalMs?: number,
   ): Promise<DeploymentResult> {
     return followDeployment(handle, onChange, intervalMs);
+  }
+
+  /** Follows it until it ends, is in `phase`, or `deadline` passes (src/client/steer.ts watchDeployment). */
+  watch(
+    handle: DeploymentHandle,
+    onChange: (status: DeploymentStatus, newSteps: DeploymentStatus['history']) => void,
+    opts: { phase?: Phase; deadline?: number; intervalMs?: number },
+  ): Promise<Watched> {
+    return watchDeployment(handle, onChange, opts);
   }
 
   /** Gets a stuck deployment out (src/client/recover.ts); `progress` hears each step. */

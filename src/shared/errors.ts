@@ -1,7 +1,7 @@
 // The CLI's one errors module: every failure a user can act on is a UserError with one clear line.
 // The entry point (src/cli/main.ts) catches once and maps to exit codes.
 
-export const ExitCode = { ok: 0, failed: 1, rolledBack: 2 } as const;
+export const ExitCode = { ok: 0, failed: 1, rolledBack: 2, timedOut: 124 } as const;
 
 export class UserError extends Error {
   constructor(

@@ -167,6 +167,12 @@ const specs: [string, unknown, string][] = [
 
 const invocations: [string, string[], string][] = [
   [
+    'wait for a phase there is not',
+    ['wait', 'abc12345', '--for', 'done'],
+    "error: option '--for <phase>' argument 'done' is invalid. expected one of pending, staging, awaiting_tests",
+  ],
+  ['wait with a timeout of nothing', ['wait', 'abc12345', '--timeout', '0s'], 'expected a duration above zero'],
+  [
     'deploy without a spec or a service',
     ['deploy'],
     'switchyard deploy: expected -f <spec>, or --cluster and --service (with --image, or --force-new-deployment) to roll a service without one',

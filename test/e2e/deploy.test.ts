@@ -201,6 +201,7 @@ describe.each(variants)(
         await passGates(v2, second.deploy);
         expect(await second.deploy.exited).toBe(0);
         expect(second.deploy.output()).toContain(`deployment ${v2}: active`);
+        expect(await runCli(['wait', v2], env)).toMatchObject({ code: 0, stdout: `deployment ${v2}: active\n` });
         expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
         expect(await exists(v1)).toEqual({ targetGroup: false, service: false });
         expect(await exists(v2)).toEqual({ targetGroup: true, service: true });
@@ -253,6 +254,12 @@ describe.each(variants)(
         expect(third.deploy.output()).toContain(
           `deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)`,
         );
+        // Waiting for the rollback itself is a success; waiting for the end reports it (2).
+        expect(await runCli(['wait', third.id, '--for', 'rolled_back'], env)).toMatchObject({ code: 0 });
+        expect(await runCli(['wait', third.id], env)).toMatchObject({
+          code: 2,
+          stdout: `deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)\n`,
+        });
         if (records) await recordHistory('rollback-while-draining', third.id);
         expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
         expect(await exists(third.id)).toEqual({ targetGroup: false, service: false });
@@ -273,8 +280,29 @@ describe.each(variants)(
             `Wait for it (switchyard status ${running.id}) or roll it back (switchyard rollback ${running.id}).\n`,
         );
         await running.deploy.waitForOutput(/awaiting_tests/);
+        // CI waiting on a deployment it did not start: for a phase, and against a timeout.
+        expect(await runCli(['wait', running.id, '--for', 'awaiting_tests'], env)).toMatchObject({
+          code: 0,
+          stdout: `deployment ${running.id}: awaiting_tests\n`,
+        });
+        const late = await runCli(['wait', `${service}/${environment}`, '--timeout', '2s'], env);
+        expect(late.code).toBe(124);
+        // Its steps so far on stderr, then why it gave up.
+        expect(late.stderr).toContain('awaiting_tests     ready for tests');
+        expect(late.stderr).toMatch(
+          new RegExp(
+            `\\nswitchyard: deployment ${running.id} is awaiting_tests after 2s, not ended \\(wait --timeout\\)\\n$`,
+          ),
+        );
         expect(await runCli(['tests-failed', service, '--reason', 'smoke'], env)).toMatchObject({ code: 0 });
         expect(await running.deploy.exited).toBe(2);
+        const ended = await runCli(['wait', running.id, '--json'], env);
+        expect(ended.code).toBe(2);
+        expect(JSON.parse(ended.stdout)).toMatchObject({
+          deploymentId: running.id,
+          phase: 'rolled_back',
+          waitedFor: 'end',
+        });
         expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
       },
       atAwsPace(120_000),

@@ -8,9 +8,9 @@ import { SwitchyardClient } from '../../client/switchyard-client';
 import { loadConfig } from '../../config';
 import { loadSpec, rollingSpecFromFlags } from '../../spec/load';
 import { isRolling, type AnySpec, type DeploymentResult } from '../../shared/deployment';
-import { ExitCode, UserError } from '../../shared/errors';
+import { UserError } from '../../shared/errors';
 import { alarmsOf } from '../../shared/traffic';
-import type { Cli, Reply } from '../command';
+import { exitCodeOf, type Cli, type Reply } from '../command';
 import { defaultActor } from '../options';
 import { formatResult, formatSteps } from '../output';
 
@@ -102,11 +102,6 @@ function specOf(opts: DeployOptions): AnySpec {
       'switchyard deploy: expected -f <spec>, or --cluster and --service (with --image, or --force-new-deployment) to roll a service without one',
     );
   return rollingSpecFromFlags({ ...opts, cluster: opts.cluster, service: opts.service });
-}
-
-function exitCodeOf(result: DeploymentResult): number {
-  if (result.phase === 'active') return ExitCode.ok;
-  return result.phase === 'rolled_back' ? ExitCode.rolledBack : ExitCode.failed;
 }
 
 /**
