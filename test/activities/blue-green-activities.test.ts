@@ -31,6 +31,7 @@ import {
   testRegion,
 } from '../support/servers';
 import { fargate, fargateLaunch } from '../support/fargate';
+import { eventually } from '../support/eventually';
 
 const healthCheck: HealthCheckSpec = {
   path: '/',
@@ -165,7 +166,10 @@ describe('blue/green activities on moto', () => {
     expect(again.targetGroupArn).toBe(first.targetGroupArn);
     expect(again.executionRoleArn).toBe(first.executionRoleArn);
     expect(first.taskDefinitionArn).toMatch(/:task-definition\/checkout-api-staging:1$/);
-    const service = await aws.findService({ cluster: demoAccount.cluster, name: first.names.ecsService });
+    // A service just created is MISSING from DescribeServices for a while, as in AWS.
+    const service = await eventually(first.names.ecsService, () =>
+      aws.findService({ cluster: demoAccount.cluster, name: first.names.ecsService }),
+    );
     expect(service).toMatchObject({ status: 'ACTIVE', desiredCount: 2 });
 
     const rule1 = await aws.putHostRule({
@@ -444,12 +448,7 @@ describe('blue/green activities on moto', () => {
           new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }),
         )
       ).services?.[0];
-    const deadline = Date.now() + 15_000;
-    while (!(await describe())) {
-      if (Date.now() > deadline) throw new Error(`${names.ecsService} never showed`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(await describe()).toMatchObject({ ...placement, launchType: 'EC2' });
+    expect(await eventually(names.ecsService, describe)).toMatchObject({ ...placement, launchType: 'EC2' });
 
     await aws.updateServiceRevision({
       cluster: demoAccount.cluster,

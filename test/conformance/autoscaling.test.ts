@@ -30,6 +30,7 @@ import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
 import type { AwsBehaviourProxy } from '../../src/dev/emulator/server';
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
+import { eventually } from '../support/eventually';
 import { resetAws } from '../support/servers';
 import { autoScalingClient, refusal, strictProxy } from './strict-proxy';
 
@@ -134,11 +135,11 @@ describe('Application Auto Scaling, as AWS keeps it', () => {
 
   /** The service's desired count, once DescribeServices shows it (a new service is MISSING for a while, as in AWS). */
   async function desiredCount(name: string): Promise<number | undefined> {
-    for (const deadline = Date.now() + 5_000; ; await new Promise((r) => setTimeout(r, 50))) {
-      const found = (await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services?.[0];
-      if (found) return found.desiredCount;
-      if (Date.now() > deadline) throw new Error(`DescribeServices never showed ${name}`);
-    }
+    const found = await eventually(
+      `service ${name} in DescribeServices`,
+      async () => (await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services?.[0],
+    );
+    return found.desiredCount;
   }
 
   it('is routed to moto, counted by operation, and checked against its API model (ValidationException)', async () => {
