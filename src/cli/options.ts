@@ -1,6 +1,7 @@
 // Parsers and defaults of the commands' arguments and options, checked before anything connects.
 import { InvalidArgumentError } from 'commander';
 import { deploymentQuery } from '../client/deployment-ref';
+import { parseDuration } from '../shared/duration';
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
@@ -27,4 +28,11 @@ export function port(value: string): number {
 /** Who runs the command, as deployments record it. */
 export function defaultActor(): string {
   return process.env.SWITCHYARD_ACTOR ?? process.env.GITHUB_ACTOR ?? process.env.USER ?? 'unknown';
+}
+
+/** A duration above zero: 90s, 15m, 1h. */
+export function positiveDuration(value: string): number {
+  const ms = parseDuration(value);
+  if (!ms) throw new InvalidArgumentError('expected a duration above zero, such as 90s, 15m or 1h');
+  return ms;
 }

@@ -1,42 +1,100 @@
 // Steering a deployment from outside: the messages it answers (refused when it has ended or is stuck,
 // since it would never act on them), and following it to its end.
-import { UserError } from '../shared/errors';
-import type { ActorMessage, DeploymentResult, DeploymentStatus, Phase } from '../shared/deployment';
 import {
-  approveSignal,
-  pauseSignal,
-  promoteSignal,
-  resumeSignal,
-  rollbackSignal,
-  statusQuery,
-  testsFailedSignal,
-  testsPassedSignal,
-} from '../workflows/messages';
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
+import { ExitCode, UserError } from '../shared/errors';
+import type { ActorMessage, DeploymentResult, DeploymentStatus, MessageAnswer, Phase } from '../shared/deployment';
+import { formatDuration } from '../shared/duration';
+import { signals, statusQuery, updates, type MessageName } from '../workflows/messages';
 import { deploymentInputOf, type DeploymentHandle } from './handle';
 import { describeStuck, stuckTask } from './stuck';
 
-export const messages = {
-  'tests-passed': testsPassedSignal,
-  'tests-failed': testsFailedSignal,
-  approve: approveSignal,
-  rollback: rollbackSignal,
-  pause: pauseSignal,
-  resume: resumeSignal,
-  promote: promoteSignal,
-} as const;
-export type MessageName = keyof typeof messages;
+/** The CLI's command for each message the workflows take. */
+export const messageCommands = {
+  'tests-passed': 'testsPassed',
+  'tests-failed': 'testsFailed',
+  approve: 'approve',
+  rollback: 'rollback',
+  pause: 'pause',
+  resume: 'resume',
+  promote: 'promote',
+} as const satisfies Record<string, MessageName>;
+export type MessageCommand = keyof typeof messageCommands;
 
-export async function sendMessage(handle: DeploymentHandle, name: MessageName, message: ActorMessage): Promise<void> {
+export interface SendOptions {
+  /** As a durable signal: stored even while no worker runs, and not answered. */
+  signal?: boolean;
+  /** How long to wait for the answer (default 10 minutes). */
+  timeoutMs?: number;
+}
+
+export interface Sent {
+  /** The deployment's answer (absent when sent as a signal). */
+  answer?: MessageAnswer;
+  /** From sending to the answer (or to the signal being stored). */
+  tookMs: number;
+}
+
+/**
+ * Sends a message, refused at once when the deployment has ended or is stuck (it would never act on it).
+ * As an Update it returns the deployment's answer once the message has taken effect, and a refusal (a
+ * message that makes no sense in its phase) is a UserError saying why.
+ */
+export async function sendMessage(
+  handle: DeploymentHandle,
+  command: MessageCommand,
+  message: ActorMessage,
+  opts: SendOptions = {},
+): Promise<Sent> {
   const description = await handle.describe();
+  const id = (description.memo?.deploymentId as string) ?? handle.workflowId;
   if (description.status.name !== 'RUNNING')
-    throw new UserError(`deployment ${handle.workflowId} has ended (${description.status.name}); nothing to ${name}`);
-  // A stuck deployment would store the message and never act on it.
+    throw new UserError(`deployment ${id} has ended (${description.status.name}); nothing to ${command}`);
+  if (description.memo?.recovery) throw new UserError(`deployment ${id} is being recovered; it takes no ${command}`);
   const stuck = await stuckTask(handle, description);
-  if (stuck)
-    throw new UserError(
-      `cannot ${name}: ${describeStuck((description.memo?.deploymentId as string) ?? handle.workflowId, stuck)}`,
+  if (stuck) throw new UserError(`cannot ${command}: ${describeStuck(id, stuck)}`);
+
+  const name = messageCommands[command];
+  message = { ...message, identity: message.identity ?? handle.client.options.identity };
+  const started = Date.now();
+  if (opts.signal) {
+    await handle.signal(signals[name], message);
+    return { tookMs: Date.now() - started };
+  }
+  const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+  const connection = handle.client.connection;
+  const deadline = started + timeoutMs;
+  let accepted = false;
+  try {
+    const update = await connection.withDeadline(deadline, () =>
+      handle.startUpdate(updates[name], { args: [message], waitForStage: WorkflowUpdateStage.ACCEPTED }),
     );
-  await handle.signal(messages[name], message);
+    accepted = true;
+    const answer = await connection.withDeadline(deadline, () => update.result());
+    return { answer, tookMs: Date.now() - started };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new UserError(`deployment ${id}: ${refusal(err, command)}`);
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+      throw new UserError(
+        accepted
+          ? `deployment ${id} accepted ${command} but did not answer within ${formatDuration(timeoutMs)}; \`switchyard wait ${id}\` follows it`
+          : `deployment ${id} did not take ${command} within ${formatDuration(timeoutMs)}: is a Switchyard worker running? ` +
+            `\`switchyard ${command} ${id} --signal\` stores the message durably for when one does`,
+        ExitCode.timedOut,
+      );
+    throw err;
+  }
+}
+
+/** Why the deployment refused the message, in a line (a worker too old to take updates says so too). */
+function refusal(err: WorkflowUpdateFailedError, command: MessageCommand): string {
+  const why = (err.cause as Error | undefined)?.message ?? err.message;
+  if (/no registered handler for update/i.test(why))
+    return `its worker takes ${command} only as a signal (a Switchyard release before messages answered); send it with --signal`;
+  return why;
 }
 
 /**

@@ -17,7 +17,15 @@ import { inspectDeployment, listDeployments, type DeploymentReport, type Deploym
 import { recoverDeployment, type RecoverOptions } from './recover';
 import { missingSearchAttributes, registerSearchAttributes } from './search-attributes';
 import { startDeployment } from './start';
-import { followDeployment, sendMessage, watchDeployment, type MessageName, type Watched } from './steer';
+import {
+  followDeployment,
+  sendMessage,
+  watchDeployment,
+  type MessageCommand,
+  type SendOptions,
+  type Sent,
+  type Watched,
+} from './steer';
 
 export class SwitchyardClient {
   /** The Temporal SDK's client on the connection, for what has no method here (tests, benchmarks). */
@@ -142,9 +150,12 @@ export class SwitchyardClient {
     return inspectDeployment(handle);
   }
 
-  /** Sends a message (tests-passed, approve, rollback...); refused when the deployment has ended or is stuck. */
-  send(handle: DeploymentHandle, name: MessageName, message: ActorMessage): Promise<void> {
-    return sendMessage(handle, name, message);
+  /**
+   * Sends a message (tests-passed, approve, rollback...) and returns its answer once it has taken effect;
+   * refused when the deployment has ended, is stuck, or finds the message makes no sense in its phase.
+   */
+  send(handle: DeploymentHandle, command: MessageCommand, message: ActorMessage, opts?: SendOptions): Promise<Sent> {
+    return sendMessage(handle, command, message, opts);
   }
 
   /** Follows the deployment to its end, calling `onChange` with each new step; a UserError if it gets stuck. */

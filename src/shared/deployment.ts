@@ -152,6 +152,11 @@ export type Phase = (typeof phases)[number];
 
 export type TerminalPhase = Extract<Phase, 'active' | 'rolled_back' | 'failed'>;
 
+/** Whether the deployment has ended in this phase. */
+export function isTerminal(phase: Phase): phase is TerminalPhase {
+  return phase === 'active' || phase === 'rolled_back' || phase === 'failed';
+}
+
 export interface DeploymentInput<S extends AnySpec = DeploymentSpec> {
   deploymentId: string;
   spec: S;
@@ -198,7 +203,10 @@ export interface DeploymentStatus {
   updatedAt: string;
   requestedBy: string;
   waitingFor?: string;
+  /** Who approved the latest approval gate passed. */
   approvedBy?: string;
+  /** Every approval gate passed, in order (since plan approval steps). */
+  approvals?: ApprovalRecord[];
   testsReportedBy?: string;
   rollbackRequestedBy?: string;
   reason?: string;
@@ -238,6 +246,32 @@ export interface DeploymentResult {
 }
 
 export interface ActorMessage {
+  /** Who sends it, as they say (`--by`). */
   by?: string;
   reason?: string;
+  /** The sending client's Temporal identity (the CLI's: pid@host), recorded with `by`. */
+  identity?: string;
+}
+
+/** What an accepted message (sent as an Update) answers once it has taken effect. */
+export interface MessageAnswer {
+  /** The deployment's phase then. */
+  phase: Phase;
+  /** What happened, in a line. */
+  note: string;
+  /**
+   * A rollback: how long after the request production read back on the previous deployment (workflow
+   * time; absent when production never left it, or had been restored before the request).
+   */
+  restoreMs?: number;
+}
+
+/** An approval gate passed (before the switch, or an `approval` step of the traffic plan). */
+export interface ApprovalRecord {
+  at: string;
+  /** Which gate: "before the switch", "step 3 of 5". */
+  gate: string;
+  /** Who approved (absent: the gate's timeout continued, as the spec allowed). */
+  by?: string;
+  identity?: string;
 }

@@ -20,4 +20,6 @@ export const failureTypes = {
   ruleNotFound: 'RuleNotFound',
   /** The production rule is not as Switchyard last wrote or read it: someone else changed it. */
   ruleChanged: 'RuleChanged',
+  /** A message (an Update) that makes no sense in the deployment's phase: rejected, never in the history. */
+  messageRefused: 'MessageRefused',
 } as const;

@@ -31,7 +31,15 @@ export type PlanStep =
   | { kind: 'setWeight'; percent: number }
   | { kind: 'bake'; bake: Bake }
   /** Waits until resume or promote. */
-  | { kind: 'pause' };
+  | { kind: 'pause' }
+  /** A gate like the approval before the switch: waits for `approve` (who approved is recorded). */
+  | { kind: 'approval'; approval: ApprovalGate };
+
+/** How long an approval gate waits, and what its timeout does. */
+export interface ApprovalGate {
+  timeoutMs: number;
+  onTimeout: 'rollback' | 'continue';
+}
 
 export interface TrafficPlan {
   /** How the plan was written, for status and the web UI: "allAtOnce", "canary10Percent5Minutes", "steps"... */

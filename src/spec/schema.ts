@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { duration, environmentName, hostname, httpCodes, imageReference, port, serviceName } from './fields';
 import { launchProblems } from '../shared/launch';
-import { analysisSchema, trafficSchema } from './traffic';
+import { analysisSchema, onApprovalTimeout, trafficSchema } from './traffic';
 import { adoptSchema, autoScalingSchema, productionRuleSchema } from './adoption';
 import { deploymentCircuitBreaker, serviceFields } from './service-fields';
 
@@ -166,7 +166,7 @@ export const blueGreenSpecSchema = z
       .strictObject({
         required: z.boolean().default(false),
         timeout: duration('24h'),
-        onTimeout: z.enum(['rollback', 'continue'], { error: 'expected "rollback" or "continue"' }).default('rollback'),
+        onTimeout: onApprovalTimeout,
       })
       .prefault({}),
     traffic: trafficSchema,

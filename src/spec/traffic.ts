@@ -77,6 +77,16 @@ function oneKeyOf<T extends Record<string, z.ZodType>>(options: T, what: string)
   });
 }
 
+/** What an approval gate's timeout does: roll back (the default) or go on without an approval. */
+export const onApprovalTimeout = z
+  .enum(['rollback', 'continue'], { error: 'expected "rollback" or "continue"' })
+  .default('rollback');
+
+/** An `approval` step: a gate in the plan, as the approval before the switch is. */
+const approvalStep = z
+  .strictObject({ timeout: duration('24h', '30d', '1s'), onTimeout: onApprovalTimeout })
+  .prefault({});
+
 const step = oneKeyOf(
   {
     setWeight: percent,
@@ -84,8 +94,9 @@ const step = oneKeyOf(
       error: 'expected a duration such as "5m", or "indefinite"',
     }),
     analysis: analysisStep,
+    approval: approvalStep,
   },
-  '{setWeight: percent}, {pause: duration | indefinite} or {analysis: {duration, ...}}',
+  '{setWeight: percent}, {pause: duration | indefinite}, {analysis: {duration, ...}} or {approval: {timeout, onTimeout}}',
 );
 
 export const trafficPresets = {
@@ -208,6 +219,8 @@ export function buildTrafficPlan(
       steps = form.steps.map((s): PlanStep => {
         if ('setWeight' in s) return { kind: 'setWeight', percent: s.setWeight };
         if ('pause' in s) return s.pause === 'indefinite' ? { kind: 'pause' } : { kind: 'bake', bake: bake(s.pause) };
+        if ('approval' in s)
+          return { kind: 'approval', approval: { timeoutMs: s.approval.timeout, onTimeout: s.approval.onTimeout } };
         const a = s.analysis;
         return {
           kind: 'bake',

@@ -5,20 +5,19 @@
 // or a rollback request puts the known-good revision back. A forced redeploy registers nothing: new tasks
 // of the running revision, and nothing to roll back to when they fail. The steps are in ./rolling/.
 import { allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
-import { deployedImage, type DeploymentInput, type DeploymentResult, type RollingSpec } from '../shared/deployment';
+import {
+  deployedImage,
+  isTerminal,
+  type DeploymentInput,
+  type DeploymentResult,
+  type RollingSpec,
+} from '../shared/deployment';
 import { rollbackBecause, undo, aws } from './common/activities';
 import { prerequisiteFailure } from './common/invalid-input';
 import { failureReason, rollBack } from './common/roll-back';
+import { acceptMessage } from './common/accept';
 import { acceptRollbacks } from './common/rollback-request';
-import {
-  approveSignal,
-  pauseSignal,
-  promoteSignal,
-  resumeSignal,
-  statusQuery,
-  testsFailedSignal,
-  testsPassedSignal,
-} from './messages';
+import { statusQuery, type MessageName } from './messages';
 import { createRollingContext, type RollingContext } from './rolling/context';
 import { registerNext } from './rolling/revision';
 import { forceNewDeployment, rollOut } from './rolling/rollout';
@@ -64,18 +63,25 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
 function installMessages(ctx: RollingContext): void {
   const { tracker, status, main, rollback, spec } = ctx;
   setHandler(statusQuery, () => status);
-  for (const [signal, name] of [
-    [testsPassedSignal, 'tests passed'],
-    [testsFailedSignal, 'tests failed'],
-    [approveSignal, 'approval'],
-    [pauseSignal, 'pause'],
-    [resumeSignal, 'resume'],
-    [promoteSignal, 'promote'],
-  ] as const) {
-    setHandler(signal, () => tracker.ignored(name, 'a rolling update has no gates or traffic steps'));
+  const gateless: [MessageName, string][] = [
+    ['testsPassed', 'tests passed'],
+    ['testsFailed', 'tests failed'],
+    ['approve', 'approval'],
+    ['pause', 'pause'],
+    ['resume', 'resume'],
+    ['promote', 'promote'],
+  ];
+  for (const [name, label] of gateless) {
+    acceptMessage(tracker, name, {
+      label,
+      refusal: () => 'a rolling update has no gates or traffic steps',
+      apply: () => label,
+    });
   }
   // A forced redeploy runs the revision it replaces: there is nothing else to roll back to.
-  acceptRollbacks(tracker, main, spec.forceNewDeployment ? [] : ['updating'], rollback);
+  acceptRollbacks(tracker, main, spec.forceNewDeployment ? [] : ['updating'], rollback, () =>
+    isTerminal(tracker.phase) ? { note: `${tracker.phase}: ${status.reason ?? ''}` } : undefined,
+  );
 }
 
 /** The new tasks of a forced redeploy did not come up: `failed`, as there is no other revision to go back to. */

@@ -176,11 +176,25 @@ describe.each(variants)(
 
     async function passGates(id: string, deploy: LongRunningCli): Promise<void> {
       await deploy.waitForOutput(/awaiting_tests/);
-      expect(await runCli(['tests-passed', id], env)).toMatchObject({ code: 0 });
-      await deploy.waitForOutput(/awaiting_approval/);
+      // A message that makes no sense in the phase is refused, and says why.
       expect(await runCli(['approve', id, '--by', 'alice'], env)).toMatchObject({
-        code: 0,
-        stdout: `approve sent to ${id}\n`,
+        code: 1,
+        stdout: '',
+        stderr: `switchyard: deployment ${id}: approval refused: the deployment is awaiting_tests\n`,
+      });
+      // Each returns once its gate has opened: the deployment is past it when the command exits.
+      const passed = await runCli(['tests-passed', id], env);
+      expect(passed).toMatchObject({ code: 0 });
+      expect(passed.stdout).toMatch(
+        /^tests-passed: tests passed \(reported by e2e \(\d+@[^)]+\)\); the deployment is awaiting_approval \(answered in \d+ ms\)\n$/,
+      );
+      const approved = await runCli(['approve', id, '--by', 'alice', '--json'], env);
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.stdout)).toMatchObject({
+        sent: 'approve',
+        to: id,
+        as: 'update',
+        answer: { phase: 'activating', note: expect.stringMatching(/^approved by alice \(\d+@.+\)/) },
       });
     }
 
@@ -249,7 +263,21 @@ describe.each(variants)(
         const third = await startDeploy('3.0');
         await passGates(third.id, third.deploy);
         await third.deploy.waitForOutput(/draining/);
-        expect(await runCli(['rollback', third.id, '--reason', 'error rate up'], env)).toMatchObject({ code: 0 });
+        const rollback = await runCli(['rollback', third.id, '--reason', 'error rate up'], env);
+        expect(rollback.code).toBe(0);
+        expect(rollback.stdout).toMatch(
+          new RegExp(
+            `^rollback: production restored to ${v2} \\(read back\\), \\d+ ms after the request \\(answered in \\d+ ms\\)\\n$`,
+          ),
+        );
+        // It returned once production read back on v2: the load balancer says so before the deployment ends.
+        expect(await live()).toBe(resourceNames({ service, environment }, v2).targetGroup);
+        // A second request is refused: one is under way.
+        const again = await runCli(['rollback', third.id], env);
+        expect(again.code).toBe(1);
+        expect(again.stderr).toMatch(
+          /rollback refused: (a rollback is already under way|the deployment is (rolled_back|already rolling back))|has ended/,
+        );
         expect(await third.deploy.exited).toBe(2);
         expect(third.deploy.output()).toContain(
           `deployment ${third.id}: rolled_back (rollback requested by e2e: error rate up)`,
@@ -294,7 +322,11 @@ describe.each(variants)(
             `\\nswitchyard: deployment ${running.id} is awaiting_tests after 2s, not ended \\(wait --timeout\\)\\n$`,
           ),
         );
-        expect(await runCli(['tests-failed', service, '--reason', 'smoke'], env)).toMatchObject({ code: 0 });
+        // As a signal: stored durably (for a worker to take when it runs), not answered.
+        expect(await runCli(['tests-failed', service, '--reason', 'smoke', '--signal'], env)).toMatchObject({
+          code: 0,
+          stdout: `tests-failed stored for ${service} as a signal (not answered: \`switchyard status ${service}\` shows what it did)\n`,
+        });
         expect(await running.deploy.exited).toBe(2);
         const ended = await runCli(['wait', running.id, '--json'], env);
         expect(ended.code).toBe(2);

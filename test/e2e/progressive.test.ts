@@ -311,15 +311,67 @@ describe.each(variants)(
     );
 
     it(
+      'an approval step holds its weight until approved (promote cannot skip it), and records who approved',
+      async () => {
+        const watch = watchProduction();
+        const gated = {
+          type: 'steps',
+          steps: [{ setWeight: 25 }, { approval: { timeout: '5m' } }, { setWeight: 100 }],
+        };
+        const { deploy, id } = await startDeploy(specFile('approval-step', gated), 'nginx:7');
+        await deploy.waitForOutput(/awaiting_approval/);
+        expect(watch.snapshots.at(-1)).toBe(`${tg(id)}=25,${tg(live)}=75`);
+        expect(await runCli(['promote', id], worker.env)).toMatchObject({
+          code: 1,
+          stderr: `switchyard: deployment ${id}: promote refused: the deployment is awaiting_approval\n`,
+        });
+        const approved = await runCli(['approve', id, '--by', 'release-manager', '--json'], worker.env);
+        expect(approved.code).toBe(0);
+        expect(JSON.parse(approved.stdout).answer).toEqual({
+          phase: 'activating',
+          note: expect.stringMatching(
+            /^approved by release-manager \(\d+@[^)]+\) \(at 25% \(step 2 of 3\)\); the deployment is activating$/,
+          ),
+        });
+        expect(await deploy.exited).toBe(0);
+        expect((await watch.stop()).slice(-2)).toEqual([`${tg(id)}=25,${tg(live)}=75`, `${tg(id)}=100`]);
+        const status = JSON.parse((await runCli(['status', id, '--json'], worker.env)).stdout);
+        expect(status).toMatchObject({ approvedBy: 'release-manager' });
+        expect(status.approvals).toEqual([
+          {
+            at: expect.any(String),
+            gate: 'at 25% (step 2 of 3)',
+            by: 'release-manager',
+            identity: expect.stringMatching(/^\d+@/),
+          },
+        ]);
+        if (records) await recordHistory('progressive-approval-step', id);
+        live = id;
+        expect(await account()).toEqual(onlyLive(live));
+      },
+      atAwsPace(120_000),
+    );
+
+    it(
       'rollback during the bake at 100% puts production back in one listener change',
       async () => {
         const watch = watchProduction();
         const { deploy, id } = await startDeploy(specFile('bake', { type: 'allAtOnce', finalBake: '5m' }), 'nginx:6');
         await deploy.waitForOutput(/baking/);
         const previous = live;
-        const rollback = runCli(['rollback', id, '--reason', 'p99'], worker.env);
+        const rollback = await runCli(['rollback', id, '--reason', 'p99'], worker.env);
+        expect(rollback.code).toBe(0);
+        // Answered once production read back on the previous deployment, with the time that took.
+        expect(rollback.stdout).toMatch(
+          new RegExp(`^rollback: production restored to ${previous} \\(read back\\), \\d+ ms after the request`),
+        );
+        const rule = await aws.findHostRule({ listenerArn, host: hosts.production });
+        expect(
+          rule?.targets
+            .filter((t) => t.weight > 0)
+            .map((t) => t.targetGroupArn.split(':targetgroup/')[1].split('/')[0]),
+        ).toEqual([tg(previous)]);
         expect(await deploy.exited).toBe(2);
-        expect((await rollback).code).toBe(0);
         // One change: from all on the new deployment straight to all on the previous one.
         expect((await watch.stop()).slice(-2)).toEqual([`${tg(id)}=100`, `${tg(previous)}=100`]);
         const status = JSON.parse((await runCli(['status', id, '--json'], worker.env)).stdout);

@@ -211,6 +211,39 @@ describe.each(variants)('rolling updates, end to end: $label', ({ service, taskD
   );
 
   it(
+    'a rollback request puts the known-good revision back and answers once the rollback has ended; gates are refused',
+    async () => {
+      await setAwsScenario({ rolloutDescribes: 2, stuckImages: '^app:stuck$' });
+      try {
+        const run = startCli(['deploy', '-f', specFile, '--image', 'app:stuck', '--wait'], worker.env);
+        const id = await deploymentIdOf(run);
+        await run.waitForOutput(/updating/);
+        expect(await runCli(['approve', id], worker.env)).toMatchObject({
+          code: 1,
+          stderr: `switchyard: deployment ${id}: approval refused: a rolling update has no gates or traffic steps\n`,
+        });
+        const rollback = await runCli(['rollback', id, '--reason', 'wrong image', '--json'], worker.env);
+        expect(rollback.code).toBe(0);
+        expect(JSON.parse(rollback.stdout)).toMatchObject({
+          sent: 'rollback',
+          as: 'update',
+          answer: { phase: 'rolled_back', note: expect.stringContaining('rollback requested by e2e: wrong image') },
+        });
+        // Answered at the end of the rollback: the service is back on the known-good revision already.
+        expect(await serviceState()).toEqual({
+          taskDefinition: good,
+          deployments: ['PRIMARY COMPLETED'],
+          knownGood: good,
+        });
+        expect(await run.exited).toBe(2);
+      } finally {
+        await setAwsScenario({ rolloutDescribes: 2 });
+      }
+    },
+    atAwsPace(120_000),
+  );
+
+  it(
     'refuses to start when the service does not exist, changing nothing',
     async () => {
       const missing = path.join(dir, 'missing.yaml');

@@ -17,7 +17,13 @@ function planOf(traffic: unknown, analysis?: unknown) {
 function shape(steps: PlanStep[]): string {
   return steps
     .map((s) =>
-      s.kind === 'setWeight' ? `${s.percent}%` : s.kind === 'pause' ? 'pause' : `bake(${s.bake.durationMs / 1000}s)`,
+      s.kind === 'setWeight'
+        ? `${s.percent}%`
+        : s.kind === 'bake'
+          ? `bake(${s.bake.durationMs / 1000}s)`
+          : s.kind === 'approval'
+            ? `approval(${s.approval.timeoutMs / 1000}s, ${s.approval.onTimeout})`
+            : 'pause',
     )
     .join(' ');
 }
@@ -46,6 +52,19 @@ describe('traffic plans', () => {
     [{ preset: 'canary10Percent15Minutes', finalBake: '10m' }, '10% bake(900s) 100%'],
   ])('%j expands to %s', (traffic, expected) => {
     expect(shape(planOf(traffic).steps)).toBe(expected);
+  });
+
+  it('holds an approval step where the plan puts it: a day by default, rolling back when nobody approves', () => {
+    const plan = planOf({
+      type: 'steps',
+      steps: [
+        { setWeight: 10 },
+        { approval: {} },
+        { setWeight: 50 },
+        { approval: { timeout: '2h', onTimeout: 'continue' } },
+      ],
+    });
+    expect(shape(plan.steps)).toBe('10% approval(86400s, rollback) 50% approval(7200s, continue)');
   });
 
   it('runs a step list as written, analysis steps with their own checks and the spec-level ones as defaults', () => {
@@ -145,20 +164,30 @@ describe('traffic plans', () => {
       'a step of no known kind',
       { type: 'steps', steps: [{ setWeight: 10 }, { wait: '1m' }] },
       [
-        'traffic.steps.1: expected {setWeight: percent}, {pause: duration | indefinite} or {analysis: {duration, ...}}, got {"wait":"1m"}',
+        'traffic.steps.1: expected {setWeight: percent}, {pause: duration | indefinite}, {analysis: {duration, ...}} or {approval: {timeout, onTimeout}}, got {"wait":"1m"}',
       ],
     ],
     [
       'a step of two kinds',
       { type: 'steps', steps: [{ setWeight: 10, pause: '1m' }] },
       [
-        'traffic.steps.0: expected {setWeight: percent}, {pause: duration | indefinite} or {analysis: {duration, ...}}, got {"setWeight":10,"pause":"1m"}',
+        'traffic.steps.0: expected {setWeight: percent}, {pause: duration | indefinite}, {analysis: {duration, ...}} or {approval: {timeout, onTimeout}}, got {"setWeight":10,"pause":"1m"}',
       ],
     ],
     [
       'a pause that is not a duration',
       { type: 'steps', steps: [{ setWeight: 10 }, { pause: 'forever' }] },
       ['traffic.steps.1.pause: expected a duration such as "5m", or "indefinite"'],
+    ],
+    [
+      'an approval step whose timeout does something unknown',
+      { type: 'steps', steps: [{ setWeight: 10 }, { approval: { timeout: '1h', onTimeout: 'promote' } }] },
+      ['traffic.steps.1.approval.onTimeout: expected "rollback" or "continue"'],
+    ],
+    [
+      'an approval step with an unknown field',
+      { type: 'steps', steps: [{ setWeight: 10 }, { approval: { approvers: ['alice'] } }] },
+      ['traffic.steps.1.approval: unknown field(s) approvers'],
     ],
     [
       'an analysis step without a duration',

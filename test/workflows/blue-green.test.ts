@@ -1,4 +1,5 @@
 // The blue/green workflow on the time-skipping test server, against an in-memory AWS (test/support/fake-aws.ts).
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import type { DeploymentSpec, DeploymentStatus } from '../../src/shared/deployment';
@@ -8,6 +9,7 @@ import {
   statusQuery,
   testsFailedSignal,
   testsPassedSignal,
+  updates,
 } from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
 import { attachDevServer, attachTimeSkipping } from '../support/servers';
@@ -431,6 +433,49 @@ describe('blue/green workflow', () => {
       reason: 'no test result within 1h',
       leftovers: ['service'],
     });
+  });
+
+  it('answers messages sent as Updates: a refusal says why and leaves no trace, a gate answers once open, a rollback once production reads back', async () => {
+    const fake = new FakeAws();
+    await deploy(fake, 'aaaaaaa1', passTests);
+    let refused: unknown;
+    let tests: unknown;
+    let restoredWhenAnswered = false;
+    let rollback: unknown;
+    let accepted: string[] = [];
+    const result = await deploy(fake, 'bbbbbbb2', async (h) => {
+      await waitForPhase(h, 'awaiting_tests');
+      refused = await h.executeUpdate(updates.approve, { args: [{ by: 'eve' }] }).catch((e: unknown) => e);
+      tests = await h.executeUpdate(updates.testsPassed, { args: [{ by: 'ci', identity: '7@runner' }] });
+      await waitForPhase(h, 'draining');
+      rollback = await h.executeUpdate(updates.rollback, { args: [{ by: 'dave', reason: 'error rate' }] });
+      restoredWhenAnswered = fake.sideEffects.includes('setRuleTargets web.example.com web-prod-aaaaaaa1=100');
+      const history = await h.fetchHistory();
+      accepted = (history.events ?? []).flatMap((e) =>
+        e.workflowExecutionUpdateAcceptedEventAttributes
+          ? [e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest!.input!.name!]
+          : [],
+      );
+    });
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause?.message).toBe(
+      'approval refused: the deployment is awaiting_tests',
+    );
+    // The tests gate opened before the answer: the deployment was past it.
+    expect(tests).toEqual({
+      phase: 'activating',
+      note: 'tests passed (reported by ci (7@runner)); the deployment is activating',
+    });
+    expect(rollback).toEqual({
+      phase: 'rolling_back',
+      note: 'production restored to aaaaaaa1 (read back)',
+      restoreMs: expect.any(Number),
+    });
+    expect(restoredWhenAnswered).toBe(true);
+    // The refused approval is nowhere in the history.
+    expect(accepted).toEqual(['testsPassed', 'rollback']);
+    expect(result).toMatchObject({ phase: 'rolled_back', reason: 'rollback requested by dave: error rate' });
+    expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 
   it('reports its status and ignores messages that make no sense in the current phase', async () => {

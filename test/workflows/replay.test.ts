@@ -30,8 +30,30 @@ describe('replay of recorded deployments', () => {
         'adoption-canary-scale-to-zero.json',
         'adoption-rollback-at-10-percent.json',
         'adoption-rule-changed-paused-resumed.json',
+        'progressive-approval-step.json',
+        // Steered by signals, before the CLI sent its messages as Updates: signals still replay.
+        'second-deployment-approved.before-message-updates.json',
+        'progressive-paused-resumed-promoted.before-message-updates.json',
       ]),
     );
+  });
+
+  it('holds the messages the CLI sends as accepted and completed Updates, and the older ones as signals', () => {
+    const events = (file: string) =>
+      (JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { events: Record<string, unknown>[] }).events;
+    const names = (file: string, key: string) =>
+      events(file).flatMap((e) => {
+        const attrs = e[key] as { acceptedRequest?: { input?: { name?: string } }; signalName?: string } | undefined;
+        return attrs ? [attrs.acceptedRequest?.input?.name ?? attrs.signalName] : [];
+      });
+    expect(names('second-deployment-approved.json', 'workflowExecutionUpdateAcceptedEventAttributes')).toEqual([
+      'testsPassed',
+      'approve',
+    ]);
+    expect(names('second-deployment-approved.json', 'workflowExecutionUpdateCompletedEventAttributes')).toHaveLength(2);
+    expect(
+      names('second-deployment-approved.before-message-updates.json', 'workflowExecutionSignaledEventAttributes'),
+    ).toEqual(['testsPassed', 'approve']);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {

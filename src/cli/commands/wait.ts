@@ -5,10 +5,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SwitchyardClient } from '../../client/switchyard-client';
 import { loadConfig } from '../../config';
 import { phases, type Phase } from '../../shared/deployment';
-import { formatDuration, parseDuration } from '../../shared/duration';
+import { formatDuration } from '../../shared/duration';
 import { ExitCode, UserError } from '../../shared/errors';
 import { exitCodeOf, type Cli, type Reply } from '../command';
-import { deploymentRef } from '../options';
+import { deploymentRef, positiveDuration } from '../options';
 import { formatResult, formatSteps } from '../output';
 
 interface WaitOptions {
@@ -33,7 +33,7 @@ export function registerWait(program: Command, cli: Cli): void {
     )
     .argument('<deployment>', 'deployment id, or service[/environment]', deploymentRef)
     .option('--for <phase>', `a phase to wait for instead of the end (${phases.join(', ')})`, phaseOption)
-    .option('--timeout <duration>', 'give up after this long (90s, 15m, 1h): exit 124', timeoutOption)
+    .option('--timeout <duration>', 'give up after this long (90s, 15m, 1h): exit 124', positiveDuration)
     .option('--json', 'print JSON', false)
     .action(cli.action((ref: string, opts: WaitOptions) => wait(ref, opts, cli)));
 }
@@ -42,12 +42,6 @@ function phaseOption(value: string): Phase {
   if (!(phases as readonly string[]).includes(value))
     throw new InvalidArgumentError(`expected one of ${phases.join(', ')}`);
   return value as Phase;
-}
-
-function timeoutOption(value: string): number {
-  const ms = parseDuration(value);
-  if (!ms) throw new InvalidArgumentError('expected a duration above zero, such as 90s, 15m or 1h');
-  return ms;
 }
 
 export async function wait(ref: string, opts: WaitOptions, cli: Pick<Cli, 'progress'>): Promise<Reply<WaitOutcome>> {

@@ -34,7 +34,10 @@ export interface Steering {
   testsVerdict?: 'passed' | 'failed';
   /** Why the tests failed, as reported. */
   testsFailure?: string;
+  /** The open approval gate has been approved (each gate starts unapproved). */
   approved: boolean;
+  /** Which gate of the traffic plan waits for approval (absent: none, or the one before the switch). */
+  approvalGate?: string;
   rollback: RollbackRequest;
   /** Held on a production rule someone else changed: only resume (or a rollback) ends it, not promote. */
   ruleHeld?: boolean;

@@ -12,7 +12,7 @@ import { sideBySide } from '../common/side-by-side';
 import { localTrafficPath } from '../patches';
 import { bake } from './bake';
 import type { BlueGreenContext, Found, Staged } from './context';
-import { holdWhilePaused } from './steering';
+import { awaitApproval, holdWhilePaused } from './steering';
 import { failureTypes } from '../../shared/failures';
 
 /**
@@ -81,6 +81,9 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
       }
     } else if (step.kind === 'bake') {
       await bake(ctx, staged, traffic, step.bake, `step ${index + 1} of ${steps.length}`);
+    } else if (step.kind === 'approval') {
+      await awaitApproval(ctx, step.approval, `at ${traffic.percent}% (step ${index + 1} of ${steps.length})`);
+      tracker.enter('activating', `going on from ${traffic.percent}% (step ${index + 1} of ${steps.length})`);
     } else {
       traffic.paused = true;
       tracker.note(`step ${index + 1} of ${steps.length}: paused at ${traffic.percent}% until resume or promote`);
