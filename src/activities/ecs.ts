@@ -356,13 +356,15 @@ export function createEcsActivities(ecs: ECSClient) {
       );
     },
 
-    /** Scales the service to 0 and deletes it; already deleted (DRAINING or INACTIVE) is fine. */
+    /** Scales the service to 0 and deletes it; already deleted (DRAINING, INACTIVE or not found) is fine. */
     async deleteService(input: { cluster: string; name: string }): Promise<void> {
       const service = await describeService(input.cluster, input.name);
       // A deleted service is DRAINING until its tasks stop: deleting it again is refused (not ACTIVE).
-      if (!service || service.status !== 'ACTIVE') return;
+      // One DescribeServices does not list may only just have been created (MISSING for a few seconds):
+      // delete it all the same, and ECS says ServiceNotFoundException when it is truly not there.
+      if (service && service.status !== 'ACTIVE') return;
       try {
-        if ((service.desiredCount ?? 0) > 0) {
+        if ((service?.desiredCount ?? 0) > 0) {
           await ecs.send(new UpdateServiceCommand({ cluster: input.cluster, service: input.name, desiredCount: 0 }));
         }
         await ecs.send(new DeleteServiceCommand({ cluster: input.cluster, service: input.name, force: true }));

@@ -15,6 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { awsDelaysMs } from '../../src/dev/emulator/behaviours/conformance';
 import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
@@ -24,6 +25,7 @@ import { aliasesTo } from '../../src/shared/records';
 import { deploymentTags, resourceNames, type Tag } from '../../src/shared/naming';
 import {
   awsClientsOnMoto,
+  awsTimeScale,
   iamPropagationMs,
   requestTestCertificate,
   resetAws,
@@ -606,6 +608,16 @@ describe('blue/green activities on moto', () => {
       .send(new DescribeTargetGroupsCommand({ Names: [a.names.targetGroup] }))
       .catch((e: Error) => e.name);
     expect(gone).toBe('TargetGroupNotFoundException');
+  });
+
+  it('deletes a service it has just created, while DescribeServices does not list it yet (a compensation right after CreateService)', async () => {
+    const a = await stageService('aaaa0002', 1);
+    const listed = () => aws.findService({ cluster: demoAccount.cluster, name: a.names.ecsService });
+    expect(await listed()).toBeUndefined();
+    await aws.deleteService({ cluster: demoAccount.cluster, name: a.names.ecsService });
+    // Once it shows, it shows deleted: DRAINING until its tasks stop, never ACTIVE.
+    await new Promise((r) => setTimeout(r, awsDelaysMs.serviceVisible * awsTimeScale + 100));
+    expect([undefined, 'DRAINING']).toContain((await listed())?.status);
   });
 
   it('alias records: upsert twice, delete twice', async () => {
