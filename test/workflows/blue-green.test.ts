@@ -515,24 +515,31 @@ describe('blue/green workflow on the dev server', () => {
   afterAll(async () => {
     await dev?.teardown();
   });
-  const quick = { ...spec, drainMs: 500 };
+  // Real time here: a short drain, and IAM roles that propagate in 1 s (AWS's 10 s of a first deployment
+  // would be waited out in full, as long as a drive waits for a phase: the project's CI lost that race).
+  const quick = { ...spec, drainMs: 500, iamPropagationMs: 1_000 };
+  const quickAws = () => Object.assign(new FakeAws(), { rolePropagationMs: quick.iamPropagationMs });
 
   it('a rollback that arrives while the last step before teardown is running is honoured, not dropped', async () => {
-    const fake = new FakeAws();
+    const fake = quickAws();
     await deployOn(dev, fake, 'aaaaaaa1', passTests, quick);
+    expect(fake.startedBeforeRolesPropagated).toEqual([]);
     fake.calls.length = 0;
+    // Reads of the production rule: the first finds the live deployment (before any drive could run), the
+    // second is the check after the drain, the last step before teardown. The rollback lands while that
+    // activity runs (and completes despite the cancel).
     let productionReads = 0;
+    let deployment: Handle | undefined;
+    fake.beforeFindHostRule = async (host) => {
+      if (host === 'web.example.com' && ++productionReads === 2)
+        await deployment!.signal(rollbackSignal, { by: 'erin', reason: 'late' });
+    };
     const result = await deployOn(
       dev,
       fake,
       'bbbbbbb2',
       async (h) => {
-        // The second read of the production rule is the check after the drain, the last step before
-        // teardown: the rollback lands while that activity runs (and completes despite the cancel).
-        fake.beforeFindHostRule = async (host) => {
-          if (host === 'web.example.com' && ++productionReads === 2)
-            await h.signal(rollbackSignal, { by: 'erin', reason: 'late' });
-        };
+        deployment = h;
         await passTests(h);
       },
       quick,
