@@ -3,11 +3,13 @@
 import type { Command } from 'commander';
 import type { DeploymentResult } from '../shared/deployment';
 import { ExitCode } from '../shared/errors';
+import type { OutputFormat } from './options';
 
-/** What an action found, how it reads (as text, or as JSON with --json), and the exit code it means. */
+/** What an action found, how it reads (as text, or as JSON with -o json), and the exit code it means. */
 export interface Reply<T> {
   data: T;
-  json?: boolean;
+  /** Absent: text. */
+  format?: OutputFormat;
   /** The data as text (src/cli/output.ts); nothing is printed when this is absent or gives undefined. */
   text?(data: T): string | undefined;
   /** When the data means something other than success: a rolled-back deployment (2), a failed check (1). */

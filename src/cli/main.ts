@@ -2,6 +2,8 @@
 // The CLI: the program built from the command modules (src/cli/commands, each declaring its options
 // and returning what it found), their replies printed, and errors caught once, here, and mapped to exit
 // codes CI can trust: 0 success, 1 failed or invalid input, 2 rolled back, 124 timed out (wait --timeout).
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { ExitCode, UserError } from '../shared/errors';
 import type { Cli, Reply } from './command';
@@ -13,6 +15,7 @@ import { registerMessages } from './commands/message';
 import { registerPreflight } from './commands/preflight';
 import { registerRecover } from './commands/recover';
 import { registerSetup } from './commands/setup';
+import { registerValidate } from './commands/validate';
 import { registerWait } from './commands/wait';
 import { registerWorker } from './commands/worker';
 import { formatReply } from './output';
@@ -31,6 +34,7 @@ const commands = [
   registerInit,
   registerWorker,
   registerPreflight,
+  registerValidate,
   registerDeploy,
   registerStatus,
   registerWait,
@@ -39,9 +43,20 @@ const commands = [
   registerRecover,
 ];
 
+/** `switchyard --version`: this release, and the Temporal SDK and Node it runs on. */
+export function versionLine(): string {
+  // The package's own manifest, beside src/ and dist/ alike.
+  const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies: Record<string, string>;
+  };
+  return `switchyard ${manifest.version} (Temporal TypeScript SDK ${manifest.dependencies['@temporalio/client']}, Node ${process.version})`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('switchyard')
     .description('Durable blue/green and canary deployments for Amazon ECS, run as Temporal workflows')
+    .version(versionLine(), '-v, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   const cli: Cli = {

@@ -1,5 +1,5 @@
 // Parsers and defaults of the commands' arguments and options, checked before anything connects.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { deploymentQuery } from '../client/deployment-ref';
 import { parseDuration } from '../shared/duration';
 
@@ -35,4 +35,24 @@ export function positiveDuration(value: string): number {
   const ms = parseDuration(value);
   if (!ms) throw new InvalidArgumentError('expected a duration above zero, such as 90s, 15m or 1h');
   return ms;
+}
+
+export const outputFormats = ['text', 'json', 'jsonl'] as const;
+/** text for people; json, one document; jsonl, one compact document a line (a followed deployment's steps too). */
+export type OutputFormat = (typeof outputFormats)[number];
+
+function outputFormat(value: string): OutputFormat {
+  if (!(outputFormats as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${outputFormats.join(', ')}`);
+  return value as OutputFormat;
+}
+
+/** `-o, --output text|json|jsonl`, as the Temporal CLI has it, with `--json` kept as an alias of `-o json`. */
+export function withOutput(command: Command): Command {
+  return command
+    .option('-o, --output <format>', `output format: ${outputFormats.join(', ')}`, outputFormat, 'text')
+    .option('--json', 'the same as -o json')
+    .hook('preAction', (cmd) => {
+      if (cmd.opts().json) cmd.setOptionValue('output', 'json');
+    });
 }

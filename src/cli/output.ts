@@ -2,14 +2,31 @@
 import type { DeploymentReport } from '../client/inspect';
 import { describeStuck } from '../client/stuck';
 import type { TemporalConfig } from '../config';
-import type { Reply } from './command';
+import type { Cli, Reply } from './command';
+import type { OutputFormat } from './options';
 import type { DeploymentResult, DeploymentStatus } from '../shared/deployment';
 import type { RecoveryReport } from '../shared/recovery';
 import type { PreflightReport } from '../shared/preflight';
 
-/** What main.ts prints of a command's reply: its data as JSON (--json) or as text; undefined for nothing. */
+/** What main.ts prints of a command's reply: its data as JSON (-o json, jsonl) or as text; undefined for nothing. */
 export function formatReply<T>(reply: Reply<T>): string | undefined {
-  return reply.json ? JSON.stringify(reply.data, null, 2) : reply.text?.(reply.data);
+  if (reply.format === 'json') return JSON.stringify(reply.data, null, 2);
+  if (reply.format === 'jsonl') return JSON.stringify(reply.data);
+  return reply.text?.(reply.data);
+}
+
+/**
+ * A followed deployment's new steps: text on stderr (stdout keeps the result for CI), or with -o jsonl
+ * one JSON line each on stdout, before the result's.
+ */
+export function printSteps(
+  cli: Pick<Cli, 'print' | 'progress'>,
+  format: OutputFormat | undefined,
+  deploymentId: string,
+  steps: DeploymentStatus['history'],
+): void {
+  if (format === 'jsonl') for (const step of steps) cli.print(JSON.stringify({ deploymentId, ...step }));
+  else if (steps.length) cli.progress(formatSteps(steps));
 }
 
 export function formatInit(
@@ -54,11 +71,48 @@ export function formatStatus(s: DeploymentReport): string {
   if (s.previous) lines.push(`previous     ${s.previous.deploymentId}`);
   if (s.traffic) lines.push(`traffic      ${formatTraffic(s.traffic)}`);
   if (s.knownGoodTaskDefinition) lines.push(`known good   ${s.knownGoodTaskDefinition}`);
-  if (s.approvedBy) lines.push(`approved by  ${s.approvedBy}`);
+  if (s.approvals?.length)
+    lines.push(`approved by  ${s.approvals.map((a) => `${a.by ?? 'nobody (timeout)'} (${a.gate})`).join(', ')}`);
+  else if (s.approvedBy) lines.push(`approved by  ${s.approvedBy}`);
   if (s.reason) lines.push(`reason       ${s.reason}`);
   if (s.leftovers.length) lines.push(`left behind  ${s.leftovers.join(', ')}`);
   for (const [key, value] of Object.entries(s.resources)) if (value) lines.push(`${key.padEnd(12)} ${value}`);
   if (s.history.length) lines.push('', formatSteps(s.history));
+  return lines.join('\n');
+}
+
+/**
+ * The live view of `status --watch` on a terminal, redrawn as it changes: phase and what it waits for,
+ * the plan's step, production's weights, the latest analysis round, the last step.
+ */
+export function formatLive(s: DeploymentStatus): string {
+  const lines = [
+    `${s.service}/${s.environment}  deployment ${s.deploymentId}  image ${s.pinnedImage ?? s.image}`,
+    `phase      ${s.phase}`,
+    `waiting    ${s.waitingFor ?? '-'}`,
+  ];
+  const t = s.traffic;
+  if (t) {
+    lines.push(
+      `step       ${Math.min(t.step + 1, t.steps)} of ${t.steps} (${t.plan})${t.paused ? ', PAUSED' : ''}${t.promoted ? ', promoted' : ''}`,
+    );
+    const previous = s.previous?.deploymentId ?? 'previous';
+    lines.push(
+      `weights    ${t.percent}% ${s.deploymentId}${t.percent < 100 && s.previous ? ` · ${100 - t.percent}% ${previous}` : ''}`,
+    );
+    const round = t.lastAnalysis;
+    lines.push(
+      `analysis   ${round ? `${round.at.slice(11, 19)} ${round.failures.length ? `FAILED: ${round.failures.join('; ')}` : `ok (${round.observations.join('; ')})`}` : 'no round yet'}` +
+        (t.failedAnalyses.length ? `; ${t.failedAnalyses.length} failed round(s)` : ''),
+    );
+    if (t.restoreMs !== undefined)
+      lines.push(`restored   production back on ${previous} ${t.restoreMs} ms after the rollback request`);
+  }
+  if (s.approvals?.length)
+    lines.push(`approved   ${s.approvals.map((a) => `${a.by ?? 'timeout'} (${a.gate})`).join(', ')}`);
+  if (s.reason) lines.push(`reason     ${s.reason}`);
+  const last = s.history.at(-1);
+  if (last) lines.push(`last step  ${last.at.slice(11, 19)} ${last.note}`);
   return lines.join('\n');
 }
 

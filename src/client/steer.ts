@@ -119,6 +119,16 @@ export interface Watched {
   timedOut?: boolean;
 }
 
+export interface WatchOptions {
+  intervalMs?: number;
+  /** Stop once the deployment is in this phase. */
+  phase?: Phase;
+  /** Stop at this time (epoch ms). */
+  deadline?: number;
+  /** Every status read, changed or not (a live view redraws from it). */
+  onStatus?: (status: DeploymentStatus) => void;
+}
+
 /**
  * Follows the deployment like `followDeployment`, and stops early when it is in `phase` or at
  * `deadline` (epoch ms). An ended deployment answers with its result, whatever it was waited for.
@@ -126,9 +136,9 @@ export interface Watched {
 export async function watchDeployment(
   handle: DeploymentHandle,
   onChange: (status: DeploymentStatus, newSteps: DeploymentStatus['history']) => void,
-  opts: { intervalMs?: number; phase?: Phase; deadline?: number } = {},
+  opts: WatchOptions = {},
 ): Promise<Watched> {
-  const { intervalMs = 1_000, phase, deadline = Infinity } = opts;
+  const { intervalMs = 1_000, phase, deadline = Infinity, onStatus } = opts;
   const result = handle.result();
   let seen = 0;
   let done = false;
@@ -144,6 +154,7 @@ export async function watchDeployment(
     if (stuck && stuckPolls >= 2)
       throw new UserError(describeStuck((await deploymentInputOf(handle)).deploymentId, stuck));
     status = (await handle.query(statusQuery).catch(() => undefined)) ?? status;
+    if (status) onStatus?.(status);
     if (status && status.history.length > seen) {
       onChange(status, status.history.slice(seen));
       seen = status.history.length;

@@ -5,7 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import type { TemporalConfig } from '../config';
-import type { ActorMessage, AnySpec, DeploymentResult, DeploymentStatus, Phase } from '../shared/deployment';
+import type { ActorMessage, AnySpec, DeploymentResult, DeploymentStatus } from '../shared/deployment';
 import { describeCause, UserError } from '../shared/errors';
 import { allSearchAttributes, isDeploymentId } from '../shared/naming';
 import type { PreflightInput, PreflightReport } from '../shared/preflight';
@@ -25,6 +25,7 @@ import {
   type SendOptions,
   type Sent,
   type Watched,
+  type WatchOptions,
 } from './steer';
 
 export class SwitchyardClient {
@@ -171,7 +172,7 @@ export class SwitchyardClient {
   watch(
     handle: DeploymentHandle,
     onChange: (status: DeploymentStatus, newSteps: DeploymentStatus['history']) => void,
-    opts: { phase?: Phase; deadline?: number; intervalMs?: number },
+    opts: WatchOptions,
   ): Promise<Watched> {
     return watchDeployment(handle, onChange, opts);
   }

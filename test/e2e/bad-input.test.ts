@@ -191,6 +191,12 @@ const invocations: [string, string[], string][] = [
   ['a limit that is not a number', ['list', '--limit', 'abc'], 'expected a whole number of 1 or more'],
   ['a port out of range', ['dev', '--ui-port', '99999'], 'expected a port number 1-65535'],
   ['an unknown command', ['frobnicate'], "error: unknown command 'frobnicate'"],
+  [
+    'a message whose answer may wait no time',
+    ['approve', 'abc12345', '--timeout', 'soon'],
+    'expected a duration above zero',
+  ],
+  ['validate without a spec', ['validate'], "error: required option '-f, --file <spec>' not specified"],
 ];
 
 describe('bad input corpus', () => {
@@ -233,6 +239,45 @@ describe('bad input corpus', () => {
     );
     expect(result.stderr).toContain(message);
     expect(await changesInAws()).toEqual([]);
+  });
+
+  // Offline: nothing answers at these addresses, and validate needs nothing to.
+  const offline = { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:9', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' };
+
+  it.each(specs)(
+    'validate refuses a spec with %s offline, with the message deploy gives',
+    async (_name, doc, message) => {
+      const result = await runCli(['validate', '-f', write(doc)], offline);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(message);
+    },
+  );
+
+  it('validate lists every problem of a spec at once, with its field (JSON for editors and CI), offline', async () => {
+    const file = write({ ...valid, desiredCount: 0, drain: 'soon', hosts: { production: 'web.other.test' } });
+    const result = await runCli(['validate', '-f', file, '--json'], offline);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      file,
+      valid: false,
+      problems: [
+        expect.stringMatching(/^desiredCount: /),
+        expect.stringMatching(/^hosts\.stage: /),
+        expect.stringMatching(/^drain: /),
+      ],
+    });
+    const ok = await runCli(['validate', '-f', write(valid)], offline);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toMatch(/: valid blue\/green deployment of web\/prod on cluster /);
+  });
+
+  it('--version names the release, the Temporal SDK and Node, offline', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8'));
+    expect(await runCli(['--version'], offline)).toEqual({
+      code: 0,
+      stdout: `switchyard ${manifest.version} (Temporal TypeScript SDK ${manifest.dependencies['@temporalio/client']}, Node ${process.version})\n`,
+      stderr: '',
+    });
   });
 
   it.each(invocations)('%s: one message, exit 1, nothing sent to AWS', async (_name, args, message) => {

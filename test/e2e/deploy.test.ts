@@ -11,7 +11,7 @@ import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { resourceNames } from '../../src/shared/naming';
-import { runCli, startCli, type LongRunningCli } from '../support/cli';
+import { runCli, startCli, startCliOnTerminal, type LongRunningCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { recordHistory } from '../support/histories';
 import { pushImage, type PushedImage } from '../support/ecr';
@@ -322,12 +322,38 @@ describe.each(variants)(
             `\\nswitchyard: deployment ${running.id} is awaiting_tests after 2s, not ended \\(wait --timeout\\)\\n$`,
           ),
         );
+        // People watch it live (a terminal: one view redrawn; a pipe: one line a step); CI reads JSON lines.
+        const piped = startCli(['status', running.id, '--watch'], env);
+        const terminal = startCliOnTerminal(['status', running.id, '--watch'], env);
+        const jsonl = startCli(['wait', running.id, '-o', 'jsonl'], env);
+        await terminal.waitForOutput(/phase {6}awaiting_tests/);
+        await piped.waitForOutput(/awaiting_tests {5}ready for tests/);
         // As a signal: stored durably (for a worker to take when it runs), not answered.
         expect(await runCli(['tests-failed', service, '--reason', 'smoke', '--signal'], env)).toMatchObject({
           code: 0,
           stdout: `tests-failed stored for ${service} as a signal (not answered: \`switchyard status ${service}\` shows what it did)\n`,
         });
         expect(await running.deploy.exited).toBe(2);
+        const end = `deployment ${running.id}: rolled_back (tests failed (reported by e2e): smoke)`;
+        expect(await piped.exited).toBe(2);
+        expect(piped.output()).toMatch(/rolling_back {7}rolling back: tests failed/);
+        expect(piped.output().trimEnd().split('\n').at(-1)).toBe(end);
+        expect(await terminal.exited).toBe(2);
+        // Redrawn in place, ending on the rolled-back view and the result.
+        const views = terminal.output().split('\x1b[H\x1b[2J');
+        expect(views.length).toBeGreaterThan(2);
+        expect(views.at(-1)).toMatch(/phase {6}rolled_back/);
+        expect(views.at(-1)!.trimEnd().split(/\r?\n/).at(-1)).toBe(end);
+        expect(await jsonl.exited).toBe(2);
+        const documents = jsonl
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l));
+        expect(documents.at(-1)).toMatchObject({ deploymentId: running.id, phase: 'rolled_back', waitedFor: 'end' });
+        expect(documents).toContainEqual(
+          expect.objectContaining({ deploymentId: running.id, phase: 'rolling_back', note: expect.any(String) }),
+        );
         const ended = await runCli(['wait', running.id, '--json'], env);
         expect(ended.code).toBe(2);
         expect(JSON.parse(ended.stdout)).toMatchObject({

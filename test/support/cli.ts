@@ -53,7 +53,21 @@ export interface LongRunningCli {
 /** Starts a long-running command (worker, dev) and lets the test wait for a line of its output. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv): LongRunningCli {
   assertBuilt();
-  const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return following(spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] }), args);
+}
+
+/**
+ * Starts a command on a terminal, as a person runs it: util-linux `script` gives it a pseudo-terminal
+ * (stdout.isTTY), and its output is what the terminal received.
+ */
+export function startCliOnTerminal(args: string[], env: NodeJS.ProcessEnv): LongRunningCli {
+  assertBuilt();
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, cliPath, ...args].map(quote).join(' ');
+  return following(spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] }), args);
+}
+
+function following(child: ChildProcess, args: string[]): LongRunningCli {
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

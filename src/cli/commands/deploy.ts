@@ -11,8 +11,8 @@ import { isRolling, type AnySpec, type DeploymentResult } from '../../shared/dep
 import { UserError } from '../../shared/errors';
 import { alarmsOf } from '../../shared/traffic';
 import { exitCodeOf, type Cli, type Reply } from '../command';
-import { defaultActor } from '../options';
-import { formatResult, formatSteps } from '../output';
+import { defaultActor, withOutput, type OutputFormat } from '../options';
+import { formatResult, printSteps } from '../output';
 
 export interface DeployOptions {
   file?: string;
@@ -27,7 +27,7 @@ export interface DeployOptions {
   timeout?: string;
   wait: boolean;
   by: string;
-  json: boolean;
+  output: OutputFormat;
 }
 
 export interface DeployOutcome {
@@ -37,8 +37,7 @@ export interface DeployOutcome {
 }
 
 export function registerDeploy(program: Command, cli: Cli): void {
-  program
-    .command('deploy')
+  withOutput(program.command('deploy'))
     .description(
       'start a deployment from a spec (blue/green, or rolling when the spec says so), or roll a service to an image without one (--cluster, --service, --image); prints its id (with --wait: follows it to the end)',
     )
@@ -57,7 +56,6 @@ export function registerDeploy(program: Command, cli: Cli): void {
     .option('--no-pin-image-digest', 'without a spec: deploy the image as given, its tag not pinned to a digest')
     .option('--wait', 'follow the deployment until it is active, rolled back or failed', false)
     .option('--by <name>', 'who asks (recorded in the deployment)', defaultActor())
-    .option('--json', 'print JSON', false)
     .action(cli.action((opts: DeployOptions) => deploy(opts, cli)));
 }
 
@@ -69,15 +67,15 @@ export async function deploy(opts: DeployOptions, cli: Pick<Cli, 'print' | 'prog
     await client.assertReady();
     await refuseMissingPrerequisites(client, spec);
     const { deploymentId, handle } = await client.start(spec, opts.by);
-    if (!opts.json) cli.print(deploymentId);
+    if (opts.output === 'text') cli.print(deploymentId);
     if (!opts.wait) return { deploymentId, workflowId: handle.workflowId };
-    const result = await client.follow(handle, (_status, steps) => cli.progress(formatSteps(steps)));
+    const result = await client.follow(handle, (_status, steps) => printSteps(cli, opts.output, deploymentId, steps));
     return { deploymentId, workflowId: handle.workflowId, result };
   });
   const { result } = outcome;
   return {
     data: outcome,
-    json: opts.json,
+    format: opts.output,
     text: () => (result ? formatResult(result) : undefined),
     exitCode: result && exitCodeOf(result),
   };

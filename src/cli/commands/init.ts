@@ -108,7 +108,7 @@ export async function init(
   if (!target && !opts.cluster && !opts.service) {
     // Until the next release: CI scripts that prepare a namespace with `switchyard init` keep working.
     cli.progress('switchyard: `switchyard init` without a service is deprecated; use `switchyard setup`');
-    return setup();
+    return setup({ output: 'text' });
   }
   return generate(targetOf(target, opts), opts, cli);
 }

@@ -10,7 +10,7 @@ import { loadConfig } from '../../config';
 import type { MessageAnswer } from '../../shared/deployment';
 import { ExitCode } from '../../shared/errors';
 import type { Cli, Reply } from '../command';
-import { defaultActor, deploymentRef, positiveDuration } from '../options';
+import { defaultActor, deploymentRef, positiveDuration, withOutput, type OutputFormat } from '../options';
 
 const descriptions: [MessageCommand, string][] = [
   ['tests-passed', 'tell a deployment its tests passed (returns when its tests gate has opened)'],
@@ -33,7 +33,7 @@ interface MessageOptions {
   reason?: string;
   timeout?: number;
   signal: boolean;
-  json: boolean;
+  output: OutputFormat;
 }
 
 export interface MessageReport {
@@ -48,8 +48,7 @@ export interface MessageReport {
 
 export function registerMessages(program: Command, cli: Cli): void {
   for (const [name, what] of descriptions) {
-    program
-      .command(name)
+    withOutput(program.command(name))
       .description(what)
       .argument('<deployment>', 'deployment id, or service[/environment] for its latest deployment', deploymentRef)
       .option('--by <name>', 'who sends it (recorded)', defaultActor())
@@ -60,7 +59,6 @@ export function registerMessages(program: Command, cli: Cli): void {
         positiveDuration,
       )
       .option('--signal', 'send it as a durable signal, stored even while no worker runs, and do not wait', false)
-      .option('--json', 'print JSON', false)
       .action(cli.action((ref: string, opts: MessageOptions) => send(name, ref, opts)));
   }
 }
@@ -73,7 +71,7 @@ export async function send(name: MessageCommand, ref: string, opts: MessageOptio
   const report: MessageReport = { sent: name, to: ref, as: sent.answer ? 'update' : 'signal', ...sent };
   return {
     data: report,
-    json: opts.json,
+    format: opts.output,
     text: () => describeAnswer(report),
     // A rollback that could not put everything back ended the deployment failed.
     exitCode: sent.answer?.phase === 'failed' ? ExitCode.failed : ExitCode.ok,

@@ -7,6 +7,7 @@ import { loadConfig } from '../../config';
 import { ExitCode, UserError } from '../../shared/errors';
 import type { PreflightInput, PreflightReport } from '../../shared/preflight';
 import type { Cli, Reply } from '../command';
+import { withOutput, type OutputFormat } from '../options';
 import { formatPreflight } from '../output';
 
 const optionsSchema = z.object({
@@ -22,14 +23,12 @@ const optionsSchema = z.object({
 });
 
 export function registerPreflight(program: Command, cli: Cli): void {
-  program
-    .command('preflight')
+  withOutput(program.command('preflight'))
     .description('check that the cluster, load balancer (and listener) and hosted zone exist')
     .requiredOption('--cluster <name>', 'ECS cluster name or ARN')
     .requiredOption('--load-balancer <name>', 'ALB name or ARN')
     .option('--listener-port <port>', 'listener port that must exist')
     .requiredOption('--hosted-zone <name>', 'Route 53 hosted zone name')
-    .option('--json', 'print the report as JSON', false)
     .action(cli.action(preflight));
 }
 
@@ -39,12 +38,19 @@ export function parsePreflightOptions(raw: Record<string, unknown>): PreflightIn
   return parsed.data;
 }
 
-export async function preflight(opts: Record<string, unknown> & { json: boolean }): Promise<Reply<PreflightReport>> {
+export async function preflight(
+  opts: Record<string, unknown> & { output: OutputFormat },
+): Promise<Reply<PreflightReport>> {
   const config = loadConfig();
   const input = parsePreflightOptions(opts);
   const report = await SwitchyardClient.using(config.temporal, async (client) => {
     await client.assertWorkerPolling();
     return (await client.preflight(input)).report;
   });
-  return { data: report, json: opts.json, text: formatPreflight, exitCode: report.ok ? undefined : ExitCode.failed };
+  return {
+    data: report,
+    format: opts.output,
+    text: formatPreflight,
+    exitCode: report.ok ? undefined : ExitCode.failed,
+  };
 }

@@ -7,12 +7,11 @@ import { loadConfig } from '../../config';
 import { ExitCode } from '../../shared/errors';
 import type { RecoveryReport } from '../../shared/recovery';
 import type { Cli, Reply } from '../command';
-import { defaultActor, deploymentRef } from '../options';
+import { defaultActor, deploymentRef, withOutput, type OutputFormat } from '../options';
 import { formatRecovery } from '../output';
 
 export function registerRecover(program: Command, cli: Cli): void {
-  program
-    .command('recover')
+  withOutput(program.command('recover'))
     .description(
       'get a stuck deployment out (its workflow task keeps failing, so rollback cannot run): end its workflow, ' +
         'put production back on the last known-good deployment, remove what it created',
@@ -21,13 +20,14 @@ export function registerRecover(program: Command, cli: Cli): void {
     .option('--by <name>', 'who recovers it (recorded)', defaultActor())
     .option('--reason <text>', 'why (recorded in the ended workflow)')
     .option('--force', 'recover a deployment that is not stuck (prefer rollback)', false)
-    .option('--json', 'print JSON', false)
-    .action(cli.action((ref: string, opts: RecoverOptions & { json: boolean }) => recover(ref, opts, cli.progress)));
+    .action(
+      cli.action((ref: string, opts: RecoverOptions & { output: OutputFormat }) => recover(ref, opts, cli.progress)),
+    );
 }
 
 export async function recover(
   ref: string,
-  opts: RecoverOptions & { json: boolean },
+  opts: RecoverOptions & { output: OutputFormat },
   progress: (line: string) => void,
 ): Promise<Reply<RecoveryReport>> {
   const { by, reason, force } = opts;
@@ -35,5 +35,5 @@ export async function recover(
     client.recover(ref, { by, reason, force }, progress),
   );
   const failed = report.production === 'left' || report.leftovers.length > 0;
-  return { data: report, json: opts.json, text: formatRecovery, exitCode: failed ? ExitCode.failed : undefined };
+  return { data: report, format: opts.output, text: formatRecovery, exitCode: failed ? ExitCode.failed : undefined };
 }

@@ -5,17 +5,17 @@ import type { Command } from 'commander';
 import { SwitchyardClient } from '../../client/switchyard-client';
 import { loadConfig } from '../../config';
 import type { Cli, Reply } from '../command';
+import { withOutput, type OutputFormat } from '../options';
 import { formatInit } from '../output';
 
 export function registerSetup(program: Command, cli: Cli): void {
-  program
-    .command('setup')
+  withOutput(program.command('setup'))
     .description("register Switchyard's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (idempotent)")
     .action(cli.action(setup));
 }
 
-export async function setup(): Promise<Reply<{ added: string[]; present: string[] }>> {
+export async function setup(opts: { output: OutputFormat }): Promise<Reply<{ added: string[]; present: string[] }>> {
   const { temporal } = loadConfig();
   const registered = await SwitchyardClient.using(temporal, (client) => client.registerSearchAttributes());
-  return { data: registered, text: (r) => formatInit(r, temporal) };
+  return { data: registered, format: opts.output, text: (r) => formatInit(r, temporal) };
 }

@@ -8,13 +8,13 @@ import { phases, type Phase } from '../../shared/deployment';
 import { formatDuration } from '../../shared/duration';
 import { ExitCode, UserError } from '../../shared/errors';
 import { exitCodeOf, type Cli, type Reply } from '../command';
-import { deploymentRef, positiveDuration } from '../options';
-import { formatResult, formatSteps } from '../output';
+import { deploymentRef, positiveDuration, withOutput, type OutputFormat } from '../options';
+import { formatResult, printSteps } from '../output';
 
 interface WaitOptions {
   for?: Phase;
   timeout?: number;
-  json: boolean;
+  output: OutputFormat;
 }
 
 export interface WaitOutcome {
@@ -26,15 +26,13 @@ export interface WaitOutcome {
 }
 
 export function registerWait(program: Command, cli: Cli): void {
-  program
-    .command('wait')
+  withOutput(program.command('wait'))
     .description(
       'wait for a deployment (by id, or the latest of a service) to end, or to reach a phase: exit 0 active or the phase reached, 2 rolled back, 1 failed, 124 on --timeout',
     )
     .argument('<deployment>', 'deployment id, or service[/environment]', deploymentRef)
     .option('--for <phase>', `a phase to wait for instead of the end (${phases.join(', ')})`, phaseOption)
     .option('--timeout <duration>', 'give up after this long (90s, 15m, 1h): exit 124', positiveDuration)
-    .option('--json', 'print JSON', false)
     .action(cli.action((ref: string, opts: WaitOptions) => wait(ref, opts, cli)));
 }
 
@@ -44,11 +42,15 @@ function phaseOption(value: string): Phase {
   return value as Phase;
 }
 
-export async function wait(ref: string, opts: WaitOptions, cli: Pick<Cli, 'progress'>): Promise<Reply<WaitOutcome>> {
+export async function wait(
+  ref: string,
+  opts: WaitOptions,
+  cli: Pick<Cli, 'print' | 'progress'>,
+): Promise<Reply<WaitOutcome>> {
   const outcome = await SwitchyardClient.using(loadConfig().temporal, async (client) => {
     const handle = await client.find(ref);
     const deadline = opts.timeout === undefined ? undefined : Date.now() + opts.timeout;
-    return client.watch(handle, (_status, steps) => cli.progress(formatSteps(steps)), {
+    return client.watch(handle, (s, steps) => printSteps(cli, opts.output, s.deploymentId, steps), {
       phase: opts.for,
       deadline,
     });
@@ -69,7 +71,7 @@ export async function wait(ref: string, opts: WaitOptions, cli: Pick<Cli, 'progr
   };
   return {
     data: waited,
-    json: opts.json,
+    format: opts.output,
     text: () => (result ? formatResult(result) : `deployment ${deploymentId}: ${waited.phase}`),
     // The phase waited for reached (an end too: --for rolled_back), else an ended deployment answers by its end.
     exitCode: !result || result.phase === opts.for ? ExitCode.ok : exitCodeOf(result),
