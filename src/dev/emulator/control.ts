@@ -2,6 +2,7 @@
 // benchmarks and the dev stack use to set a scenario, clear the proxy and read its counts from another
 // process. moto's own reset (its /moto-api) is resetMoto in ./moto.ts.
 import type { ConformanceStats } from './behaviours/conformance';
+import type { JournalEntry } from './behaviours/write-journal';
 import { controlPath, type BehaviourScenarioJson, type ProxyStats } from './server';
 
 export class EmulatorControl {
@@ -16,6 +17,11 @@ export class EmulatorControl {
   /** GET /conformance: what the conformance layer refused so far (reset does not clear it). */
   async conformance(): Promise<ConformanceStats> {
     return (await this.send('GET', '/conformance')).json() as Promise<ConformanceStats>;
+  }
+
+  /** GET /journal: every call that changed the account since the last reset, in the order AWS answered. */
+  async journal(): Promise<JournalEntry[]> {
+    return (await this.send('GET', '/journal')).json() as Promise<JournalEntry[]>;
   }
 
   /** POST /reset: the benign scenario, counts cleared, what the proxy learned forgotten (moto's resources stay). */

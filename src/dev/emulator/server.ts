@@ -50,6 +50,7 @@ import {
   type FaultScenario,
   type Protocol,
 } from './behaviours/faults';
+import { WriteJournal } from './behaviours/write-journal';
 import { loadModels, type ModelService, type ServiceModel } from './models';
 
 export interface TargetHealthScript {
@@ -223,6 +224,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   const drainingUntil = new Map<string, number>();
   const drainTimers = new Set<NodeJS.Timeout>();
   let counts: Omit<ProxyStats, 'conformance'> = { calls: {}, faults: {} };
+  const journal = new WriteJournal();
   let ipCounter = 0;
   const proxy: AwsBehaviourProxy = {
     endpoint: '',
@@ -233,6 +235,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     reset() {
       proxy.scenario = {};
       counts = { calls: {}, faults: {} };
+      journal.clear();
       rollouts.reset();
       conformance.reset();
       registered.clear();
@@ -432,6 +435,10 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(proxy.stats));
       return true;
     }
+    if (route === 'GET /journal') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(journal.entries));
+      return true;
+    }
     if (route === 'GET /conformance') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(conformance.report()));
       return true;
@@ -476,6 +483,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
             if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
             if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled)
               await afterDeleteService(body);
+            if (ok && counted(req)) journal.answered(call, requestBody, body);
             if (ok) body = await conformance.answered(conformanceCall(req, requestBody, call), body);
             if (ok) body = await rewrite(call.operation, requestBody, body);
           } catch (err) {
@@ -498,6 +506,14 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       res.writeHead(502, { 'content-type': 'text/plain' }).end(`moto unreachable: ${err.message}`),
     );
     upstream.end(requestBody);
+  }
+
+  /**
+   * An AWS call: counted, checked and journaled. moto's own control API (reset, data dump) is not one; nor
+   * are a test's observations (header x-switchyard-observer), which see the account as it is, without faults.
+   */
+  function counted(req: http.IncomingMessage): boolean {
+    return !req.url?.startsWith('/moto-api') && req.headers[observerHeader] === undefined;
   }
 
   function conformanceCall(req: http.IncomingMessage, body: string, call: Call): ConformanceCall {
@@ -526,10 +542,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestBody: string): Promise<void> {
     if (control(req, requestBody, res)) return;
     const call = classify(req, requestBody, models.Route53);
-    // moto's own control API (reset, data dump) is not an AWS call; nor are a test's observations
-    // (header x-switchyard-observer), which must see the account as it is, without faults.
-    const counted = !req.url?.startsWith('/moto-api') && req.headers[observerHeader] === undefined;
-    if (!counted) return forward(req, res, requestBody, call, false);
+    if (!counted(req)) return forward(req, res, requestBody, call, false);
     counts.calls[call.operation] = (counts.calls[call.operation] ?? 0) + 1;
     const refusal = await conformance.refuse(conformanceCall(req, requestBody, call));
     if (refusal) return answer(res, awsErrorResponse(call.protocol, refusal, call.jsonVersion));
