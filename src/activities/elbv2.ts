@@ -366,6 +366,27 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       return out.Listeners![0].ListenerArn!;
     },
 
+    /**
+     * The priorities rules for these hosts would get if they were created one after another, as putHostRule
+     * chooses them (a plan's preview; reads only). A host whose rule exists gets its rule's priority; one
+     * that cannot get any, the reason.
+     */
+    async planRulePriorities(input: {
+      listenerArn?: string;
+      hosts: { host: string; rule?: ProductionRuleSpec }[];
+    }): Promise<({ priority: number; exists: boolean } | { problem: string })[]> {
+      const rules = input.listenerArn ? await listRules(input.listenerArn) : [];
+      return input.hosts.map(({ host, rule }) => {
+        const match = ruleMatch(host, rule);
+        const existing = rules.find((r) => ruleMatches(r, match));
+        if (existing) return { priority: Number(existing.Priority), exists: true };
+        const choice = choosePriority(rules, match, albLimits.maxPriority, rule?.priority);
+        if ('problem' in choice) return choice;
+        rules.push({ Priority: String(choice.priority), Conditions: conditionsOf(match), IsDefault: false });
+        return { priority: choice.priority, exists: false };
+      });
+    },
+
     /** The listener on this port, or undefined: never creates one. */
     findListener: (input: { loadBalancerArn: string; port: number }) => listenerOn(input.loadBalancerArn, input.port),
 

@@ -131,6 +131,9 @@ export function createIamActivities(iam: IAMClient, options: IamOptions) {
      * references (one inline policy per deployment: the live deployment's tasks keep reading theirs until
      * it is torn down). Written only when it differs from what the role has.
      */
+    /** The role's ARN and creation date, or undefined when IAM has no such role (reads only). */
+    findRole: (input: { name: string }) => getRole(input.name),
+
     async grantSecretReads(input: { role: string; deploymentId: string; valueFroms: string[] }): Promise<void> {
       const policyName = `${secretReadsPolicyPrefix}${input.deploymentId}`;
       const document = JSON.stringify(secretReadsPolicy(input.valueFroms));

@@ -12,6 +12,7 @@ import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
 import { registerList, registerStatus } from './commands/inspect';
 import { registerMessages } from './commands/message';
+import { registerPlan } from './commands/plan';
 import { registerPreflight } from './commands/preflight';
 import { registerRecover } from './commands/recover';
 import { registerSetup } from './commands/setup';
@@ -35,6 +36,7 @@ const commands = [
   registerWorker,
   registerPreflight,
   registerValidate,
+  registerPlan,
   registerDeploy,
   registerStatus,
   registerWait,

@@ -6,6 +6,7 @@ import type { Cli, Reply } from './command';
 import type { OutputFormat } from './options';
 import type { DeploymentResult, DeploymentStatus } from '../shared/deployment';
 import type { RecoveryReport } from '../shared/recovery';
+import { newDeploymentId, type DeploymentPlan } from '../shared/plan';
 import type { PreflightReport } from '../shared/preflight';
 
 /** What main.ts prints of a command's reply: its data as JSON (-o json, jsonl) or as text; undefined for nothing. */
@@ -113,6 +114,22 @@ export function formatLive(s: DeploymentStatus): string {
   if (s.reason) lines.push(`reason     ${s.reason}`);
   const last = s.history.at(-1);
   if (last) lines.push(`last step  ${last.at.slice(11, 19)} ${last.note}`);
+  return lines.join('\n');
+}
+
+/** `switchyard plan`: what is live, then each change by phase, numbered, with why. */
+export function formatPlan(p: DeploymentPlan): string {
+  const lines = [`plan: ${p.service}/${p.environment} to ${p.image}`, `live now: ${p.live}`];
+  if (p.refused) return [...lines, `refused: ${p.refused} (no change would be made)`].join('\n');
+  let phase = '';
+  for (const [i, c] of p.changes.entries()) {
+    if (c.phase !== phase) lines.push(`${(phase = c.phase)}:`);
+    lines.push(
+      `  ${String(i + 1).padStart(2)}. ${c.operation} ${c.subject}${c.detail ? ` (${c.detail})` : ''}: ${c.why}`,
+    );
+  }
+  for (const what of p.notPreviewed) lines.push(`not previewed: ${what}`);
+  lines.push(`${p.changes.length} change(s); ${newDeploymentId} stands for the id the deployment gets when it starts`);
   return lines.join('\n');
 }
 

@@ -2,15 +2,16 @@
 // demo) does with Temporal. Checks that a deployment can run (a worker polls, the search attributes are
 // registered), runs preflights, starts deployments (one per service), finds them by id or service, reads
 // their status, steers and follows them, and recovers a stuck one.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import type { TemporalConfig } from '../config';
-import type { ActorMessage, AnySpec, DeploymentResult, DeploymentStatus } from '../shared/deployment';
+import type { ActorMessage, AnySpec, DeploymentResult, DeploymentSpec, DeploymentStatus } from '../shared/deployment';
 import { describeCause, UserError } from '../shared/errors';
-import { allSearchAttributes, isDeploymentId } from '../shared/naming';
+import { allSearchAttributes, isDeploymentId, serviceWorkflowId } from '../shared/naming';
+import type { DeploymentPlan } from '../shared/plan';
 import type { PreflightInput, PreflightReport } from '../shared/preflight';
 import type { RecoveryReport } from '../shared/recovery';
-import type { preflight } from '../workflows';
+import type { planDeployment, preflight } from '../workflows';
 import { deploymentQuery } from './deployment-ref';
 import { deploymentHandle, type DeploymentHandle } from './handle';
 import { inspectDeployment, listDeployments, type DeploymentReport, type DeploymentRow } from './inspect';
@@ -115,6 +116,34 @@ export class SwitchyardClient {
       workflowExecutionTimeout: '2m',
     });
     return { workflowId, report };
+  }
+
+  /**
+   * `switchyard plan`: the changes a deployment of the spec would make, read (only read) from AWS by the
+   * plan workflow on a worker, and from Temporal, the deployment of the service that runs now (a deploy
+   * would be refused while it does).
+   */
+  async plan(spec: DeploymentSpec): Promise<DeploymentPlan & { running?: string }> {
+    const plan = await this.temporal.workflow.execute<typeof planDeployment>('planDeployment', {
+      taskQueue: this.config.taskQueue,
+      workflowId: `plan-${spec.service}-${spec.environment}-${Date.now().toString(36)}`,
+      args: [{ spec }],
+      workflowExecutionTimeout: '2m',
+    });
+    const current = await this.temporal.workflow
+      .getHandle(serviceWorkflowId(spec.service, spec.environment))
+      .describe()
+      .catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      });
+    if (current?.status.name !== 'RUNNING') return plan;
+    const running = String(current.memo?.deploymentId ?? 'unknown');
+    return {
+      ...plan,
+      running,
+      refused: `a deployment of ${spec.service}/${spec.environment} is already running: ${running}`,
+    };
   }
 
   /** Starts a deployment of the spec, refused while another of the same service and environment runs. */

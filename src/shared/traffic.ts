@@ -51,6 +51,18 @@ export interface TrafficPlan {
 
 export const maxPlanSteps = 100;
 
+/** Specs from before traffic plans: everything at once, no bake. */
+const allAtOnce: TrafficPlan = {
+  name: 'allAtOnce',
+  steps: [{ kind: 'setWeight', percent: 100 }],
+  finalBake: { durationMs: 0, intervalMs: 30_000, failureLimit: 0, checks: { alarms: [] } },
+};
+
+/** The plan a blue/green spec runs: its own, or everything at once. */
+export function trafficPlanOf(spec: { traffic?: TrafficPlan }): TrafficPlan {
+  return spec.traffic ?? allAtOnce;
+}
+
 export function hasChecks(checks: AnalysisChecks): boolean {
   return checks.alarms.length > 0 || checks.maxUnhealthyTargets !== undefined || checks.http !== undefined;
 }

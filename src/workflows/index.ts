@@ -4,3 +4,4 @@ export { blueGreenDeployment } from './blue-green';
 export { rollingDeployment } from './rolling';
 export * from './messages';
 export { recoverDeployment } from './recover';
+export { planDeployment } from './plan';

@@ -16,18 +16,11 @@ import type {
 } from '../../shared/deployment';
 import { deploymentTags, resourceNames, type ResourceNames, type Tag } from '../../shared/naming';
 import type { RecordSnapshot } from '../../shared/records';
-import type { TrafficPlan } from '../../shared/traffic';
+import { trafficPlanOf, type TrafficPlan } from '../../shared/traffic';
 import { CompensationStack } from '../common/compensation';
 import type { RollbackRequest } from '../common/rollback-request';
 import { TaskRoles } from '../common/roles';
 import { DeploymentTracker } from '../common/tracker';
-
-/** Specs from before traffic plans: everything at once, no bake. */
-const allAtOnce: TrafficPlan = {
-  name: 'allAtOnce',
-  steps: [{ kind: 'setWeight', percent: 100 }],
-  finalBake: { durationMs: 0, intervalMs: 30_000, failureLimit: 0, checks: { alarms: [] } },
-};
 
 /** What the steering messages have said so far (steering.ts writes it, the gates read it). */
 export interface Steering {
@@ -127,7 +120,7 @@ export function createContext(input: DeploymentInput): BlueGreenContext {
     deploymentId,
     names: resourceNames(spec, deploymentId),
     tags: deploymentTags(spec, deploymentId),
-    plan: spec.traffic ?? allAtOnce,
+    plan: trafficPlanOf(spec),
     pollIntervalMs: input.pollIntervalMs ?? 5_000,
     tracker,
     status: tracker.status,

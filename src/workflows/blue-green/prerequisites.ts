@@ -3,7 +3,7 @@
 // what production forwards to now. A miss is invalid input ('Prerequisite'): nothing has been created.
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { HostRule, LoadBalancerSummary } from '../../activities/elbv2';
-import type { PreviousDeployment } from '../../shared/deployment';
+import type { DeploymentSpec, PreviousDeployment } from '../../shared/deployment';
 import { resourceNames, tagKeys } from '../../shared/naming';
 import { aliasesTo, describeRecords, type RecordSnapshot } from '../../shared/records';
 import { alarmsOf } from '../../shared/traffic';
@@ -104,17 +104,30 @@ async function readProductionRecord(
   return records;
 }
 
-/** What production forwards to now, read from AWS: the rule's target group and its Switchyard tags. */
+/** What production forwards to now (see readLiveDeployment), kept in the context. */
 async function findLiveDeployment(
   ctx: BlueGreenContext,
   listenerArn: string,
 ): Promise<{ previous?: PreviousDeployment; rule?: HostRule }> {
-  const { spec } = ctx;
+  const found = await readLiveDeployment(ctx.spec, listenerArn);
+  if (found.previous && found.rule) {
+    ctx.productionRuleArn = found.rule.ruleArn;
+    ctx.status.resources.productionRuleArn = found.rule.ruleArn;
+  }
+  return found;
+}
+
+/**
+ * What production forwards to now, read from AWS: the rule's target group and its Switchyard tags (a
+ * deployment, and `switchyard plan`, read it alike). Refused when another Switchyard service serves the host.
+ */
+export async function readLiveDeployment(
+  spec: DeploymentSpec,
+  listenerArn: string,
+): Promise<{ previous?: PreviousDeployment; rule?: HostRule }> {
   const rule = await aws.findHostRule({ listenerArn, host: spec.hosts.production, rule: spec.productionRule });
   const live = rule?.targets.filter((t) => t.weight > 0) ?? [];
   if (!rule || live.length === 0) return { rule };
-  ctx.productionRuleArn = rule.ruleArn;
-  ctx.status.resources.productionRuleArn = rule.ruleArn;
   const allTags = await aws.describeTargetGroupTags({ targetGroupArns: live.map((t) => t.targetGroupArn) });
   const ours = Object.entries(allTags).find(
     ([, t]) => t[tagKeys.service] === spec.service && t[tagKeys.environment] === spec.environment,
