@@ -30,7 +30,14 @@ export const httpCodes = z
   .string()
   .regex(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/, 'expected HTTP codes such as "200" or "200-399"');
 
-const durationInput = z.union([z.string(), z.number()], { error: 'expected a duration such as "90s", "5m" or "1h"' });
+// The JSON Schema's pattern and minimum apply to the string and the number alike (each to its own type).
+const durationInput = z
+  .union([z.string(), z.number()], { error: 'expected a duration such as "90s", "5m" or "1h"' })
+  .meta({
+    description: 'a duration: "500ms", "90s", "5m", "1h30m", "1d", or a number of seconds',
+    pattern: '^\\s*(\\d+(\\.\\d+)?(ms|s|m|h|d))+\\s*$',
+    minimum: 0,
+  });
 
 function toMs(max: string, min: string) {
   const maxMs = parseDuration(max)!;
@@ -68,10 +75,19 @@ export const imageReference = z
 
 /** An optional duration ("90s", "5m", "1h", or seconds) in milliseconds. */
 export function duration(defaultValue: string, max = '30d', min = '0s') {
-  return durationInput.default(defaultValue).transform(toMs(max, min));
+  return durationInput.default(defaultValue).transform(toMs(max, min)).meta(bounds(max, min));
 }
 
 /** A duration that must be given. */
 export function requiredDuration(max = '30d', min = '0s') {
-  return durationInput.transform(toMs(max, min));
+  return durationInput.transform(toMs(max, min)).meta(bounds(max, min));
+}
+
+/** The JSON Schema's bounds of a duration given in seconds (a string's are the description's to say). */
+function bounds(max: string, min: string) {
+  return {
+    description: `a duration from ${min} to ${max}: "500ms", "90s", "5m", "1h30m", "1d", or a number of seconds`,
+    minimum: parseDuration(min)! / 1000,
+    maximum: parseDuration(max)! / 1000,
+  };
 }

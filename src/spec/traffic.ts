@@ -15,7 +15,9 @@ const alarmName = z
   .max(255, 'expected at most 255 characters');
 
 const httpCheck = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://stage.web.example.com/health' }),
+  url: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://stage.web.example.com/health' })
+    .meta({ pattern: '^https?://' }),
   expectStatus: httpCodes.default('200-399'),
   maxLatency: duration('2s', '1m'),
   timeout: duration('5s', '1m'),
@@ -87,15 +89,16 @@ const approvalStep = z
   .strictObject({ timeout: duration('24h', '30d', '1s'), onTimeout: onApprovalTimeout })
   .prefault({});
 
+const stepForms = {
+  setWeight: percent,
+  pause: z.union([z.literal('indefinite'), requiredDuration('7d', '1s')], {
+    error: 'expected a duration such as "5m", or "indefinite"',
+  }),
+  analysis: analysisStep,
+  approval: approvalStep,
+};
 const step = oneKeyOf(
-  {
-    setWeight: percent,
-    pause: z.union([z.literal('indefinite'), requiredDuration('7d', '1s')], {
-      error: 'expected a duration such as "5m", or "indefinite"',
-    }),
-    analysis: analysisStep,
-    approval: approvalStep,
-  },
+  stepForms,
   '{setWeight: percent}, {pause: duration | indefinite}, {analysis: {duration, ...}} or {approval: {timeout, onTimeout}}',
 );
 
@@ -134,6 +137,18 @@ const trafficForms = {
     finalBake,
   }),
 };
+
+/**
+ * `traffic` as users write it, for the JSON Schema only (src/spec/json-schema.ts): trafficSchema reads
+ * these forms by hand, for messages a union cannot give.
+ */
+export const trafficInputForms = z.union([
+  z.enum(presetNames),
+  ...Object.values(trafficForms).filter((f) => f !== trafficForms.steps),
+  trafficForms.steps.extend({
+    steps: z.array(z.union(Object.entries(stepForms).map(([key, form]) => z.strictObject({ [key]: form })))).min(1),
+  }),
+]);
 
 /** `traffic`: a preset name, `{preset}`, or `{type: allAtOnce | canary | linear | steps, ...}`. */
 export const trafficSchema = z
