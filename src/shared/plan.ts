@@ -77,7 +77,14 @@ export function planBlueGreen(
 
   for (const rule of [live.stageRule, live.productionRulePriority])
     if (rule && 'problem' in rule) return { changes: [], refused: rule.problem, notPreviewed: [] };
-  if (live.productionRecord !== 'none' && live.productionRecord !== 'alias' && !spec.hosts.overwriteProductionRecord)
+  // A record the spec leaves alone (hosts.productionRecord: leave) is neither read nor written.
+  const manageRecord = spec.hosts.productionRecord !== 'leave';
+  if (
+    manageRecord &&
+    live.productionRecord !== 'none' &&
+    live.productionRecord !== 'alias' &&
+    !spec.hosts.overwriteProductionRecord
+  )
     return {
       changes: [],
       refused: `${spec.hosts.production} points elsewhere (${live.productionRecord.elsewhere}): set hosts.overwriteProductionRecord: true to replace it`,
@@ -154,7 +161,7 @@ export function planBlueGreen(
     }
     if (!recordPointed) {
       recordPointed = true;
-      if (live.productionRecord !== 'alias') {
+      if (manageRecord && live.productionRecord !== 'alias') {
         next();
         const host = spec.hosts.production;
         const replaced = live.productionRecord === 'none' ? [] : live.productionRecord.types;
