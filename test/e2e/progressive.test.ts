@@ -133,8 +133,15 @@ describe.each(variants)(
     /** The production rule as "target-group=weight, ..." each time it changes, read from the ALB every 100 ms. */
     /** Watches a failed test left running: stopped after each test, so none reads the next test's account. */
     const watching = new Set<() => Promise<string[]>>();
+    /** Deployments a failed test left running: rolled back, so the next test finds production as it expects. */
+    const unfinished = new Map<string, LongRunningCli>();
     afterEach(async () => {
       for (const stop of watching) await stop().catch(() => undefined);
+      for (const [id, deploy] of unfinished) {
+        await runCli(['rollback', id], worker.env);
+        await deploy.exited;
+      }
+      unfinished.clear();
     });
 
     function watchProduction(): { snapshots: string[]; stop: () => Promise<string[]> } {
@@ -165,6 +172,8 @@ describe.each(variants)(
     async function startDeploy(file: string, image: string): Promise<{ deploy: LongRunningCli; id: string }> {
       const deploy = startCli(['deploy', '-f', file, '--image', image, '--wait'], worker.env);
       const id = await deploymentIdOf(deploy);
+      unfinished.set(id, deploy);
+      void deploy.exited.then(() => unfinished.delete(id));
       await deploy.waitForOutput(/awaiting_tests/);
       expect(await runCli(['tests-passed', id], worker.env)).toMatchObject({ code: 0 });
       return { deploy, id };
@@ -320,7 +329,8 @@ describe.each(variants)(
         };
         const { deploy, id } = await startDeploy(specFile('approval-step', gated), 'nginx:7');
         await deploy.waitForOutput(/awaiting_approval/);
-        expect(watch.snapshots.at(-1)).toBe(`${tg(id)}=25,${tg(live)}=75`);
+        // The watch reads the ALB every 100 ms: the gate may open before it has seen the 25% the step set.
+        await until('25% on the new deployment', () => watch.snapshots.at(-1) === `${tg(id)}=25,${tg(live)}=75`);
         expect(await runCli(['promote', id], worker.env)).toMatchObject({
           code: 1,
           stderr: `switchyard: deployment ${id}: promote refused: the deployment is awaiting_approval\n`,
