@@ -3,7 +3,7 @@ import { ListClustersCommand } from '@aws-sdk/client-ecs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients';
-import type { Config, TemporalConfig } from './config';
+import { connectionOptions, temporalUnreachable, type Config, type TemporalConfig } from './config';
 import { describeCause, UserError } from './shared/errors';
 
 export interface WorkerParts {
@@ -21,12 +21,9 @@ function workflowSource(bundlePath?: string): BundleOption {
 
 export async function connectWorkerToTemporal(temporal: TemporalConfig): Promise<NativeConnection> {
   try {
-    return await NativeConnection.connect({ address: temporal.address });
+    return await NativeConnection.connect(connectionOptions(temporal));
   } catch (err) {
-    throw new UserError(
-      `cannot reach Temporal at ${temporal.address} (${describeCause(err)}). ` +
-        'Start the embedded stack with `npm run dev`, or set TEMPORAL_ADDRESS to your Temporal frontend.',
-    );
+    throw temporalUnreachable(temporal, err);
   }
 }
 

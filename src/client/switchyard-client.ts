@@ -4,9 +4,9 @@
 // their status, steers and follows them, and recovers a stuck one.
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import type { TemporalConfig } from '../config';
+import { connectionOptions, temporalUnreachable, type TemporalConfig } from '../config';
 import type { ActorMessage, AnySpec, DeploymentResult, DeploymentSpec, DeploymentStatus } from '../shared/deployment';
-import { describeCause, UserError } from '../shared/errors';
+import { UserError } from '../shared/errors';
 import { allSearchAttributes, isDeploymentId, serviceWorkflowId } from '../shared/naming';
 import type { DeploymentPlan } from '../shared/plan';
 import type { PreflightInput, PreflightReport } from '../shared/preflight';
@@ -44,12 +44,9 @@ export class SwitchyardClient {
   static async connect(config: TemporalConfig): Promise<SwitchyardClient> {
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address: config.address, connectTimeout: '5s' });
+      connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '5s' });
     } catch (err) {
-      throw new UserError(
-        `cannot reach Temporal at ${config.address} (${describeCause(err)}). ` +
-          'Start the embedded stack with `npm run dev`, or set TEMPORAL_ADDRESS to your Temporal frontend.',
-      );
+      throw temporalUnreachable(config, err);
     }
     return new SwitchyardClient(connection, config);
   }

@@ -1,6 +1,7 @@
 // Runs the built CLI (dist/cli/main.js) as a user or CI would: a separate process, env vars, exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const cliPath = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -15,7 +16,8 @@ export function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const key of Object.keys(env)) {
     if (/^(TEMPORAL_|AWS_|SWITCHYARD_)/.test(key)) delete env[key];
   }
-  return { ...env, ...extra };
+  // No Temporal config file of the person running the tests (~/.config/temporalio/temporal.toml).
+  return { ...env, XDG_CONFIG_HOME: path.join(os.tmpdir(), 'switchyard-no-config'), ...extra };
 }
 
 export interface CliResult {

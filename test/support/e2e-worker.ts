@@ -10,9 +10,13 @@ export interface E2eWorker {
   stop(): Promise<void>;
 }
 
-export async function startE2eWorker(label: string): Promise<E2eWorker> {
+/** `temporal` replaces TEMPORAL_ADDRESS (the dev server) with other Temporal settings: a profile, TLS. */
+export async function startE2eWorker(
+  label: string,
+  temporal: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: servers.temporalAddress },
+): Promise<E2eWorker> {
   const env = cleanEnv({
-    TEMPORAL_ADDRESS: servers.temporalAddress,
+    ...temporal,
     SWITCHYARD_TASK_QUEUE: uniqueTaskQueue(label),
     AWS_ENDPOINT_URL: servers.awsEndpoint,
     AWS_REGION: testRegion,

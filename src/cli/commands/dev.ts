@@ -31,7 +31,7 @@ export function registerDev(program: Command, cli: Cli): void {
     .action(
       cli.action(async (opts: Omit<DevOptions, 'namespace' | 'taskQueue'>) => {
         // The stack's own Temporal and AWS, whatever the environment points at; its namespace and task queue.
-        const env = loadConfig({ ...process.env, TEMPORAL_ADDRESS: undefined, AWS_ENDPOINT_URL: undefined });
+        const env = loadConfig({ ...process.env, AWS_ENDPOINT_URL: undefined }, { embeddedTemporal: true });
         await runDev({ ...opts, namespace: env.temporal.namespace, taskQueue: env.temporal.taskQueue }, cli.print);
       }),
     );

@@ -1,7 +1,7 @@
-// `switchyard worker`: a worker for the configured Temporal and AWS (environment variables).
+// `switchyard worker`: a worker for the configured Temporal and AWS (environment variables, Temporal profiles).
 // Temporal's runtime stops it gracefully on SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../../config';
+import { describeTemporal, loadConfig, type Config } from '../../config';
 import { destroyAwsClients } from '../../aws/clients';
 import { createWorker } from '../../worker';
 import type { Cli } from '../command';
@@ -9,14 +9,18 @@ import type { Cli } from '../command';
 export function registerWorker(program: Command, cli: Cli): void {
   program
     .command('worker')
-    .description('run a worker for TEMPORAL_ADDRESS and AWS (AWS_REGION, AWS_ENDPOINT_URL)')
+    .description(
+      'run a worker for the configured Temporal (TEMPORAL_*, profiles) and AWS (AWS_REGION, AWS_ENDPOINT_URL)',
+    )
     .action(cli.action(async () => runWorker(loadConfig(), cli.print)));
 }
 
 export async function runWorker(config: Config, print: (line: string) => void): Promise<void> {
   const { worker, connection, clients } = await createWorker(config);
   const aws = config.aws.endpoint ?? `AWS region ${config.aws.region ?? '(from the AWS config)'}`;
-  print(`worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}; AWS: ${aws}`);
+  print(
+    `worker polling task queue "${config.temporal.taskQueue}" on ${describeTemporal(config.temporal)}; AWS: ${aws}`,
+  );
   try {
     await worker.run();
   } finally {
