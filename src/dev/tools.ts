@@ -9,6 +9,8 @@ export interface ToolPaths {
   temporalTestServer: string;
   /** botocore's data directory: the AWS API models (service-2.json.gz) the conformance layer checks against. */
   awsModels: string;
+  /** actionlint, built by Go (the workflow-file lint in npm test); null when setup found no Go toolchain. */
+  actionlint?: string | null;
 }
 
 /** The project's .switchyard folder (venv, tool manifest, dev state); SWITCHYARD_HOME moves it. */

@@ -8,13 +8,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { cleanEnv, runCli, startCli } from '../support/cli';
+import { blueGreenSpec, writeSpec } from '../support/e2e-spec';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
-import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, servers } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, resetAws, servers } from '../support/servers';
 import {
   makeCertificates,
   startAuthFront,
@@ -47,31 +47,7 @@ describe('authenticated Temporal: TLS, mTLS, API keys and profiles, through the 
     await resetAws();
     clients = awsClientsOnMoto();
     await seedAccount(clients, demoAccount);
-    specFile = path.join(dir, 'spec.yaml');
-    fs.writeFileSync(
-      specFile,
-      stringify({
-        service,
-        environment: 'prod',
-        cluster: demoAccount.cluster,
-        taskDefinition: {
-          requiresCompatibilities: ['FARGATE'],
-          networkMode: 'awsvpc',
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }],
-        },
-        container: { name: 'web', port: 80 },
-        desiredCount: 1,
-        loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
-        hosts: { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` },
-        hostedZone: demoAccount.hostedZone,
-        approval: { required: false },
-        drain: '1s',
-        iamPropagation: `${iamPropagationMs}ms`,
-        pinImageDigest: false,
-      }),
-    );
+    specFile = writeSpec(dir, blueGreenSpec(service, { approval: { required: false } }));
   });
 
   afterAll(async () => {

@@ -24,6 +24,7 @@ import {
   resetAws,
   setAwsScenario,
 } from '../support/servers';
+import { fargateTaskDefinition } from '../support/e2e-spec';
 
 // Each scenario runs on Fargate with names at the spec's length limits (service 20 characters,
 // environment 10), and on EC2 with bridge networking (instance targets on dynamic ports, container
@@ -34,13 +35,7 @@ const variants = [
     label: 'Fargate, names at the length limits',
     service: `e2e${stamp}`.padEnd(20, 'x'),
     environment: 'production',
-    taskDefinition: {
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }],
-    },
+    taskDefinition: fargateTaskDefinition,
     containerInstances: 0,
     runsAs: { launchType: 'FARGATE', targetType: 'ip', target: /^10\.0\.\d+\.\d+$/ },
     records: true,

@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { destroyAwsClients } from '../../src/aws/clients';
 import { demoAccount } from '../../src/dev/demo';
 import { EmulatorControl } from '../../src/dev/emulator/control';
@@ -13,9 +12,10 @@ import type { JournalEntry } from '../../src/dev/emulator/behaviours/write-journ
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
 import { newDeploymentId, type DeploymentPlan } from '../../src/shared/plan';
 import { runCli, startCli } from '../support/cli';
+import { blueGreenSpec, fargateTaskDefinition, writeSpec } from '../support/e2e-spec';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { pushImage } from '../support/ecr';
-import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, servers } from '../support/servers';
+import { atAwsPace, awsClientsOnMoto, resetAws, servers } from '../support/servers';
 
 const service = `plan${Date.now().toString(36).slice(-6)}`;
 const hosts = { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
@@ -34,30 +34,16 @@ describe('switchyard plan, held to the deployment that follows', () => {
     await seedAccount(clients, demoAccount);
     for (const tag of ['1.0', '2.0']) images[tag] = (await pushImage(clients, 'web', tag)).image;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-plan-'));
-    const taskDefinition = {
-      requiresCompatibilities: ['FARGATE'],
-      networkMode: 'awsvpc',
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 512, portMappings: [{ containerPort: 80 }] }],
-    };
-    fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify(taskDefinition));
-    specFile = path.join(dir, 'spec.yaml');
-    fs.writeFileSync(
-      specFile,
-      stringify({
-        service,
-        environment: 'prod',
-        cluster: demoAccount.cluster,
+    fs.writeFileSync(path.join(dir, 'task-definition.json'), JSON.stringify(fargateTaskDefinition));
+    specFile = writeSpec(
+      dir,
+      blueGreenSpec(service, {
         taskDefinition: './task-definition.json',
-        container: { name: 'web', port: 80 },
         desiredCount: 2,
-        loadBalancer: { name: demoAccount.loadBalancer, listenerPort: 80 },
         hosts,
-        hostedZone: demoAccount.hostedZone,
         approval: { required: false },
         drain: '2s',
-        iamPropagation: `${iamPropagationMs}ms`,
+        pinImageDigest: true, // the images are in the emulated ECR
         traffic: { type: 'steps', steps: [{ setWeight: 20 }, { pause: '1s' }, { setWeight: 60 }], finalBake: '1s' },
       }),
     );
