@@ -113,7 +113,14 @@ function installActionlint() {
   return path.join(bin, process.platform === 'win32' ? 'actionlint.exe' : 'actionlint');
 }
 
+// As the CLI says (src/cli/main.ts): Node 20 is past its end of life.
+function refuseUnsupportedNode() {
+  if (Number(process.versions.node.split('.')[0]) >= 22) return;
+  fail(`Node.js ${process.version} is not supported (past its end of life): use Node.js 22 or 24 LTS.`);
+}
+
 function install() {
+  refuseUnsupportedNode();
   const hash = requirementsHash();
   if (isCurrent(readManifest(), hash)) return;
 

@@ -21,9 +21,15 @@ import { registerWait } from './commands/wait';
 import { registerWorker } from './commands/worker';
 import { formatReply } from './output';
 
-// Our @aws-sdk/* versions are pinned and support Node 20; the SDK's notice about releases after
-// January 2027 would otherwise precede every message this CLI prints.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Node 20 reached end of life in April 2026, and the AWS SDK requires Node 22 from January 2027: one
+// line says so before anything runs (scripts/setup.js says the same before an install).
+const supportedNode = 22;
+if (Number(process.versions.node.split('.')[0]) < supportedNode) {
+  process.stderr.write(
+    `switchyard: Node.js ${process.version} is not supported (past its end of life): use Node.js 22 or 24 LTS.\n`,
+  );
+  process.exit(ExitCode.failed);
+}
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const progress = (line: string) => process.stderr.write(`${line}\n`);
