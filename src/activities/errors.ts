@@ -13,6 +13,11 @@ const permanentErrorNames = new Set([
   'UnauthorizedOperation',
   'InvalidClientTokenId',
   'UnrecognizedClientException',
+  // Route 53's ChangeResourceRecordSets: the batch breaks a rule of the zone as it stands (a record of
+  // another type at the name, e.g. a CNAME where an alias goes; a DELETE of a record that is not there),
+  // HTTP 400: the same batch is refused again. PriorRequestNotComplete is the one to retry.
+  // https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html#API_ChangeResourceRecordSets_Errors
+  'InvalidChangeBatch',
 ]);
 
 export async function attempt<T>(what: string, call: () => Promise<T>): Promise<T> {
