@@ -1,5 +1,9 @@
 // Running the blue/green workflow on the time-skipping test server against FakeAws: the spec the tests
 // vary, a deploy helper with a `drive` callback that plays CI and people, and the account inventory.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -110,7 +114,13 @@ export async function deployAndInspect(
     });
     await drive(handle);
     const result = await handle.result();
-    return { result, status: await handle.query(statusQuery) };
+    // A query of an ended deployment replays its whole history: keep a history that does not replay.
+    const status = await handle.query(statusQuery).catch(async (err: Error) => {
+      const file = path.join(os.tmpdir(), `switchyard-unreplayable-${handle.workflowId}.json`);
+      fs.writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+      throw new Error(`${err.message}\nthe history that did not replay: ${file}`);
+    });
+    return { result, status };
   });
 }
 
