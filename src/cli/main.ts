@@ -13,6 +13,7 @@ import { registerInit } from './commands/init';
 import { registerList, registerStatus } from './commands/inspect';
 import { registerMessages } from './commands/message';
 import { registerPlan } from './commands/plan';
+import { registerRehearse } from './commands/rehearse';
 import { registerPreflight } from './commands/preflight';
 import { registerRecover } from './commands/recover';
 import { registerSetup } from './commands/setup';
@@ -43,6 +44,7 @@ const commands = [
   registerPreflight,
   registerValidate,
   registerPlan,
+  registerRehearse,
   registerDeploy,
   registerStatus,
   registerWait,

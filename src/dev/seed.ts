@@ -179,7 +179,9 @@ function demoManifest(repository: string, tag: string): string {
   });
 }
 
-async function defaultNetwork(clients: AccountClients): Promise<{ subnetIds: string[]; securityGroupIds: string[] }> {
+export async function defaultNetwork(
+  clients: AccountClients,
+): Promise<{ subnetIds: string[]; securityGroupIds: string[] }> {
   const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }));
   const vpcId = vpcs.Vpcs?.[0]?.VpcId;
   if (!vpcId) throw new Error('the account has no default VPC to place the demo load balancer in');

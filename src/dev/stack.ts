@@ -24,6 +24,8 @@ export interface DevStackOptions {
   /** Where the SQLite file and logs go (default .switchyard/state). */
   stateDir?: string;
   progress?: (line: string) => void;
+  /** Seed the demo account (default); false: an empty account for a caller to fill (rehearse). */
+  seedDemo?: boolean;
 }
 
 export interface DevStack {
@@ -87,7 +89,10 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const clients = createAccountClients({ ...config.aws, credentials: emulatorCredentials });
     let seeded: string[];
     try {
-      seeded = [...(await seedAccount(clients, demoAccount)), ...(await seedImages(clients, demoImages))];
+      seeded =
+        opts.seedDemo === false
+          ? []
+          : [...(await seedAccount(clients, demoAccount)), ...(await seedImages(clients, demoImages))];
     } finally {
       destroyAwsClients(clients);
     }
