@@ -129,8 +129,18 @@ export async function assertPortFree(port: number, flag: string): Promise<void> 
   });
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
-export async function freePort(): Promise<number> {
+/**
+ * A port that was free a moment ago on 127.0.0.1 (the OS picks it), none of `taken`: ports already chosen
+ * for a server that has not bound them yet (the OS may hand a just-closed port out again).
+ */
+export async function freePort(taken: readonly number[] = []): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (!taken.includes(port)) return port;
+  }
+}
+
+async function anyFreePort(): Promise<number> {
   const net = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -26,13 +26,16 @@ export interface DevStackOptions {
   progress?: (line: string) => void;
   /** Seed the demo account (default); false: an empty account for a caller to fill (rehearse). */
   seedDemo?: boolean;
+  /** No web UI (uiPort unused): a stack nobody watches, such as a rehearsal's. */
+  headless?: boolean;
 }
 
 export interface DevStack {
   config: Config;
   /** Connected to the stack's Temporal until stop(). */
   client: SwitchyardClient;
-  uiUrl: string;
+  /** Absent when headless. */
+  uiUrl?: string;
   stateDir: string;
   seeded: string[];
   stop(): Promise<void>;
@@ -49,10 +52,10 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     for (const part of started.reverse()) await part.process.stop();
   };
   try {
-    progress(`starting moto (AWS emulator) on 127.0.0.1:${opts.awsPort}`);
+    progress(`starting moto (AWS emulator) on 127.0.0.1:${opts.awsPort || 'a free port'}`);
     const moto: MotoServer = await startMotoServer({
       python: tools.python,
-      port: await freePort(),
+      port: await freePort([opts.temporalPort, opts.uiPort, opts.awsPort]),
       logFile: path.join(stateDir, 'moto.log'),
     });
     started.push(moto);
@@ -67,11 +70,13 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     });
     started.push({ process: { stop: () => proxy.close() } });
 
-    progress(`starting Temporal dev server on 127.0.0.1:${opts.temporalPort} (web UI ${opts.uiPort})`);
+    const ui = opts.headless ? 'no web UI' : `web UI ${opts.uiPort}`;
+    progress(`starting Temporal dev server on 127.0.0.1:${opts.temporalPort} (${ui})`);
     const temporal: TemporalDevServer = await startTemporalDevServer({
       cli: tools.temporal,
       port: opts.temporalPort,
       uiPort: opts.uiPort,
+      headless: opts.headless,
       namespace: opts.namespace,
       dbFile: path.join(stateDir, 'temporal.db'),
       logFile: path.join(stateDir, 'temporal.log'),
@@ -98,7 +103,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     }
     if (seeded.length) progress(`seeded the emulated account: ${seeded.join(', ')}`);
 
-    return { config, client, uiUrl: temporal.uiUrl!, stateDir, seeded, stop: stopAll };
+    return { config, client, uiUrl: temporal.uiUrl, stateDir, seeded, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -60,9 +60,17 @@ describe('switchyard rehearse, against a copy of the account in the embedded emu
     return {
       code: run.code,
       stderr: run.stderr,
-      report: JSON.parse(run.stdout) as RehearsalReport,
+      report: parsed(run),
       writes: await control.journal(),
     };
+  }
+
+  function parsed(run: { code: number | null; stdout: string; stderr: string }): RehearsalReport {
+    try {
+      return JSON.parse(run.stdout) as RehearsalReport;
+    } catch {
+      throw new Error(`rehearse exited ${run.code} without a report:\n${run.stderr}`);
+    }
   }
 
   async function productionTargets(host: string): Promise<string> {

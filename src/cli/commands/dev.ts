@@ -61,7 +61,7 @@ export async function runDev(opts: DevOptions, print: (line: string) => void): P
     );
     print('Press Ctrl-C to stop everything.');
 
-    if (opts.demo) await runDemo(stack.client, stack.uiUrl, print);
+    if (opts.demo) await runDemo(stack.client, stack.uiUrl!, print); // dev is never headless
 
     const signal = await Promise.race([
       new Promise<string>((resolve) => stopSignals.forEach((s) => process.once(s, () => resolve(s)))),

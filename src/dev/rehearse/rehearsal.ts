@@ -67,10 +67,12 @@ export async function rehearse(
   }
 
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-rehearsal-'));
+  // The proxy takes any port (0); the dev server needs one named.
   const stack = await startDevStack({
     temporalPort: await freePort(),
-    uiPort: await freePort(),
-    awsPort: await freePort(),
+    uiPort: 0,
+    headless: true,
+    awsPort: 0,
     namespace: 'default',
     taskQueue: 'switchyard-rehearsal',
     stateDir,
