@@ -44,7 +44,8 @@ export interface ShapeService {
 
 export interface AccountShape {
   cluster: { name: string; capacityProviders: string[] };
-  loadBalancer: { name: string; type: string; scheme: string };
+  /** Recreated as an internet-facing ALB in the emulator's default subnets. */
+  loadBalancer: { name: string };
   listener: { port: number; protocol: string; defaultActions: Action[] };
   /** The listener's rules but the default, by priority. */
   rules: { priority: string; conditions: RuleCondition[]; actions: Action[] }[];
@@ -155,7 +156,7 @@ export async function readAccountShape(clients: AwsClients, spec: DeploymentSpec
 
   return {
     cluster: { name: cluster.name, capacityProviders: cluster.capacityProviders },
-    loadBalancer: { name: lb.name, type: 'application', scheme: 'internet-facing' },
+    loadBalancer: { name: lb.name },
     listener: {
       port: listener.Port!,
       protocol: listener.Protocol ?? 'HTTP',
