@@ -15,7 +15,7 @@ import type { Tag } from '../shared/naming';
 import { secretReadsPolicy, secretReadsPolicyPrefix } from '../shared/secrets';
 import { attempt, isAwsError, wrapAwsError } from './errors';
 
-const ecsTasksTrust = JSON.stringify({
+export const ecsTasksTrust = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });

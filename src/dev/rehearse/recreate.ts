@@ -18,14 +18,11 @@ import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import { ecsTasksTrust } from '../../activities/iam';
 import { defaultNetwork, seedRoleBoundary, type AccountClients } from '../seed';
 import type { AccountShape } from './shape';
 
 const creatableProviders = new Set(['FARGATE', 'FARGATE_SPOT']);
-const ecsTasksTrust = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-});
 
 /**
  * Recreates the shape; one line per thing made, for the report. `iamPropagationMs`: how long the
