@@ -87,6 +87,9 @@ export function lastLines(file: string, count = 15): string {
   }
 }
 
+/** The process ended before it was ready; its log's tail is in the message. */
+export class ExitedBeforeReady extends UserError {}
+
 /** Polls `ready` until it returns true; fails early, with the log's tail, if the process exits first. */
 export async function waitUntilReady(
   proc: ManagedProcess,
@@ -99,7 +102,7 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exit !== undefined) {
-      throw new UserError(
+      throw new ExitedBeforeReady(
         `${proc.name} exited (${exit}) before ${what}; its log ${proc.logFile} ends with:\n${lastLines(proc.logFile)}`,
       );
     }

@@ -1,6 +1,6 @@
 // The Temporal CLI's dev server (frontend, SQLite persistence, web UI) as a child process.
 import { Connection } from '@temporalio/client';
-import { startProcess, waitUntilReady, httpOk, type ManagedProcess } from './processes';
+import { startProcess, waitUntilReady, httpOk, ExitedBeforeReady, type ManagedProcess } from './processes';
 
 export interface TemporalDevServerOptions {
   cli: string;
@@ -19,7 +19,24 @@ export interface TemporalDevServer {
   uiUrl?: string;
 }
 
+/**
+ * The dev server picks its internal services' ports itself (bind to port 0, close, hand the number on), so
+ * another process on the machine can take one in between; the server then dies at startup (CI saw a nil
+ * listener panic in its worker service). Such an early exit is retried, with the log kept.
+ */
+const startAttempts = 3;
+
 export async function startTemporalDevServer(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!(err instanceof ExitedBeforeReady) || attempt === startAttempts) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const args = [
     'server',
     'start-dev',
