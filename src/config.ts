@@ -66,17 +66,7 @@ export interface LoadOptions {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<
-    string,
-    string
-  >;
-  const parsed = envSchema.safeParse(set);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const name = String(issue.path[0]);
-    throw new UserError(`${name}=${JSON.stringify(env[name])} is not valid: ${issue.message}.`);
-  }
-  const e = parsed.data;
+  const { set, parsed: e } = parseEnv(envSchema, env);
   return {
     temporal: {
       ...(options.embeddedTemporal ? embeddedTemporal(set) : temporalConnection(set)),
@@ -87,6 +77,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       endpoint: e.AWS_ENDPOINT_URL,
       ...(e.SWITCHYARD_ROLE_BOUNDARY ? { roleBoundary: e.SWITCHYARD_ROLE_BOUNDARY } : {}),
     },
+  };
+}
+
+/** The variables that are set (not empty), parsed by `schema`; a UserError naming the first bad one. */
+function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv,
+): { set: Record<string, string>; parsed: z.infer<S> } {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<
+    string,
+    string
+  >;
+  const parsed = schema.safeParse(set);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0]);
+    throw new UserError(`${name}=${JSON.stringify(env[name])} is not valid: ${issue.message}.`);
+  }
+  return { set, parsed: parsed.data };
+}
+
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** The worker's logs and metrics. */
+export interface TelemetryConfig {
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+  /** host:port of the Prometheus endpoint (`/metrics`); absent: no metrics served. */
+  metricsAddress?: string;
+}
+
+const telemetrySchema = z.object({
+  SWITCHYARD_LOG_LEVEL: z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'expected trace, debug, info, warn or error' }))
+    .optional(),
+  SWITCHYARD_LOG_FORMAT: z.enum(['text', 'json'], { error: 'expected text or json' }).default('text'),
+  SWITCHYARD_METRICS_ADDRESS: z.string().regex(hostPort, 'expected host:port, e.g. 0.0.0.0:9464').optional(),
+});
+
+/** SWITCHYARD_LOG_LEVEL (default `fallback`), SWITCHYARD_LOG_FORMAT, SWITCHYARD_METRICS_ADDRESS. */
+export function loadTelemetryConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  fallback: LogLevel = 'INFO',
+): TelemetryConfig {
+  const { parsed } = parseEnv(telemetrySchema, env);
+  return {
+    logLevel: parsed.SWITCHYARD_LOG_LEVEL ?? fallback,
+    logFormat: parsed.SWITCHYARD_LOG_FORMAT,
+    ...(parsed.SWITCHYARD_METRICS_ADDRESS ? { metricsAddress: parsed.SWITCHYARD_METRICS_ADDRESS } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { createActivities } from './activities';
 import { createAwsClients, type AwsClientOptions, type AwsClients } from './aws/clients';
 import { connectionOptions, temporalUnreachable, type Config, type TemporalConfig } from './config';
 import { describeCause, UserError } from './shared/errors';
+import { deploymentIdInLogs } from './telemetry/activity-interceptors';
 
 export interface WorkerParts {
   worker: Worker;
@@ -14,9 +15,17 @@ export interface WorkerParts {
 
 type BundleOption = Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'>;
 
+/** Bundled with the workflows: the deployment id in every activity's headers. A prebuilt bundle must include it. */
+export const workflowInterceptorModules = [require.resolve('./workflows/interceptors')];
+
 /** Workflows from a prebuilt bundle when given (tests bundle once), else bundled from source at start. */
-function workflowSource(bundlePath?: string): BundleOption {
-  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('./workflows') };
+function workflowSource(bundlePath?: string): BundleOption & Pick<WorkerOptions, 'interceptors'> {
+  return bundlePath
+    ? { workflowBundle: { codePath: bundlePath }, interceptors: { activity: [deploymentIdInLogs] } }
+    : {
+        workflowsPath: require.resolve('./workflows'),
+        interceptors: { activity: [deploymentIdInLogs], workflowModules: workflowInterceptorModules },
+      };
 }
 
 export async function connectWorkerToTemporal(temporal: TemporalConfig): Promise<NativeConnection> {

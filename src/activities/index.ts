@@ -11,6 +11,7 @@ import { createHttpActivities } from './http';
 import { createIamActivities } from './iam';
 import { createRoute53Activities } from './route53';
 import { roleBoundaryOf } from './sts';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityOptions {
   /** The ARN of the task roles' permissions boundary (SWITCHYARD_ROLE_BOUNDARY); absent: the account's default. */
@@ -30,6 +31,7 @@ export function createActivities(clients: AwsClients, options: ActivityOptions =
     ...cloudwatch,
     ...createAutoScalingActivities(clients.applicationAutoScaling),
     ...createAnalysisActivities({ cloudwatch, elbv2, http }),
+    ...createWebhookActivities(),
   };
 }
 

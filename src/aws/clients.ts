@@ -12,6 +12,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { AwsConfig } from '../config';
+import { instrument } from './instrument';
 
 export interface AwsClients {
   ecs: ECSClient;
@@ -41,13 +42,13 @@ export function clientConfig(options: AwsClientOptions): Pick<AwsClientOptions, 
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const common = clientConfig(options);
   return {
-    ecs: new ECSClient(common),
-    elbv2: new ElasticLoadBalancingV2Client(common),
-    route53: new Route53Client(common),
-    cloudwatch: new CloudWatchClient(common),
-    iam: new IAMClient(common),
-    applicationAutoScaling: new ApplicationAutoScalingClient(common),
-    sts: new STSClient(common),
+    ecs: instrument(new ECSClient(common), 'ecs'),
+    elbv2: instrument(new ElasticLoadBalancingV2Client(common), 'elbv2'),
+    route53: instrument(new Route53Client(common), 'route53'),
+    cloudwatch: instrument(new CloudWatchClient(common), 'cloudwatch'),
+    iam: instrument(new IAMClient(common), 'iam'),
+    applicationAutoScaling: instrument(new ApplicationAutoScalingClient(common), 'application-autoscaling'),
+    sts: instrument(new STSClient(common), 'sts'),
     ecr: new EcrClients(common),
   };
 }
@@ -62,13 +63,13 @@ export class EcrClients {
   readonly local: ECRClient;
 
   constructor(private readonly options: ReturnType<typeof clientConfig>) {
-    this.local = new ECRClient(options);
+    this.local = instrument(new ECRClient(options), 'ecr');
     if (options.region) this.byRegion.set(options.region, this.local);
   }
 
   in(region: string): ECRClient {
     let client = this.byRegion.get(region);
-    if (!client) this.byRegion.set(region, (client = new ECRClient({ ...this.options, region })));
+    if (!client) this.byRegion.set(region, (client = instrument(new ECRClient({ ...this.options, region }), 'ecr')));
     return client;
   }
 

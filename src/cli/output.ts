@@ -77,6 +77,11 @@ export function formatStatus(s: DeploymentReport): string {
   else if (s.approvedBy) lines.push(`approved by  ${s.approvedBy}`);
   if (s.reason) lines.push(`reason       ${s.reason}`);
   if (s.leftovers.length) lines.push(`left behind  ${s.leftovers.join(', ')}`);
+  if (s.notifications) {
+    const { sent, failed } = s.notifications;
+    const dead = failed.map((f) => `${f.webhook} (${f.event}: ${f.error})`);
+    lines.push(`notified     ${sent} sent${dead.length ? `; not delivered: ${dead.join('; ')}` : ''}`);
+  }
   for (const [key, value] of Object.entries(s.resources)) if (value) lines.push(`${key.padEnd(12)} ${value}`);
   if (s.history.length) lines.push('', formatSteps(s.history));
   return lines.join('\n');

@@ -1,8 +1,10 @@
 // A deployment's workflow as the client holds it, and what its history says: its input, and the newest
 // event that answers a question.
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { temporal as proto } from '@temporalio/proto';
-import type { AnySpec, DeploymentInput } from '../shared/deployment';
+import type { AnySpec, DeploymentInput, DeploymentResult } from '../shared/deployment';
+import { failureTypes } from '../shared/failures';
 import { UserError } from '../shared/errors';
 import type { blueGreenDeployment } from '../workflows';
 
@@ -18,6 +20,23 @@ export function deploymentHandle(client: Client, workflowId: string, runId: stri
     client.workflow.getHandle<typeof blueGreenDeployment>(workflowId, runId, { firstExecutionRunId: runId }),
     { runId },
   );
+}
+
+const endedAsFailure: readonly string[] = [failureTypes.deploymentRolledBack, failureTypes.deploymentFailed];
+
+/**
+ * How the deployment ended. One that rolled back or failed ends its workflow failed (src/workflows/common/
+ * outcome.ts) with the result in the failure's details; one started before that completes with it.
+ */
+export async function deploymentResult(handle: Pick<DeploymentHandle, 'result'>): Promise<DeploymentResult> {
+  try {
+    return await handle.result();
+  } catch (err) {
+    const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && endedAsFailure.includes(cause.type ?? '') && cause.details?.length)
+      return cause.details[0] as DeploymentResult;
+    throw err;
+  }
 }
 
 /** The newest events of the deployment's history first, page by page, until `find` returns something. */

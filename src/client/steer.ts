@@ -9,7 +9,7 @@ import { ExitCode, UserError } from '../shared/errors';
 import type { ActorMessage, DeploymentResult, DeploymentStatus, MessageAnswer, Phase } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { signals, statusQuery, updates, type MessageName } from '../workflows/messages';
-import { deploymentInputOf, type DeploymentHandle } from './handle';
+import { deploymentInputOf, deploymentResult, type DeploymentHandle } from './handle';
 import { describeStuck, stuckTask } from './stuck';
 
 /** The CLI's command for each message the workflows take. */
@@ -139,7 +139,7 @@ export async function watchDeployment(
   opts: WatchOptions = {},
 ): Promise<Watched> {
   const { intervalMs = 1_000, phase, deadline = Infinity, onStatus } = opts;
-  const result = handle.result();
+  const result = deploymentResult(handle);
   let seen = 0;
   let done = false;
   let status: DeploymentStatus | undefined;

@@ -1,6 +1,7 @@
 // Types that cross the workflow / activity / CLI boundary for a deployment. Safe for workflow code.
 import type { AdoptSpec, AutoScalingSpec, CircuitBreakerSpec, ProductionRuleSpec, ServiceFieldsSpec } from './adoption';
 import type { CapacityProviderItem } from './launch';
+import type { NotificationFailure, Webhook } from './notify';
 import type { AnalysisResult, TrafficPlan } from './traffic';
 
 export interface HealthCheckSpec {
@@ -50,6 +51,8 @@ export interface TaskDefinitionSpec {
 /** A validated blue/green spec with the task definition resolved and every duration in milliseconds. */
 export interface DeploymentSpec extends ServiceFieldsSpec {
   strategy?: 'blueGreen';
+  /** Webhooks told of its events (absent: none). */
+  notify?: Webhook[];
   service: string;
   environment: string;
   cluster: string;
@@ -100,6 +103,8 @@ export interface DeploymentSpec extends ServiceFieldsSpec {
 /** A validated rolling-update spec: the service stays in place and gets a new task definition revision. */
 export interface RollingSpec {
   strategy: 'rolling';
+  /** Webhooks told of its events (absent: none). */
+  notify?: Webhook[];
   service: string;
   environment: string;
   cluster: string;
@@ -219,6 +224,8 @@ export interface DeploymentStatus {
   /** What could not be cleaned up (only when failed). */
   leftovers: string[];
   history: StepRecord[];
+  /** Notifications sent, and the webhooks that could not be reached (the deployment went on regardless). */
+  notifications?: { sent: number; failed: NotificationFailure[] };
 }
 
 export interface TrafficStatus {

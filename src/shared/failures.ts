@@ -20,6 +20,10 @@ export const failureTypes = {
   ruleNotFound: 'RuleNotFound',
   /** The production rule is not as Switchyard last wrote or read it: someone else changed it. */
   ruleChanged: 'RuleChanged',
+  /** The workflow's own failure when its deployment rolled back; details[0] is its DeploymentResult. */
+  deploymentRolledBack: 'DeploymentRolledBack',
+  /** The workflow's own failure when its deployment failed; details[0] is its DeploymentResult. */
+  deploymentFailed: 'DeploymentFailed',
   /** A message (an Update) that makes no sense in the deployment's phase: rejected, never in the history. */
   messageRefused: 'MessageRefused',
 } as const;

@@ -6,6 +6,9 @@ import type { DeploymentSpec } from './deployment';
 
 export const DEFAULT_TASK_QUEUE = 'switchyard';
 
+/** The activity header that carries the deployment id (set by src/workflows/interceptors.ts). */
+export const deploymentIdHeader = 'switchyard-deployment-id';
+
 /** Search attributes that make deployments findable in the Temporal web UI (registered by `switchyard dev`). */
 export const searchAttributes = {
   service: defineSearchAttributeKey('SwitchyardService', SearchAttributeType.KEYWORD),

@@ -104,7 +104,12 @@ export interface AnalysisResult {
   failures: string[];
   /** One line per check that ran, with its values. */
   observations: string[];
+  /** The checks that failed (absent in results recorded before it was added). */
+  failedChecks?: AnalysisCheck[];
 }
+
+/** An analysis gate's kinds of check, as metrics count their failures. */
+export type AnalysisCheck = 'alarms' | 'targets' | 'http' | 'unavailable';
 
 /** Every alarm the plan's analysis gates watch: they must exist before anything is created. */
 export function alarmsOf(plan: TrafficPlan): string[] {

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { AutoScalingSpec } from '../shared/adoption';
 import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
+import type { Webhook } from '../shared/notify';
 import { UserError } from '../shared/errors';
 import { capacityProblems, launchOf } from '../shared/launch';
 import type { TrafficPlan } from '../shared/traffic';
@@ -201,6 +202,7 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
     healthCheckGracePeriodMs: parsed.healthCheckGracePeriod,
     iamPropagationMs: parsed.iamPropagation,
     pinImageDigest: parsed.pinImageDigest,
+    ...notifyOf(parsed.notify),
     ...(parsed.capacityProviderStrategy ? { capacityProviderStrategy: parsed.capacityProviderStrategy } : {}),
     ...definedOnly({
       productionRule: parsed.productionRule,
@@ -213,6 +215,11 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
       propagateTags: parsed.propagateTags,
     }),
   };
+}
+
+/** The spec's webhooks, when it has any (a spec without keeps the input older workers saw). */
+function notifyOf(notify: ParsedBlueGreenSpec['notify']): { notify?: Webhook[] } {
+  return notify.length ? { notify: notify.map((w) => definedOnly(w) as Webhook) } : {};
 }
 
 /** The fields that are set (a deployment's input keeps no `undefined`s, which older workers never saw). */
@@ -366,6 +373,7 @@ function rollingOf(
       timeouts: { steadyMs: parsed.timeouts.steady },
       iamPropagationMs: parsed.iamPropagation,
       pinImageDigest: parsed.pinImageDigest,
+      ...notifyOf(parsed.notify),
       ...(parsed.forceNewDeployment ? { forceNewDeployment: true } : {}),
       ...(parsed.deploymentCircuitBreaker ? { deploymentCircuitBreaker: parsed.deploymentCircuitBreaker } : {}),
     },

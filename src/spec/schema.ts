@@ -5,6 +5,7 @@ import { duration, environmentName, hostname, httpCodes, imageReference, port, s
 import { launchProblems } from '../shared/launch';
 import { analysisSchema, onApprovalTimeout, trafficSchema } from './traffic';
 import { adoptSchema, autoScalingSchema, productionRuleSchema } from './adoption';
+import { notifySchema } from './notify';
 import { deploymentCircuitBreaker, serviceFields } from './service-fields';
 
 // Plain environment values end up in the task definition and in the deployment's workflow history:
@@ -78,6 +79,8 @@ const common = {
   // the digest: a re-run, a retry or a rollback starts the same image even after the tag moved. Only
   // private ECR registries can be read: any other image is refused unless given by digest or this is false.
   pinImageDigest: z.boolean({ error: 'expected true or false' }).default(true),
+  // Webhooks told of the deployment's events (Slack-compatible or signed JSON); see src/spec/notify.ts.
+  notify: notifySchema,
 };
 const desiredCount = z
   .number({ error: 'expected a number of tasks' })

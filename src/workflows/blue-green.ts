@@ -7,9 +7,10 @@
 import { allHandlersFinished, condition } from '@temporalio/workflow';
 import type { DeploymentInput, DeploymentResult } from '../shared/deployment';
 import { rollbackBecause } from './common/activities';
+import { concluded } from './common/outcome';
 import { rollBack } from './common/roll-back';
 import { bakeAtFull } from './blue-green/bake';
-import { createContext, type Found } from './blue-green/context';
+import { createContext, type BlueGreenContext, type Found } from './blue-green/context';
 import { checkPrerequisites } from './blue-green/prerequisites';
 import { stage } from './blue-green/stage';
 import { approvalGate, installSteering, testsGate } from './blue-green/steering';
@@ -18,6 +19,12 @@ import { activate } from './blue-green/traffic';
 
 export async function blueGreenDeployment(input: DeploymentInput): Promise<DeploymentResult> {
   const ctx = createContext(input);
+  const result = await deploy(ctx);
+  await ctx.tracker.notifier.settled();
+  return concluded(result);
+}
+
+async function deploy(ctx: BlueGreenContext): Promise<DeploymentResult> {
   const { spec, deploymentId, tracker, steering } = ctx;
   installSteering(ctx);
 

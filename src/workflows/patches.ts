@@ -57,3 +57,12 @@ export const pinImageDigest = 'pin-image-digest';
  * inline policy per deployment, removed by its rollback; once a deployment runs, the others' go).
  */
 export const executionRoleReadsSecrets = 'execution-role-reads-secrets';
+
+/**
+ * A deployment that rolled back or failed ends as a failed workflow (a typed failure carrying its result),
+ * so the web UI, visibility's ExecutionStatus and Temporal's failure metrics tell it from a success.
+ */
+export const outcomeInWorkflowStatus = 'outcome-in-workflow-status';
+
+/** A spec's `notify:` webhooks are told of its events, each by an activity not awaited by the deployment. */
+export const notifications = 'notifications';

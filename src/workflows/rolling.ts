@@ -14,6 +14,7 @@ import {
 } from '../shared/deployment';
 import { rollbackBecause, undo, aws } from './common/activities';
 import { prerequisiteFailure } from './common/invalid-input';
+import { concluded } from './common/outcome';
 import { failureReason, rollBack } from './common/roll-back';
 import { acceptMessage } from './common/accept';
 import { acceptRollbacks } from './common/rollback-request';
@@ -25,6 +26,12 @@ import { readService } from './rolling/service';
 
 export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Promise<DeploymentResult> {
   const ctx = createRollingContext(input);
+  const result = await roll(ctx);
+  await ctx.tracker.notifier.settled();
+  return concluded(result);
+}
+
+async function roll(ctx: RollingContext): Promise<DeploymentResult> {
   const { spec, deploymentId, tracker, status, undos, roles, rollback, main } = ctx;
   installMessages(ctx);
 
@@ -38,8 +45,10 @@ export async function rollingDeployment(input: DeploymentInput<RollingSpec>): Pr
       if (spec.forceNewDeployment) return forceNewDeployment(ctx, service);
       const registered = await registerNext(ctx, service);
       await roles.propagated();
-      undos.push('service revision', () =>
-        rollOut(ctx, service.knownGood, `the rollback to ${service.knownGood}`, undo),
+      undos.push(
+        'service revision',
+        () => rollOut(ctx, service.knownGood, `the rollback to ${service.knownGood}`, undo),
+        { restoresProduction: true },
       );
       await rollOut(ctx, registered, `the rollout of ${spec.image}`);
       return registered;

@@ -8,6 +8,7 @@ import { summarizeHistories, type HistoryReport } from '../support/history-check
 import { findLeaks } from '../support/leak-checker';
 import { watchTrafficSafety } from '../support/traffic-invariant';
 import { atAwsPace } from '../support/servers';
+import { deploymentResult } from '../../src/client/handle';
 
 const rounds = Number(process.env.CHAOS_ROLLBACKS ?? 4);
 const spec = chaosSpec(`rr${Date.now().toString(36).slice(-6)}`, {
@@ -40,7 +41,7 @@ describe(`chaos: ${rounds} rollbacks at random moments`, () => {
             await handle.signal(rollbackSignal, { by: 'chaos' }).catch(() => undefined);
           })(),
         ]);
-        const result = await handle.result();
+        const result = await deploymentResult(handle);
         histories.push(...(await expectHealthyHistories(stack.client.temporal, [handle])));
         const status = await handle.query(statusQuery);
         const said = status.history

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients } from '../../src/aws/clients';
-import type { DeploymentHandle } from '../../src/client/handle';
+import { deploymentResult, type DeploymentHandle } from '../../src/client/handle';
 import { SwitchyardClient } from '../../src/client/switchyard-client';
 import { demoAccount, emulatorCredentials } from '../../src/dev/demo';
 import { freePort } from '../../src/dev/processes';
@@ -122,7 +122,7 @@ describe('chaos: Temporal server restarts in the middle of deployments', () => {
       await until(handle, what, at);
       await restartServer();
       if (what === 'awaiting_tests') await passTests();
-      const result = await handle.result();
+      const result = await deploymentResult(handle);
       expect(result).toMatchObject({ phase: 'active', leftovers: [] });
       await expectHealthyHistories(client.temporal, [handle]);
       expect(

@@ -12,7 +12,7 @@
 // (seconds, comma-separated) sets the delays.
 import { DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { temporal } from '@temporalio/proto';
-import type { DeploymentHandle } from '../../src/client/handle';
+import { deploymentResult, type DeploymentHandle } from '../../src/client/handle';
 import { demoAccount } from '../../src/dev/demo';
 import { searchAttributes, tagKeys } from '../../src/shared/naming';
 import { phases, type AnySpec, type DeploymentStatus, type Phase, type RollingSpec } from '../../src/shared/deployment';
@@ -256,7 +256,7 @@ describe(`chaos: ${killCount} worker kills (SIGKILL) at named lifecycle points, 
         const before = round.strategy === 'rolling' ? await rollingState() : undefined;
         const { deploymentId, handle } = await stack.client.start(deploySpec, 'chaos');
         const stopQuerying = keepQuerying(handle);
-        const result = handle.result();
+        const result = deploymentResult(handle);
         let done = false;
         void result.finally(() => (done = true)).catch(() => undefined);
         const points = [...round.kills];

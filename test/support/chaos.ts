@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
 import { destroyAwsClients } from '../../src/aws/clients';
 import type { TemporalConfig } from '../../src/config';
-import type { DeploymentHandle } from '../../src/client/handle';
+import { deploymentResult, type DeploymentHandle } from '../../src/client/handle';
 import { stuckTask } from '../../src/client/stuck';
 import { SwitchyardClient } from '../../src/client/switchyard-client';
 import { demoAccount } from '../../src/dev/demo';
@@ -165,7 +165,7 @@ export function keepQuerying(handle: DeploymentHandle): () => Promise<string[]> 
 
 /** Answers the tests gate whenever the deployment waits for it (queries fail while no worker runs: retried). */
 export async function driveToEnd(handle: DeploymentHandle): Promise<DeploymentResult> {
-  const result = handle.result();
+  const result = deploymentResult(handle);
   let done = false;
   void result.finally(() => (done = true)).catch(() => undefined);
   while (!done) {

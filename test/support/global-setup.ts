@@ -14,6 +14,7 @@ import { readToolPaths } from '../../src/dev/tools';
 import { indexedValueType } from '../../src/client/search-attributes';
 import { allSearchAttributes } from '../../src/shared/naming';
 import { freePort } from '../../src/dev/processes';
+import { workflowInterceptorModules } from '../../src/worker';
 import { testAwsTimeScale } from './servers';
 
 // AWS's delays in tests (testAwsTimeScale, 0.02): a 60 s drain takes 1.2 s, Route 53's 30 s to INSYNC 0.6 s.
@@ -47,7 +48,11 @@ export default async function globalSetup(): Promise<void> {
       },
     }),
     freePort().then((port) => startMotoServer({ python: tools.python, port, logFile: path.join(tmpDir, 'moto.log') })),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      workflowInterceptorModules,
+      logger: quietLogger,
+    }),
   ]);
   state.environments.push(timeSkipping, dev);
   // The time-skipping server takes no --search-attribute flag and cannot list them: add them all.

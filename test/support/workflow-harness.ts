@@ -14,6 +14,7 @@ import { approveSignal, statusQuery, testsPassedSignal } from '../../src/workflo
 import type { FakeAws } from './fake-aws';
 import { servers, uniqueTaskQueue } from './servers';
 import { fargate } from './fargate';
+import { deploymentResult } from '../../src/client/handle';
 
 export const spec: DeploymentSpec = {
   service: 'web',
@@ -113,7 +114,7 @@ export async function deployAndInspect(
       args: [{ deploymentId, spec: deploySpec, requestedBy: 'test', pollIntervalMs: 1000 }],
     });
     await drive(handle);
-    const result = await handle.result();
+    const result = await deploymentResult(handle);
     // A query of an ended deployment replays its whole history: keep a history that does not replay.
     const status = await handle.query(statusQuery).catch(async (err: Error) => {
       const file = path.join(os.tmpdir(), `switchyard-unreplayable-${handle.workflowId}.json`);

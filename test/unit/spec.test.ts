@@ -232,6 +232,43 @@ describe('loadSpec', () => {
     ]);
   });
 
+  it('takes webhooks to notify, named, with their URL or its worker variable, and refuses what cannot work', () => {
+    expect(loadSpec(writeSpec(valid)).notify).toBeUndefined();
+    const spec = loadSpec(
+      writeSpec({
+        ...valid,
+        notify: [
+          { urlEnv: 'SLACK_WEBHOOK_URL', format: 'slack', events: ['awaiting_approval', 'rolled_back'] },
+          { name: 'audit', url: 'https://hooks.example.com/deploys', secretEnv: 'AUDIT_KEY' },
+        ],
+      }),
+    );
+    expect(spec.notify).toEqual([
+      { name: 'webhook-1', urlEnv: 'SLACK_WEBHOOK_URL', format: 'slack', events: ['awaiting_approval', 'rolled_back'] },
+      { name: 'audit', url: 'https://hooks.example.com/deploys', format: 'json', secretEnv: 'AUDIT_KEY' },
+    ]);
+    expect(
+      problemsOf({
+        ...valid,
+        notify: [
+          { url: 'https://a.example.com', urlEnv: 'A' },
+          { url: 'ftp://a.example.com' },
+          { url: 'https://a.example.com', format: 'slack', secretEnv: 'K' },
+          { url: 'https://a.example.com', events: ['deployed'] },
+          { urlEnv: 'lower-case' },
+        ],
+      }),
+    ).toEqual([
+      'notify.0: expected exactly one of url and urlEnv (the worker variable holding the URL)',
+      'notify.1.url: expected an http(s) URL',
+      'notify.2.secretEnv: signing is for format: json (Slack checks its own URL)',
+      'notify.3.events.0: expected one of awaiting_tests, awaiting_approval, traffic_step, analysis_failed, rolled_back, active, failed',
+      'notify.4.urlEnv: expected an environment variable name such as SLACK_WEBHOOK_URL',
+    ]);
+    const twice = { name: 'x', url: 'https://a.example.com' };
+    expect(problemsOf({ ...valid, notify: [twice, twice] })).toEqual(['notify.1.name: "x" is used twice']);
+  });
+
   it('reports every problem at once', () => {
     expect(problemsOf({ ...valid, service: 'Web', desiredCount: -1, drain: 'x' })).toHaveLength(3);
   });

@@ -31,6 +31,11 @@ describe('replay of recorded deployments', () => {
         'adoption-rollback-at-10-percent.json',
         'adoption-rule-changed-paused-resumed.json',
         'progressive-approval-step.json',
+        'notifications-approved.json',
+        'notifications-rolled-back-dead-webhook.json',
+        // Rolled back before failed workflows carried the outcome: they completed with it.
+        'progressive-rollback-at-50-percent.before-outcome-in-workflow-status.json',
+        'rolling-circuit-breaker-rollback.before-outcome-in-workflow-status.json',
         // Steered by signals, before the CLI sent its messages as Updates: signals still replay.
         'second-deployment-approved.before-message-updates.json',
         'progressive-paused-resumed-promoted.before-message-updates.json',
@@ -54,6 +59,32 @@ describe('replay of recorded deployments', () => {
     expect(
       names('second-deployment-approved.before-message-updates.json', 'workflowExecutionSignaledEventAttributes'),
     ).toEqual(['testsPassed', 'approve']);
+  });
+
+  it('ends a rolled-back deployment as a failed workflow carrying its result, and labels its timers', () => {
+    type Event = Record<string, unknown> & { userMetadata?: { summary?: { data?: string } } };
+    const events = (file: string) =>
+      (JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] }).events;
+    const failure = (file: string) =>
+      (events(file).at(-1)?.workflowExecutionFailedEventAttributes as { failure?: Record<string, unknown> } | undefined)
+        ?.failure as { applicationFailureInfo?: { type?: string; details?: { payloads?: { data?: string }[] } } };
+    const decoded = (data?: string) => JSON.parse(Buffer.from(data ?? '', 'base64').toString()) as unknown;
+    const rolledBack = failure('progressive-rollback-at-50-percent.json').applicationFailureInfo;
+    expect(rolledBack?.type).toBe('DeploymentRolledBack');
+    expect(decoded(rolledBack?.details?.payloads?.[0]?.data)).toMatchObject({ phase: 'rolled_back', leftovers: [] });
+    // Recorded before the patch: completed with the same result, and still replayed below.
+    expect(events('progressive-rollback-at-50-percent.before-outcome-in-workflow-status.json').at(-1)).toHaveProperty(
+      'workflowExecutionCompletedEventAttributes',
+    );
+    const summaries = events('progressive-rollback-at-50-percent.json')
+      .filter((e) => e.timerStartedEventAttributes)
+      .map((e) => decoded(e.userMetadata?.summary?.data));
+    expect(summaries).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^tests gate timeout \(/),
+        expect.stringMatching(/^bake at 50% \(1 of \d+\)$/),
+      ]),
+    );
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {

@@ -1,9 +1,9 @@
 // `switchyard dev`: the whole thing on loopback — Temporal dev server + web UI, moto, and a worker —
 // until Ctrl-C, which stops the worker first and then every process this command started.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Command } from 'commander';
 import type { SwitchyardClient } from '../../client/switchyard-client';
-import { loadConfig } from '../../config';
+import { loadConfig, loadTelemetryConfig } from '../../config';
+import { installRuntime } from '../../telemetry/runtime';
 import { demoAccount, emulatorCredentials } from '../../dev/demo';
 import { assertPortFree } from '../../dev/processes';
 import { runDemoDeployments } from '../../dev/demo-run';
@@ -39,7 +39,7 @@ export function registerDev(program: Command, cli: Cli): void {
 
 export async function runDev(opts: DevOptions, print: (line: string) => void): Promise<void> {
   // We stop the worker ourselves, before the servers it talks to.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  installRuntime(loadTelemetryConfig(process.env, 'WARN'), { shutdownSignals: [] });
   await assertPortFree(opts.temporalPort, '--temporal-port');
   await assertPortFree(opts.uiPort, '--ui-port');
   await assertPortFree(opts.awsPort, '--aws-port');

@@ -4,10 +4,10 @@
 // deployment there with the real workflow code, and reports how it ended and what AWS would have refused,
 // before production is touched. Exit 1 when the conformance layer refused a call (or a task would not
 // launch), else 0 when the rehearsal ended active, 2 rolled back, 1 failed or refused.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createAwsClients, destroyAwsClients } from '../../aws/clients';
-import { loadConfig } from '../../config';
+import { loadConfig, loadTelemetryConfig } from '../../config';
+import { installRuntime } from '../../telemetry/runtime';
 import { isRolling } from '../../shared/deployment';
 import { ExitCode, UserError } from '../../shared/errors';
 import { loadSpec } from '../../spec/load';
@@ -49,7 +49,7 @@ export async function rehearseCommand(
     throw new UserError(`${opts.file}: rehearse runs blue/green deployments; rolling specs are not rehearsed yet`);
   const account = createAwsClients(loadConfig().aws);
   // The rehearsal's worker logs warnings only, and stops when the rehearsal does (not on a signal of its own).
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  installRuntime(loadTelemetryConfig(process.env, 'WARN'), { shutdownSignals: [] });
   // Interrupted: exit at once; the exit hook of src/dev/processes.ts kills the stack's servers.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

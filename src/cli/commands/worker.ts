@@ -1,7 +1,8 @@
 // `switchyard worker`: a worker for the configured Temporal and AWS (environment variables, Temporal profiles).
 // Temporal's runtime stops it gracefully on SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { describeTemporal, loadConfig, type Config } from '../../config';
+import { describeTemporal, loadConfig, loadTelemetryConfig, type Config } from '../../config';
+import { installRuntime } from '../../telemetry/runtime';
 import { destroyAwsClients } from '../../aws/clients';
 import { createWorker } from '../../worker';
 import type { Cli } from '../command';
@@ -12,7 +13,18 @@ export function registerWorker(program: Command, cli: Cli): void {
     .description(
       'run a worker for the configured Temporal (TEMPORAL_*, profiles) and AWS (AWS_REGION, AWS_ENDPOINT_URL)',
     )
-    .action(cli.action(async () => runWorker(loadConfig(), cli.print)));
+    .addHelpText(
+      'after',
+      '\nSWITCHYARD_LOG_LEVEL (trace|debug|info|warn|error, default info), SWITCHYARD_LOG_FORMAT (text|json) and\n' +
+        'SWITCHYARD_METRICS_ADDRESS (host:port: Prometheus metrics on /metrics, off by default) shape its telemetry.',
+    )
+    .action(
+      cli.action(async () => {
+        const config = loadConfig();
+        installRuntime(loadTelemetryConfig());
+        await runWorker(config, cli.print);
+      }),
+    );
 }
 
 export async function runWorker(config: Config, print: (line: string) => void): Promise<void> {

@@ -5,8 +5,9 @@
 // another), so a branch on elapsed time can diverge from its own history (issue 11).
 import { condition, isCancellation, patched } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/duration';
-import { bakeIntervals, hasChecks, type Bake } from '../../shared/traffic';
+import { bakeIntervals, hasChecks, type AnalysisResult, type Bake } from '../../shared/traffic';
 import { analysis, describeFailure, rollbackBecause } from '../common/activities';
+import { deploymentMetrics } from '../common/metrics';
 import { bakeCountsIntervals } from '../patches';
 import type { TrafficStatus } from '../../shared/deployment';
 import type { BlueGreenContext, Staged } from './context';
@@ -47,7 +48,9 @@ export async function bake(
   for (let completed = 0; completed < intervals.length; ) {
     await holdWhilePaused(ctx, traffic);
     if (traffic.promoted) return;
-    const interrupted = await condition(() => traffic.paused || traffic.promoted, intervals[completed]);
+    const interrupted = await condition(() => traffic.paused || traffic.promoted, intervals[completed], {
+      summary: `bake at ${traffic.percent}% (${completed + 1} of ${intervals.length})`,
+    });
     if (traffic.promoted) return;
     if (interrupted) continue;
     completed += 1;
@@ -76,13 +79,20 @@ async function analyse(
         at: new Date().toISOString(),
         failures: [`the checks could not run: ${describeFailure(err)}`],
         observations: [],
-      };
+        failedChecks: ['unavailable'],
+      } satisfies AnalysisResult;
     });
   traffic.lastAnalysis = result;
   if (result.failures.length === 0) return failedBefore;
   const failed = failedBefore + 1;
   traffic.failedAnalyses.push(result);
-  ctx.tracker.note(`analysis failed (${failed} of ${bake.failureLimit} tolerated): ${result.failures.join('; ')}`);
+  deploymentMetrics.analysisFailed(result.failedChecks ?? []);
+  const note = `analysis failed (${failed} of ${bake.failureLimit} tolerated): ${result.failures.join('; ')}`;
+  ctx.tracker.note(note);
+  ctx.tracker.notifier.send('analysis_failed', `${note} at ${traffic.percent}%`, {
+    reason: result.failures.join('; '),
+    percent: traffic.percent,
+  });
   if (failed > bake.failureLimit)
     throw rollbackBecause(`analysis failed at ${traffic.percent}% (${label}): ${result.failures.join('; ')}`);
   return failed;
@@ -111,7 +121,7 @@ async function bakeByClock(
     if (traffic.promoted) return;
     const wait = checking ? Math.min(bake.intervalMs, remaining) : remaining;
     const started = Date.now();
-    await condition(() => traffic.paused || traffic.promoted, wait);
+    await condition(() => traffic.paused || traffic.promoted, wait, { summary: `bake at ${traffic.percent}%` });
     // The old path, for old histories only (see above).
     // eslint-disable-next-line no-restricted-syntax
     remaining -= Date.now() - started;

@@ -130,7 +130,9 @@ export async function testsGate(ctx: BlueGreenContext): Promise<void> {
     `ready for tests on ${spec.hosts.stage}`,
     `tests passed / tests failed (timeout ${formatDuration(spec.timeouts.testsMs)})`,
   );
-  const answered = await condition(() => steering.testsVerdict !== undefined, spec.timeouts.testsMs);
+  const answered = await condition(() => steering.testsVerdict !== undefined, spec.timeouts.testsMs, {
+    summary: `tests gate timeout (${formatDuration(spec.timeouts.testsMs)})`,
+  });
   if (!answered) throw rollbackBecause(`no test result within ${formatDuration(spec.timeouts.testsMs)}`);
   if (steering.testsVerdict === 'failed') throw rollbackBecause(steering.testsFailure ?? 'tests failed');
   tracker.note(`tests passed${status.testsReportedBy ? ` (reported by ${status.testsReportedBy})` : ''}`);
@@ -156,7 +158,9 @@ export async function awaitApproval(ctx: BlueGreenContext, gate: ApprovalGate, w
     where ? `waiting for approval ${where}` : 'waiting for approval',
     `approve or rollback (timeout ${timeout}, then ${gate.onTimeout})`,
   );
-  const approved = await condition(() => steering.approved, gate.timeoutMs);
+  const approved = await condition(() => steering.approved, gate.timeoutMs, {
+    summary: `approval timeout (${timeout}${where ? ` ${where}` : ''})`,
+  });
   steering.approvalGate = undefined;
   if (approved) return;
   if (gate.onTimeout === 'rollback') throw rollbackBecause(`not approved within ${timeout}${where ? ` ${where}` : ''}`);

@@ -48,7 +48,9 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
       : undefined;
   if (previous) {
     await holdPreviousSize(ctx, found);
-    undos.push('production traffic', () => restoreProduction(ctx, found, traffic, previous.targetGroupArn));
+    undos.push('production traffic', () => restoreProduction(ctx, found, traffic, previous.targetGroupArn), {
+      restoresProduction: true,
+    });
   } else {
     if (
       !leaveRecord &&
@@ -57,8 +59,10 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
     ) {
       undos.push('production DNS record', () => undo.deleteRecord({ zoneId, name: spec.hosts.production }));
     }
-    undos.push('production rule', () =>
-      undo.deleteHostRule({ listenerArn, host: spec.hosts.production, rule: spec.productionRule }),
+    undos.push(
+      'production rule',
+      () => undo.deleteHostRule({ listenerArn, host: spec.hosts.production, rule: spec.productionRule }),
+      { restoresProduction: true },
     );
   }
   const alias = {
@@ -204,6 +208,9 @@ async function setWeight(
   }
   ctx.status.resources.productionRuleArn = rule.ruleArn;
   traffic.percent = percentOn(targetGroupArn, rule.targets);
+  ctx.tracker.notifier.send('traffic_step', `production: ${traffic.percent}% on ${ctx.deploymentId} (read back)`, {
+    percent: traffic.percent,
+  });
   if (previous && percent < 100)
     ctx.tracker.note(
       `production: ${percent}% on ${ctx.deploymentId}, ${100 - percent}% on ${previous.deploymentId} (read back)`,

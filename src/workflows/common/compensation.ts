@@ -6,13 +6,15 @@ import { CancellationScope, log } from '@temporalio/workflow';
 interface Undo {
   label: string;
   run: () => Promise<void>;
+  /** It takes production off the deployment (traffic, rule or revision put back). */
+  restoresProduction?: boolean;
 }
 
 export class CompensationStack {
   private undos: Undo[] = [];
 
-  push(label: string, run: () => Promise<void>): void {
-    this.undos.unshift({ label, run });
+  push(label: string, run: () => Promise<void>, options: { restoresProduction?: boolean } = {}): void {
+    this.undos.unshift({ label, run, ...options });
   }
 
   /** Forgets an undo whose work was done forward (e.g. the stage rule removed at activation). */
@@ -20,14 +22,20 @@ export class CompensationStack {
     this.undos = this.undos.filter((u) => u.label !== label);
   }
 
-  /** Runs every undo, newest first, shielded from cancellation. Returns the labels that failed. */
-  async runAll(onStep: (label: string) => void): Promise<string[]> {
+  /**
+   * Runs every undo, newest first, shielded from cancellation. Returns the labels that failed.
+   * `onProductionSafe` hears when every undo that restores production has succeeded (at once if none).
+   */
+  async runAll(onStep: (label: string) => void, onProductionSafe: () => void = () => undefined): Promise<string[]> {
     const failed: string[] = [];
+    let restoring = this.undos.filter((u) => u.restoresProduction).length;
+    if (restoring === 0) onProductionSafe();
     await CancellationScope.nonCancellable(async () => {
       for (const undo of this.undos) {
         onStep(undo.label);
         try {
           await undo.run();
+          if (undo.restoresProduction && --restoring === 0) onProductionSafe();
         } catch (err) {
           log.error('compensation failed', { undo: undo.label, error: String(err) });
           failed.push(undo.label);

@@ -37,7 +37,7 @@ export class TaskRoles {
       this.tracker.note(
         `IAM role ${input.name} was just created: giving it ${formatDuration(left)} to propagate before tasks use it`,
       );
-      const timer = sleep(left);
+      const timer = sleep(left, { summary: `IAM role ${input.name} propagation` });
       // Awaited by propagated(); a rollback may cancel it before anything awaits it.
       timer.catch(() => undefined);
       this.timers.push(timer);

@@ -28,7 +28,10 @@ export async function rollBack(
   const reason = requested ?? failureReason(err);
   status.reason = reason;
   tracker.enter('rolling_back', `rolling back: ${reason}`);
-  const leftovers = await undos.runAll((label) => tracker.note(`undo: ${label}`));
+  const leftovers = await undos.runAll(
+    (label) => tracker.note(`undo: ${label}`),
+    () => tracker.productionSafe(),
+  );
   status.leftovers = leftovers;
   // Cleaned up completely: rolled back (whatever the cause). Anything left behind: failed, and said what.
   const phase = leftovers.length ? 'failed' : 'rolled_back';

@@ -3,17 +3,29 @@
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   deployedImage,
+  isRolling,
+  isTerminal,
   type AnySpec,
   type DeploymentInput,
   type DeploymentStatus,
   type Phase,
 } from '../../shared/deployment';
 import { searchAttributes } from '../../shared/naming';
+import { deploymentMetrics, type Strategy } from './metrics';
+import { Notifier } from './notifier';
 
 export class DeploymentTracker {
   readonly status: DeploymentStatus;
+  readonly strategy: Strategy;
+  /** The spec's webhooks, told of the phases entered here and of what the strategy reports. */
+  readonly notifier: Notifier;
+  /** When the current phase began and the rollback started (workflow time, for metrics only). */
+  private phaseSince = Date.now();
+  private rollbackSince?: number;
 
   constructor(input: DeploymentInput<AnySpec>) {
+    this.strategy = isRolling(input.spec) ? 'rolling' : 'blue_green';
+    deploymentMetrics.started(this.strategy);
     const now = new Date().toISOString();
     this.status = {
       deploymentId: input.deploymentId,
@@ -28,6 +40,7 @@ export class DeploymentTracker {
       leftovers: [],
       history: [],
     };
+    this.notifier = new Notifier(input.spec.notify, this.status);
   }
 
   get phase(): Phase {
@@ -35,11 +48,37 @@ export class DeploymentTracker {
   }
 
   enter(phase: Phase, note: string, waitingFor?: string): void {
+    if (phase !== this.status.phase) {
+      deploymentMetrics.leftPhase(this.strategy, this.status.phase, secondsSince(this.phaseSince));
+      this.phaseSince = Date.now();
+    }
+    if (phase === 'rolling_back') this.rollbackSince = Date.now();
+    if (isTerminal(phase)) deploymentMetrics.ended(this.strategy, phase);
     this.status.phase = phase;
     this.status.waitingFor = waitingFor;
     this.note(note);
     upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
     this.showDetails();
+    this.announce(phase, note);
+  }
+
+  /** The phases a webhook hears of, with what answers a gate. */
+  private announce(phase: Phase, note: string): void {
+    const s = this.status;
+    const id = s.deploymentId;
+    if (phase === 'awaiting_tests')
+      this.notifier.send(phase, note, {
+        commands: [`switchyard tests-passed ${id}`, `switchyard tests-failed ${id} --reason "..."`],
+      });
+    else if (phase === 'awaiting_approval')
+      this.notifier.send(phase, note, { commands: [`switchyard approve ${id}`, `switchyard rollback ${id}`] });
+    else if (phase === 'active') this.notifier.send(phase, note);
+    else if (phase === 'rolled_back')
+      this.notifier.send(phase, note, {
+        reason: s.reason,
+        ...(s.rollbackRequestedBy ? { by: s.rollbackRequestedBy } : {}),
+      });
+    else if (phase === 'failed') this.notifier.send(phase, note, { reason: s.reason, leftovers: s.leftovers });
   }
 
   /** A wait within the phase (a bake, a pause): shown as what the deployment waits for. */
@@ -54,6 +93,13 @@ export class DeploymentTracker {
     this.status.history.push({ at, phase: this.status.phase, note });
     log.info(note, { deploymentId: this.status.deploymentId, phase: this.status.phase });
     this.showDetails();
+  }
+
+  /** A rollback's undos no longer leave production on this deployment (its traffic or revision is put back). */
+  productionSafe(): void {
+    if (this.rollbackSince !== undefined)
+      deploymentMetrics.safeAfterRollback(this.strategy, secondsSince(this.rollbackSince));
+    this.rollbackSince = undefined;
   }
 
   /** A message that makes no sense now: recorded, not acted on. */
@@ -71,4 +117,10 @@ export class DeploymentTracker {
     ];
     setCurrentDetails(lines.join('\n\n'));
   }
+}
+
+/** Elapsed workflow time for a metric. Never for a decision: it differs between executions of a task. */
+function secondsSince(ms: number): number {
+  // eslint-disable-next-line no-restricted-syntax
+  return (Date.now() - ms) / 1000;
 }
