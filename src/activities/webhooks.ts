@@ -28,6 +28,17 @@ function fromEnv(name: string, webhook: Webhook, what: string): string {
   return value;
 }
 
+/** The URL's host, for messages (its path and query may hold a token). */
+function hostOf(url: string, webhook: Webhook): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    throw ApplicationFailure.nonRetryable(
+      `webhook ${webhook.name}: ${webhook.urlEnv ?? 'its url'} does not hold an http(s) URL`,
+    );
+  }
+}
+
 export function createWebhookActivities() {
   return {
     async sendNotification(input: { webhook: Webhook; notification: Notification }): Promise<void> {
@@ -36,7 +47,7 @@ export function createWebhookActivities() {
       const body = JSON.stringify(webhook.format === 'slack' ? { text: slackText(notification) } : notification);
       const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'switchyard' };
       if (webhook.secretEnv) headers[signatureHeader] = sign(fromEnv(webhook.secretEnv, webhook, 'signing key'), body);
-      const where = `webhook ${webhook.name} (${new URL(url).host})`;
+      const where = `webhook ${webhook.name} (${hostOf(url, webhook)})`;
       let status: number;
       try {
         const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
