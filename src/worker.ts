@@ -6,6 +6,7 @@ import { createAwsClients, type AwsClientOptions, type AwsClients } from './aws/
 import { connectionOptions, temporalUnreachable, type Config, type TemporalConfig } from './config';
 import { describeCause, UserError } from './shared/errors';
 import { deploymentIdInLogs } from './telemetry/activity-interceptors';
+import { activeTracing } from './telemetry/tracing';
 
 export interface WorkerParts {
   worker: Worker;
@@ -63,6 +64,8 @@ export async function createWorker(
     taskQueue: config.temporal.taskQueue,
     activities: createActivities(clients, { roleBoundary: config.aws.roleBoundary }),
     ...workflowSource(options.workflowBundlePath),
+    // With tracing on: the SDK's OpenTelemetry interceptors (src/telemetry/tracing.ts).
+    plugins: activeTracing()?.workerPlugins ?? [],
   });
   return { worker, connection, clients };
 }

@@ -2,8 +2,10 @@
 // outcome, retries, throttled attempts) on the activity's metric meter, and, for a call that changes
 // something, one log line on the activity's logger (which carries the deployment id) naming the
 // operation and the resources it addressed: only names, ARNs and ids, never a value that could be a
-// secret (environment variables, policy documents and task definitions stay out).
+// secret (environment variables, policy documents and task definitions stay out). With tracing on, each
+// call is a span (`aws ecs CreateService`) under the activity's.
 import { Context } from '@temporalio/activity';
+import { inSpan } from '../telemetry/tracing';
 
 /** What this adds to an AWS SDK v3 client's middleware stack (its generic types do not matter here). */
 interface Stack {
@@ -13,6 +15,8 @@ interface Stack {
 interface CallContext {
   commandName?: string;
 }
+
+type Call = (args: { input: unknown }) => Promise<{ output: Attempted }>;
 
 interface Attempted {
   $metadata?: { attempts?: number; httpStatusCode?: number };
@@ -45,32 +49,37 @@ export function resourcesOf(input: unknown): Record<string, string | string[]> {
 export function instrument<C extends { middlewareStack: object }>(client: C, service: string): C {
   const stack = client.middlewareStack as Stack;
   const operationOf = (context: CallContext) => (context.commandName ?? 'Unknown').replace(/Command$/, '');
-  // Around the whole call, retries included: one call, its outcome, its retries, its log line.
+  // Around the whole call, retries included: its span, its outcome, its retries, its log line.
   stack.add(
-    (next: (args: { input: unknown }) => Promise<{ output: Attempted }>, context: CallContext) =>
-      async (args: { input: unknown }) => {
-        const ctx = activity();
-        if (!ctx) return next(args);
-        const operation = operationOf(context);
-        const tags = { service, operation };
-        const meter = ctx.metricMeter;
-        const record = (outcome: 'ok' | 'error', attempts = 1) => {
-          meter.createCounter('switchyard_aws_calls', '1', 'AWS calls, by outcome').add(1, { ...tags, outcome });
-          if (attempts > 1)
-            meter.createCounter('switchyard_aws_retries', '1', 'AWS call retries').add(attempts - 1, tags);
-        };
-        try {
-          const result = await next(args);
-          record('ok', result.output.$metadata?.attempts);
-          if (!reads.test(operation)) ctx.log.info(`aws ${service} ${operation}`, { aws: resourcesOf(args.input) });
-          return result;
-        } catch (err) {
-          record('error', (err as Attempted).$metadata?.attempts);
-          throw err;
-        }
-      },
+    (next: Call, context: CallContext) => async (args: { input: unknown }) => {
+      const operation = operationOf(context);
+      const attributes = { 'rpc.system': 'aws-api', 'rpc.service': service, 'rpc.method': operation };
+      return inSpan(`aws ${service} ${operation}`, attributes, () => recorded(next, args, operation));
+    },
     { step: 'initialize', name: 'switchyardCallTelemetry', priority: 'high' },
   );
+
+  /** The call, with its metrics and (for a change) its log line when it is made in an activity. */
+  async function recorded(next: Call, args: { input: unknown }, operation: string) {
+    const ctx = activity();
+    if (!ctx) return next(args);
+    const tags = { service, operation };
+    const record = (outcome: 'ok' | 'error', attempts = 1) => {
+      ctx.metricMeter.createCounter('switchyard_aws_calls', '1', 'AWS calls, by outcome').add(1, { ...tags, outcome });
+      if (attempts > 1)
+        ctx.metricMeter.createCounter('switchyard_aws_retries', '1', 'AWS call retries').add(attempts - 1, tags);
+    };
+    try {
+      const result = await next(args);
+      record('ok', result.output.$metadata?.attempts);
+      if (!reads.test(operation)) ctx.log.info(`aws ${service} ${operation}`, { aws: resourcesOf(args.input) });
+      return result;
+    } catch (err) {
+      record('error', (err as Attempted).$metadata?.attempts);
+      throw err;
+    }
+  }
+
   // Around each attempt: a throttled attempt is counted whether or not a retry then succeeds.
   stack.add(
     (next: (args: unknown) => Promise<unknown>, context: CallContext) => async (args: unknown) => {

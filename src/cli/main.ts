@@ -21,6 +21,7 @@ import { registerValidate } from './commands/validate';
 import { registerWait } from './commands/wait';
 import { registerWorker } from './commands/worker';
 import { formatReply } from './output';
+import { inSpan, startTracing, tracingWanted } from '../telemetry/tracing';
 
 // Node 20 reached end of life in April 2026, and the AWS SDK requires Node 22 from January 2027: one
 // line says so before anything runs (scripts/setup.js says the same before an install).
@@ -88,12 +89,23 @@ function reply<T>(answer: Reply<T> | void): void {
   if (answer.exitCode !== undefined) process.exitCode = answer.exitCode;
 }
 
+/** Commands that run until stopped: their work is traced, not the process as one span. */
+const longRunning = ['worker', 'dev', 'rehearse'];
+
 export async function main(argv: string[]): Promise<number> {
+  const tracing = tracingWanted() ? await startTracing('switchyard') : undefined;
+  const command = argv[2] ?? '';
   try {
-    await buildProgram().parseAsync(argv);
+    const run = () => buildProgram().parseAsync(argv);
+    if (tracing && !longRunning.includes(command))
+      await inSpan(`switchyard ${command}`, { 'switchyard.command': argv.slice(2).join(' ') }, run);
+    else await run();
     return Number(process.exitCode ?? ExitCode.ok);
   } catch (err) {
     return reportError(err);
+  } finally {
+    // A collector that is down costs the traces, never the command's exit code.
+    await tracing?.shutdown().catch((err: Error) => progress(`switchyard: traces not exported (${err.message})`));
   }
 }
 

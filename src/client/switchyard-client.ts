@@ -2,6 +2,7 @@
 // demo) does with Temporal. Checks that a deployment can run (a worker polls, the search attributes are
 // registered), runs preflights, starts deployments (one per service), finds them by id or service, reads
 // their status, steers and follows them, and recovers a stuck one.
+import { activeTracing } from '../telemetry/tracing';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { connectionOptions, temporalUnreachable, type TemporalConfig } from '../config';
@@ -37,7 +38,10 @@ export class SwitchyardClient {
     readonly connection: Connection,
     readonly config: TemporalConfig,
   ) {
-    this.temporal = new Client({ connection, namespace: config.namespace });
+    // With tracing on, starts and messages carry the CLI's trace into the workflow.
+    const tracing = activeTracing();
+    const interceptors = tracing ? { workflow: tracing.clientInterceptors } : undefined;
+    this.temporal = new Client({ connection, namespace: config.namespace, interceptors });
   }
 
   /** Connects to Temporal; when nothing answers, a UserError that says how to get one. */
