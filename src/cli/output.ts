@@ -51,8 +51,13 @@ export function formatPreflight(report: PreflightReport): string {
   return lines.join('\n');
 }
 
-export function workflowUrl(uiUrl: string, namespace: string, workflowId: string): string {
-  return `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+/**
+ * The workflow's page in the web UI; with a run id, that run's history (a deployment's id is reused by
+ * the next deployment of its service, and the bare id shows the latest run).
+ */
+export function workflowUrl(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {
+  const page = `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${page}/${encodeURIComponent(runId)}/history` : page;
 }
 
 export function formatSteps(steps: DeploymentStatus['history']): string {

@@ -18,7 +18,7 @@ export async function runDemoDeployments(
     const spec = loadSpec(demoSpecPath, { image });
     const { deploymentId, handle } = await client.start(spec, 'demo');
     print(`\ndemo: deploying ${spec.service}/${spec.environment} ${image} as ${deploymentId}`);
-    print(`demo: watch it at ${workflowUrl(uiUrl, namespace, handle.workflowId)}`);
+    print(`demo: watch it at ${workflowUrl(uiUrl, namespace, handle.workflowId, handle.runId)}`);
     const answered = new Set<string>();
     const result = await client.follow(handle, (status, steps) => {
       print(formatSteps(steps));

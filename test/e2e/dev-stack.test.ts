@@ -97,8 +97,11 @@ describe('switchyard dev', () => {
           expect(dev.output()).toContain(
             `demo: preflight in the web UI: http://127.0.0.1:${ports.ui}/namespaces/default/workflows/preflight-`,
           );
-          expect(dev.output()).toContain(
-            `demo: watch it at http://127.0.0.1:${ports.ui}/namespaces/default/workflows/switchyard-web-demo`,
+          // Pinned to the run: the next deployment of web/demo reuses the workflow id.
+          expect(dev.output()).toMatch(
+            new RegExp(
+              `demo: watch it at http://127\\.0\\.0\\.1:${ports.ui}/namespaces/default/workflows/switchyard-web-demo/[0-9a-f-]{36}/history\n`,
+            ),
           );
         });
         children = descendants(dev.child.pid!);
