@@ -465,6 +465,85 @@ describe('blue/green activities on moto', () => {
     await aws.deleteService({ cluster: demoAccount.cluster, name: names.ecsService });
   });
 
+  it.each([
+    {
+      mode: 'host',
+      id: 'eeee0009',
+      containers: [{ name: 'web', image: 'nginx:1', memory: 256, portMappings: [{ containerPort: 80, hostPort: 80 }] }],
+    },
+    { mode: 'awsvpc', id: 'ffff0010', containers: [{ name: 'web', image: 'nginx:1', memory: 256 }] },
+  ])(
+    'an EC2 service in $mode mode: target type, launch type and network configuration follow the task definition, as AWS takes them',
+    async ({ mode, id, containers }) => {
+      const { names, tags } = stagedNames(id);
+      const taskDefinition = { requiresCompatibilities: ['EC2'], networkMode: mode, containerDefinitions: containers };
+      const launch = launchOf(taskDefinition);
+      expect(launch).toEqual({
+        launchType: 'EC2',
+        networkMode: mode,
+        targetType: mode === 'awsvpc' ? 'ip' : 'instance',
+      });
+      const targetGroupArn = await aws.createTargetGroup({
+        name: names.targetGroup,
+        vpcId,
+        port: 80,
+        targetType: launch.targetType,
+        healthCheck,
+        tags,
+      });
+      await aws.putHostRule({
+        listenerArn,
+        host: `${mode}.stage.switchyard.test`,
+        targets: [{ targetGroupArn, weight: 100 }],
+        tags,
+      });
+      const executionRoleArn = await usableRole(names.executionRole, [], tags);
+      const taskDefinitionArn = await aws.registerTaskDefinition({
+        family: names.family,
+        taskDefinition,
+        containerName: 'web',
+        image: 'nginx:2',
+        taskRoleArn: executionRoleArn,
+        executionRoleArn,
+        tags,
+        deploymentId: id,
+      });
+      // Every refusal of the conformance layer would throw here (an ip group for host tasks, a public IP on
+      // EC2, awsvpc without a network configuration).
+      await aws.createService({
+        cluster: demoAccount.cluster,
+        name: names.ecsService,
+        taskDefinitionArn,
+        targetGroupArn,
+        containerName: 'web',
+        containerPort: 80,
+        desiredCount: 1,
+        network: { subnets, securityGroups: [], assignPublicIp: true },
+        launch,
+        tags,
+      });
+      const service = await eventually(
+        names.ecsService,
+        async () =>
+          (
+            await clients.ecs.send(
+              new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [names.ecsService] }),
+            )
+          ).services?.[0],
+      );
+      expect(service).toMatchObject({
+        launchType: 'EC2',
+        loadBalancers: [{ targetGroupArn, containerName: 'web', containerPort: 80 }],
+      });
+      if (mode === 'awsvpc')
+        expect(service?.networkConfiguration?.awsvpcConfiguration).toMatchObject({ subnets: expect.any(Array) });
+      // (moto answers an empty networkConfiguration where AWS leaves it out.)
+      else expect(service?.networkConfiguration?.awsvpcConfiguration).toBeUndefined();
+      expect(service?.networkConfiguration?.awsvpcConfiguration?.assignPublicIp ?? 'DISABLED').toBe('DISABLED');
+      await aws.deleteService({ cluster: demoAccount.cluster, name: names.ecsService });
+    },
+  );
+
   it('moving production changes only its forward action: an authenticate-oidc action and a path condition stay', async () => {
     const a = await stageService('aaaa0005');
     const b = await stageService('bbbb0006');

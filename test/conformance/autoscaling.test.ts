@@ -55,6 +55,9 @@ describe('Application Auto Scaling, as AWS keeps it', () => {
   let taskDefinition: string;
 
   beforeAll(async () => {
+    // Throttling off here: these tests provoke single refusals with one SDK attempt each (strictProxy), and a
+    // rate-limit refusal in between would be a different answer; the rate limits have their own tests
+    // (conformance.test.ts, 'the published rate limits'), and every other suite runs with them on.
     ({ proxy, clients } = await strictProxy({ throttling: false }));
     ({ ecs, elbv2 } = clients);
     aas = autoScalingClient(proxy);

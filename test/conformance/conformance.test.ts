@@ -6,6 +6,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DeleteServiceCommand,
+  DescribeClustersCommand,
   DescribeServicesCommand,
   PutClusterCapacityProvidersCommand,
   RegisterTaskDefinitionCommand,
@@ -22,7 +23,7 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, GetChangeCommand, ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { createActivities } from '../../src/activities';
 import { secretReadsPolicy } from '../../src/shared/secrets';
 import { destroyAwsClients } from '../../src/aws/clients';
@@ -46,6 +47,9 @@ describe('the conformance layer refuses what AWS refuses', () => {
   let loadBalancerArn: string;
 
   beforeAll(async () => {
+    // Throttling off here: these tests provoke single refusals with one SDK attempt each (strictProxy), and a
+    // rate-limit refusal in between would be a different answer; the rate limits have their own tests
+    // (conformance.test.ts, 'the published rate limits'), and every other suite runs with them on.
     ({ proxy, clients } = await strictProxy({ throttling: false }));
     ({ ecs, elbv2 } = clients);
   });
@@ -280,6 +284,30 @@ describe('the conformance layer refuses what AWS refuses', () => {
       });
     });
 
+    it('CreateService: an ip target group cannot take bridge tasks', async () => {
+      const bridge = (
+        await ecs.send(
+          new RegisterTaskDefinitionCommand({
+            family: 'ttype-bridge',
+            requiresCompatibilities: ['EC2'],
+            networkMode: 'bridge',
+            containerDefinitions: [
+              { name: 'web', image: 'nginx:1', memory: 128, portMappings: [{ containerPort: 80, hostPort: 0 }] },
+            ],
+          }),
+        )
+      ).taskDefinition!.taskDefinitionArn!;
+      const group = await targetGroup('ttype-2', 'ip');
+      await attach(group, 'ttype2.test', 19);
+      const err = await ecs
+        .send(service('ttype-2', bridge, group, { launchType: 'EC2', networkConfiguration: undefined }))
+        .catch(refusal);
+      expect(err).toEqual({
+        name: 'InvalidParameterException',
+        message: `The provided target group ${group} has target type ip, which is incompatible with the bridge network mode specified in the task definition.`,
+      });
+    });
+
     it('CreateService: FARGATE needs a task definition that requires it, and awsvpc needs a network configuration', async () => {
       const ec2Only = (
         await ecs.send(
@@ -432,9 +460,11 @@ describe('the conformance layer refuses what AWS refuses', () => {
     });
 
     it("IAM: a role just created is not usable yet: the service's tasks cannot start until it has propagated", async () => {
-      // On a proxy of its own at a tenth of AWS's delays (1 s of propagation), so the steps before the
-      // first look fit well inside it.
-      const slower = await strictProxy({ throttling: false, timeScale: 0.1 });
+      // On a proxy of its own at 0.3 of AWS's delays (3 s of propagation), so the steps before the first
+      // look fit well inside it, even on a loaded machine (at 0.1, 1 s, they did not beside two other runs).
+      // Throttling off, as for the file's other tests (see beforeAll).
+      const scale = 0.3;
+      const slower = await strictProxy({ throttling: false, timeScale: scale });
       try {
         const group = await targetGroup('fresh-1');
         await attach(group, 'fresh.test', 15);
@@ -465,7 +495,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
               new DescribeServicesCommand({ cluster: demoAccount.cluster, services: ['fresh-1'] }),
             )
           ).services![0];
-        await new Promise((r) => setTimeout(r, awsDelaysMs.serviceVisible * 0.1 + 50));
+        await new Promise((r) => setTimeout(r, awsDelaysMs.serviceVisible * scale + 50));
         const early = await described();
         expect(early.runningCount).toBe(0);
         expect(early.events?.[0].message).toContain(
@@ -478,7 +508,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
           rule: 'iam:propagation',
         });
         expect(slower.proxy.conformance().recentFailedTaskLaunches[0].message).toContain(`before it propagated`);
-        await new Promise((r) => setTimeout(r, awsDelaysMs.iamPropagation * 0.1));
+        await new Promise((r) => setTimeout(r, awsDelaysMs.iamPropagation * scale));
         expect((await described()).runningCount).toBe(2);
         // Once it has propagated, a service started with it fails nothing.
         const later = await targetGroup('fresh-2');
@@ -924,6 +954,54 @@ describe('the published rate limits', () => {
       const report = proxy.conformance();
       expect(report.throttled['ELBv2 non-mutating'] ?? report.throttled['ELB account']).toBeGreaterThan(0);
       expect(report.violations).toBe(0);
+    } finally {
+      destroyAwsClients(clients);
+      await proxy.close();
+    }
+  });
+
+  it("a burst beyond ECS's cluster read bucket (50, then 20 a second) is a ThrottlingException in the JSON shape", async () => {
+    const { proxy, clients } = await strictProxy();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 150 }, () =>
+          clients.ecs.send(new DescribeClustersCommand({ clusters: [demoAccount.cluster] })).then(
+            () => 'ok',
+            (e: Error & { $metadata?: { httpStatusCode?: number } }) => `${e.name} ${e.$metadata?.httpStatusCode}`,
+          ),
+        ),
+      );
+      const ok = results.filter((r) => r === 'ok').length;
+      expect(ok).toBeGreaterThanOrEqual(50);
+      expect(results.filter((r) => r !== 'ok')).toEqual(Array(150 - ok).fill('ThrottlingException 400'));
+      expect(ok).toBeLessThan(150);
+      // Counted per attempt: the SDK's own retries of a throttled call are refused too.
+      expect(proxy.conformance().throttled['ECS cluster read']).toBeGreaterThanOrEqual(150 - ok);
+    } finally {
+      destroyAwsClients(clients);
+      await proxy.close();
+    }
+  });
+
+  it("a burst beyond Route 53's bucket (50, then 10 a second) is Throttling in its XML shape", async () => {
+    const { proxy, clients } = await strictProxy();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 150 }, () =>
+          clients.route53.send(new ListHostedZonesCommand({})).then(
+            () => 'ok',
+            (e: Error & { $metadata?: { httpStatusCode?: number } }) => `${e.name} ${e.$metadata?.httpStatusCode}`,
+          ),
+        ),
+      );
+      const ok = results.filter((r) => r === 'ok').length;
+      expect(ok).toBeGreaterThanOrEqual(50);
+      expect(results.filter((r) => r !== 'ok')).toEqual(Array(150 - ok).fill('Throttling 400'));
+      expect(ok).toBeLessThan(150);
+      const { throttled } = proxy.conformance();
+      expect((throttled['Route 53 per action'] ?? 0) + (throttled['Route 53 account'] ?? 0)).toBeGreaterThanOrEqual(
+        150 - ok,
+      );
     } finally {
       destroyAwsClients(clients);
       await proxy.close();

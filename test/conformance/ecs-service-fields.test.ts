@@ -29,6 +29,9 @@ describe('ECS service fields, kept and checked as AWS does', () => {
   let ec2: string;
 
   beforeAll(async () => {
+    // Throttling off here: these tests provoke single refusals with one SDK attempt each (strictProxy), and a
+    // rate-limit refusal in between would be a different answer; the rate limits have their own tests
+    // (conformance.test.ts, 'the published rate limits'), and every other suite runs with them on.
     ({ proxy, clients } = await strictProxy({ throttling: false }));
     ({ ecs } = clients);
   });

@@ -49,6 +49,9 @@ describe('listener rules, as ALB holds them', () => {
   let group: string;
 
   beforeAll(async () => {
+    // Throttling off here: these tests provoke single refusals with one SDK attempt each (strictProxy), and a
+    // rate-limit refusal in between would be a different answer; the rate limits have their own tests
+    // (conformance.test.ts, 'the published rate limits'), and every other suite runs with them on.
     ({ proxy, clients } = await strictProxy({ throttling: false }));
     ({ elbv2 } = clients);
   });

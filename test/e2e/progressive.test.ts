@@ -19,13 +19,15 @@ import { recordHistory } from '../support/histories';
 import { addContainerInstances } from '../../src/dev/emulator/ec2-capacity';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
-// On Fargate, and on EC2 with bridge networking (instance targets; container instances to place tasks
-// on); the histories come from the Fargate run.
+// On Fargate with names at the spec's length limits (service 20 characters, environment 10), and on EC2
+// with bridge networking (instance targets; container instances to place tasks on); the histories come
+// from the Fargate run.
 const stamp = Date.now().toString(36).slice(-6);
 const variants = [
   {
-    label: 'Fargate',
-    service: `pt${stamp}`,
+    label: 'Fargate, names at the length limits',
+    service: `pt${stamp}`.padEnd(20, 'x'),
+    environment: 'production',
     taskDefinition: {
       requiresCompatibilities: ['FARGATE'],
       networkMode: 'awsvpc',
@@ -39,6 +41,7 @@ const variants = [
   {
     label: 'EC2 with bridge networking',
     service: `pt${stamp}b`,
+    environment: 'test',
     taskDefinition: {
       requiresCompatibilities: ['EC2'],
       networkMode: 'bridge',
@@ -50,11 +53,10 @@ const variants = [
     records: false,
   },
 ];
-const environment = 'test';
 
 describe.each(variants)(
   'progressive traffic, end to end: $label',
-  ({ service, taskDefinition, containerInstances, records }) => {
+  ({ service, environment, taskDefinition, containerInstances, records }) => {
     const hosts = { production: `${service}.switchyard.test`, stage: `stage.${service}.switchyard.test` };
     const alarm = `${service}-5xx`;
     const tg = (id: string) => resourceNames({ service, environment }, id).targetGroup;

@@ -179,6 +179,39 @@ describe('loadSpec', () => {
         "capacityProviderStrategy: Auto Scaling group capacity providers run EC2 tasks, and the task definition's requiresCompatibilities has no EC2",
       ],
     ],
+    // What RegisterTaskDefinition and CreateService refuse for Fargate
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html,
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_size).
+    [
+      'Fargate in bridge mode',
+      { ...valid, taskDefinition: { ...valid.taskDefinition, networkMode: 'bridge' } },
+      ['taskDefinition.networkMode: Fargate only supports network mode awsvpc (got "bridge")'],
+    ],
+    [
+      'Fargate without task-level cpu and memory',
+      { ...valid, taskDefinition: { ...valid.taskDefinition, cpu: undefined, memory: undefined } },
+      ['taskDefinition.cpu: Fargate needs task-level cpu and memory (for example cpu "256", memory "512")'],
+    ],
+    [
+      'a cpu Fargate does not offer',
+      { ...valid, taskDefinition: { ...valid.taskDefinition, cpu: '300' } },
+      ['taskDefinition.cpu: Fargate offers cpu 256, 512, 1024, 2048, 4096, 8192 or 16384 (got "300")'],
+    ],
+    [
+      'a memory Fargate does not offer with that cpu',
+      { ...valid, taskDefinition: { ...valid.taskDefinition, cpu: '256', memory: '4096' } },
+      ['taskDefinition.memory: Fargate offers memory 512-2048 MiB (3 sizes) with cpu 256 (got "4096")'],
+    ],
+    [
+      'a network mode a load balancer cannot reach',
+      {
+        ...valid,
+        taskDefinition: { containerDefinitions: [{ name: 'web', image: 'nginx:1', memory: 128 }], networkMode: 'none' },
+      },
+      [
+        'taskDefinition.networkMode: expected awsvpc, bridge or host (a load balancer cannot reach tasks in network mode "none")',
+      ],
+    ],
   ])('%s', (_name, doc, expected) => {
     expect(problemsOf(doc)).toEqual(expected);
   });

@@ -74,6 +74,26 @@ describe('blue/green workflow', () => {
     expect(inventory(fake)).toEqual(onlyLive('aaaaaaa1'));
   });
 
+  it('the fake account refuses, as ECS does, a service whose target group no rule attaches yet', async () => {
+    const fake = new FakeAws();
+    const aws = fake.activities();
+    const groupArn = await aws.createTargetGroup({
+      name: 'web-prod-cccccc01',
+      tags: [],
+    } as unknown as Parameters<Activities['createTargetGroup']>[0]);
+    const service = {
+      cluster: spec.cluster,
+      name: 'web-prod-cccccc01',
+      targetGroupArn: groupArn,
+    } as unknown as Parameters<Activities['createService']>[0];
+    await expect(aws.createService(service)).rejects.toMatchObject({
+      message: `The target group with targetGroupArn ${groupArn} does not have an associated load balancer.`,
+      type: 'InvalidParameterException',
+      nonRetryable: true,
+    });
+    expect(fake.services.size).toBe(0);
+  });
+
   it("gives the roles a first deployment creates IAM's propagation time before the service starts its tasks; a later deployment does not wait", async () => {
     const fake = new FakeAws();
     const waited = (status: DeploymentStatus) =>
