@@ -64,11 +64,17 @@ export function formatSteps(steps: DeploymentStatus['history']): string {
   return steps.map((s) => `${s.at.slice(11, 19)}  ${s.phase.padEnd(17)}  ${s.note}`).join('\n');
 }
 
+/** The image as given, and the digest it was pinned to when it was (retries and rollbacks start that). */
+function imageLine(s: Pick<DeploymentStatus, 'image' | 'pinnedImage'>): string {
+  const digest = s.pinnedImage?.match(/@(sha256:[0-9a-f]+)$/)?.[1];
+  return digest && s.pinnedImage !== s.image ? `${s.image} (pinned to ${digest})` : s.image;
+}
+
 export function formatStatus(s: DeploymentReport): string {
   const lines = [
     ...(s.stuck ? [`STUCK        ${describeStuck(s.deploymentId, s.stuck)}`] : []),
     `deployment   ${s.deploymentId} (${s.service}/${s.environment})`,
-    `image        ${s.image}`,
+    `image        ${imageLine(s)}`,
     `phase        ${s.phase}${s.waitingFor ? ` — waiting for ${s.waitingFor}` : ''}`,
     `workflow     ${s.workflowStatus}`,
     `started      ${s.startedAt} by ${s.requestedBy}`,
@@ -98,7 +104,7 @@ export function formatStatus(s: DeploymentReport): string {
  */
 export function formatLive(s: DeploymentStatus): string {
   const lines = [
-    `${s.service}/${s.environment}  deployment ${s.deploymentId}  image ${s.pinnedImage ?? s.image}`,
+    `${s.service}/${s.environment}  deployment ${s.deploymentId}  image ${imageLine(s)}`,
     `phase      ${s.phase}`,
     `waiting    ${s.waitingFor ?? '-'}`,
   ];

@@ -25,6 +25,7 @@ import { resourceNames, tagKeys } from '../../src/shared/naming';
 import { runCli, startCli } from '../support/cli';
 import { deploymentIdOf, startE2eWorker, type E2eWorker } from '../support/e2e-worker';
 import { moveTag, pushImage } from '../support/ecr';
+import { waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
 import { recordHistory } from '../support/histories';
 import { atAwsPace, awsClientsOnMoto, iamPropagationMs, resetAws, setAwsScenario } from '../support/servers';
 
@@ -74,6 +75,9 @@ async function createFargateService(name: string, taskDefinition: string): Promi
       },
     }),
   );
+  // DescribeServices can miss a service for seconds after CreateService (eventual consistency: the
+  // conformance layer has it MISSING for 5 s at AWS's pace); the team's service exists before it deploys.
+  await waitUntilListed(clients, cluster, name);
 }
 
 async function service(name = ecsService) {
@@ -272,6 +276,62 @@ describe('switchyard deploy --cluster --service --image, end to end', () => {
       expect((await service()).taskDefinition).toBe(good);
     },
     atAwsPace(120_000),
+  );
+});
+
+describe('a service of one container: --cluster, --service and --image are all it takes', () => {
+  const single = `ed${stamp}1-prod`;
+  const repo = `ed${stamp}one`;
+
+  it(
+    'rolls the one container to the pinned image (the status shows the tag and its digest); a forced redeploy whose tasks fail ends failed (exit 1), nothing to roll back to',
+    async () => {
+      const one = await pushImage(clients, repo, 'one');
+      const two = await pushImage(clients, repo, 'two');
+      const base = await clients.ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: single,
+          requiresCompatibilities: ['FARGATE'],
+          networkMode: 'awsvpc',
+          cpu: '256',
+          memory: '512',
+          // Tasks that pull from private ECR need an execution role: the team's, made above.
+          executionRoleArn: (await clients.iam.send(new GetRoleCommand({ RoleName: `team-${stamp}-execution` }))).Role!
+            .Arn!,
+          containerDefinitions: [{ name: 'only', image: one.image, essential: true }],
+        }),
+      );
+      await createFargateService(single, base.taskDefinition!.taskDefinitionArn!);
+
+      const run = deploy(['--cluster', cluster, '--service', single, '--image', two.image]);
+      const id = await run.id;
+      const { code, output } = await run.result;
+      expect({ code, output }).toMatchObject({ code: 0, output: expect.stringContaining(`deployment ${id}: active`) });
+      const rolled = await service(single);
+      const pinned = `${two.image.replace(/:two$/, '')}@${two.digest}`;
+      expect((await registrable(rolled.taskDefinition)).containerDefinitions).toEqual([
+        expect.objectContaining({ name: 'only', image: pinned }),
+      ]);
+      expect(rolled.knownGood).toBe(rolled.taskDefinition);
+      const text = await runCli(['status', id], worker.env);
+      expect(text.stdout).toContain(`image        ${two.image} (pinned to ${two.digest})`);
+
+      // The running revision's image (tag `two`, pinned) now fails to start: a forced redeploy has only it.
+      await setAwsScenario({ rolloutDescribes: 2, failingImages: `^${repo}:two$` });
+      try {
+        const forced = deploy(['--cluster', cluster, '--service', single, '--force-new-deployment']);
+        const ended = await forced.result;
+        expect(ended.code).toBe(1);
+        expect(ended.output).toMatch(
+          /failed \(.*circuit breaker.*; a forced redeploy has no other revision to roll back to\)/,
+        );
+      } finally {
+        await setAwsScenario({ rolloutDescribes: 2 });
+      }
+      expect((await service(single)).taskDefinition).toBe(rolled.taskDefinition);
+      expect(await revisions(single)).toHaveLength(2);
+    },
+    atAwsPace(180_000),
   );
 });
 
