@@ -82,6 +82,7 @@ export async function sendMessage(
         accepted
           ? `deployment ${id} accepted ${command} but did not answer within ${formatDuration(timeoutMs)}; \`switchyard wait ${id}\` follows it`
           : `deployment ${id} did not take ${command} within ${formatDuration(timeoutMs)}: is a Switchyard worker running? ` +
+            `The Temporal server may still hand it to the next worker, but does not store it durably until one takes it; ` +
             `\`switchyard ${command} ${id} --signal\` stores the message durably for when one does`,
         ExitCode.timedOut,
       );
