@@ -156,4 +156,44 @@ describe('switchyard rehearse, against a copy of the account in the embedded emu
     },
     atAwsPace(240_000),
   );
+
+  it(
+    "the live service's auto scaling is read and recreated: autoScaling from production is rehearsed, the account only read",
+    async () => {
+      const liveService = `${service}-prod-${live}`;
+      await createActivities(clients).applyServiceScaling({
+        cluster: demoAccount.cluster,
+        service: liveService,
+        scaling: {
+          minCapacity: 1,
+          maxCapacity: 4,
+          policies: [
+            {
+              name: 'cpu',
+              configuration: {
+                TargetValue: 60,
+                PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+              },
+            },
+          ],
+        },
+        resourceLabel: '',
+        suspended: false,
+      });
+      const file = writeSpec(
+        dir,
+        blueGreenSpec(service, { approval: { required: false }, autoScaling: { from: 'production' } }),
+        'scaled.yaml',
+      );
+      const { code, report, writes, stderr } = await rehearseNow(file, '--image', 'nginx:4');
+      expect({ code, stderr: code ? stderr : '' }).toEqual({ code: 0, stderr: '' });
+      expect(report.recreated).toContain(`auto scaling of ${liveService}: 1-4 tasks, cpu`);
+      expect(report.notRehearsed.join('\n')).not.toMatch(/scal/);
+      // The rehearsal's deployment carried production's scaling over to its new service, as it would in the account.
+      expect(report.steps.join('\n')).toContain('autoscaling 1-4 tasks with cpu');
+      expect(report.outcome.phase).toBe('active');
+      expect(writes).toEqual([]);
+    },
+    atAwsPace(240_000),
+  );
 });

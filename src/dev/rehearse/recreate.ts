@@ -1,9 +1,9 @@
 // The account's shape recreated in the embedded emulator, behind the conformance layer, in the order AWS
 // takes it: the cluster, the load balancer and listener, the target groups with their tags, the rules
 // (so each target group is attached before a service registers in it), the live services on their
-// revisions (with their roles), the zone and the hosts' records (aliases pointed at the emulated load
-// balancer), the alarms in their current state. ARNs are the emulator's; names, priorities, weights,
-// tags and states are the account's.
+// revisions (with their roles and auto scaling), the zone and the hosts' records (aliases pointed at the
+// emulated load balancer), the alarms in their current state. ARNs are the emulator's; names, priorities,
+// weights, tags and states are the account's.
 import { PutMetricAlarmCommand, SetAlarmStateCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
 import { CreateClusterCommand, CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import {
@@ -18,7 +18,9 @@ import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import { createActivities } from '../../activities';
 import { ecsTasksTrust } from '../../activities/iam';
+import { albResourceLabel } from '../../shared/adoption';
 import { defaultNetwork, seedRoleBoundary, type AccountClients } from '../seed';
 import type { AccountShape } from './shape';
 
@@ -160,6 +162,19 @@ export async function recreateShape(
       }),
     );
     made.push(`ECS service ${service.name} on its revision (${revision.family})`);
+    if (service.scaling) {
+      const { minCapacity, maxCapacity, policies } = service.scaling;
+      await createActivities(clients).applyServiceScaling({
+        cluster: shape.cluster.name,
+        service: service.name,
+        scaling: service.scaling,
+        resourceLabel: albResourceLabel(lb.LoadBalancerArn!, groupArns.get(service.targetGroupArn)!) ?? '',
+        suspended: false,
+      });
+      made.push(
+        `auto scaling of ${service.name}: ${minCapacity}-${maxCapacity} tasks, ${policies.map((p) => p.name).join(', ') || 'no policies'}`,
+      );
+    }
   }
 
   const zone = await clients.route53.send(

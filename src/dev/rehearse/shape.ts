@@ -1,8 +1,8 @@
 // The shape of the real account that a blue/green spec touches, read and only read: the cluster, the load
 // balancer and the spec's listener with all its rules and the target groups they forward to, the services
-// behind those target groups (the live deployment) with their revisions, the hosted zone and the records
-// of the spec's hosts, the alarms its analysis watches, and the image's digest. Every call goes through a
-// guard that refuses anything but Describe/List/Get before it is sent, and counts the reads.
+// behind those target groups (the live deployment) with their revisions and auto scaling, the hosted zone
+// and the records of the spec's hosts, the alarms its analysis watches, and the image's digest. Every call
+// goes through a guard that refuses anything but Describe/List/Get before it is sent, and counts the reads.
 import { DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
 import {
@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { createActivities } from '../../activities';
 import { sdkClientsOf, type AwsClients } from '../../aws/clients';
+import type { ServiceScaling } from '../../shared/adoption';
 import type { DeploymentSpec, TaskDefinitionSpec } from '../../shared/deployment';
 import { ecrImageOf, isPinned } from '../../shared/images';
 import { alarmsOf } from '../../shared/traffic';
@@ -40,6 +41,8 @@ export interface ShapeService {
   containerPort: number;
   launchType?: string;
   capacityProviderStrategy?: { capacityProvider: string; weight?: number; base?: number }[];
+  /** Its scalable target and target-tracking policies (Application Auto Scaling), when it has them. */
+  scaling?: ServiceScaling;
 }
 
 export interface AccountShape {
@@ -149,7 +152,12 @@ export async function readAccountShape(clients: AwsClients, spec: DeploymentSpec
   if (spec.pinImageDigest && ecrImageOf(image) && !isPinned(image)) {
     image = (await aws.resolveImageDigest({ image })).pinned;
   }
-  if (spec.autoScaling) notRehearsed.push("the new service's auto scaling (autoScaling)");
+  for (const service of services) {
+    const found = await aws.describeServiceScaling({ cluster: spec.cluster, service: service.name });
+    if (found.scaling) service.scaling = found.scaling;
+    if (found.notCarried.length)
+      notRehearsed.push(`${service.name}'s scaling ${found.notCarried.join(', ')}: not recreated`);
+  }
   if (JSON.stringify(spec.taskDefinition).includes('"secrets"')) {
     notRehearsed.push("the secrets' values (Secrets Manager, SSM): the rehearsal's tasks start without reading them");
   }
