@@ -9,7 +9,15 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { parseXml, type XmlElement } from './xml';
 
-export type ModelService = 'ECS' | 'ECR' | 'ELBv2' | 'IAM' | 'Route53' | 'CloudWatch' | 'ApplicationAutoScaling';
+export type ModelService =
+  | 'ECS'
+  | 'ECR'
+  | 'ELBv2'
+  | 'IAM'
+  | 'Route53'
+  | 'CloudWatch'
+  | 'ApplicationAutoScaling'
+  | 'CodeDeploy';
 export type ConstraintKind = 'required' | 'type' | 'range' | 'length' | 'pattern' | 'enum' | 'unknown';
 
 export interface ModelViolation {
@@ -64,6 +72,7 @@ const modelFiles: Record<ModelService, string> = {
   Route53: 'route53/2013-04-01',
   CloudWatch: 'cloudwatch/2010-08-01',
   ApplicationAutoScaling: 'application-autoscaling/2016-02-06',
+  CodeDeploy: 'codedeploy/2014-10-06',
 };
 
 export class ServiceModel {

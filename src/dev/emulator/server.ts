@@ -31,6 +31,8 @@ import {
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CodeDeployClient, GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
+import { CodeDeployLifecycles, type CodeDeployScenario } from './behaviours/codedeploy';
 import {
   Conformance,
   defaultConformance,
@@ -50,6 +52,7 @@ import {
   type FaultScenario,
   type Protocol,
 } from './behaviours/faults';
+import type { RuleBreak } from './behaviours/refusals';
 import { WriteJournal } from './behaviours/write-journal';
 import { loadModels, type ModelService, type ServiceModel } from './models';
 
@@ -62,7 +65,7 @@ export interface TargetHealthScript {
   unhealthyAfterMs?: number;
 }
 
-export interface BehaviourScenario extends RolloutScenario {
+export interface BehaviourScenario extends RolloutScenario, CodeDeployScenario {
   /** ECS services whose name matches never reach running = desired. */
   neverSteady?: RegExp;
   /** Target groups whose ARN matches report their targets unhealthy. */
@@ -78,6 +81,7 @@ export interface BehaviourScenarioJson {
   failingImages?: string;
   stuckImages?: string;
   rolloutDescribes?: number;
+  failingLifecycleEvent?: string;
   targetHealth?: { targetGroup: string; initialForMs?: number; unhealthyAfterMs?: number }[];
   faults?: Omit<FaultScenario, 'operations'> & { operations?: string };
 }
@@ -131,7 +135,9 @@ function classify(req: http.IncomingMessage, body: string, route53: ServiceModel
           ? 'CloudWatch'
           : prefix === 'AnyScaleFrontendService'
             ? 'ApplicationAutoScaling'
-            : undefined;
+            : prefix === 'CodeDeploy_20141006'
+              ? 'CodeDeploy'
+              : undefined;
     return {
       protocol: 'json',
       service,
@@ -176,6 +182,7 @@ export function parseScenario(raw: BehaviourScenarioJson): BehaviourScenario {
     failingImages: re(raw.failingImages),
     stuckImages: re(raw.stuckImages),
     rolloutDescribes: raw.rolloutDescribes,
+    failingLifecycleEvent: raw.failingLifecycleEvent,
     targetHealth: raw.targetHealth?.map((t) => ({ ...t, targetGroup: new RegExp(t.targetGroup) })),
     faults: raw.faults && {
       ...raw.faults,
@@ -218,6 +225,17 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     ecrImages,
   });
   const rollouts = new EcsRollouts();
+  const codeDeploy = new CodeDeployClient(direct);
+  const deployments = new CodeDeployLifecycles(
+    {
+      ecs,
+      elbv2,
+      deploymentGroup: async (applicationName, deploymentGroupName) =>
+        (await codeDeploy.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName })))
+          .deploymentGroupInfo as Record<string, unknown> | undefined,
+    },
+    (ms) => conformance.delay(ms),
+  );
   /** Target group → when its targets registered, and how long AWS keeps them `initial`. */
   const registered = new Map<string, { at: number; initialMs: number }>();
   /** Target group → until when its targets are `draining` (their service was deleted). */
@@ -237,6 +255,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       counts = { calls: {}, faults: {} };
       journal.clear();
       rollouts.reset();
+      deployments.reset();
       conformance.reset();
       registered.clear();
       drainingUntil.clear();
@@ -251,6 +270,7 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
         ecs.destroy();
         route53.destroy();
         autoScaling.destroy();
+        codeDeploy.destroy();
         iam.destroy();
         ecrImages.close();
       }),
@@ -377,6 +397,15 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
 
   async function rewrite(operation: string, requestBody: string, responseBody: string): Promise<string> {
     const scenario = proxy.scenario;
+    if (operation === 'CodeDeploy.CreateDeployment') await deployments.created(requestBody, responseBody);
+    if (operation === 'CodeDeploy.GetDeployment' || operation === 'CodeDeploy.BatchGetDeployments') {
+      await deployments.advance(scenario);
+      return deployments.rewriteDeployments(responseBody);
+    }
+    if (operation === 'CodeDeploy.ListDeployments') {
+      await deployments.advance(scenario);
+      return deployments.rewriteList(responseBody, requestBody);
+    }
     if (operation === 'ECS.RegisterTaskDefinition')
       await rollouts.registered(responseBody, (i) => ecrImages.tagsNaming(i));
     if (operation === 'ECS.CreateService') rollouts.created(requestBody);
@@ -480,7 +509,10 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
             // What AWS does with the call happens whether or not its answer arrives (a dropped connection
             // below): the tasks of a created service start, and the layer remembers the creation (so the
             // caller's retry with the same clientToken is the same request).
-            if (ok && call.operation === 'ECS.CreateService') await afterCreateService(requestBody);
+            if (ok && call.operation === 'ECS.CreateService') {
+              await afterCreateService(requestBody);
+              await deployments.serviceCreated(requestBody);
+            }
             if (ok && call.operation === 'ECS.DeleteService' && conformance.options.enabled)
               await afterDeleteService(body);
             if (ok && counted(req)) journal.answered(call, requestBody, body);
@@ -539,6 +571,31 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       .end(error.body);
   }
 
+  /**
+   * The CodeDeploy calls moto lacks or gets wrong, answered by the lifecycle (behaviours/codedeploy.ts);
+   * undefined: moto answers (and the answer is rewritten).
+   */
+  async function codeDeployAnswer(
+    action: string,
+    body: string,
+  ): Promise<{ refusal?: RuleBreak; answer?: Record<string, unknown> } | undefined> {
+    if (action === 'CreateDeployment') {
+      const refusal = deployments.refuseCreate(body);
+      return refusal ? { refusal } : undefined;
+    }
+    const handlers: Record<string, () => Promise<{ refusal?: RuleBreak; answer?: Record<string, unknown> }>> = {
+      ContinueDeployment: async () => ({ refusal: await deployments.continue(body) }),
+      StopDeployment: () => deployments.stop(body),
+      ListDeploymentTargets: async () => deployments.listTargets(body),
+      GetDeploymentTarget: async () => deployments.getTarget(body),
+      GetDeploymentConfig: async () => deployments.getConfig(body),
+    };
+    const handler = handlers[action];
+    if (!handler) return undefined;
+    await deployments.advance(proxy.scenario);
+    return handler();
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestBody: string): Promise<void> {
     if (control(req, requestBody, res)) return;
     const call = classify(req, requestBody, models.Route53);
@@ -554,6 +611,23 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     if (fault === 'throttle' || fault === '5xx')
       return answer(res, errorResponse(call.protocol, fault, call.jsonVersion));
     const delay = fault === 'latency' ? (proxy.scenario.faults?.latencyMs ?? 500) : 0;
+    if (call.service === 'CodeDeploy') {
+      const own = await codeDeployAnswer(call.action, requestBody);
+      if (own) {
+        await new Promise((r) => setTimeout(r, delay));
+        if (fault === 'drop') return void res.socket?.destroy();
+        return answer(
+          res,
+          own.refusal
+            ? awsErrorResponse('json', own.refusal.refusal, '1.1')
+            : {
+                status: 200,
+                headers: { 'content-type': 'application/x-amz-json-1.1' },
+                body: JSON.stringify(own.answer ?? {}),
+              },
+        );
+      }
+    }
     const toMoto = conformance.options.enabled
       ? await conformance.bridged(conformanceCall(req, requestBody, call))
       : requestBody;

@@ -156,6 +156,9 @@ const modelErrorCodes: Record<ModelService, string> = {
   // Application Auto Scaling (JSON 1.1) declares ValidationException for "An exception was thrown for a
   // validation issue" (its model's errors).
   ApplicationAutoScaling: 'ValidationException',
+  // CodeDeploy (JSON 1.1) declares no ValidationException; InvalidInputException is its model's answer to
+  // "The input was specified in an invalid format".
+  CodeDeploy: 'InvalidInputException',
 };
 
 export class Conformance {
