@@ -13,6 +13,7 @@ import {
   GetDeploymentConfigCommand,
   GetDeploymentTargetCommand,
   ListDeploymentTargetsCommand,
+  ListDeploymentsCommand,
   StopDeploymentCommand,
   type DeploymentInfo,
 } from '@aws-sdk/client-codedeploy';
@@ -60,7 +61,12 @@ describe("CodeDeploy's ECS blue/green lifecycle, emulated", () => {
   });
 
   /** A CODE_DEPLOY service behind a production (8080) and a test (8081) listener, with its application and group. */
-  async function codeDeployService(group: { readyWaitMinutes?: number; config?: string; rollbackOn?: string[] }) {
+  async function codeDeployService(group: {
+    readyWaitMinutes?: number;
+    config?: string;
+    rollbackOn?: string[];
+    terminationWaitMinutes?: number;
+  }) {
     stamp += 1;
     const name = `cd${stamp}`;
     const aws = createActivities(clients);
@@ -133,7 +139,10 @@ describe("CodeDeploy's ECS blue/green lifecycle, emulated", () => {
             group.readyWaitMinutes === undefined
               ? { actionOnTimeout: 'CONTINUE_DEPLOYMENT' }
               : { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: group.readyWaitMinutes },
-          terminateBlueInstancesOnDeploymentSuccess: { action: 'TERMINATE', terminationWaitTimeInMinutes: 1 },
+          terminateBlueInstancesOnDeploymentSuccess: {
+            action: 'TERMINATE',
+            terminationWaitTimeInMinutes: group.terminationWaitMinutes ?? 1,
+          },
         },
         autoRollbackConfiguration: group.rollbackOn?.length
           ? { enabled: true, events: group.rollbackOn as ('DEPLOYMENT_FAILURE' | 'DEPLOYMENT_STOP_ON_REQUEST')[] }
@@ -241,6 +250,18 @@ describe("CodeDeploy's ECS blue/green lifecycle, emulated", () => {
       ]),
     );
 
+    // Found as in flight by its status (moto filters by its own, always Created).
+    const inFlight = () =>
+      codeDeploy
+        .send(
+          new ListDeploymentsCommand({
+            applicationName: s.name,
+            deploymentGroupName: s.name,
+            includeOnlyStatuses: ['Created', 'Queued', 'InProgress', 'Ready'],
+          }),
+        )
+        .then((out) => out.deployments);
+    expect(await inFlight()).toEqual([id]);
     // One deployment per group at a time.
     expect(await s.deploy('nginx:3').catch(refusal)).toEqual({
       name: 'DeploymentLimitExceededException',
@@ -257,11 +278,16 @@ describe("CodeDeploy's ECS blue/green lifecycle, emulated", () => {
     expect(done.completeTime).toBeDefined();
     expect(await s.taskSets()).toEqual([{ status: 'PRIMARY', targetGroup: s.green }]);
     expect(Object.values(await events(id, target)).every((e) => e === 'Succeeded')).toBe(true);
+    const after = (await codeDeploy.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId: target })))
+      .deploymentTarget!.ecsTarget!;
+    expect(after.taskSetsInfo?.map((t) => t.taskSetLabel)).toEqual(['Green']);
+    expect(await inFlight()).toEqual([]);
     expect(proxy.conformance().violations).toBe(0);
   });
 
   it('StopDeployment with auto-rollback during the termination wait: both listeners back on Blue, Green removed, Stopped', async () => {
-    const s = await codeDeployService({ config: 'CodeDeployDefault.ECSAllAtOnce' });
+    // A termination wait of 10 minutes (12 s scaled): the stop lands well inside it.
+    const s = await codeDeployService({ config: 'CodeDeployDefault.ECSAllAtOnce', terminationWaitMinutes: 10 });
     const id = await s.deploy('nginx:2');
     await until(id, (d) => d.instanceTerminationWaitTimeStarted === true);
     expect(await s.weights(s.production)).toEqual({ blue: 0, green: 100 });

@@ -32,7 +32,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CodeDeployClient, GetDeploymentGroupCommand } from '@aws-sdk/client-codedeploy';
-import { CodeDeployLifecycles, type CodeDeployScenario } from './behaviours/codedeploy';
+import { CodeDeployLifecycles, listFilterForMoto, type CodeDeployScenario } from './behaviours/codedeploy';
 import {
   Conformance,
   defaultConformance,
@@ -580,6 +580,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
     body: string,
   ): Promise<{ refusal?: RuleBreak; answer?: Record<string, unknown> } | undefined> {
     if (action === 'CreateDeployment') {
+      // A deployment that has ended by the clock frees its group, whether or not anyone looked.
+      await deployments.advance(proxy.scenario);
       const refusal = deployments.refuseCreate(body);
       return refusal ? { refusal } : undefined;
     }
@@ -632,7 +634,8 @@ export async function startAwsBehaviourProxy(opts: ProxyOptions): Promise<AwsBeh
       ? await conformance.bridged(conformanceCall(req, requestBody, call))
       : requestBody;
     const answerLost = () => conformance.answerLost(conformanceCall(req, requestBody, call));
-    setTimeout(() => forward(req, res, toMoto, call, fault === 'drop', answerLost), delay);
+    const sent = call.operation === 'CodeDeploy.ListDeployments' ? listFilterForMoto(toMoto) : toMoto;
+    setTimeout(() => forward(req, res, sent, call, fault === 'drop', answerLost), delay);
   }
 
   const server = http.createServer((req, res) => {

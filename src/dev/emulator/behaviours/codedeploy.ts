@@ -76,6 +76,49 @@ interface TrafficRouting {
 }
 
 type Status = 'Created' | 'InProgress' | 'Ready' | 'Succeeded' | 'Failed' | 'Stopped';
+
+/**
+ * ListDeployments' includeOnlyStatuses, renamed on its way to moto (which filters by the status it keeps,
+ * always Created): the filter is applied to the answer, by each run's status (`listFilterForMoto`).
+ */
+const statusesKey = 'switchyardIncludeOnlyStatuses';
+
+/** The body of a ListDeployments as moto gets it. */
+export function listFilterForMoto(body: string): string {
+  const req = JSON.parse(body) as Json;
+  if (!req.includeOnlyStatuses) return body;
+  const { includeOnlyStatuses, ...rest } = req;
+  return JSON.stringify({ ...rest, [statusesKey]: includeOnlyStatuses });
+}
+
+/** A run that failed before it could start (its AppSpec or group unreadable), until start() fills it in. */
+function failedRun(id: string, application: string, group: string): Run {
+  const now = Date.now();
+  return {
+    id,
+    application,
+    group,
+    cluster: '',
+    service: '',
+    taskDefinition: '',
+    containerName: '',
+    containerPort: 0,
+    routing: { type: 'AllAtOnce' },
+    terminationWaitMs: 0,
+    autoRollback: { enabled: false, events: [] },
+    prodListeners: [],
+    testListeners: [],
+    greenWeight: 0,
+    events: [],
+    status: 'Failed',
+    step: 'done',
+    stepAt: now,
+    createdAt: now,
+    completedAt: now,
+    terminationWaitStarted: false,
+    errorInformation: { code: 'INVALID_REVISION', message: 'the AppSpec or the deployment group could not be read' },
+  };
+}
 const active: Status[] = ['Created', 'InProgress', 'Ready'];
 
 interface LifecycleEvent {
@@ -135,6 +178,8 @@ export interface CodeDeployDirect {
 export class CodeDeployLifecycles {
   private runs = new Map<string, Run>();
   private counter = 0;
+  /** Calls that move a run take turns: a step waits on AWS calls, and a stop must not land inside one. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly direct: CodeDeployDirect,
@@ -144,6 +189,12 @@ export class CodeDeployLifecycles {
 
   reset(): void {
     this.runs.clear();
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work, work);
+    this.turn = next.catch(() => undefined);
+    return next;
   }
 
   /** CreateDeployment, before moto: one deployment per group at a time. */
@@ -162,7 +213,25 @@ export class CodeDeployLifecycles {
   }
 
   /** CreateDeployment answered by moto: the deployment's run starts. */
-  async created(requestBody: string, responseBody: string): Promise<void> {
+  created(requestBody: string, responseBody: string): Promise<void> {
+    return this.serial(async () => {
+      const { deploymentId } = JSON.parse(responseBody) as { deploymentId: string };
+      try {
+        await this.start(requestBody, deploymentId);
+      } catch (err) {
+        // CreateDeployment has answered: what goes wrong after fails the deployment, as on AWS.
+        const run = this.runs.get(deploymentId);
+        if (run) {
+          run.status = 'Failed';
+          run.step = 'done';
+          run.completedAt = Date.now();
+          run.errorInformation = { code: 'ECS_UPDATE_ERROR', message: (err as Error).message };
+        }
+      }
+    });
+  }
+
+  private async start(requestBody: string, deploymentId: string): Promise<void> {
     const req = JSON.parse(requestBody) as {
       applicationName: string;
       deploymentGroupName: string;
@@ -170,7 +239,7 @@ export class CodeDeployLifecycles {
       revision?: { appSpecContent?: { content?: string }; string?: { content?: string } };
       autoRollbackConfiguration?: { enabled?: boolean; events?: string[] };
     };
-    const { deploymentId } = JSON.parse(responseBody) as { deploymentId: string };
+    this.runs.set(deploymentId, failedRun(deploymentId, req.applicationName, req.deploymentGroupName));
     const group = (await this.direct.deploymentGroup(req.applicationName, req.deploymentGroupName)) ?? {};
     const appSpec = parse(req.revision?.appSpecContent?.content ?? req.revision?.string?.content ?? '{}') as {
       Resources?: { TargetService?: { Properties?: Json } }[];
@@ -217,17 +286,17 @@ export class CodeDeployLifecycles {
     this.end(run, 'BeforeInstall');
     this.begin(run, 'Install');
     const groups = ((pair.targetGroups as { name?: string }[] | undefined) ?? []).map((g) => g.name ?? '');
-    // What goes wrong while installing fails the deployment, as on AWS: CreateDeployment has answered.
-    await this.installGreen(run, groups).catch((err: Error) => {
-      run.status = 'Failed';
-      run.step = 'done';
-      run.completedAt = Date.now();
-      run.errorInformation = { code: 'ECS_UPDATE_ERROR', message: `the replacement task set: ${err.message}` };
-    });
+    await this.installGreen(run, groups);
+    // The task set is created: it comes up from now.
+    run.stepAt = Date.now();
   }
 
   /** Moves every deployment that is due; called before each CodeDeploy answer. */
-  async advance(scenario: CodeDeployScenario, now = Date.now()): Promise<void> {
+  advance(scenario: CodeDeployScenario): Promise<void> {
+    return this.serial(() => this.advanceNow(scenario, Date.now()));
+  }
+
+  private async advanceNow(scenario: CodeDeployScenario, now: number): Promise<void> {
     for (const run of this.runs.values()) {
       try {
         for (
@@ -246,7 +315,11 @@ export class CodeDeployLifecycles {
   }
 
   /** ContinueDeployment: the ready wait (Ready only) or the termination wait ends now. */
-  async continue(body: string): Promise<RuleBreak | undefined> {
+  continue(body: string): Promise<RuleBreak | undefined> {
+    return this.serial(async () => this.continueNow(body));
+  }
+
+  private continueNow(body: string): RuleBreak | undefined {
     const req = JSON.parse(body) as { deploymentId?: string; deploymentWaitType?: string };
     const run = this.runs.get(req.deploymentId ?? '');
     if (!run) return this.missing(req.deploymentId);
@@ -278,7 +351,11 @@ export class CodeDeployLifecycles {
   }
 
   /** StopDeployment: traffic back on the original task set when auto-rollback is on; Stopped. */
-  async stop(body: string): Promise<{ refusal?: RuleBreak; answer?: Json }> {
+  stop(body: string): Promise<{ refusal?: RuleBreak; answer?: Json }> {
+    return this.serial(() => this.stopNow(body));
+  }
+
+  private async stopNow(body: string): Promise<{ refusal?: RuleBreak; answer?: Json }> {
     const req = JSON.parse(body) as { deploymentId?: string; autoRollbackEnabled?: boolean };
     const run = this.runs.get(req.deploymentId ?? '');
     if (!run) return { refusal: this.missing(req.deploymentId) };
@@ -342,14 +419,11 @@ export class CodeDeployLifecycles {
 
   /** ListDeployments as moto answered it: newest first, as AWS lists them. */
   rewriteList(responseBody: string, requestBody: string): string {
-    const req = JSON.parse(requestBody) as { includeOnlyStatuses?: string[] };
+    const req = JSON.parse(requestBody) as { [statusesKey]?: string[] };
+    const statuses = req[statusesKey];
     const out = JSON.parse(responseBody) as { deployments?: string[] };
     let ids = [...(out.deployments ?? [])].reverse();
-    if (req.includeOnlyStatuses?.length)
-      ids = ids.filter((id) => {
-        const run = this.runs.get(id);
-        return run ? req.includeOnlyStatuses!.includes(run.status) : req.includeOnlyStatuses!.includes('Created');
-      });
+    if (statuses?.length) ids = ids.filter((id) => statuses.includes(this.runs.get(id)?.status ?? 'Created'));
     return JSON.stringify({ ...out, deployments: ids });
   }
 
@@ -388,7 +462,8 @@ export class CodeDeployLifecycles {
         desiredCount: 1,
         pendingCount: 0,
         runningCount: 1,
-        status: t.label === 'Blue' ? 'PRIMARY' : 'ACTIVE',
+        // The one left is PRIMARY (Green once Blue is removed); while both run, Blue.
+        status: t.label === 'Blue' || !run.blue ? 'PRIMARY' : 'ACTIVE',
         trafficWeight: t.label === 'Green' ? run.greenWeight : 100 - run.greenWeight,
         targetGroup: { name: t.targetGroupArn.split(':targetgroup/')[1]?.split('/')[0] },
         taskSetLabel: t.label,
@@ -514,8 +589,8 @@ export class CodeDeployLifecycles {
   }
 
   /** One step of the run if it is due; whether anything moved. */
+  /** Steps start when the one before was due (not when a caller next looked), as AWS's clock runs. */
   private async step(run: Run, scenario: CodeDeployScenario, now: number): Promise<boolean> {
-    const since = now - run.stepAt;
     const failing = scenario.failingLifecycleEvent;
     const hook = async (name: LifecycleEventName): Promise<boolean> => {
       this.begin(run, name);
@@ -538,7 +613,8 @@ export class CodeDeployLifecycles {
     switch (run.step) {
       case 'install': {
         // The replacement task set comes up in about half a minute.
-        if (since < this.delay(30_000)) return false;
+        const up = run.stepAt + this.delay(30_000);
+        if (now < up) return false;
         this.end(run, 'Install');
         if (!(await hook('AfterInstall'))) return true;
         this.begin(run, 'AllowTestTraffic');
@@ -547,12 +623,12 @@ export class CodeDeployLifecycles {
         if (!(await hook('AfterAllowTestTraffic'))) return true;
         if (run.readyWaitMs !== undefined) {
           run.status = 'Ready';
-          this.enter(run, 'readyWait', now);
-        } else this.enter(run, 'traffic', now);
+          this.enter(run, 'readyWait', up);
+        } else this.enter(run, 'traffic', up);
         return true;
       }
       case 'readyWait':
-        if (run.status === 'Ready' && since >= this.delay(run.readyWaitMs ?? 0)) {
+        if (run.status === 'Ready' && now >= run.stepAt + this.delay(run.readyWaitMs ?? 0)) {
           await this.fail(
             run,
             'Stopped',
@@ -567,27 +643,29 @@ export class CodeDeployLifecycles {
           if (!(await hook('BeforeAllowTraffic'))) return true;
           this.begin(run, 'AllowTraffic');
           const first = run.routing.type === 'AllAtOnce' ? 100 : (run.routing.percentage ?? 10);
-          await this.shift(run, first, now);
+          await this.shift(run, first, run.stepAt);
           return true;
         }
         if (run.greenWeight < 100) {
-          if (since < this.delay((run.routing.intervalMinutes ?? 0) * 60_000)) return false;
+          const due = run.stepAt + this.delay((run.routing.intervalMinutes ?? 0) * 60_000);
+          if (now < due) return false;
           const next =
             run.routing.type === 'TimeBasedCanary'
               ? 100
               : Math.min(100, run.greenWeight + (run.routing.percentage ?? 10));
-          await this.shift(run, next, now);
+          await this.shift(run, next, due);
           return true;
         }
         this.end(run, 'AllowTraffic');
         if (!(await hook('AfterAllowTraffic'))) return true;
         run.terminationWaitStarted = true;
-        this.enter(run, 'terminationWait', now);
+        this.enter(run, 'terminationWait', run.stepAt);
         return true;
       }
       case 'terminationWait': {
-        if (since < this.delay(run.terminationWaitMs)) return false;
+        if (now < run.stepAt + this.delay(run.terminationWaitMs)) return false;
         if (run.blue?.arn) await this.removeTaskSet(run, run.blue.arn);
+        run.blue = undefined;
         if (run.green?.arn)
           await this.direct.ecs.send(
             new UpdateServicePrimaryTaskSetCommand({
@@ -648,9 +726,12 @@ export class CodeDeployLifecycles {
     run.completedAt = Date.now();
     run.step = 'done';
     if (!rollBack) return;
-    for (const listener of [...run.prodListeners, ...run.testListeners]) await this.forward(listener, run, 0);
+    // Each call on its own: one that fails (a listener deleted meanwhile) does not leave the rest undone.
+    for (const listener of [...run.prodListeners, ...run.testListeners])
+      await this.forward(listener, run, 0).catch(() => undefined);
     run.greenWeight = 0;
     if (run.green?.arn) await this.removeTaskSet(run, run.green.arn);
+    run.green = undefined;
     // The rollback is a deployment of its own on AWS (creator codeDeployRollback); here it is done at once,
     // and only named (GetDeployment does not know it).
     this.counter += 1;
