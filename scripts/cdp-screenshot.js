@@ -61,8 +61,12 @@ async function main() {
   } finally {
     if (browser.exitCode === null) {
       const exited = new Promise((r) => browser.once('exit', r));
-      process.kill(-browser.pid, 'SIGTERM');
-      await exited;
+      try {
+        process.kill(-browser.pid, 'SIGTERM');
+      } catch {
+        // Gone already (ESRCH): nothing to stop.
+      }
+      await Promise.race([exited, sleep(10_000)]);
     }
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
   }

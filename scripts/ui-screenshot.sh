@@ -41,10 +41,10 @@ echo "ui-screenshot: $out/ui-canary.png ($canary)"
 
 await_line 'demo: done'
 id="$(switchyard deploy -f examples/demo/spec.yaml --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.27 --by ci)"
-for _ in $(seq 120); do
-  switchyard status "$id" -o json | grep -q '"phase": *"awaiting_tests"' && break
-  sleep 1
-done
+switchyard wait "$id" --for awaiting_tests --timeout 2m >/dev/null
 switchyard rollback "$id" --by ci --reason 'smoke tests failed on the stage host'
+# The list shows it Failed once the workflow has ended (wait exits 2 for rolled back).
+code=0; switchyard wait "$id" --timeout 2m >/dev/null || code=$?
+[ "$code" = 2 ] || { echo "ui-screenshot: deployment $id did not end rolled back (wait exited $code)" >&2; exit 1; }
 node scripts/cdp-screenshot.js "http://127.0.0.1:18233/namespaces/default/workflows" "$out/ui-list.png" 1600 600 4000
 echo "ui-screenshot: $out/ui-list.png"
