@@ -80,6 +80,21 @@ describe('the conformance layer refuses what AWS refuses', () => {
     return { status: res.status, type: out.__type, message: out.message };
   }
 
+  /** An EC2 revision in bridge mode, its container on a dynamic host port. */
+  async function bridgeRevision(family: string): Promise<string> {
+    const out = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family,
+        requiresCompatibilities: ['EC2'],
+        networkMode: 'bridge',
+        containerDefinitions: [
+          { name: 'web', image: 'nginx:1', memory: 128, portMappings: [{ containerPort: 80, hostPort: 0 }] },
+        ],
+      }),
+    );
+    return out.taskDefinition!.taskDefinitionArn!;
+  }
+
   async function fargateRevision(family: string, extra: Record<string, unknown> = {}): Promise<string> {
     const out = await ecs.send(
       new RegisterTaskDefinitionCommand({
@@ -285,18 +300,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
     });
 
     it('CreateService: an ip target group cannot take bridge tasks', async () => {
-      const bridge = (
-        await ecs.send(
-          new RegisterTaskDefinitionCommand({
-            family: 'ttype-bridge',
-            requiresCompatibilities: ['EC2'],
-            networkMode: 'bridge',
-            containerDefinitions: [
-              { name: 'web', image: 'nginx:1', memory: 128, portMappings: [{ containerPort: 80, hostPort: 0 }] },
-            ],
-          }),
-        )
-      ).taskDefinition!.taskDefinitionArn!;
+      const bridge = await bridgeRevision('ttype-bridge');
       const group = await targetGroup('ttype-2', 'ip');
       await attach(group, 'ttype2.test', 19);
       const err = await ecs
@@ -331,18 +335,7 @@ describe('the conformance layer refuses what AWS refuses', () => {
     });
 
     it('EC2: tasks need a container instance; bridge tasks register as instances on dynamic ports; no public IP', async () => {
-      const bridge = (
-        await ecs.send(
-          new RegisterTaskDefinitionCommand({
-            family: 'bridge',
-            requiresCompatibilities: ['EC2'],
-            networkMode: 'bridge',
-            containerDefinitions: [
-              { name: 'web', image: 'nginx:1', memory: 128, portMappings: [{ containerPort: 80, hostPort: 0 }] },
-            ],
-          }),
-        )
-      ).taskDefinition!.taskDefinitionArn!;
+      const bridge = await bridgeRevision('bridge');
       const group = await targetGroup('bridge-1', 'instance');
       await attach(group, 'bridge.test', 16);
       await ecs.send(service('bridge-1', bridge, group, { launchType: 'EC2', networkConfiguration: undefined }));
