@@ -18,23 +18,9 @@ import { deploymentTags, resourceNames, type ResourceNames, type Tag } from '../
 import type { RecordSnapshot } from '../../shared/records';
 import { trafficPlanOf, type TrafficPlan } from '../../shared/traffic';
 import { CompensationStack } from '../common/compensation';
-import type { RollbackRequest } from '../common/rollback-request';
+import type { Steering } from '../common/gates';
 import { TaskRoles } from '../common/roles';
 import { DeploymentTracker } from '../common/tracker';
-
-/** What the steering messages have said so far (steering.ts writes it, the gates read it). */
-export interface Steering {
-  testsVerdict?: 'passed' | 'failed';
-  /** Why the tests failed, as reported. */
-  testsFailure?: string;
-  /** The open approval gate has been approved (each gate starts unapproved). */
-  approved: boolean;
-  /** Which gate of the traffic plan waits for approval (absent: none, or the one before the switch). */
-  approvalGate?: string;
-  rollback: RollbackRequest;
-  /** Held on a production rule someone else changed: only resume (or a rollback) ends it, not promote. */
-  ruleHeld?: boolean;
-}
 
 /** What the deployment needs and found before creating anything (prerequisites.ts). */
 export interface Found {

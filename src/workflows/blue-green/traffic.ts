@@ -12,7 +12,8 @@ import { sideBySide } from '../common/side-by-side';
 import { localTrafficPath } from '../patches';
 import { bake } from './bake';
 import type { BlueGreenContext, Found, Staged } from './context';
-import { awaitApproval, holdWhilePaused } from './steering';
+import { awaitApproval } from '../common/gates';
+import { holdWhilePaused } from './steering';
 import { failureTypes } from '../../shared/failures';
 
 /**
