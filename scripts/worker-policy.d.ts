@@ -13,6 +13,9 @@ export interface WorkerPolicyParams {
   hostedZones?: string[];
   repositories?: string[];
   passRoles?: string[];
+  codeDeployApplications?: string[];
+  codeDeployGroups?: string[];
+  codeDeployConfigs?: string[];
   roleBoundary?: string;
 }
 export function commandActions(): string[];

@@ -17,6 +17,7 @@ const prefixes = {
   '@aws-sdk/client-application-auto-scaling': 'application-autoscaling',
   '@aws-sdk/client-ecr': 'ecr',
   '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-codedeploy': 'codedeploy',
 };
 // Permissions AWS requires beyond the action itself (documented per API as "additional permissions").
 const implied = {
@@ -35,6 +36,12 @@ const implied = {
   'application-autoscaling:PutScalingPolicy': ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
   'application-autoscaling:DeleteScalingPolicy': ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
   'application-autoscaling:DeregisterScalableTarget': ['cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+  // The deployment config, and Get- or RegisterApplicationRevision by revision type (both granted): footnote 1, https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html
+  'codedeploy:CreateDeployment': [
+    'codedeploy:GetDeploymentConfig',
+    'codedeploy:GetApplicationRevision',
+    'codedeploy:RegisterApplicationRevision',
+  ],
 };
 // The one service-linked role the worker may create: Application Auto Scaling's for ECS.
 const scalingRole = 'ecs.application-autoscaling.amazonaws.com';
@@ -99,6 +106,12 @@ const defaults = {
   repositories: ['*'],
   /** Task and execution roles the specs (or the running revisions) name themselves, by ARN. */
   passRoles: [],
+  /** CodeDeploy applications of the services CodeDeploy deploys (deployment controller CODE_DEPLOY). */
+  codeDeployApplications: ['*'],
+  /** Their deployment groups. */
+  codeDeployGroups: ['*'],
+  /** The deployment configs the groups or the specs name (CodeDeployDefault.ECSAllAtOnce unless named). */
+  codeDeployConfigs: ['*'],
   /** The task roles' permissions boundary, by path and name (SWITCHYARD_ROLE_BOUNDARY names the same policy). */
   roleBoundary: 'switchyard/task-role-boundary',
 };
@@ -118,6 +131,9 @@ function checkedParams(given) {
   for (const role of params.passRoles)
     if (!/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/\S+$/.test(role))
       throw new Error(`passRoles: ${role} is not a role ARN (arn:aws:iam::<account>:role/<name>)`);
+  for (const key of ['codeDeployApplications', 'codeDeployGroups', 'codeDeployConfigs'])
+    for (const name of params[key])
+      if (/[:/]/.test(name)) throw new Error(`${key}: ${name} is not a name (no ':' or '/': the ARNs are built)`);
   return params;
 }
 
@@ -160,6 +176,11 @@ function scopedStatements(params, actions) {
   const ownTargetGroups = (action) => arns(action, 'targetgroup', { TargetGroupName: starts, TargetGroupId: ['*'] });
   const rules = (action) => arns(action, 'listener-rule/app', { ...lb, ListenerId: ['*'], ListenerRuleId: ['*'] });
   const zones = (action) => arns(action, 'hostedzone', { Id: params.hostedZones });
+  const deploymentGroups = (action) =>
+    arns(action, 'deploymentgroup', {
+      ApplicationName: params.codeDeployApplications,
+      DeploymentGroupName: params.codeDeployGroups,
+    });
   const tagged = (key) => ({ Null: { [`${key}/${deploymentTag}`]: 'false' } });
   return [
     {
@@ -241,6 +262,33 @@ function scopedStatements(params, actions) {
           arnOf('ecr:DescribeImages', 'repository', { ...params, region: '*', account: '*' }, { RepositoryName: name }),
         ),
       ),
+    },
+    {
+      // A deployment is read by its group's ARN (GetDeployment, BatchGetDeployments).
+      Sid: 'CodeDeployDeploymentGroups',
+      Action: only([
+        'codedeploy:GetDeploymentGroup',
+        'codedeploy:ListDeployments',
+        'codedeploy:BatchGetDeployments',
+        'codedeploy:GetDeployment',
+        'codedeploy:CreateDeployment',
+      ]),
+      Resource: deploymentGroups('codedeploy:CreateDeployment'),
+    },
+    {
+      Sid: 'CodeDeployConfigs',
+      Action: only(['codedeploy:GetDeploymentConfig']),
+      Resource: arns('codedeploy:GetDeploymentConfig', 'deploymentconfig', {
+        DeploymentConfigurationName: params.codeDeployConfigs,
+      }),
+    },
+    {
+      // What CreateDeployment checks on the application: either, by the revision's type (both granted).
+      Sid: 'CodeDeployApplicationRevisions',
+      Action: only(['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision']),
+      Resource: arns('codedeploy:GetApplicationRevision', 'application', {
+        ApplicationName: params.codeDeployApplications,
+      }),
     },
   ].map((statement) => ({ Sid: statement.Sid, Effect: 'Allow', ...statement }));
 }

@@ -21,6 +21,9 @@ describe('worker IAM policy', () => {
         'cloudwatch:DescribeAlarms',
         'iam:PassRole',
         'ecs:TagResource',
+        'codedeploy:CreateDeployment',
+        'codedeploy:StopDeployment',
+        'codedeploy:GetApplicationRevision',
       ]),
     );
     expect(commandActions()).not.toContain('ec2:DescribeVpcs');
@@ -41,6 +44,9 @@ const params = {
   hostedZones: ['Z0123456789ABCDEFGHIJ'],
   repositories: ['shop/*'],
   passRoles: [`arn:aws:iam::${account}:role/orders-task`],
+  codeDeployApplications: ['shop-web'],
+  codeDeployGroups: ['shop-web-prod'],
+  codeDeployConfigs: ['CodeDeployDefault.ECS*'],
 };
 const scoped = workerPolicy(params) as Policy;
 const unscoped = JSON.parse(fs.readFileSync(policyFile, 'utf8')) as Policy;
@@ -285,12 +291,36 @@ describe('scoped to what the account names', () => {
     expect(decide([scoped], request)).toBe('not allowed');
   });
 
+  it("creates CodeDeploy deployments in the groups it names, not in another application's", () => {
+    const create = (group: string): Request => ({
+      action: 'codedeploy:CreateDeployment',
+      resource: arn('codedeploy', `deploymentgroup:${group}`),
+    });
+    expect(decide([scoped], create('shop-web/shop-web-prod'))).toBe('allowed');
+    expect(decide([unscoped], create('shop-web/shop-web-prod'))).toBe('allowed');
+    expect(decide([scoped], create('billing-api/shop-web-prod'))).toBe('not allowed');
+    // What CreateDeployment checks with it: the deployment config, and the revision on the application.
+    expect(
+      decide([scoped], {
+        action: 'codedeploy:GetDeploymentConfig',
+        resource: arn('codedeploy', 'deploymentconfig:CodeDeployDefault.ECSCanary10Percent5Minutes'),
+      }),
+    ).toBe('allowed');
+    for (const action of ['codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision']) {
+      expect(decide([scoped], { action, resource: arn('codedeploy', 'application:shop-web') })).toBe('allowed');
+      expect(decide([scoped], { action, resource: arn('codedeploy', 'application:billing-api') })).toBe('not allowed');
+    }
+  });
+
   it('refuses parameters it does not know, and pass roles that are not role ARNs', () => {
     expect(() => workerPolicy({ cluster: 'shop' } as never)).toThrow(
       /unknown parameter\(s\) cluster: expected partition, account/,
     );
     expect(() => workerPolicy({ passRoles: ['orders-task'] })).toThrow(/passRoles: orders-task is not a role ARN/);
     expect(() => workerPolicy({ clusters: 'shop' } as never)).toThrow(/clusters: expected a list of strings/);
+    expect(() =>
+      workerPolicy({ codeDeployApplications: [`arn:aws:codedeploy:${region}:${account}:application:shop-web`] }),
+    ).toThrow(/codeDeployApplications: arn:aws:codedeploy:\S+ is not a name/);
   });
 });
 
@@ -306,6 +336,12 @@ describe('what stays "*"', () => {
     'application-autoscaling:RegisterScalableTarget': `${scalableTargets} (scalable-target/<id>: limited to ecs by application-autoscaling:service-namespace)`,
     'application-autoscaling:PutScalingPolicy': `${scalableTargets} (scalable-target/<id>: limited to ecs by application-autoscaling:service-namespace)`,
     'application-autoscaling:DeregisterScalableTarget': `${scalableTargets} (scalable-target/<id>: limited to ecs by application-autoscaling:service-namespace)`,
+    'codedeploy:ContinueDeployment':
+      'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodedeploy.html',
+    'codedeploy:GetDeploymentTarget':
+      'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodedeploy.html',
+    'codedeploy:StopDeployment':
+      'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodedeploy.html',
     'ecs:DeregisterTaskDefinition':
       'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html',
     'ecs:DescribeTaskDefinition':
