@@ -17,7 +17,7 @@ import { loadSpec } from '../src/spec/load';
 import { newDeploymentId } from '../src/client/deployment-ref';
 import { deploymentHandle } from '../src/client/handle';
 import { indexedValueType } from '../src/client/search-attributes';
-import { isRolling, type DeploymentStatus } from '../src/shared/deployment';
+import { isBlueGreen, type DeploymentStatus } from '../src/shared/deployment';
 import { allSearchAttributes } from '../src/shared/naming';
 import type { blueGreenDeployment } from '../src/workflows';
 import { approveSignal, testsPassedSignal } from '../src/workflows/messages';
@@ -74,7 +74,7 @@ export const historySize: Benchmark = {
         workflowsPath: path.join(root, 'dist', 'workflows'),
       });
       const spec = loadSpec(specFile(dir));
-      if (isRolling(spec)) throw new Error('the history benchmark needs a blue/green spec');
+      if (!isBlueGreen(spec)) throw new Error('the history benchmark needs a blue/green spec');
       const measures: Record<string, { events: number; bytes: number; byType: Record<string, number> }> = {};
       await worker.runUntil(async () => {
         const run = async (image: string, approveAfterMs: number[]) => {

@@ -56,6 +56,14 @@ export interface RolloutState extends ServiceSummary {
   events: string[];
 }
 
+/** A service's deployment controller and task sets (CODE_DEPLOY and EXTERNAL services run task sets). */
+export interface ServiceTaskSets {
+  arn: string;
+  /** ECS, CODE_DEPLOY or EXTERNAL. */
+  controller: string;
+  taskSets: { arn: string; status: string; taskDefinition: string; targetGroupArn?: string }[];
+}
+
 export interface BaseRevision {
   arn: string;
   family: string;
@@ -119,6 +127,19 @@ function summarize(service: Service): ServiceSummary {
     taskDefinition: service.taskDefinition ?? '',
     desiredCount: service.desiredCount ?? 0,
     runningCount: service.runningCount ?? 0,
+  };
+}
+
+function taskSetsOf(service: Service): ServiceTaskSets {
+  return {
+    arn: service.serviceArn!,
+    controller: service.deploymentController?.type ?? 'ECS',
+    taskSets: (service.taskSets ?? []).map((t) => ({
+      arn: t.taskSetArn!,
+      status: t.status ?? '',
+      taskDefinition: t.taskDefinition ?? '',
+      ...(t.loadBalancers?.[0]?.targetGroupArn ? { targetGroupArn: t.loadBalancers[0].targetGroupArn } : {}),
+    })),
   };
 }
 
@@ -372,6 +393,41 @@ export function createEcsActivities(ecs: ECSClient) {
         if (isAwsError(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) return;
         throw wrapAwsError(`delete ECS service ${input.name}`, err);
       }
+    },
+
+    /** The service's deployment controller and task sets; undefined when it does not exist or was deleted. */
+    async describeTaskSets(input: { cluster: string; name: string }): Promise<ServiceTaskSets | undefined> {
+      const service = await describeService(input.cluster, input.name);
+      if (!service || service.status === 'INACTIVE') return undefined;
+      return taskSetsOf(service);
+    },
+
+    /**
+     * Heartbeats until the service runs this task set only, PRIMARY: a CodeDeploy rollback has put
+     * production back on it and removed the replacement.
+     */
+    async waitForOnlyTaskSet(
+      input: { cluster: string; name: string; taskSetArn: string } & PollOptions,
+    ): Promise<ServiceTaskSets> {
+      return pollUntil(input, `ECS service ${input.name} to run only task set ${input.taskSetArn}`, async () => {
+        const service = await describeService(input.cluster, input.name);
+        if (!service || service.status === 'INACTIVE')
+          return {
+            done: false,
+            summary: 'service missing',
+            value: undefined as never,
+            failed: 'the service does not exist',
+          };
+        const state = taskSetsOf(service);
+        const summary = state.taskSets.map((t) => `${t.status} ${t.taskDefinition}`).join(', ') || 'no task sets';
+        if (!state.taskSets.some((t) => t.arn === input.taskSetArn))
+          return { done: false, summary, value: state, failed: `task set ${input.taskSetArn} is gone (${summary})` };
+        const done =
+          state.taskSets.length === 1 &&
+          state.taskSets[0].arn === input.taskSetArn &&
+          state.taskSets[0].status === 'PRIMARY';
+        return { done, summary, value: state };
+      });
     },
 
     /** The service with its rollouts and known-good revision; undefined when it does not exist or was deleted. */

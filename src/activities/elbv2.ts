@@ -344,6 +344,31 @@ export function createElbv2Activities(elbv2: ElasticLoadBalancingV2Client) {
       };
     },
 
+    /**
+     * Where the listener's default action forwards, as percent per target group (a CodeDeploy deployment
+     * group's production and test listeners); its port, to tell people where to test.
+     */
+    async readListenerForward(input: {
+      listenerArn: string;
+    }): Promise<{ port: number; forward: { targetGroupArn: string; percent: number }[] }> {
+      const out = await attempt(`describe listener ${input.listenerArn}`, () =>
+        elbv2.send(new DescribeListenersCommand({ ListenerArns: [input.listenerArn] })),
+      );
+      const listener = out.Listeners?.[0];
+      const action = listener?.DefaultActions?.find((a) => a.Type === 'forward');
+      const groups =
+        action?.ForwardConfig?.TargetGroups ??
+        (action?.TargetGroupArn ? [{ TargetGroupArn: action.TargetGroupArn, Weight: 1 }] : []);
+      const total = groups.reduce((n, g) => n + (g.Weight ?? 1), 0) || 1;
+      return {
+        port: listener?.Port ?? 0,
+        forward: groups.map((g) => ({
+          targetGroupArn: g.TargetGroupArn ?? '',
+          percent: Math.round(((g.Weight ?? 1) * 100) / total),
+        })),
+      };
+    },
+
     /** The listener on this port; an HTTP listener answering 404 is created when there is none. */
     async ensureListener(input: { loadBalancerArn: string; port: number }): Promise<string> {
       const existing = await listenerOn(input.loadBalancerArn, input.port);

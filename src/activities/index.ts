@@ -4,6 +4,7 @@ import type { AwsClients } from '../aws/clients';
 import { createAnalysisActivities } from './analysis';
 import { createAutoScalingActivities } from './application-autoscaling';
 import { createCloudWatchActivities } from './cloudwatch';
+import { createCodeDeployActivities } from './codedeploy';
 import { createEcrActivities } from './ecr';
 import { createEcsActivities } from './ecs';
 import { createElbv2Activities } from './elbv2';
@@ -31,6 +32,7 @@ export function createActivities(clients: AwsClients, options: ActivityOptions =
     ...cloudwatch,
     ...createAutoScalingActivities(clients.applicationAutoScaling),
     ...createAnalysisActivities({ cloudwatch, elbv2, http }),
+    ...createCodeDeployActivities(clients.codeDeploy),
     ...createWebhookActivities(),
   };
 }

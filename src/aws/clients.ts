@@ -4,6 +4,7 @@
 // seeding the emulated account calls it, src/dev/seed.ts.)
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -23,6 +24,7 @@ export interface AwsClients {
   applicationAutoScaling: ApplicationAutoScalingClient;
   sts: STSClient;
   ecr: EcrClients;
+  codeDeploy: CodeDeployClient;
 }
 
 export interface AwsClientOptions extends AwsConfig {
@@ -50,6 +52,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     applicationAutoScaling: instrument(new ApplicationAutoScalingClient(common), 'application-autoscaling'),
     sts: instrument(new STSClient(common), 'sts'),
     ecr: new EcrClients(common),
+    codeDeploy: instrument(new CodeDeployClient(common), 'codedeploy'),
   };
 }
 

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { UserError } from '../shared/errors';
 import { isDeploymentId } from '../shared/naming';
 
-export const deploymentWorkflowTypes = ['blueGreenDeployment', 'rollingDeployment'] as const;
+export const deploymentWorkflowTypes = ['blueGreenDeployment', 'rollingDeployment', 'codeDeployDeployment'] as const;
 
 export function newDeploymentId(): string {
   // 8 base-36 characters from 40 random bits.

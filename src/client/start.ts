@@ -2,7 +2,7 @@
 // refused with what is running instead.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { deployedImage, isRolling, type AnySpec } from '../shared/deployment';
+import { deployedImage, isCodeDeploy, isRolling, type AnySpec } from '../shared/deployment';
 import { UserError } from '../shared/errors';
 import { searchAttributes, serviceWorkflowId } from '../shared/naming';
 import { newDeploymentId, type deploymentWorkflowTypes } from './deployment-ref';
@@ -17,10 +17,12 @@ export async function startDeployment(
   const deploymentId = newDeploymentId();
   const workflowId = serviceWorkflowId(spec.service, spec.environment);
   try {
-    // Both strategies take the same input and answer the same messages and query.
+    // Every strategy takes the same input and answer the same messages and query.
     const workflowType: (typeof deploymentWorkflowTypes)[number] = isRolling(spec)
       ? 'rollingDeployment'
-      : 'blueGreenDeployment';
+      : isCodeDeploy(spec)
+        ? 'codeDeployDeployment'
+        : 'blueGreenDeployment';
     const started = await client.workflow.start(workflowType, {
       taskQueue,
       workflowId,

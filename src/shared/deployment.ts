@@ -127,10 +127,65 @@ export interface RollingSpec {
   pinImageDigest?: boolean;
 }
 
-export type AnySpec = DeploymentSpec | RollingSpec;
+/** The AppSpec hooks of an ECS deployment (Lambda functions CodeDeploy invokes), in the order it runs them. */
+export const codeDeployHooks = [
+  'BeforeInstall',
+  'AfterInstall',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic',
+] as const;
+export type CodeDeployHook = (typeof codeDeployHooks)[number];
+
+/**
+ * A validated CodeDeploy spec: the ECS service (deployment controller CODE_DEPLOY) stays as it is, and its
+ * CodeDeploy deployment group deploys a new revision; Switchyard holds it at the ready wait for its gates.
+ */
+export interface CodeDeploySpec {
+  strategy: 'codeDeploy';
+  /** Webhooks told of its events (absent: none). */
+  notify?: Webhook[];
+  service: string;
+  environment: string;
+  cluster: string;
+  /** The existing ECS service, whose deployment controller is CODE_DEPLOY. */
+  ecsService: string;
+  taskDefinition: TaskDefinitionSpec;
+  image: string;
+  /** The container and port the AppSpec's LoadBalancerInfo names. */
+  container: { name: string; port: number };
+  codeDeploy: {
+    application: string;
+    deploymentGroup: string;
+    /** Absent: the deployment group's. */
+    deploymentConfig?: string;
+    /** AppSpec hooks passed through: Lambda function names or ARNs. */
+    hooks?: Partial<Record<CodeDeployHook, string>>;
+    /** A deployment group that shifts traffic on its own (no ready wait) is deployed without gates. */
+    acceptAutoContinue: boolean;
+  };
+  /** steadyMs: for the replacement task set to come up (the traffic shift adds CodeDeploy's own times). */
+  timeouts: { steadyMs: number; testsMs: number };
+  approval: { required: boolean; timeoutMs: number; onTimeout: 'rollback' | 'continue' };
+  /** As in DeploymentSpec. */
+  iamPropagationMs?: number;
+  /** As in DeploymentSpec. */
+  pinImageDigest?: boolean;
+}
+
+export type AnySpec = DeploymentSpec | RollingSpec | CodeDeploySpec;
 
 export function isRolling(spec: AnySpec): spec is RollingSpec {
   return spec.strategy === 'rolling';
+}
+
+export function isCodeDeploy(spec: AnySpec): spec is CodeDeploySpec {
+  return spec.strategy === 'codeDeploy';
+}
+
+/** Switchyard's own blue/green (`strategy` blueGreen, or absent in deployments started before strategies). */
+export function isBlueGreen(spec: AnySpec): spec is DeploymentSpec {
+  return !isRolling(spec) && !isCodeDeploy(spec);
 }
 
 /** What a deployment deploys, in a line: its image, or the running revision that a forced redeploy restarts. */
@@ -184,6 +239,8 @@ export interface DeploymentResources {
   serviceName?: string;
   stageRuleArn?: string;
   productionRuleArn?: string;
+  /** CodeDeploy mode: the deployment CodeDeploy runs for this one. */
+  codeDeployDeploymentId?: string;
 }
 
 export interface PreviousDeployment {

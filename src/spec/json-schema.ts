@@ -4,7 +4,7 @@
 // README's field reference generated from it; test/unit/spec-json-schema.test.ts keeps both in step
 // (`node scripts/spec-schema.js --write` after `npm run build` regenerates them).
 import { z } from 'zod';
-import { blueGreenSpecSchema, rollingSpecSchema } from './schema';
+import { blueGreenSpecSchema, codeDeploySpecSchema, rollingSpecSchema } from './schema';
 import { trafficInputForms, trafficSchema } from './traffic';
 
 export const specSchemaPath = 'schema/switchyard-spec.schema.json';
@@ -18,10 +18,10 @@ export function specJsonSchema(): JsonSchema {
   const traffic = toJson(trafficInputForms);
   delete traffic.$schema;
   const spec = toJson(
-    z.union([blueGreenSpecSchema, rollingSpecSchema]).meta({
+    z.union([blueGreenSpecSchema, rollingSpecSchema, codeDeploySpecSchema]).meta({
       title: 'Switchyard deployment spec',
       description:
-        'A blue/green (strategy absent or blueGreen) or rolling (strategy: rolling) deployment of one ECS service',
+        'A blue/green (strategy absent or blueGreen), rolling (strategy: rolling) or CodeDeploy (strategy: codeDeploy) deployment of one ECS service',
     }),
     (ctx) => {
       if (ctx.zodSchema === trafficSchema) Object.assign(ctx.jsonSchema, traffic, { default: 'allAtOnce' });
@@ -99,7 +99,7 @@ export function withFieldReference(readme: string, reference = fieldReference())
 
 /** The README's field reference: one table per strategy, from the JSON Schema. */
 export function fieldReference(schema: JsonSchema = specJsonSchema()): string {
-  const [blueGreen, rolling] = schema.anyOf as JsonSchema[];
+  const [blueGreen, rolling, codeDeploy] = schema.anyOf as JsonSchema[];
   const table = (form: JsonSchema) => {
     const out: Row[] = [];
     rows(form, '', false, out);
@@ -115,5 +115,9 @@ export function fieldReference(schema: JsonSchema = specJsonSchema()): string {
     '**Rolling** (`strategy: rolling`):',
     '',
     ...table(rolling),
+    '',
+    '**CodeDeploy** (`strategy: codeDeploy`):',
+    '',
+    ...table(codeDeploy),
   ].join('\n');
 }

@@ -5,17 +5,19 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { AutoScalingSpec } from '../shared/adoption';
-import type { AnySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
+import type { AnySpec, CodeDeploySpec, DeploymentSpec, RollingSpec, TaskDefinitionSpec } from '../shared/deployment';
 import type { Webhook } from '../shared/notify';
 import { UserError } from '../shared/errors';
 import { capacityProblems, launchOf } from '../shared/launch';
 import type { TrafficPlan } from '../shared/traffic';
 import {
   blueGreenSpecSchema,
+  codeDeploySpecSchema,
   rollingSpecSchema,
   strategies,
   taskDefinitionSchema,
   type ParsedBlueGreenSpec,
+  type ParsedCodeDeploySpec,
   type ParsedRollingSpec,
 } from './schema';
 import { imageReferenceMessage, imageReferencePattern } from './fields';
@@ -114,7 +116,7 @@ function imageProblem(image: string, from: string, pin: boolean, source: ImageSo
 /** The task definition and the image to deploy, resolved; problems are added to `problems`. */
 function resolveImage(
   file: string,
-  parsed: ParsedBlueGreenSpec | ParsedRollingSpec,
+  parsed: ParsedBlueGreenSpec | ParsedRollingSpec | ParsedCodeDeploySpec,
   overrides: { image?: string },
   problems: string[],
   source = fromSpecFile,
@@ -152,6 +154,7 @@ export function loadSpec(file: string, overrides: { image?: string } = {}): AnyS
   const strategy =
     doc && typeof doc === 'object' && 'strategy' in doc ? (doc as { strategy: unknown }).strategy : 'blueGreen';
   if (strategy === 'rolling') return loadRolling(file, doc, overrides);
+  if (strategy === 'codeDeploy') return loadCodeDeploy(file, doc, overrides);
   if (strategy !== 'blueGreen')
     throw new SpecError(file, [`strategy: expected one of ${strategies.join(', ')}, got ${JSON.stringify(strategy)}`]);
   return loadBlueGreen(file, doc, overrides);
@@ -214,6 +217,35 @@ function loadBlueGreen(file: string, doc: unknown, overrides: { image?: string }
       enableExecuteCommand: parsed.enableExecuteCommand,
       propagateTags: parsed.propagateTags,
     }),
+  };
+}
+
+function loadCodeDeploy(file: string, doc: unknown, overrides: { image?: string }): CodeDeploySpec {
+  const result = codeDeploySpecSchema.safeParse(doc);
+  if (!result.success) throw new SpecError(file, describeIssues(result.error.issues));
+  const parsed = result.data;
+  const problems: string[] = [];
+  const { taskDefinition, image } = resolveImage(file, parsed, overrides, problems);
+  if (problems.length || !taskDefinition || !image) throw new SpecError(file, problems);
+  return {
+    strategy: 'codeDeploy',
+    service: parsed.service,
+    environment: parsed.environment,
+    cluster: parsed.cluster,
+    ecsService: parsed.ecsService ?? `${parsed.service}-${parsed.environment}`,
+    taskDefinition,
+    image,
+    container: parsed.container,
+    codeDeploy: definedOnly(parsed.codeDeploy) as CodeDeploySpec['codeDeploy'],
+    timeouts: { steadyMs: parsed.timeouts.steady, testsMs: parsed.timeouts.tests },
+    approval: {
+      required: parsed.approval.required,
+      timeoutMs: parsed.approval.timeout,
+      onTimeout: parsed.approval.onTimeout,
+    },
+    iamPropagationMs: parsed.iamPropagation,
+    pinImageDigest: parsed.pinImageDigest,
+    ...notifyOf(parsed.notify),
   };
 }
 

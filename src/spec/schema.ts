@@ -2,6 +2,7 @@
 // Every message names the field and what is expected; src/spec/load.ts prefixes the field path.
 import { z } from 'zod';
 import { duration, environmentName, hostname, httpCodes, imageReference, port, serviceName } from './fields';
+import { codeDeployHooks } from '../shared/deployment';
 import { launchProblems } from '../shared/launch';
 import { analysisSchema, onApprovalTimeout, trafficSchema } from './traffic';
 import { adoptSchema, autoScalingSchema, productionRuleSchema } from './adoption';
@@ -122,7 +123,23 @@ const capacityProviderStrategy = z
       ctx.addIssue({ code: 'custom', message: 'each capacity provider can be named once' });
   });
 
-export const strategies = ['blueGreen', 'rolling'] as const;
+export const strategies = ['blueGreen', 'rolling', 'codeDeploy'] as const;
+
+// The approval gate before production traffic moves.
+const approvalSchema = z
+  .strictObject({
+    required: z.boolean().default(false),
+    timeout: duration('24h'),
+    onTimeout: onApprovalTimeout,
+  })
+  .prefault({});
+
+const ecsServiceName = z
+  .string({ error: 'expected the ECS service name' })
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/,
+    'expected an ECS service name: up to 255 letters, digits, hyphens or underscores',
+  );
 
 export const blueGreenSpecSchema = z
   .strictObject({
@@ -165,13 +182,7 @@ export const blueGreenSpecSchema = z
     hostedZone: hostname,
     healthCheck,
     timeouts: z.strictObject({ steady: duration('15m', '2h'), tests: duration('1h', '7d') }).prefault({}),
-    approval: z
-      .strictObject({
-        required: z.boolean().default(false),
-        timeout: duration('24h'),
-        onTimeout: onApprovalTimeout,
-      })
-      .prefault({}),
+    approval: approvalSchema,
     traffic: trafficSchema,
     analysis: analysisSchema,
     drain: duration('5m', '1d'),
@@ -215,16 +226,65 @@ export const rollingSpecSchema = z.strictObject({
   // New tasks of the running revision, no new one (aws ecs update-service --force-new-deployment).
   forceNewDeployment: z.boolean({ error: 'expected true or false' }).default(false),
   /** The existing ECS service; default `<service>-<environment>`. */
-  ecsService: z
-    .string({ error: 'expected the ECS service name' })
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/,
-      'expected an ECS service name: up to 255 letters, digits, hyphens or underscores',
-    )
-    .optional(),
+  ecsService: ecsServiceName.optional(),
   timeouts: z.strictObject({ steady: duration('15m', '2h') }).prefault({}),
   deploymentCircuitBreaker,
 });
 
+// CodeDeploy's names: applications, deployment groups and configs, 1-100 characters.
+const codeDeployName = (what: string) =>
+  z
+    .string({ error: `expected the CodeDeploy ${what} name` })
+    .min(1, `expected the CodeDeploy ${what} name`)
+    .max(100, `expected a CodeDeploy ${what} name of at most 100 characters`);
+// A Lambda function name, ARN or partial ARN, as the AppSpec's Hooks take it.
+const lambdaFunction = z
+  .string({ error: 'expected a Lambda function name or ARN' })
+  .regex(
+    /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/,
+    'expected a Lambda function name or ARN',
+  );
+
+/**
+ * A deployment CodeDeploy runs, of an ECS service whose deployment controller is CODE_DEPLOY: Switchyard
+ * registers the revision, starts the deployment and holds it at the ready wait for its gates.
+ */
+export const codeDeploySpecSchema = z
+  .strictObject({
+    strategy: z.literal('codeDeploy'),
+    ...common,
+    taskDefinition: common.taskDefinition,
+    /** The existing ECS service; default `<service>-<environment>`. */
+    ecsService: ecsServiceName.optional(),
+    // The container and port CodeDeploy registers with the target groups (the AppSpec's LoadBalancerInfo).
+    container: z.strictObject({ name: containerName, port }),
+    codeDeploy: z.strictObject(
+      {
+        application: codeDeployName('application'),
+        deploymentGroup: codeDeployName('deployment group'),
+        // Absent: the deployment group's (CodeDeployDefault.ECSAllAtOnce when it has none).
+        deploymentConfig: codeDeployName('deployment config').optional(),
+        // AppSpec hooks, passed through: the Lambda functions CodeDeploy invokes at each lifecycle event.
+        hooks: z.partialRecord(z.enum(codeDeployHooks), lambdaFunction).optional(),
+        // A deployment group that shifts traffic as soon as the replacement is up (actionOnTimeout
+        // CONTINUE_DEPLOYMENT) cannot be held for the gates: deployed without them only when this is true.
+        acceptAutoContinue: z.boolean({ error: 'expected true or false' }).default(false),
+      },
+      { error: 'expected the CodeDeploy application and deploymentGroup that deploy the service' },
+    ),
+    timeouts: z.strictObject({ steady: duration('15m', '2h'), tests: duration('1h', '7d') }).prefault({}),
+    approval: approvalSchema,
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.codeDeploy.acceptAutoContinue && spec.approval.required)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approval', 'required'],
+        message:
+          'codeDeploy.acceptAutoContinue deploys without gates (the group shifts traffic on its own): drop one of them',
+      });
+  });
+
+export type ParsedCodeDeploySpec = z.output<typeof codeDeploySpecSchema>;
 export type ParsedBlueGreenSpec = z.output<typeof blueGreenSpecSchema>;
 export type ParsedRollingSpec = z.output<typeof rollingSpecSchema>;

@@ -2,6 +2,7 @@
 export { preflight } from './preflight';
 export { blueGreenDeployment } from './blue-green';
 export { rollingDeployment } from './rolling';
+export { codeDeployDeployment } from './code-deploy';
 export * from './messages';
 export { recoverDeployment } from './recover';
 export { planDeployment } from './plan';

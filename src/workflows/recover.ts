@@ -12,10 +12,11 @@
 //   never empties production;
 // - then every other deployment tagged for the service and environment is removed.
 import { sleep } from '@temporalio/workflow';
-import { isRolling } from '../shared/deployment';
+import { isCodeDeploy, isRolling } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import type { RecoveryInput, RecoveryReport } from '../shared/recovery';
 import { recoverBlueGreen } from './recover/blue-green';
+import { recoverCodeDeploy } from './recover/code-deploy';
 import { createRecovery } from './recover/recovery';
 import { recoverRolling } from './recover/rolling';
 
@@ -28,6 +29,7 @@ export async function recoverDeployment(input: RecoveryInput): Promise<RecoveryR
     await sleep(input.settleMs, { summary: 'let the ended workflow’s activities finish' });
   }
   if (isRolling(input.spec)) await recoverRolling(rec, input.spec);
+  else if (isCodeDeploy(input.spec)) await recoverCodeDeploy(rec, input.spec);
   else await recoverBlueGreen(rec, input.spec);
   return rec.report;
 }

@@ -12,7 +12,7 @@ import { destroyAwsClients } from '../../src/aws/clients';
 import { emulatorCredentials } from '../../src/dev/demo';
 import type { AccountClients } from '../../src/dev/seed';
 import { allSearchAttributes } from '../../src/shared/naming';
-import { isRolling } from '../../src/shared/deployment';
+import { isBlueGreen } from '../../src/shared/deployment';
 import { loadSpec } from '../../src/spec/load';
 import { cleanEnv, runCli } from '../support/cli';
 import { awsClientsOnMoto, resetAws, servers, testRegion } from '../support/servers';
@@ -54,7 +54,7 @@ describe('switchyard init CLUSTER/SERVICE', () => {
   const specOf = (stdout: string, name: string) => {
     fs.writeFileSync(file(name), stdout);
     const spec = loadSpec(file(name));
-    if (isRolling(spec)) throw new Error('expected a blue/green spec');
+    if (!isBlueGreen(spec)) throw new Error('expected a blue/green spec');
     return spec;
   };
 

@@ -1,7 +1,7 @@
 // Traffic plans and analysis as users write them: what each form expands to, and a clear message for
 // every bad plan (all reported before any AWS change, by loadSpec).
 import { loadSpec } from '../../src/spec/load';
-import type { DeploymentSpec, RollingSpec } from '../../src/shared/deployment';
+import type { CodeDeploySpec, DeploymentSpec, RollingSpec } from '../../src/shared/deployment';
 import { bakeIntervals, percentOn, splitTraffic, type AnalysisChecks, type PlanStep } from '../../src/shared/traffic';
 import { SpecFiles, validSpec as valid } from '../support/spec-files';
 
@@ -275,7 +275,7 @@ describe('rolling specs', () => {
     [
       'an unknown strategy',
       { ...rolling, strategy: 'canary' },
-      ['strategy: expected one of blueGreen, rolling, got "canary"'],
+      ['strategy: expected one of blueGreen, rolling, codeDeploy, got "canary"'],
     ],
     [
       'blue/green fields',
@@ -327,5 +327,75 @@ describe('the intervals a bake waits (counted, never measured with the clock)', 
     const intervals = bakeIntervals({ durationMs, intervalMs, failureLimit: 0, checks: bakeChecks });
     expect(intervals).toEqual(expected);
     expect(intervals.reduce((a, b) => a + b, 0)).toBe(durationMs);
+  });
+});
+
+describe('CodeDeploy specs', () => {
+  const codeDeploy = {
+    strategy: 'codeDeploy',
+    service: 'api',
+    environment: 'prod',
+    cluster: 'main',
+    taskDefinition: valid.taskDefinition,
+    container: { name: 'web', port: 80 },
+    codeDeploy: { application: 'api', deploymentGroup: 'api-prod' },
+    pinImageDigest: false,
+  };
+
+  it('takes the application and group, defaults the ECS service name, the gates and their timeouts', () => {
+    const spec = loadSpec(
+      files.write({
+        ...codeDeploy,
+        codeDeploy: { ...codeDeploy.codeDeploy, hooks: { AfterAllowTestTraffic: 'smoke' } },
+      }),
+    ) as CodeDeploySpec;
+    expect(spec).toEqual({
+      ...codeDeploy,
+      image: 'nginx:1',
+      ecsService: 'api-prod',
+      codeDeploy: {
+        application: 'api',
+        deploymentGroup: 'api-prod',
+        hooks: { AfterAllowTestTraffic: 'smoke' },
+        acceptAutoContinue: false,
+      },
+      timeouts: { steadyMs: 900_000, testsMs: 3_600_000 },
+      approval: { required: false, timeoutMs: 86_400_000, onTimeout: 'rollback' },
+      iamPropagationMs: 10_000,
+    });
+  });
+
+  it.each([
+    [
+      'no CodeDeploy application or group',
+      { ...codeDeploy, codeDeploy: undefined },
+      ['codeDeploy: expected the CodeDeploy application and deploymentGroup that deploy the service'],
+    ],
+    [
+      'a hook CodeDeploy does not run for ECS, and a function that is no Lambda name',
+      {
+        ...codeDeploy,
+        codeDeploy: { ...codeDeploy.codeDeploy, hooks: { ApplicationStop: 'x', BeforeInstall: 'a b' } },
+      },
+      [
+        'codeDeploy.hooks.BeforeInstall: expected a Lambda function name or ARN',
+        'codeDeploy.hooks: unknown field(s) ApplicationStop',
+      ],
+    ],
+    [
+      'an approval with a group that continues on its own',
+      {
+        ...codeDeploy,
+        codeDeploy: { ...codeDeploy.codeDeploy, acceptAutoContinue: true },
+        approval: { required: true },
+      },
+      [
+        'approval.required: codeDeploy.acceptAutoContinue deploys without gates (the group shifts traffic on its own): drop one of them',
+      ],
+    ],
+    ['no container port', { ...codeDeploy, container: { name: 'web' } }, ['container.port: expected a port number']],
+    ['blue/green fields', { ...codeDeploy, hostedZone: 'example.com' }, ['unknown field(s) hostedZone']],
+  ])('refuses %s', (_name, doc, expected) => {
+    expect(files.problemsOf(doc)).toEqual(expected);
   });
 });

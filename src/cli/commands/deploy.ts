@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { SwitchyardClient } from '../../client/switchyard-client';
 import { loadConfig } from '../../config';
 import { loadSpec, rollingSpecFromFlags } from '../../spec/load';
-import { isRolling, type AnySpec, type DeploymentResult } from '../../shared/deployment';
+import { isBlueGreen, type AnySpec, type DeploymentResult } from '../../shared/deployment';
 import { UserError } from '../../shared/errors';
 import { alarmsOf } from '../../shared/traffic';
 import { exitCodeOf, type Cli, type Reply } from '../command';
@@ -109,7 +109,7 @@ function specOf(opts: DeployOptions): AnySpec {
  * things change meanwhile.
  */
 async function refuseMissingPrerequisites(client: SwitchyardClient, spec: AnySpec): Promise<void> {
-  if (isRolling(spec)) return;
+  if (!isBlueGreen(spec)) return;
   const { report } = await client.preflight({
     cluster: spec.cluster,
     loadBalancer: spec.loadBalancer.name,

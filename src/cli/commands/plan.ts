@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { SwitchyardClient } from '../../client/switchyard-client';
 import { loadConfig } from '../../config';
-import { isRolling } from '../../shared/deployment';
+import { isCodeDeploy, isRolling } from '../../shared/deployment';
 import { ExitCode, UserError } from '../../shared/errors';
 import type { DeploymentPlan } from '../../shared/plan';
 import { loadSpec } from '../../spec/load';
@@ -34,6 +34,10 @@ export async function plan(opts: PlanOptions): Promise<Reply<DeploymentPlan & { 
   if (isRolling(spec))
     throw new UserError(
       `${opts.file}: plan previews blue/green deployments; a rolling update registers one revision and updates ${spec.ecsService} to it`,
+    );
+  if (isCodeDeploy(spec))
+    throw new UserError(
+      `${opts.file}: plan previews blue/green deployments; in CodeDeploy mode, deployment group ${spec.codeDeploy.deploymentGroup} plans the traffic (switchyard validate checks the spec)`,
     );
   const planned = await SwitchyardClient.using(loadConfig().temporal, async (client) => {
     await client.assertWorkerPolling();

@@ -8,7 +8,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createAwsClients, destroyAwsClients } from '../../aws/clients';
 import { loadConfig, loadTelemetryConfig } from '../../config';
 import { installRuntime } from '../../telemetry/runtime';
-import { isRolling } from '../../shared/deployment';
+import { isBlueGreen } from '../../shared/deployment';
 import { ExitCode, UserError } from '../../shared/errors';
 import { loadSpec } from '../../spec/load';
 import { rehearse, type RehearsalReport } from '../../dev/rehearse/rehearsal';
@@ -45,8 +45,10 @@ export async function rehearseCommand(
   cli: Pick<Cli, 'progress'>,
 ): Promise<Reply<RehearsalReport>> {
   const spec = loadSpec(opts.file, { image: opts.image });
-  if (isRolling(spec))
-    throw new UserError(`${opts.file}: rehearse runs blue/green deployments; rolling specs are not rehearsed yet`);
+  if (!isBlueGreen(spec))
+    throw new UserError(
+      `${opts.file}: rehearse runs blue/green deployments; ${spec.strategy} specs are not rehearsed yet`,
+    );
   const account = createAwsClients(loadConfig().aws);
   // The rehearsal's worker logs warnings only, and stops when the rehearsal does (not on a signal of its own).
   installRuntime(loadTelemetryConfig(process.env, 'WARN'), { shutdownSignals: [] });

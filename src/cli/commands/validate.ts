@@ -3,7 +3,7 @@
 // problem with its field at once. Nothing connects: no AWS, no Temporal. Exit 0 valid, 1 not.
 import type { Command } from 'commander';
 import { loadSpec, SpecError } from '../../spec/load';
-import { deployedImage, isRolling, type AnySpec } from '../../shared/deployment';
+import { deployedImage, isCodeDeploy, isRolling, type AnySpec } from '../../shared/deployment';
 import type { Cli, Reply } from '../command';
 import { withOutput, type OutputFormat } from '../options';
 import { ExitCode } from '../../shared/errors';
@@ -52,6 +52,8 @@ export function validate(opts: ValidateOptions): Reply<Validation> {
 function summarize(spec: AnySpec): string {
   const what = `${spec.service}/${spec.environment} on cluster ${spec.cluster}, image ${deployedImage(spec)}`;
   if (isRolling(spec)) return `rolling update of ECS service ${spec.ecsService}: ${what}`;
+  if (isCodeDeploy(spec))
+    return `CodeDeploy deployment of ECS service ${spec.ecsService} by ${spec.codeDeploy.application}/${spec.codeDeploy.deploymentGroup}: ${what}${spec.approval.required ? ', approval required' : ''}`;
   const plan = spec.traffic;
   const steps = plan ? `, traffic ${plan.name} (${plan.steps.length} step(s))` : '';
   return `blue/green deployment of ${what}${steps}${spec.approval.required ? ', approval required' : ''}`;

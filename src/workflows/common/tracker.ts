@@ -3,6 +3,7 @@
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   deployedImage,
+  isCodeDeploy,
   isRolling,
   isTerminal,
   type AnySpec,
@@ -24,7 +25,7 @@ export class DeploymentTracker {
   private rollbackSince?: number;
 
   constructor(input: DeploymentInput<AnySpec>) {
-    this.strategy = isRolling(input.spec) ? 'rolling' : 'blue_green';
+    this.strategy = isRolling(input.spec) ? 'rolling' : isCodeDeploy(input.spec) ? 'code_deploy' : 'blue_green';
     deploymentMetrics.started(this.strategy);
     const now = new Date().toISOString();
     this.status = {
