@@ -6,9 +6,6 @@
 import {
   CodeDeployClient,
   ContinueDeploymentCommand,
-  CreateApplicationCommand,
-  CreateDeploymentCommand,
-  CreateDeploymentGroupCommand,
   GetDeploymentCommand,
   GetDeploymentConfigCommand,
   GetDeploymentTargetCommand,
@@ -17,19 +14,11 @@ import {
   StopDeploymentCommand,
   type DeploymentInfo,
 } from '@aws-sdk/client-codedeploy';
-import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import {
-  CreateListenerCommand,
-  CreateTargetGroupCommand,
-  DescribeListenersCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { createHash } from 'node:crypto';
 import { destroyAwsClients } from '../../src/aws/clients';
-import { createActivities } from '../../src/activities';
 import { emulatorCredentials, demoAccount } from '../../src/dev/demo';
 import { parseScenario, type AwsBehaviourProxy } from '../../src/dev/emulator/server';
-import { waitUntilListed } from '../../src/dev/emulator/ec2-capacity';
 import { seedAccount, type AccountClients } from '../../src/dev/seed';
+import { createCodeDeployService, type CodeDeployGroupOptions } from '../support/codedeploy';
 import { resetAws, testRegion } from '../support/servers';
 import { refusal, strictProxy, timeScale } from './strict-proxy';
 
@@ -60,147 +49,10 @@ describe("CodeDeploy's ECS blue/green lifecycle, emulated", () => {
     await seedAccount(clients, demoAccount);
   });
 
-  /** A CODE_DEPLOY service behind a production (8080) and a test (8081) listener, with its application and group. */
-  async function codeDeployService(group: {
-    readyWaitMinutes?: number;
-    config?: string;
-    rollbackOn?: string[];
-    terminationWaitMinutes?: number;
-  }) {
+  /** A CODE_DEPLOY service behind a production and a test listener, with its application and group. */
+  function codeDeployService(group: CodeDeployGroupOptions) {
     stamp += 1;
-    const name = `cd${stamp}`;
-    const aws = createActivities(clients);
-    const lb = (await aws.findLoadBalancer({ loadBalancer: demoAccount.loadBalancer }))!;
-    const targetGroup = async (suffix: string) =>
-      (
-        await clients.elbv2.send(
-          new CreateTargetGroupCommand({
-            Name: `${name}-${suffix}`,
-            Protocol: 'HTTP',
-            Port: 80,
-            VpcId: lb.vpcId,
-            TargetType: 'ip',
-          }),
-        )
-      ).TargetGroups![0].TargetGroupArn!;
-    const blue = await targetGroup('blue');
-    const green = await targetGroup('green');
-    const listener = async (port: number) =>
-      (
-        await clients.elbv2.send(
-          new CreateListenerCommand({
-            LoadBalancerArn: lb.arn,
-            Protocol: 'HTTP',
-            Port: port,
-            DefaultActions: [{ Type: 'forward', TargetGroupArn: blue }],
-          }),
-        )
-      ).Listeners![0].ListenerArn!;
-    const production = await listener(8080 + stamp * 2);
-    const test = await listener(8081 + stamp * 2);
-    const revision = async (image: string) =>
-      (
-        await clients.ecs.send(
-          new RegisterTaskDefinitionCommand({
-            family: name,
-            requiresCompatibilities: ['FARGATE'],
-            networkMode: 'awsvpc',
-            cpu: '256',
-            memory: '512',
-            containerDefinitions: [{ name: 'web', image, portMappings: [{ containerPort: 80 }] }],
-          }),
-        )
-      ).taskDefinition!.taskDefinitionArn!;
-    await clients.ecs.send(
-      new CreateServiceCommand({
-        cluster: demoAccount.cluster,
-        serviceName: name,
-        taskDefinition: await revision('nginx:1'),
-        desiredCount: 2,
-        launchType: 'FARGATE',
-        deploymentController: { type: 'CODE_DEPLOY' },
-        loadBalancers: [{ targetGroupArn: blue, containerName: 'web', containerPort: 80 }],
-        networkConfiguration: {
-          awsvpcConfiguration: { subnets: lb.subnetIds, securityGroups: [], assignPublicIp: 'DISABLED' },
-        },
-      }),
-    );
-    await waitUntilListed(clients, demoAccount.cluster, name);
-    await codeDeploy.send(new CreateApplicationCommand({ applicationName: name, computePlatform: 'ECS' }));
-    await codeDeploy.send(
-      new CreateDeploymentGroupCommand({
-        applicationName: name,
-        deploymentGroupName: name,
-        serviceRoleArn: 'arn:aws:iam::123456789012:role/codedeploy-ecs',
-        deploymentConfigName: group.config ?? 'CodeDeployDefault.ECSCanary10Percent5Minutes',
-        deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
-        blueGreenDeploymentConfiguration: {
-          deploymentReadyOption:
-            group.readyWaitMinutes === undefined
-              ? { actionOnTimeout: 'CONTINUE_DEPLOYMENT' }
-              : { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: group.readyWaitMinutes },
-          terminateBlueInstancesOnDeploymentSuccess: {
-            action: 'TERMINATE',
-            terminationWaitTimeInMinutes: group.terminationWaitMinutes ?? 1,
-          },
-        },
-        autoRollbackConfiguration: group.rollbackOn?.length
-          ? { enabled: true, events: group.rollbackOn as ('DEPLOYMENT_FAILURE' | 'DEPLOYMENT_STOP_ON_REQUEST')[] }
-          : { enabled: false },
-        ecsServices: [{ clusterName: demoAccount.cluster, serviceName: name }],
-        loadBalancerInfo: {
-          targetGroupPairInfoList: [
-            {
-              targetGroups: [{ name: `${name}-blue` }, { name: `${name}-green` }],
-              prodTrafficRoute: { listenerArns: [production] },
-              testTrafficRoute: { listenerArns: [test] },
-            },
-          ],
-        },
-      }),
-    );
-    const deploy = async (image: string) => {
-      const content = JSON.stringify({
-        version: 0.0,
-        Resources: [
-          {
-            TargetService: {
-              Type: 'AWS::ECS::Service',
-              Properties: {
-                TaskDefinition: await revision(image),
-                LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 80 },
-              },
-            },
-          },
-        ],
-      });
-      return (
-        await codeDeploy.send(
-          new CreateDeploymentCommand({
-            applicationName: name,
-            deploymentGroupName: name,
-            revision: {
-              revisionType: 'AppSpecContent',
-              appSpecContent: { content, sha256: createHash('sha256').update(content).digest('hex') },
-            },
-          }),
-        )
-      ).deploymentId!;
-    };
-    /** What each listener forwards to: `{ blue: weight, green: weight }`. */
-    const weights = async (listenerArn: string) => {
-      const l = (await clients.elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }))).Listeners![0];
-      const action = l.DefaultActions![0];
-      const groups = action.ForwardConfig?.TargetGroups ?? [{ TargetGroupArn: action.TargetGroupArn, Weight: 1 }];
-      const of = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight ?? 0;
-      const total = groups.reduce((n, g) => n + (g.Weight ?? 0), 0) || 1;
-      return { blue: Math.round((of(blue) * 100) / total), green: Math.round((of(green) * 100) / total) };
-    };
-    const taskSets = async () =>
-      (
-        await clients.ecs.send(new DescribeServicesCommand({ cluster: demoAccount.cluster, services: [name] }))
-      ).services![0].taskSets!.map((t) => ({ status: t.status, targetGroup: t.loadBalancers?.[0]?.targetGroupArn }));
-    return { name, blue, green, production, test, deploy, weights, taskSets };
+    return createCodeDeployService(clients, codeDeploy, `cd${stamp}`, group);
   }
 
   async function deployment(id: string): Promise<DeploymentInfo> {

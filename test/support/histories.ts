@@ -9,9 +9,14 @@ import { servers } from './servers';
 
 export async function recordHistory(name: string, deploymentId: string): Promise<void> {
   if (!process.env.SWITCHYARD_RECORD_HISTORIES) return;
-  const history = await SwitchyardClient.using(
+  const history = await historyOf(deploymentId);
+  fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
+}
+
+/** A deployment's history, from the run's dev server. */
+export function historyOf(deploymentId: string) {
+  return SwitchyardClient.using(
     { address: servers.temporalAddress, namespace: 'default', taskQueue: DEFAULT_TASK_QUEUE },
     async (client) => (await client.find(deploymentId)).fetchHistory(),
   );
-  fs.writeFileSync(path.resolve(__dirname, '..', 'histories', `${name}.json`), historyToJSON(history));
 }

@@ -18,6 +18,8 @@ export interface HistoryReport {
   failedTasks: Record<string, number>;
   /** Workflow tasks that timed out (a killed worker's sticky task): the shape of a crash, not a defect. */
   timedOutTasks: number;
+  /** Activities that ran more than one attempt (a killed worker's, say), by activity type. */
+  retriedActivities: Record<string, number>;
   /** One line per defect: a replay error, or a failed task caused by non-determinism or our code. */
   defects: string[];
 }
@@ -29,10 +31,19 @@ export async function checkHistory(workflowId: string, history: History): Promis
     events: history.events?.length ?? 0,
     failedTasks: {},
     timedOutTasks: 0,
+    retriedActivities: {},
     defects: [],
   };
+  const activityTypes = new Map<string, string>();
   for (const event of history.events ?? []) {
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) report.timedOutTasks += 1;
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) activityTypes.set(String(event.eventId), scheduled.activityType?.name ?? '');
+    const started = event.activityTaskStartedEventAttributes;
+    if (started && (started.attempt ?? 1) > 1) {
+      const type = activityTypes.get(String(started.scheduledEventId)) ?? 'unknown';
+      report.retriedActivities[type] = (report.retriedActivities[type] ?? 0) + 1;
+    }
     const failed = event.workflowTaskFailedEventAttributes;
     if (!failed) continue;
     const name = failureCauseName(failed.cause);

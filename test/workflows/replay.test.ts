@@ -33,6 +33,8 @@ describe('replay of recorded deployments', () => {
         'progressive-approval-step.json',
         'notifications-approved.json',
         'notifications-rolled-back-dead-webhook.json',
+        'code-deploy-success.json',
+        'code-deploy-rollback-termination-wait.json',
         // Rolled back before failed workflows carried the outcome: they completed with it.
         'progressive-rollback-at-50-percent.before-outcome-in-workflow-status.json',
         'rolling-circuit-breaker-rollback.before-outcome-in-workflow-status.json',
