@@ -202,21 +202,56 @@ describe('CodeDeploy mode, end to end', () => {
   );
 
   it(
-    'approval timeout: rolled back by the gate, as the spec says',
+    'approval timeout: rolled back by the gate, as the spec says; `switchyard wait` exits 2 with the reason',
     async () => {
       const s = await service({ readyWaitMinutes: 180 }, { approval: { required: true, timeout: '2s' } });
-      const run = deploy(s.file, 'nginx:2');
-      const id = await deploymentIdOf(run);
-      await run.waitForOutput(/awaiting_tests/);
+      expect((await runCli(['validate', '-f', s.file], worker.env)).stdout).toContain(
+        `CodeDeploy deployment of ECS service ${s.name} by ${s.name}/${s.name}`,
+      );
+      const started = await runCli(['deploy', '-f', s.file, '--image', 'nginx:2'], worker.env);
+      expect(started.code).toBe(0);
+      const id = /^([a-z0-9]{8})$/m.exec(started.stdout)![1];
+      const waited = startCli(['wait', id], worker.env);
+      await waited.waitForOutput(/awaiting_tests/);
       expect((await runCli(['tests-passed', id], worker.env)).code).toBe(0);
-      expect(await run.exited).toBe(2);
-      expect(run.output()).toContain('rolled_back (not approved within 2s)');
+      expect(await waited.exited).toBe(2);
+      expect(waited.output()).toContain('rolled_back (not approved within 2s)');
       await expectOnOriginal(s);
       expect(await codeDeployment((await statusOf(id)).resources.codeDeployDeploymentId)).toMatchObject({
         status: 'Stopped',
       });
       await expectNoViolations(s.watch);
       await expectCleanHistory(id);
+    },
+    atAwsPace(180_000),
+  );
+
+  it(
+    'recover: a deployment ended by force mid-way has its CodeDeploy deployment stopped with rollback and its revision deregistered',
+    async () => {
+      const s = await service({ readyWaitMinutes: 180 });
+      const run = deploy(s.file, 'nginx:2');
+      const id = await deploymentIdOf(run);
+      await run.waitForOutput(/awaiting_tests/);
+      const codeDeployId = (await statusOf(id)).resources.codeDeployDeploymentId;
+      const recovered = await runCli(['recover', id, '--by', 'oncall', '--force', '--json'], worker.env, 120_000);
+      expect(recovered).toMatchObject({ code: 0 });
+      expect(JSON.parse(recovered.stdout)).toMatchObject({
+        production: 'restored',
+        live: s.original,
+        leftovers: [],
+        actions: expect.arrayContaining([
+          expect.stringContaining(`CodeDeploy deployment ${codeDeployId} stopped with rollback`),
+        ]),
+      });
+      await run.exited;
+      await expectOnOriginal(s);
+      expect(await codeDeployment(codeDeployId)).toMatchObject({ status: 'Stopped' });
+      expect(
+        (await clients.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: s.name, status: 'ACTIVE' })))
+          .taskDefinitionArns,
+      ).toEqual([s.original]);
+      await expectNoViolations(s.watch);
     },
     atAwsPace(180_000),
   );
