@@ -61,9 +61,14 @@ export function createCodeDeployContext(input: DeploymentInput<CodeDeploySpec>):
     main: new CancellationScope(),
     steering: { approved: false, rollback: {} },
     pollIntervalMs: input.pollIntervalMs ?? 5_000,
-    description: `switchyard deployment ${deploymentId} of ${spec.service}/${spec.environment}`,
+    description: descriptionOf(deploymentId, spec),
     targetId: `${spec.cluster.split('/').pop()}:${spec.ecsService}`,
   };
+}
+
+/** How CodeDeploy knows the deployment Switchyard started: its description, which a retry finds it by. */
+export function descriptionOf(deploymentId: string, spec: Pick<CodeDeploySpec, 'service' | 'environment'>): string {
+  return `switchyard deployment ${deploymentId} of ${spec.service}/${spec.environment}`;
 }
 
 /** What the `status` query returns: the tracker's status with CodeDeploy's traffic progress. */

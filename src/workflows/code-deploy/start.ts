@@ -90,12 +90,15 @@ async function stopAndRestore(ctx: CodeDeployContext, setup: Setup): Promise<voi
     description: ctx.description,
     ...(ctx.codeDeployId ? { deploymentId: ctx.codeDeployId } : {}),
   });
+  if (!stopped.id) {
+    // CreateDeployment never went through (refused, or another deployment's in flight): production never moved.
+    tracker.note('no CodeDeploy deployment had started: production never left the original task set');
+    return;
+  }
   tracker.note(
-    !stopped.id
-      ? 'no CodeDeploy deployment had started'
-      : stopped.status === 'Succeeded'
-        ? `CodeDeploy deployment ${stopped.id} had succeeded before it could be stopped: its original task set is gone`
-        : `CodeDeploy deployment ${stopped.id} stopped with rollback (${stopped.status})`,
+    stopped.status === 'Succeeded'
+      ? `CodeDeploy deployment ${stopped.id} had succeeded before it could be stopped: its original task set is gone`
+      : `CodeDeploy deployment ${stopped.id} stopped with rollback (${stopped.status})`,
   );
   const restoreMs = spec.timeouts.steadyMs;
   await aws.waitForOnlyTaskSet.executeWithOptions(

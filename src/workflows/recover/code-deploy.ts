@@ -4,16 +4,15 @@
 import type { CodeDeploySpec } from '../../shared/deployment';
 import { resourceNames } from '../../shared/naming';
 import { aws, undo, waitOptions } from '../common/activities';
-import { createCodeDeployContext } from '../code-deploy/context';
+import { descriptionOf } from '../code-deploy/context';
 import type { Recovery } from './recovery';
 
 export async function recoverCodeDeploy(rec: Recovery, spec: CodeDeploySpec): Promise<void> {
   const { input, report, did, remove } = rec;
-  const { description } = createCodeDeployContext({ ...input, spec });
   const stopped = await undo.stopCodeDeployDeployment({
     application: spec.codeDeploy.application,
     deploymentGroup: spec.codeDeploy.deploymentGroup,
-    description,
+    description: descriptionOf(input.deploymentId, spec),
   });
   if (stopped.id) did(`CodeDeploy deployment ${stopped.id} stopped with rollback (${stopped.status})`);
   const service = await aws.describeTaskSets({ cluster: spec.cluster, name: spec.ecsService });
