@@ -312,6 +312,9 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
         if (!isAwsError(err, 'DeploymentIsNotInReadyStateException', 'DeploymentAlreadyCompletedException'))
           throw wrapAwsError(`continue CodeDeploy deployment ${deploymentId} (READY_WAIT)`, err);
       }
+      // Called once the deployment was seen Ready: InProgress now means past it (an earlier attempt of this
+      // call ended the wait). Telling that from "not at it yet" by the traffic events would fail a retry on
+      // AWS, where BeforeAllowTraffic may still be Pending just after the continue.
       const info = await readDeployment(deploymentId);
       if (info.status === 'InProgress' || info.status === 'Succeeded') return;
       const why = info.errorInformation ? `: ${info.errorInformation.code}: ${info.errorInformation.message}` : '';
