@@ -64,16 +64,29 @@ export interface CodeDeployProgress {
   rollbackDeploymentId?: string;
 }
 
+/** CreateDeployment's errors that a retry meets again (its model's Invalid…, …Required, …DoesNotExist, DescriptionTooLong). */
+const permanentCreateError = /^(Invalid\w*|\w*Required|\w*DoesNotExist|DescriptionTooLong)Exception$/;
+
 /** Statuses of a deployment not yet ended. */
 const inFlightStatuses = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'] as const;
 export const endedStatuses = ['Succeeded', 'Failed', 'Stopped'];
 
 export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
-  /** The newest deployments of the group (a page: CodeDeploy lists newest first), with their status. */
-  async function recentDeployments(application: string, group: string): Promise<DeploymentInfo[]> {
-    const listed = await attempt(`list the deployments of ${application}/${group}`, () =>
-      codeDeploy.send(new ListDeploymentsCommand({ applicationName: application, deploymentGroupName: group })),
+  /**
+   * The group's deployments in flight, with their description and status: CodeDeploy runs one per group,
+   * so this is a few at most whatever the group's history (ListDeployments documents no order).
+   */
+  async function inFlightDeployments(application: string, group: string): Promise<DeploymentInfo[]> {
+    const listed = await attempt(`list the deployments in flight in ${application}/${group}`, () =>
+      codeDeploy.send(
+        new ListDeploymentsCommand({
+          applicationName: application,
+          deploymentGroupName: group,
+          includeOnlyStatuses: [...inFlightStatuses],
+        }),
+      ),
     );
+    // BatchGetDeployments takes at most 25.
     const ids = (listed.deployments ?? []).slice(0, 25);
     if (!ids.length) return [];
     const out = await attempt(`read the deployments of ${application}/${group}`, () =>
@@ -82,13 +95,15 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
     return out.deploymentsInfo ?? [];
   }
 
-  /** The one Switchyard started for this deployment (if it did), and those in flight in the group. */
+  /**
+   * The one in flight that Switchyard started for this deployment (if it did), and the others in flight.
+   * One of ours that has already ended is not found: there is nothing left to stop, and a create's retry
+   * comes seconds after its first attempt, long before a deployment ends.
+   */
   async function findOwn(input: { application: string; deploymentGroup: string; description?: string }) {
-    const recent = await recentDeployments(input.application, input.deploymentGroup);
-    return {
-      own: input.description === undefined ? undefined : recent.find((d) => d.description === input.description),
-      running: recent.filter((d) => (inFlightStatuses as readonly string[]).includes(d.status ?? '')),
-    };
+    const running = await inFlightDeployments(input.application, input.deploymentGroup);
+    const own = input.description === undefined ? undefined : running.find((d) => d.description === input.description);
+    return { own, running: running.filter((d) => d !== own) };
   }
 
   function refusal(application: string, group: string, runningId: string, status?: string): ApplicationFailure {
@@ -113,8 +128,8 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
       target = (await codeDeploy.send(new GetDeploymentTargetCommand({ deploymentId: id, targetId }))).deploymentTarget
         ?.ecsTarget;
     } catch (err) {
-      // Not there until CodeDeploy has started on the service.
-      if (!isAwsError(err, 'DeploymentTargetDoesNotExistException'))
+      // Not there until CodeDeploy has started on the service (Created, Queued).
+      if (!isAwsError(err, 'DeploymentTargetDoesNotExistException', 'DeploymentNotStartedException'))
         throw wrapAwsError(`read target ${targetId} of CodeDeploy deployment ${id}`, err);
     }
     const green = target?.taskSetsInfo?.find((t) => t.taskSetLabel === 'Green');
@@ -189,7 +204,7 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
       return {
         computePlatform: group?.computePlatform,
         deploymentType: group?.deploymentStyle?.deploymentType,
-        ecsServices: (group?.ecsServices ?? []).map((s) => `${s.clusterName}/${s.serviceName}`),
+        ecsServices: (group?.ecsServices ?? []).map((s) => `${s.clusterName?.split('/').pop()}/${s.serviceName}`),
         readyWait: {
           holds: ready?.actionOnTimeout === 'STOP_DEPLOYMENT',
           waitMinutes: ready?.waitTimeInMinutes ?? 0,
@@ -267,10 +282,22 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
         return { id: out.deploymentId!, found: false };
       } catch (err) {
         if (isAwsError(err, 'DeploymentLimitExceededException')) {
+          // Ours, if an earlier attempt went through and its answer was lost (listed meanwhile), or another's.
+          const again = await findOwn(input);
+          if (again.own?.deploymentId) return { id: again.own.deploymentId, found: true };
           const named = /active Deployment '([^']+)'/.exec((err as Error).message)?.[1];
           throw refusal(application, deploymentGroup, named ?? 'unknown (CodeDeploy did not name it)');
         }
-        throw wrapAwsError(`create a CodeDeploy deployment in ${application}/${deploymentGroup}`, err);
+        const what = `create a CodeDeploy deployment in ${application}/${deploymentGroup}`;
+        // What CodeDeploy refuses in the request (an AppSpec, a name, the description) it refuses again.
+        if (err instanceof Error && permanentCreateError.test(err.name))
+          throw ApplicationFailure.create({
+            message: `${what}: ${err.name}: ${err.message}`,
+            type: err.name,
+            nonRetryable: true,
+            cause: err,
+          });
+        throw wrapAwsError(what, err);
       }
     },
 
@@ -316,7 +343,7 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
       // call ended the wait). Telling that from "not at it yet" by the traffic events would fail a retry on
       // AWS, where BeforeAllowTraffic may still be Pending just after the continue.
       const info = await readDeployment(deploymentId);
-      if (info.status === 'InProgress' || info.status === 'Succeeded') return;
+      if (info.status === 'InProgress' || info.status === 'Baking' || info.status === 'Succeeded') return;
       const why = info.errorInformation ? `: ${info.errorInformation.code}: ${info.errorInformation.message}` : '';
       throw ApplicationFailure.nonRetryable(
         `continue CodeDeploy deployment ${deploymentId}: it is ${info.status}${why}`,
@@ -326,8 +353,9 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
 
     /**
      * Stops the deployment Switchyard started for `description` (found by it when no id is known yet) with
-     * automatic rollback: CodeDeploy puts traffic back on the original task set. One already ended, or
-     * never started, is left as it is. Returns its id and how it stands.
+     * automatic rollback: CodeDeploy puts traffic back on the original task set. One already ended is left
+     * as it is; by description, only one in flight is found (`none in flight`: never started, or ended).
+     * Returns its id and how it stands.
      */
     async stopCodeDeployDeployment(input: {
       application: string;
@@ -336,7 +364,7 @@ export function createCodeDeployActivities(codeDeploy: CodeDeployClient) {
       deploymentId?: string;
     }): Promise<{ id?: string; status: string }> {
       const id = input.deploymentId ?? (await findOwn(input)).own?.deploymentId;
-      if (!id) return { status: 'never started' };
+      if (!id) return { status: 'none in flight' };
       try {
         await codeDeploy.send(new StopDeploymentCommand({ deploymentId: id, autoRollbackEnabled: true }));
       } catch (err) {

@@ -403,13 +403,14 @@ export function createEcsActivities(ecs: ECSClient) {
     },
 
     /**
-     * Heartbeats until the service runs this task set only, PRIMARY: a CodeDeploy rollback has put
-     * production back on it and removed the replacement.
+     * Heartbeats until the service runs this task set only (absent: any one), PRIMARY: a CodeDeploy
+     * rollback has put production back on it and removed the replacement.
      */
     async waitForOnlyTaskSet(
-      input: { cluster: string; name: string; taskSetArn: string } & PollOptions,
+      input: { cluster: string; name: string; taskSetArn?: string } & PollOptions,
     ): Promise<ServiceTaskSets> {
-      return pollUntil(input, `ECS service ${input.name} to run only task set ${input.taskSetArn}`, async () => {
+      const which = input.taskSetArn ? `task set ${input.taskSetArn}` : 'one task set';
+      return pollUntil(input, `ECS service ${input.name} to run only ${which}`, async () => {
         const service = await describeService(input.cluster, input.name);
         if (!service || service.status === 'INACTIVE')
           return {
@@ -420,11 +421,11 @@ export function createEcsActivities(ecs: ECSClient) {
           };
         const state = taskSetsOf(service);
         const summary = state.taskSets.map((t) => `${t.status} ${t.taskDefinition}`).join(', ') || 'no task sets';
-        if (!state.taskSets.some((t) => t.arn === input.taskSetArn))
+        if (input.taskSetArn && !state.taskSets.some((t) => t.arn === input.taskSetArn))
           return { done: false, summary, value: state, failed: `task set ${input.taskSetArn} is gone (${summary})` };
         const done =
           state.taskSets.length === 1 &&
-          state.taskSets[0].arn === input.taskSetArn &&
+          (!input.taskSetArn || state.taskSets[0].arn === input.taskSetArn) &&
           state.taskSets[0].status === 'PRIMARY';
         return { done, summary, value: state };
       });

@@ -237,7 +237,7 @@ const codeDeployName = (what: string) =>
     .string({ error: `expected the CodeDeploy ${what} name` })
     .min(1, `expected the CodeDeploy ${what} name`)
     .max(100, `expected a CodeDeploy ${what} name of at most 100 characters`);
-// A Lambda function name, ARN or partial ARN, as the AppSpec's Hooks take it.
+// A Lambda function's name or ARN (either with a version or alias), as the AppSpec's Hooks take it.
 const lambdaFunction = z
   .string({ error: 'expected a Lambda function name or ARN' })
   .regex(

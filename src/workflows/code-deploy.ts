@@ -4,7 +4,7 @@
 // there for the tests and approval gates, end the wait, follow CodeDeploy's traffic shift and termination
 // wait to success. A rollback, a gate's failure or CodeDeploy's own stops the deployment with rollback and
 // waits until production is back on the original task set. The steps are in ./code-deploy/.
-import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
 import type { CodeDeploySpec, DeploymentInput, DeploymentResult } from '../shared/deployment';
 import { formatDuration } from '../shared/duration';
 import { aws, rollbackBecause } from './common/activities';
@@ -16,6 +16,7 @@ import { followUntil, followWindow, startTraffic } from './code-deploy/follow';
 import { checkSetup } from './code-deploy/setup';
 import { registerNext, startDeployment } from './code-deploy/start';
 import { installSteering } from './code-deploy/steering';
+import { codeDeployTearingDown } from './patches';
 
 export async function codeDeployDeployment(input: DeploymentInput<CodeDeploySpec>): Promise<DeploymentResult> {
   const ctx = createCodeDeployContext(input);
@@ -53,6 +54,12 @@ async function deploy(ctx: CodeDeployContext): Promise<DeploymentResult> {
   } catch (err) {
     return await rollBack(err, { tracker, undos: ctx.undos, requested: steering.rollback.reason });
   }
+  // Past the point of no return: CodeDeploy has removed the original task set (no rollback from here).
+  if (patched(codeDeployTearingDown))
+    tracker.enter(
+      'tearing_down',
+      `CodeDeploy deployment ${ctx.codeDeployId} succeeded; keeping only this revision's secret reads`,
+    );
   await roles.keepOnlySecretReadsOf(deploymentId);
   tracker.enter('active', `${spec.ecsService} runs ${revision}: CodeDeploy deployment ${ctx.codeDeployId} succeeded`);
   await condition(allHandlersFinished);
@@ -71,8 +78,10 @@ async function replacementReady(ctx: CodeDeployContext, setup: Setup): Promise<v
 
 /** Where the tests reach the replacement task set: the group's test listener. */
 function testedOn(ctx: CodeDeployContext, setup: Setup): string {
-  const port = setup.testPort ? `port ${setup.testPort}` : 'no test listener: reach its tasks directly';
-  return `the replacement task set of ${ctx.spec.ecsService} (test listener ${port})`;
+  const where = setup.testPort
+    ? `test listener port ${setup.testPort}`
+    : 'the group has no test listener: reach its tasks directly';
+  return `the replacement task set of ${ctx.spec.ecsService} (${where})`;
 }
 
 /** CodeDeploy's traffic shift (`activating`), then its termination wait (`baking`), until it succeeds. */

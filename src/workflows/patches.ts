@@ -66,3 +66,9 @@ export const outcomeInWorkflowStatus = 'outcome-in-workflow-status';
 
 /** A spec's `notify:` webhooks are told of its events, each by an activity not awaited by the deployment. */
 export const notifications = 'notifications';
+
+/**
+ * CodeDeploy mode: once CodeDeploy has succeeded, the deployment is `tearing_down` (a rollback is refused:
+ * the original task set is gone) while it keeps only its revision's secret reads, then `active`.
+ */
+export const codeDeployTearingDown = 'code-deploy-tearing-down';

@@ -344,7 +344,7 @@ describe('CodeDeploy activities on moto', () => {
       const s = await service('cda-stop', { readyWaitMinutes: 60, terminationWaitMinutes: 1 });
       const group = { application: s.name, deploymentGroup: s.name };
       const description = 'switchyard cda-stop 1';
-      expect(await moto.aws.stopCodeDeployDeployment({ ...group, description })).toEqual({ status: 'never started' });
+      expect(await moto.aws.stopCodeDeployDeployment({ ...group, description })).toEqual({ status: 'none in flight' });
 
       const before = await moto.aws.describeTaskSets({ cluster, name: s.name });
       expect(before).toEqual({
@@ -410,15 +410,15 @@ describe('CodeDeploy activities on moto', () => {
         rollbackDeploymentId: expect.any(String),
       });
       expect(eventsOf(stopped)).toMatchObject({ AfterAllowTestTraffic: 'Succeeded', AfterAllowTraffic: 'Skipped' });
-      // Again (a retry): already completed, left as it is.
-      expect(await moto.aws.stopCodeDeployDeployment({ ...group, description })).toEqual({ id, status: 'Stopped' });
+      // Again (a retry): by its description it is no longer in flight; by its id, already completed, left as it is.
+      expect(await moto.aws.stopCodeDeployDeployment({ ...group, description })).toEqual({ status: 'none in flight' });
       expect(await moto.aws.stopCodeDeployDeployment({ ...group, description, deploymentId: id })).toEqual({
         id,
         status: 'Stopped',
       });
       // A description no deployment of the group has.
       expect(await moto.aws.stopCodeDeployDeployment({ ...group, description: 'switchyard cda-stop 2' })).toEqual({
-        status: 'never started',
+        status: 'none in flight',
       });
 
       const restored = await run(() =>

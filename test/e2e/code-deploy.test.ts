@@ -241,7 +241,7 @@ describe('CodeDeploy mode, end to end', () => {
         live: s.original,
         leftovers: [],
         actions: expect.arrayContaining([
-          expect.stringContaining(`CodeDeploy deployment ${codeDeployId} stopped with rollback`),
+          expect.stringContaining(`CodeDeploy deployment ${codeDeployId}: stop with rollback requested`),
         ]),
       });
       await run.exited;
@@ -356,6 +356,14 @@ describe('CodeDeploy mode, end to end', () => {
       expect(await auto.revisions()).toEqual([auto.original]);
       await auto.watch.stop();
 
+      // An hour of tests gate (the default) does not fit in 62 minutes of ready wait with the margin.
+      const short = await service({ readyWaitMinutes: 62 });
+      await refused(
+        short.file,
+        'holds traffic for 62 min (deploymentReadyOption.waitTimeInMinutes), less than the gates may wait (65m: timeouts.tests + 5m margin)',
+      );
+      await short.watch.stop();
+
       const onEcs = `${auto.name}-ecs`;
       await clients.ecs.send(
         new CreateServiceCommand({
@@ -385,6 +393,65 @@ describe('CodeDeploy mode, end to end', () => {
       ).toEqual([auto.original]);
     },
     atAwsPace(120_000),
+  );
+
+  it(
+    'a rollback that reaches the workflow after CodeDeploy succeeded: failed, saying so, and the revision production runs is kept',
+    async () => {
+      const s = await service({
+        readyWaitMinutes: 180,
+        config: 'CodeDeployDefault.ECSAllAtOnce',
+        terminationWaitMinutes: 5,
+      });
+      const run = deploy(s.file, 'nginx:2');
+      const id = await deploymentIdOf(run);
+      await run.waitForOutput(/awaiting_tests/);
+      expect((await runCli(['tests-passed', id], worker.env)).code).toBe(0);
+      await run.waitForOutput(/baking/);
+      const codeDeployId = (await statusOf(id)).resources.codeDeployDeploymentId;
+      // No worker while CodeDeploy ends its termination wait (6 s scaled) and removes the original task set
+      // (the emulator moves on CodeDeploy calls: these reads); the rollback is stored as a signal meanwhile.
+      worker.worker.child.kill('SIGKILL');
+      await worker.worker.exited;
+      try {
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+          if ((await codeDeployment(codeDeployId)).status === 'Succeeded') break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(await s.taskSets()).toEqual([{ status: 'PRIMARY', targetGroup: s.green }]);
+        expect((await runCli(['rollback', id, '--signal', '--reason', 'too late'], worker.env)).code).toBe(0);
+      } finally {
+        const again = startCli(['worker'], worker.env);
+        await again.waitForOutput(/worker polling task queue/);
+        worker = {
+          ...worker,
+          worker: again,
+          async stop() {
+            again.child.kill('SIGINT');
+            await again.exited;
+          },
+        };
+      }
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain('succeeded before it could be stopped: production runs');
+      const [revision] = await s.revisions();
+      expect(revision).not.toBe(s.original);
+      const status = await statusOf(id);
+      expect(status).toMatchObject({ phase: 'failed', leftovers: ['CodeDeploy deployment'] });
+      expect(status.history.map((h: { note: string }) => h.note)).toEqual(
+        expect.arrayContaining(['undo: task definition: kept (production runs this revision)']),
+      );
+      // The revision production runs is still registered.
+      expect(
+        (await clients.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: s.name, status: 'ACTIVE' })))
+          .taskDefinitionArns,
+      ).toEqual(expect.arrayContaining([revision]));
+      expect((await codeDeployment(codeDeployId)).status).toBe('Succeeded');
+      expect(await s.weights(s.production)).toEqual({ blue: 0, green: 100 });
+      await expectNoViolations(s.watch);
+      await expectCleanHistory(id);
+    },
+    atAwsPace(180_000),
   );
 
   it('the invariant fires: a production listener sending traffic to a target group no task set serves', async () => {

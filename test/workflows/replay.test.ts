@@ -35,6 +35,8 @@ describe('replay of recorded deployments', () => {
         'notifications-rolled-back-dead-webhook.json',
         'code-deploy-success.json',
         'code-deploy-rollback-termination-wait.json',
+        // CodeDeploy mode before its tearing_down phase after CodeDeploy's success.
+        'code-deploy-success.before-code-deploy-tearing-down.json',
         // Rolled back before failed workflows carried the outcome: they completed with it.
         'progressive-rollback-at-50-percent.before-outcome-in-workflow-status.json',
         'rolling-circuit-breaker-rollback.before-outcome-in-workflow-status.json',

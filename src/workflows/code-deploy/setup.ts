@@ -11,6 +11,7 @@ import { aws } from '../common/activities';
 import type { CodeDeployContext, Setup } from './context';
 
 const minute = 60_000;
+const readyWaitMarginMs = 5 * minute;
 
 export async function checkSetup(ctx: CodeDeployContext): Promise<Setup> {
   const { spec, tracker, status } = ctx;
@@ -31,6 +32,8 @@ export async function checkSetup(ctx: CodeDeployContext): Promise<Setup> {
     refuse(
       `CodeDeploy deployment group ${application}/${deploymentGroup} deploys ${group.ecsServices.join(', ') || 'no ECS service'}, not ${cluster}/${spec.ecsService}`,
     );
+  if (group.computePlatform !== undefined && group.computePlatform !== 'ECS')
+    refuse(`CodeDeploy deployment group ${application}/${deploymentGroup} is for ${group.computePlatform}, not ECS`);
   if (group.deploymentType !== undefined && group.deploymentType !== 'BLUE_GREEN')
     refuse(
       `CodeDeploy deployment group ${application}/${deploymentGroup} deploys ${group.deploymentType}: ECS takes BLUE_GREEN`,
@@ -82,10 +85,12 @@ function checkReadyWait(ctx: CodeDeployContext, ready: { holds: boolean; waitMin
         `Set the group's actionOnTimeout to STOP_DEPLOYMENT with a waitTimeInMinutes that covers the gates, or set codeDeploy.acceptAutoContinue: true to deploy without gates`,
     );
   }
-  const gatesMs = spec.timeouts.testsMs + (spec.approval.required ? spec.approval.timeoutMs : 0);
+  // CodeDeploy's clock starts at Ready, the gates' once Switchyard has seen it: a margin for that, and for
+  // the ContinueDeployment after a gate that continues on its timeout.
+  const gatesMs = spec.timeouts.testsMs + (spec.approval.required ? spec.approval.timeoutMs : 0) + readyWaitMarginMs;
   if (ready.waitMinutes * minute < gatesMs)
     refuse(
-      `CodeDeploy deployment group ${group} holds traffic for ${ready.waitMinutes} min (deploymentReadyOption.waitTimeInMinutes), less than the gates may wait (${formatDuration(gatesMs)}: timeouts.tests${spec.approval.required ? ' + approval.timeout' : ''}): CodeDeploy would stop the deployment while they wait. ` +
+      `CodeDeploy deployment group ${group} holds traffic for ${ready.waitMinutes} min (deploymentReadyOption.waitTimeInMinutes), less than the gates may wait (${formatDuration(gatesMs)}: timeouts.tests${spec.approval.required ? ' + approval.timeout' : ''} + ${formatDuration(readyWaitMarginMs)} margin): CodeDeploy would stop the deployment while they wait. ` +
         `Raise the group's waitTimeInMinutes, or lower the gates' timeouts`,
     );
 }

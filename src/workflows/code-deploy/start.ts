@@ -79,6 +79,22 @@ function appSpecOf(ctx: CodeDeployContext, taskDefinitionArn: string): string {
 }
 
 /**
+ * A deployment that succeeded before the stop reached it has removed the original task set: production
+ * runs the new revision alone, and nothing can be rolled back. The undos still to run (the revision, its
+ * secret reads) would take them from under it: they are kept, and this undo fails, naming why. (ecspresso
+ * has seen a stopped deployment read Succeeded while its rollback ran: the original still there is that.)
+ */
+async function refuseIfSucceeded(ctx: CodeDeployContext, setup: Setup, id: string): Promise<void> {
+  const { spec, undos, tracker } = ctx;
+  const service = await aws.describeTaskSets({ cluster: spec.cluster, name: spec.ecsService });
+  if (service?.taskSets.some((t) => t.arn === setup.original.taskSetArn)) return;
+  const why = `CodeDeploy deployment ${id} succeeded before it could be stopped: production runs ${ctx.status.resources.taskDefinitionArn} alone; deploy ${setup.original.taskDefinition} to go back`;
+  tracker.note(why);
+  undos.haltRemaining('production runs this revision');
+  throw ApplicationFailure.nonRetryable(why, failureTypes.rollback);
+}
+
+/**
  * The undo: CodeDeploy stops the deployment and rolls it back (one already ended is left as it is), then
  * the service runs its original task set only and each production listener forwards all to it.
  */
@@ -91,15 +107,16 @@ async function stopAndRestore(ctx: CodeDeployContext, setup: Setup): Promise<voi
     ...(ctx.codeDeployId ? { deploymentId: ctx.codeDeployId } : {}),
   });
   if (!stopped.id) {
-    // CreateDeployment never went through (refused, or another deployment's in flight): production never moved.
-    tracker.note('no CodeDeploy deployment had started: production never left the original task set');
+    // CreateDeployment never went through (refused, or another deployment was in flight).
+    tracker.note('no CodeDeploy deployment of this one is in flight: none was started');
     return;
   }
   tracker.note(
-    stopped.status === 'Succeeded'
-      ? `CodeDeploy deployment ${stopped.id} had succeeded before it could be stopped: its original task set is gone`
-      : `CodeDeploy deployment ${stopped.id} stopped with rollback (${stopped.status})`,
+    stopped.status === 'Failed' || stopped.status === 'Stopped'
+      ? `CodeDeploy deployment ${stopped.id} is ${stopped.status}: CodeDeploy rolls it back`
+      : `CodeDeploy deployment ${stopped.id}: stop with rollback requested (it is ${stopped.status})`,
   );
+  if (stopped.status === 'Succeeded') await refuseIfSucceeded(ctx, setup, stopped.id);
   const restoreMs = spec.timeouts.steadyMs;
   await aws.waitForOnlyTaskSet.executeWithOptions(
     waitOptions(restoreMs, `wait for ${spec.ecsService} to run only its original task set`),

@@ -12,9 +12,19 @@ interface Undo {
 
 export class CompensationStack {
   private undos: Undo[] = [];
+  /** Set by an undo that finds production has moved past the ones still to run (they would harm it). */
+  private haltedBecause?: string;
 
   push(label: string, run: () => Promise<void>, options: { restoresProduction?: boolean } = {}): void {
     this.undos.unshift({ label, run, ...options });
+  }
+
+  /**
+   * The undos not run yet are skipped, each noted with why: production now runs what they would remove
+   * (a CodeDeploy deployment that succeeded before its stop). Only an undo calls it, during runAll.
+   */
+  haltRemaining(why: string): void {
+    this.haltedBecause = why;
   }
 
   /** Forgets an undo whose work was done forward (e.g. the stage rule removed at activation). */
@@ -32,6 +42,10 @@ export class CompensationStack {
     if (restoring === 0) onProductionSafe();
     await CancellationScope.nonCancellable(async () => {
       for (const undo of this.undos) {
+        if (this.haltedBecause) {
+          onStep(`${undo.label}: kept (${this.haltedBecause})`);
+          continue;
+        }
         onStep(undo.label);
         try {
           await undo.run();
@@ -43,6 +57,7 @@ export class CompensationStack {
       }
     });
     this.undos = [];
+    this.haltedBecause = undefined;
     return failed;
   }
 }

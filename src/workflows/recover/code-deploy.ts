@@ -1,6 +1,7 @@
 // Recovery of a CodeDeploy-mode deployment (see ../recover.ts): the CodeDeploy deployment it started, if
 // still in flight, stopped with rollback and awaited until the service runs one task set again; then
-// the stuck deployment's revision deregistered unless that task set runs it.
+// the stuck deployment's revision deregistered unless that task set runs it. (A service left with no
+// task set, or two, after the steady timeout is a failed recovery: the wait's failure says which.)
 import type { CodeDeploySpec } from '../../shared/deployment';
 import { resourceNames } from '../../shared/naming';
 import { aws, undo, waitOptions } from '../common/activities';
@@ -14,28 +15,25 @@ export async function recoverCodeDeploy(rec: Recovery, spec: CodeDeploySpec): Pr
     deploymentGroup: spec.codeDeploy.deploymentGroup,
     description: descriptionOf(input.deploymentId, spec),
   });
-  if (stopped.id) did(`CodeDeploy deployment ${stopped.id} stopped with rollback (${stopped.status})`);
-  const service = await aws.describeTaskSets({ cluster: spec.cluster, name: spec.ecsService });
-  const primary = service?.taskSets.find((t) => t.status === 'PRIMARY');
-  if (!service || !primary) {
-    report.leftovers.push(`ECS service ${spec.ecsService} has no PRIMARY task set: nothing serves`);
-    return;
-  }
-  await aws.waitForOnlyTaskSet.executeWithOptions(
-    waitOptions(spec.timeouts.steadyMs, `wait for ${spec.ecsService} to run only its PRIMARY task set`),
+  if (stopped.id) did(`CodeDeploy deployment ${stopped.id}: stop with rollback requested (it is ${stopped.status})`);
+  else did('no CodeDeploy deployment of it is in flight: production is as CodeDeploy left it');
+  // The rollback runs on CodeDeploy's side, as a deployment of its own: until it has removed the
+  // replacement, which task set will remain is not known. Whichever it is, it then serves alone.
+  const service = await aws.waitForOnlyTaskSet.executeWithOptions(
+    waitOptions(spec.timeouts.steadyMs, `wait for ${spec.ecsService} to run one task set`),
     [
       {
         cluster: spec.cluster,
         name: spec.ecsService,
-        taskSetArn: primary.arn,
         deadline: Date.now() + spec.timeouts.steadyMs,
         intervalMs: input.pollIntervalMs ?? 5_000,
       },
     ],
   );
-  report.production = stopped.status === 'Succeeded' ? 'kept' : 'restored';
-  report.live = primary.taskDefinition;
-  did(`${spec.ecsService} runs ${primary.taskDefinition} only`);
+  const live = service.taskSets[0].taskDefinition;
+  report.production = !stopped.id ? 'none' : stopped.status === 'Succeeded' ? 'kept' : 'restored';
+  report.live = live;
+  did(`${spec.ecsService} runs ${live} only`);
   const family =
     typeof spec.taskDefinition.family === 'string'
       ? spec.taskDefinition.family
