@@ -24,6 +24,8 @@ const failure = (p: Promise<unknown>): Promise<ApplicationFailure> =>
     (err: unknown) => err as ApplicationFailure,
   );
 
+// AWS's order of the ECS lifecycle events (deployment-steps-ecs.html), written out here rather than taken
+// from the emulator's list: the assertion checks the emulator too.
 const lifecycleEventNames = [
   'BeforeInstall',
   'Install',

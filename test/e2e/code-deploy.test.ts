@@ -95,6 +95,26 @@ describe('CodeDeploy mode, end to end', () => {
     return { ...s, file, watch };
   }
 
+  /** The worker dies (SIGKILL), mid-task if it has one. */
+  async function killWorker() {
+    worker.worker.child.kill('SIGKILL');
+    await worker.worker.exited;
+  }
+
+  /** A new worker process on the same task queue. */
+  async function startWorkerAgain() {
+    const again = startCli(['worker'], worker.env);
+    await again.waitForOutput(/worker polling task queue/);
+    worker = {
+      ...worker,
+      worker: again,
+      async stop() {
+        again.child.kill('SIGINT');
+        await again.exited;
+      },
+    };
+  }
+
   function deploy(file: string, image: string) {
     return startCli(['deploy', '-f', file, '--image', image, '--wait'], worker.env);
   }
@@ -411,8 +431,7 @@ describe('CodeDeploy mode, end to end', () => {
       const codeDeployId = (await statusOf(id)).resources.codeDeployDeploymentId;
       // No worker while CodeDeploy ends its termination wait (6 s scaled) and removes the original task set
       // (the emulator moves on CodeDeploy calls: these reads); the rollback is stored as a signal meanwhile.
-      worker.worker.child.kill('SIGKILL');
-      await worker.worker.exited;
+      await killWorker();
       try {
         for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
           if ((await codeDeployment(codeDeployId)).status === 'Succeeded') break;
@@ -421,16 +440,7 @@ describe('CodeDeploy mode, end to end', () => {
         expect(await s.taskSets()).toEqual([{ status: 'PRIMARY', targetGroup: s.green }]);
         expect((await runCli(['rollback', id, '--signal', '--reason', 'too late'], worker.env)).code).toBe(0);
       } finally {
-        const again = startCli(['worker'], worker.env);
-        await again.waitForOutput(/worker polling task queue/);
-        worker = {
-          ...worker,
-          worker: again,
-          async stop() {
-            again.child.kill('SIGINT');
-            await again.exited;
-          },
-        };
+        await startWorkerAgain();
       }
       expect(await run.exited).toBe(1);
       expect(run.output()).toContain('succeeded before it could be stopped: production runs');
@@ -485,19 +495,9 @@ describe('CodeDeploy mode, end to end', () => {
       const id = await deploymentIdOf(run);
       /** SIGKILL, a real pause, and a new worker process on the same task queue. */
       const restart = async () => {
-        worker.worker.child.kill('SIGKILL');
-        await worker.worker.exited;
+        await killWorker();
         await new Promise((r) => setTimeout(r, 3_000));
-        const again = startCli(['worker'], worker.env);
-        await again.waitForOutput(/worker polling task queue/);
-        worker = {
-          ...worker,
-          worker: again,
-          async stop() {
-            again.child.kill('SIGINT');
-            await again.exited;
-          },
-        };
+        await startWorkerAgain();
       };
       // While staging (registering, starting CodeDeploy, following the install), then during the linear
       // shift (ten steps of 1 minute, 1.2 s scaled: the follow is what runs).

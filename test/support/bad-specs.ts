@@ -115,7 +115,7 @@ export const specs: [string, unknown, string][] = [
   [
     'an unknown strategy',
     { ...valid, strategy: 'canary' },
-    'strategy: expected one of blueGreen, rolling, got "canary"',
+    'strategy: expected one of blueGreen, rolling, codeDeploy, got "canary"',
   ],
   [
     'a rolling spec with blue/green fields',
