@@ -2,6 +2,7 @@
 import type { AdoptSpec, AutoScalingSpec, CircuitBreakerSpec, ProductionRuleSpec, ServiceFieldsSpec } from './adoption';
 import type { CapacityProviderItem } from './launch';
 import type { NotificationFailure, Webhook } from './notify';
+import type { ReleaseMembership } from './release';
 import type { AnalysisResult, TrafficPlan } from './traffic';
 
 export interface HealthCheckSpec {
@@ -223,6 +224,8 @@ export interface DeploymentInput<S extends AnySpec = DeploymentSpec> {
   requestedBy: string;
   /** How often waits describe AWS (default 5 s); tests use less. */
   pollIntervalMs?: number;
+  /** Set when the deployment is one service of a release (src/shared/release.ts). */
+  release?: ReleaseMembership;
 }
 
 export interface StepRecord {
@@ -264,6 +267,8 @@ export interface DeploymentStatus {
   startedAt: string;
   updatedAt: string;
   requestedBy: string;
+  /** The release this deployment is one service of. */
+  releaseId?: string;
   waitingFor?: string;
   /** Who approved the latest approval gate passed. */
   approvedBy?: string;

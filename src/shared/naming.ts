@@ -16,6 +16,8 @@ export const searchAttributes = {
   phase: defineSearchAttributeKey('SwitchyardPhase', SearchAttributeType.KEYWORD),
   image: defineSearchAttributeKey('SwitchyardImage', SearchAttributeType.KEYWORD),
   deploymentId: defineSearchAttributeKey('SwitchyardDeploymentId', SearchAttributeType.KEYWORD),
+  /** On a release and on each of its services' deployments. */
+  release: defineSearchAttributeKey('SwitchyardRelease', SearchAttributeType.KEYWORD),
 } as const;
 
 export const allSearchAttributes = Object.values(searchAttributes);

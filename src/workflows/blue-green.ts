@@ -3,7 +3,8 @@
 // analysis gates), bake at 100%, drain, tear down the previous copy. Every side effect pushes its
 // (idempotent, name-based) undo before it runs, so a rollback, a failure or a cancellation at any point
 // restores production first and then removes what was staged. The steps are in ./blue-green/, over one
-// shared context (./blue-green/context.ts).
+// shared context (./blue-green/context.ts). One service of a release also holds where the release
+// coordinates (./blue-green/release-hold.ts).
 import { allHandlersFinished, condition } from '@temporalio/workflow';
 import type { DeploymentInput, DeploymentResult } from '../shared/deployment';
 import { rollbackBecause } from './common/activities';
@@ -12,6 +13,7 @@ import { rollBack } from './common/roll-back';
 import { bakeAtFull } from './blue-green/bake';
 import { createContext, type BlueGreenContext, type Found } from './blue-green/context';
 import { checkPrerequisites } from './blue-green/prerequisites';
+import { holdForReleaseGates, holdForTeardown, reportLive } from './blue-green/release-hold';
 import { stage } from './blue-green/stage';
 import { approvalGate, installSteering, testsGate } from './blue-green/steering';
 import { drain, teardownPrevious } from './blue-green/teardown';
@@ -35,11 +37,16 @@ async function deploy(ctx: BlueGreenContext): Promise<DeploymentResult> {
       tracker.enter('staging', `staging ${spec.image} for ${spec.service}/${spec.environment}`);
       const prerequisites = await checkPrerequisites(ctx);
       const staged = await stage(ctx, prerequisites);
-      await testsGate(ctx);
-      await approvalGate(ctx);
+      if (ctx.release) await holdForReleaseGates(ctx);
+      else {
+        await testsGate(ctx);
+        await approvalGate(ctx);
+      }
       const traffic = await activate(ctx, prerequisites, staged);
       await bakeAtFull(ctx, staged, traffic);
+      if (ctx.release) await reportLive(ctx);
       await drain(ctx, prerequisites, staged, traffic);
+      if (ctx.release) await holdForTeardown(ctx);
       return prerequisites;
     });
     // A rollback accepted while the last step was finishing (its activity completes despite the cancel)

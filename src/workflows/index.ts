@@ -6,3 +6,4 @@ export { codeDeployDeployment } from './code-deploy';
 export * from './messages';
 export { recoverDeployment } from './recover';
 export { planDeployment } from './plan';
+export { release } from './release';

@@ -7,6 +7,7 @@
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActorMessage, DeploymentStatus, MessageAnswer } from '../shared/deployment';
+import type { ReleaseGo, ReleaseReport } from '../shared/release';
 
 export const messageNames = [
   'testsPassed',
@@ -38,3 +39,8 @@ export const pauseSignal = signals.pause;
 export const resumeSignal = signals.resume;
 export const promoteSignal = signals.promote;
 export const statusQuery = defineQuery<DeploymentStatus>('status');
+
+/** A release to one of its services: the points it may now go past (src/shared/release.ts). */
+export const releaseGoSignal = defineSignal<[ReleaseGo]>('releaseGo');
+/** A service of a release to the release: a point it has reached. */
+export const releaseReportSignal = defineSignal<[ReleaseReport]>('releaseReport');

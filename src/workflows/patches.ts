@@ -72,3 +72,11 @@ export const notifications = 'notifications';
  * the original task set is gone) while it keeps only its revision's secret reads, then `active`.
  */
 export const codeDeployTearingDown = 'code-deploy-tearing-down';
+
+/**
+ * A deployment that is one service of a release (issue 19) holds where the release coordinates: after
+ * staging (the release's gates instead of its own), before each lockstep step or its turn in an ordered
+ * release, after its drain (teardown once every service has drained), and in a rollback between putting
+ * production back and removing what it staged (production first, everywhere). It reports each point.
+ */
+export const releaseHoldPoints = 'release-hold-points';

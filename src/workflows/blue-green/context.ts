@@ -20,7 +20,8 @@ import { trafficPlanOf, type TrafficPlan } from '../../shared/traffic';
 import { CompensationStack } from '../common/compensation';
 import type { Steering } from '../common/gates';
 import { TaskRoles } from '../common/roles';
-import { DeploymentTracker } from '../common/tracker';
+import { DeploymentTracker, trackedDeployment } from '../common/tracker';
+import { releaseHoldOf, type ReleaseHold } from './release-hold';
 
 /** What the deployment needs and found before creating anything (prerequisites.ts). */
 export interface Found {
@@ -90,6 +91,8 @@ export interface BlueGreenContext {
   previousScaling?: ScalingSuspension;
   /** Where the traffic plan is, from activation on (traffic.ts starts it; steering and bakes move it). */
   traffic?: TrafficStatus;
+  /** Set when the deployment is one service of a release, held where the release says (release-hold.ts). */
+  readonly release?: ReleaseHold;
 }
 
 /** What the `status` query returns: the tracker's status with the traffic plan's progress. */
@@ -99,7 +102,7 @@ export function statusView(ctx: BlueGreenContext): DeploymentStatus {
 
 export function createContext(input: DeploymentInput): BlueGreenContext {
   const { spec, deploymentId } = input;
-  const tracker = new DeploymentTracker(input);
+  const tracker = new DeploymentTracker(trackedDeployment(input));
   return {
     input,
     spec,
@@ -114,5 +117,6 @@ export function createContext(input: DeploymentInput): BlueGreenContext {
     roles: new TaskRoles(tracker, spec.iamPropagationMs),
     main: new CancellationScope(),
     steering: { approved: false, rollback: {} },
+    release: releaseHoldOf(input),
   };
 }

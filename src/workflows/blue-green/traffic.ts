@@ -13,6 +13,7 @@ import { localTrafficPath } from '../patches';
 import { bake } from './bake';
 import type { BlueGreenContext, Found, Staged } from './context';
 import { awaitApproval } from '../common/gates';
+import { holdForStep, holdForTurn, reportFull, reportStep } from './release-hold';
 import { holdWhilePaused } from './steering';
 import { failureTypes } from '../../shared/failures';
 
@@ -22,6 +23,7 @@ import { failureTypes } from '../../shared/failures';
  */
 export async function activate(ctx: BlueGreenContext, found: Found, staged: Staged): Promise<TrafficStatus> {
   const { spec, deploymentId, names, tracker, status, undos, plan } = ctx;
+  if (ctx.release) await holdForTurn(ctx);
   const { lb, zoneId, listenerArn, previous } = found;
   // A first deployment has nothing to share traffic with: all of it goes to the new one at once.
   const steps: PlanStep[] = previous ? plan.steps : [{ kind: 'setWeight', percent: 100 }];
@@ -76,6 +78,7 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
   let dnsPointed = false;
   for (const [index, step] of steps.entries()) {
     traffic.step = index;
+    if (ctx.release) await holdForStep(ctx, traffic, index);
     await holdWhilePaused(ctx, traffic);
     if (traffic.promoted) break;
     if (step.kind === 'setWeight') {
@@ -93,10 +96,12 @@ export async function activate(ctx: BlueGreenContext, found: Found, staged: Stag
       traffic.paused = true;
       tracker.note(`step ${index + 1} of ${steps.length}: paused at ${traffic.percent}% until resume or promote`);
     }
+    if (ctx.release) await reportStep(ctx, traffic, index + 1);
   }
   // Promoted, or the plan ended below 100%: the rest of the way in one verified change.
   if (traffic.percent < 100) await setWeight(ctx, found, staged, traffic, 100);
   tracker.note(`production traffic verified on ${names.targetGroup}`);
+  if (ctx.release) await reportFull(ctx, traffic);
   if (found.capacity?.scaling) {
     // Production is all on the new service: it may now scale in as well as out.
     await aws.setScalingSuspended({

@@ -8,7 +8,7 @@ import { deploymentTags, resourceNames, type ResourceNames, type Tag } from '../
 import { CompensationStack } from '../common/compensation';
 import type { Gated, Steering } from '../common/gates';
 import { TaskRoles } from '../common/roles';
-import { DeploymentTracker } from '../common/tracker';
+import { DeploymentTracker, trackedDeployment } from '../common/tracker';
 
 /** What the deployment found before changing anything (setup.ts). */
 export interface Setup {
@@ -48,7 +48,7 @@ export interface CodeDeployContext extends Gated {
 
 export function createCodeDeployContext(input: DeploymentInput<CodeDeploySpec>): CodeDeployContext {
   const { spec, deploymentId } = input;
-  const tracker = new DeploymentTracker(input);
+  const tracker = new DeploymentTracker(trackedDeployment(input));
   return {
     spec,
     deploymentId,

@@ -6,7 +6,7 @@ import { metricMeter } from '@temporalio/workflow';
 import type { Phase, TerminalPhase } from '../../shared/deployment';
 import type { AnalysisCheck } from '../../shared/traffic';
 
-export type Strategy = 'blue_green' | 'rolling' | 'code_deploy';
+export type Strategy = 'blue_green' | 'rolling' | 'code_deploy' | 'release';
 
 export const deploymentMetrics = {
   started(strategy: Strategy): void {

@@ -15,6 +15,33 @@ import { searchAttributes } from '../../shared/naming';
 import { deploymentMetrics, type Strategy } from './metrics';
 import { Notifier } from './notifier';
 
+/** What a tracker follows: a deployment (trackedDeployment), or a release of several. */
+export interface TrackedSubject {
+  deploymentId: string;
+  service: string;
+  environment: string;
+  image: string;
+  requestedBy: string;
+  strategy: Strategy;
+  notify?: AnySpec['notify'];
+  releaseId?: string;
+}
+
+/** A deployment as its tracker follows it. */
+export function trackedDeployment(input: DeploymentInput<AnySpec>): TrackedSubject {
+  const { spec } = input;
+  return {
+    deploymentId: input.deploymentId,
+    service: spec.service,
+    environment: spec.environment,
+    image: deployedImage(spec),
+    requestedBy: input.requestedBy,
+    strategy: isRolling(spec) ? 'rolling' : isCodeDeploy(spec) ? 'code_deploy' : 'blue_green',
+    notify: spec.notify,
+    releaseId: input.release?.releaseId,
+  };
+}
+
 export class DeploymentTracker {
   readonly status: DeploymentStatus;
   readonly strategy: Strategy;
@@ -24,24 +51,25 @@ export class DeploymentTracker {
   private phaseSince = Date.now();
   private rollbackSince?: number;
 
-  constructor(input: DeploymentInput<AnySpec>) {
-    this.strategy = isRolling(input.spec) ? 'rolling' : isCodeDeploy(input.spec) ? 'code_deploy' : 'blue_green';
+  constructor(subject: TrackedSubject) {
+    this.strategy = subject.strategy;
     deploymentMetrics.started(this.strategy);
     const now = new Date().toISOString();
     this.status = {
-      deploymentId: input.deploymentId,
-      service: input.spec.service,
-      environment: input.spec.environment,
-      image: deployedImage(input.spec),
+      deploymentId: subject.deploymentId,
+      service: subject.service,
+      environment: subject.environment,
+      image: subject.image,
       phase: 'pending',
       startedAt: now,
       updatedAt: now,
-      requestedBy: input.requestedBy,
+      requestedBy: subject.requestedBy,
+      ...(subject.releaseId ? { releaseId: subject.releaseId } : {}),
       resources: {},
       leftovers: [],
       history: [],
     };
-    this.notifier = new Notifier(input.spec.notify, this.status);
+    this.notifier = new Notifier(subject.notify, this.status);
   }
 
   get phase(): Phase {

@@ -6,7 +6,7 @@ import { deploymentTags, resourceNames, type ResourceNames, type Tag } from '../
 import { CompensationStack } from '../common/compensation';
 import type { RollbackRequest } from '../common/rollback-request';
 import { TaskRoles } from '../common/roles';
-import { DeploymentTracker } from '../common/tracker';
+import { DeploymentTracker, trackedDeployment } from '../common/tracker';
 
 export interface RollingContext {
   readonly spec: RollingSpec;
@@ -35,7 +35,7 @@ export interface RunningService {
 }
 
 export function createRollingContext(input: DeploymentInput<RollingSpec>): RollingContext {
-  const tracker = new DeploymentTracker(input);
+  const tracker = new DeploymentTracker(trackedDeployment(input));
   return {
     spec: input.spec,
     deploymentId: input.deploymentId,
