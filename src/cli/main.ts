@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { ExitCode, UserError } from '../shared/errors';
 import type { Cli, Reply } from './command';
 import { registerDeploy } from './commands/deploy';
+import { registerRelease } from './commands/release';
 import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
 import { registerList, registerStatus } from './commands/inspect';
@@ -47,6 +48,7 @@ const commands = [
   registerPlan,
   registerRehearse,
   registerDeploy,
+  registerRelease,
   registerStatus,
   registerWait,
   registerList,

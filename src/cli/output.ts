@@ -1,4 +1,5 @@
 // Printing is separate from the commands, which return data (src/cli/command.ts).
+import { isReleaseStatus, type ReleaseStatus } from '../shared/release';
 import type { DeploymentReport } from '../client/inspect';
 import { describeStuck } from '../client/stuck';
 import type { TemporalConfig } from '../config';
@@ -94,8 +95,25 @@ export function formatStatus(s: DeploymentReport): string {
     lines.push(`notified     ${sent} sent${dead.length ? `; not delivered: ${dead.join('; ')}` : ''}`);
   }
   for (const [key, value] of Object.entries(s.resources)) if (value) lines.push(`${key.padEnd(12)} ${value}`);
+  if (isReleaseStatus(s)) lines.push('', formatReleaseServices(s, s.services ?? []));
   if (s.history.length) lines.push('', formatSteps(s.history));
   return lines.join('\n');
+}
+
+/** A release's services, one line each: as each deployment reports itself, else as the release last heard. */
+function formatReleaseServices(r: ReleaseStatus, own: DeploymentStatus[]): string {
+  const rows = r.release.services.map((s) => {
+    const self = own.find((o) => o.deploymentId === s.deploymentId);
+    const percent = self?.traffic?.percent ?? s.percent;
+    return {
+      service: `${s.service}/${s.environment}`,
+      deployment: s.deploymentId,
+      phase: self?.phase ?? s.phase,
+      traffic: percent === undefined ? '-' : `${percent}%`,
+      waiting: self?.waitingFor ?? s.reason ?? '',
+    };
+  });
+  return `release      ${r.release.name} (${r.release.mode}, ${rows.length} services)\n${formatTable(rows)}`;
 }
 
 /**

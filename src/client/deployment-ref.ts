@@ -5,6 +5,8 @@ import { UserError } from '../shared/errors';
 import { isDeploymentId } from '../shared/naming';
 
 export const deploymentWorkflowTypes = ['blueGreenDeployment', 'rollingDeployment', 'codeDeployDeployment'] as const;
+/** Workflows `list` shows: the deployments, and the releases over them. */
+export const listedWorkflowTypes = [...deploymentWorkflowTypes, 'release'] as const;
 
 export function newDeploymentId(): string {
   // 8 base-36 characters from 40 random bits.

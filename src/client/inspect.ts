@@ -4,8 +4,9 @@ import type { Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { deployedImage, phases, type DeploymentStatus, type Phase } from '../shared/deployment';
 import { searchAttributes } from '../shared/naming';
+import { isReleaseStatus, type ReleaseStatus } from '../shared/release';
 import { statusQuery } from '../workflows/messages';
-import { deploymentWorkflowTypes } from './deployment-ref';
+import { listedWorkflowTypes } from './deployment-ref';
 import { deploymentInputOf, findInHistoryFromEnd, type DeploymentHandle } from './handle';
 import { stuckTask, type StuckTask } from './stuck';
 
@@ -14,6 +15,8 @@ export interface DeploymentReport extends DeploymentStatus {
   /** RUNNING, COMPLETED, TERMINATED... */
   workflowStatus: string;
   stuck?: StuckTask;
+  /** A release: each service's deployment as it reports itself (absent where it cannot answer). */
+  services?: DeploymentStatus[];
 }
 
 const { EventType } = proto.api.enums.v1;
@@ -39,7 +42,13 @@ export async function inspectDeployment(handle: DeploymentHandle): Promise<Deplo
   if (!stuck) {
     // A terminated deployment that still replays answers with its status as it was when it was ended.
     const status = await handle.query(statusQuery).catch(() => undefined);
-    if (status) return { ...status, reason: terminated ? `terminated: ${terminated}` : status.reason, workflowStatus };
+    if (status)
+      return {
+        ...status,
+        reason: terminated ? `terminated: ${terminated}` : status.reason,
+        workflowStatus,
+        ...(isReleaseStatus(status) ? { services: await servicesOf(handle, status) } : {}),
+      };
   }
   const input = await deploymentInputOf(handle);
   const phase = description.typedSearchAttributes.get(searchAttributes.phase) as Phase | undefined;
@@ -61,6 +70,20 @@ export async function inspectDeployment(handle: DeploymentHandle): Promise<Deplo
   };
 }
 
+/** Each service of a release as its own deployment says (its workflow's latest run, if it is that deployment). */
+async function servicesOf(handle: DeploymentHandle, release: ReleaseStatus): Promise<DeploymentStatus[]> {
+  const found = await Promise.all(
+    release.release.services.map((s) =>
+      handle.client
+        .getHandle(s.workflowId)
+        .query(statusQuery)
+        .then((status) => (status.deploymentId === s.deploymentId ? status : undefined))
+        .catch(() => undefined),
+    ),
+  );
+  return found.filter((s): s is DeploymentStatus => s !== undefined);
+}
+
 export interface DeploymentRow {
   deploymentId: string;
   service: string;
@@ -75,13 +98,13 @@ export interface DeploymentRow {
 export async function listDeployments(client: Client, limit: number): Promise<DeploymentRow[]> {
   const rows: DeploymentRow[] = [];
   for await (const wf of client.workflow.list({
-    query: `WorkflowType IN (${deploymentWorkflowTypes.map((t) => `'${t}'`).join(', ')})`,
+    query: `WorkflowType IN (${listedWorkflowTypes.map((t) => `'${t}'`).join(', ')})`,
     pageSize: limit,
   })) {
     const sa = wf.typedSearchAttributes;
     rows.push({
       deploymentId: sa.get(searchAttributes.deploymentId) ?? '',
-      service: sa.get(searchAttributes.service) ?? '',
+      service: sa.get(searchAttributes.service) ?? (wf.memo?.release ? `release ${String(wf.memo.release)}` : ''),
       environment: sa.get(searchAttributes.environment) ?? '',
       phase: sa.get(searchAttributes.phase) ?? '',
       image: sa.get(searchAttributes.image) ?? '',

@@ -19,6 +19,8 @@ import { inspectDeployment, listDeployments, type DeploymentReport, type Deploym
 import { recoverDeployment, type RecoverOptions } from './recover';
 import { missingSearchAttributes, registerSearchAttributes } from './search-attributes';
 import { startDeployment } from './start';
+import { startRelease } from './release';
+import type { LoadedRelease } from '../spec/release';
 import {
   followDeployment,
   sendMessage,
@@ -150,6 +152,11 @@ export class SwitchyardClient {
   /** Starts a deployment of the spec, refused while another of the same service and environment runs. */
   start(spec: AnySpec, requestedBy: string): Promise<{ deploymentId: string; handle: DeploymentHandle }> {
     return startDeployment(this.temporal, this.config.taskQueue, spec, requestedBy);
+  }
+
+  /** Starts a release: refused while it, or any of its services, is running. */
+  release(loaded: LoadedRelease, requestedBy: string): ReturnType<typeof startRelease> {
+    return startRelease(this.temporal, this.config.taskQueue, loaded, requestedBy);
   }
 
   /**

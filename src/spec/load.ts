@@ -36,7 +36,7 @@ export class SpecError extends UserError {
   }
 }
 
-function readText(file: string, what: string): string {
+export function readText(file: string, what: string): string {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -53,7 +53,7 @@ function readText(file: string, what: string): string {
   }
 }
 
-function parseDocument(file: string, text: string): unknown {
+export function parseDocument(file: string, text: string): unknown {
   try {
     // The yaml package caps alias expansion (maxAliasCount), which stops "billion laughs" documents.
     return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 50, uniqueKeys: true });
@@ -62,7 +62,7 @@ function parseDocument(file: string, text: string): unknown {
   }
 }
 
-function describeIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] {
+export function describeIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] {
   return issues.map((issue) => {
     const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;

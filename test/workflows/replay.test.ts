@@ -35,6 +35,10 @@ describe('replay of recorded deployments', () => {
         'notifications-rolled-back-dead-webhook.json',
         'code-deploy-success.json',
         'code-deploy-rollback-termination-wait.json',
+        // A release and one of its services (issue 19), and a release rolled back in its last drain.
+        'release-lockstep.json',
+        'release-lockstep-service.json',
+        'release-ordered-rollback-in-drain.json',
         // CodeDeploy mode before its tearing_down phase after CodeDeploy's success.
         'code-deploy-success.before-code-deploy-tearing-down.json',
         // Rolled back before failed workflows carried the outcome: they completed with it.

@@ -108,7 +108,7 @@ function specOf(opts: DeployOptions): AnySpec {
  * starts: a miss is invalid input (exit 1), and nothing is started. The deployment checks again, as
  * things change meanwhile.
  */
-async function refuseMissingPrerequisites(client: SwitchyardClient, spec: AnySpec): Promise<void> {
+export async function refuseMissingPrerequisites(client: SwitchyardClient, spec: AnySpec): Promise<void> {
   if (!isBlueGreen(spec)) return;
   const { report } = await client.preflight({
     cluster: spec.cluster,
