@@ -28,9 +28,13 @@ export async function recoverDeployment(
   progress: (line: string) => void,
 ): Promise<RecoveryReport> {
   const handle = await client.find(ref);
+  const description = await handle.describe();
+  if (description.type === 'release')
+    throw new UserError(
+      `${ref} is a release: roll it back with \`switchyard rollback ${ref}\`, or recover each of its services' deployments (\`switchyard status ${ref}\` lists them)`,
+    );
   const input = await deploymentInputOf(handle);
   const id = input.deploymentId;
-  const description = await handle.describe();
   const workflowStatus = description.status.name;
   let reason = opts.reason;
   let settleMs = 0;

@@ -139,6 +139,11 @@ describe('releases, end to end', () => {
       live.set(service, deployments[i]);
     }
     await expectLive(live);
+    // wait answers an ended release at once; recover is for one deployment, not a release.
+    expect(await runCli(['wait', id], worker.env)).toMatchObject({ code: 0 });
+    const recover = await runCli(['recover', id, '--force'], worker.env);
+    expect(recover.code).toBe(1);
+    expect(recover.stderr).toContain(`${id} is a release: roll it back`);
     await recordHistory('release-lockstep', id);
     await recordHistory('release-lockstep-service', deployments[2]);
   }, 240_000);
