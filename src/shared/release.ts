@@ -42,6 +42,8 @@ export interface ReleaseGo {
   activate?: boolean;
   /** lockstep: the shared plan's steps up to this index (0-based) may run. */
   throughStep?: number;
+  /** The release was promoted: at its next step the service goes to 100% without the rest of its plan. */
+  promoted?: boolean;
   /** Every service has passed its drain: the previous deployment may be torn down. */
   teardown?: boolean;
   /** Every service that moved has put production back: what was staged may be removed. */

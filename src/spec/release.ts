@@ -70,9 +70,9 @@ export function loadRelease(file: string): LoadedRelease {
       else throw err;
     }
   });
-  problems.push(...twice(specs, (s) => `${s.service}/${s.environment}`, 'service'));
-  problems.push(...twice(specs, (s) => s.hosts.production, 'production host'));
-  problems.push(...twice(specs, (s) => s.hosts.stage, 'stage host'));
+  problems.push(...twice(specs, (s) => [`${s.service}/${s.environment}`], 'service'));
+  // One service's stage host may not be another's production host either (hosts are lowercased by loadSpec).
+  problems.push(...twice(specs, (s) => [s.hosts.production, s.hosts.stage], 'host'));
   const plan = parsed.mode === 'lockstep' ? sharedPlan(parsed, problems) : orderedPlans(parsed, specs, problems);
   if (problems.length) throw new SpecError(file, problems);
   return {
@@ -91,11 +91,10 @@ export function loadRelease(file: string): LoadedRelease {
 
 type ParsedRelease = z.output<typeof releaseFileSchema>;
 
-function twice(specs: DeploymentSpec[], key: (s: DeploymentSpec) => string, what: string): string[] {
+function twice(specs: DeploymentSpec[], keys: (s: DeploymentSpec) => string[], what: string): string[] {
   const seen = new Set<string>();
   const problems: string[] = [];
-  for (const s of specs) {
-    const k = key(s);
+  for (const k of specs.flatMap(keys)) {
     if (seen.has(k)) problems.push(`services: ${what} ${k} is in the release twice`);
     seen.add(k);
   }
@@ -132,18 +131,23 @@ function sharedPlan(parsed: ParsedRelease, problems: string[]): TrafficPlan | un
   return built.plan;
 }
 
-/** ordered: each service keeps its own plan, without approval steps (the release has one approval). */
+/**
+ * ordered: each service keeps its own plan, without approval steps (the release has one approval) or
+ * indefinite pauses (the release is paused and resumed as a whole).
+ */
 function orderedPlans(parsed: ParsedRelease, specs: DeploymentSpec[], problems: string[]): undefined {
   for (const field of ['traffic', 'analysis'] as const)
     if (parsed[field] !== undefined)
       problems.push(
         `${field}: only a lockstep release has a shared plan; in an ordered one each service keeps its own`,
       );
-  for (const spec of specs)
+  for (const spec of specs) {
+    const label = `services: ${spec.service}/${spec.environment}'s plan has`;
     if (spec.traffic?.steps.some((s) => s.kind === 'approval'))
-      problems.push(
-        `services: ${spec.service}/${spec.environment}'s plan has an approval step: a release has one approval, before the switch (approval.required)`,
-      );
+      problems.push(`${label} an approval step: a release has one approval, before the switch (approval.required)`);
+    if (spec.traffic?.steps.some((s) => s.kind === 'pause'))
+      problems.push(`${label} an indefinite pause: pause the whole release with \`switchyard pause <release>\``);
+  }
   return undefined;
 }
 
@@ -153,12 +157,23 @@ function orderedPlans(parsed: ParsedRelease, specs: DeploymentSpec[], problems: 
  */
 function onSharedPlan(spec: DeploymentSpec, plan: TrafficPlan, releaseAnalysis: boolean): DeploymentSpec {
   const own = spec.traffic?.finalBake.checks;
-  const checks = (shared: AnalysisChecks): AnalysisChecks => ({
+  const checks = (shared: AnalysisChecks, http: AnalysisChecks['http']): AnalysisChecks => ({
     alarms: [...new Set([...(releaseAnalysis ? shared.alarms : []), ...(own?.alarms ?? [])])],
     maxUnhealthyTargets: own?.maxUnhealthyTargets ?? shared.maxUnhealthyTargets,
-    ...(own?.http ? { http: own.http } : {}),
+    ...(http ? { http } : {}),
   });
-  const bake = (b: Bake): Bake => ({ ...b, checks: checks(b.checks) });
-  const steps = plan.steps.map((s): PlanStep => (s.kind === 'bake' ? { ...s, bake: bake(s.bake) } : s));
-  return { ...spec, traffic: { ...plan, steps, finalBake: bake(plan.finalBake) } };
+  // The spec's bake at 100% probes the production host where the spec said the stage host (loadSpec's
+  // probingWhatExists): bakes below 100% probe the stage host, which serves the new deployment only.
+  const stepHttp = own?.http && probing(own.http, spec.hosts.production, spec.hosts.stage);
+  const bake = (b: Bake, http: AnalysisChecks['http']): Bake => ({ ...b, checks: checks(b.checks, http) });
+  const steps = plan.steps.map((s): PlanStep => (s.kind === 'bake' ? { ...s, bake: bake(s.bake, stepHttp) } : s));
+  return { ...spec, traffic: { ...plan, steps, finalBake: bake(plan.finalBake, own?.http) } };
+}
+
+/** The HTTP check with `from` as its host changed to `to` (any other host left as it is). */
+function probing(http: NonNullable<AnalysisChecks['http']>, from: string, to: string): AnalysisChecks['http'] {
+  const url = new URL(http.url);
+  if (url.hostname.toLowerCase() !== from) return http;
+  url.hostname = to;
+  return { ...http, url: url.toString() };
 }

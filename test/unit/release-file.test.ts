@@ -69,6 +69,23 @@ describe('release file', () => {
     });
   });
 
+  it("lockstep: a service's http probe checks its stage host below 100% and its production host at 100%", () => {
+    const loaded = release({
+      mode: 'lockstep',
+      services: [
+        { spec: service('orders', { analysis: { http: { url: 'https://stage.orders.example.com/health' } } }) },
+        { spec: service('web') },
+      ],
+      traffic: steps,
+    });
+    const orders = loaded.specs[0].traffic!;
+    expect(orders.steps[1]).toMatchObject({
+      bake: { checks: { http: { url: 'https://stage.orders.example.com/health' } } },
+    });
+    expect(orders.finalBake.checks.http?.url).toBe('https://orders.example.com/health');
+    expect(loaded.specs[1].traffic!.finalBake.checks.http).toBeUndefined();
+  });
+
   it('ordered: each service keeps its own plan', () => {
     const loaded = release({
       mode: 'ordered',
@@ -102,7 +119,7 @@ describe('release file', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         'services: service orders/prod is in the release twice',
-        'services: production host orders.example.com is in the release twice',
+        'services: host orders.example.com is in the release twice',
         expect.stringMatching(/^services\[3\] \(spec-\d+\.yaml\): desiredCount: /),
         expect.stringMatching(
           /^services\[4\]: spec-\d+\.yaml is a rolling spec: a release deploys blue\/green services only$/,
@@ -127,6 +144,27 @@ describe('release file', () => {
       'traffic: only a lockstep release has a shared plan; in an ordered one each service keeps its own',
       "services: a/prod's plan has an approval step: a release has one approval, before the switch (approval.required)",
     ]);
+    const pauseStep = { type: 'steps', steps: [{ setWeight: 10 }, { pause: 'indefinite' }, { setWeight: 100 }] };
+    expect(
+      problemsOf({
+        mode: 'ordered',
+        services: [{ spec: service('a', { traffic: pauseStep }) }, { spec: service('b') }],
+      }),
+    ).toEqual([
+      "services: a/prod's plan has an indefinite pause: pause the whole release with `switchyard pause <release>`",
+    ]);
+  });
+
+  it("refuses a service whose stage host is another's production host", () => {
+    expect(
+      problemsOf({
+        mode: 'ordered',
+        services: [
+          { spec: service('a') },
+          { spec: service('b', { hosts: { production: 'b.example.com', stage: 'A.example.com' } }) },
+        ],
+      }),
+    ).toEqual(['services: host a.example.com is in the release twice']);
   });
 
   it('refuses a file that is not a release: one service, an unknown mode, a missing spec file, unknown fields', () => {

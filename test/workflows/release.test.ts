@@ -12,7 +12,14 @@ import { resourceNames, serviceWorkflowId } from '../../src/shared/naming';
 import type { ReleaseInput, ReleaseMode, ReleaseStatus } from '../../src/shared/release';
 import type { Bake, TrafficPlan } from '../../src/shared/traffic';
 import type { blueGreenDeployment, release } from '../../src/workflows';
-import { rollbackSignal, statusQuery, testsPassedSignal } from '../../src/workflows/messages';
+import {
+  pauseSignal,
+  promoteSignal,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+  testsPassedSignal,
+} from '../../src/workflows/messages';
 import { FakeAws } from '../support/fake-aws';
 import { checkHistory } from '../support/history-check';
 import { attachTimeSkipping, servers, uniqueTaskQueue } from '../support/servers';
@@ -140,9 +147,14 @@ async function runRelease(
 }
 
 /** Skips time 10 s at a time until the release's status says `until`. */
-async function skipUntil(h: ReleaseHandle, what: string, until: (s: ReleaseStatus) => boolean): Promise<void> {
+async function skipUntil(
+  h: ReleaseHandle,
+  what: string,
+  until: (s: ReleaseStatus) => boolean,
+  orElse: () => Promise<boolean> = async () => false,
+): Promise<void> {
   for (let i = 0; i < 1000; i++) {
-    if (until((await h.query(statusQuery)) as ReleaseStatus)) return;
+    if (until((await h.query(statusQuery)) as ReleaseStatus) || (await orElse())) return;
     await env.sleep('10s');
   }
   throw new Error(`never saw ${what} in 10 000 s of workflow time`);
@@ -325,5 +337,55 @@ describe('release', () => {
     // Only the three live deployments and web's own staged one (terminated above, as a test ends it).
     expect(production(account)).toEqual(onlyOn(account, 'old'));
     expect([...account.fake.targetGroups.keys()].filter((t) => t.includes('new01'))).toEqual([]);
+  });
+
+  it('lockstep: a pause holds every service at its step, resume goes on, and promote takes all three to 100%', async () => {
+    const account = await liveAccount('lockstep');
+    const { result } = await runRelease(account, releaseInput(account, 'lockstep'), async (h) => {
+      await passReleaseTests(h);
+      await waitFor(h, 'step 1 on every service', (s) => s.release.services.every((x) => (x.stepsDone ?? 0) >= 1));
+      await h.signal(pauseSignal, { by: 'alice' });
+      await waitFor(h, 'paused', (s) => s.history.some((x) => x.note.startsWith('paused by alice')));
+      // Paused for 5 minutes of workflow time, three times the bake: no service goes past 10%.
+      await env.sleep('300s');
+      expect(weightChanges(account).sort()).toEqual(['orders:10', 'payments:10', 'web:10']);
+      await h.signal(resumeSignal, { by: 'alice' });
+      await h.signal(promoteSignal, { by: 'alice' });
+    });
+    expect(result).toMatchObject({ phase: 'active', leftovers: [] });
+    expectOnly(account, 'new');
+    const changes = weightChanges(account);
+    expect(changes.slice(0, 3).sort()).toEqual(['orders:10', 'payments:10', 'web:10']);
+    expect(changes.slice(3).sort()).toEqual(['orders:100', 'payments:100', 'web:100']);
+  });
+
+  it("ordered: a service's own rollback once it has drained is refused (the release may be tearing the others down)", async () => {
+    const account = await liveAccount('ordered');
+    const first = account.specs[0];
+    const child = () => env.client.workflow.getHandle(serviceWorkflowId(first.service, first.environment));
+    let notes: string[] = [];
+    const { result } = await runRelease(account, releaseInput(account, 'ordered'), async (h) => {
+      await passReleaseTests(h);
+      await skipUntil(
+        h,
+        'orders drained',
+        () => false,
+        async () =>
+          ((await child().query(statusQuery)).waitingFor ?? '').startsWith(
+            'every service of the release to pass its drain',
+          ),
+      );
+      await child().signal(rollbackSignal, { by: 'bob' });
+      // Read while the worker runs (a query of an ended workflow needs one to replay it).
+      for (let i = 0; i < 100 && !notes.some((n) => n.startsWith('ignored rollback')); i++) {
+        notes = (await child().query(statusQuery)).history.map((x) => x.note);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+    expect(result).toMatchObject({ phase: 'active', leftovers: [] });
+    expectOnly(account, 'new');
+    expect(notes).toContainEqual(
+      expect.stringMatching(/^ignored rollback: deployment is one service of release \w+ and has drained/),
+    );
   });
 });

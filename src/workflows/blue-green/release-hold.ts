@@ -21,6 +21,8 @@ export interface ReleaseHold {
   readonly membership: ReleaseMembership;
   /** What the release has let the deployment go past so far. */
   readonly go: ReleaseGo;
+  /** Reported drained: from then on only the release rolls it back. */
+  drained?: boolean;
 }
 
 /** The deployment's hold state, when it is one service of a release (decided once, at its start). */
@@ -32,6 +34,7 @@ export function releaseHoldOf(input: DeploymentInput): ReleaseHold | undefined {
     go.gatesOpen ||= more.gatesOpen;
     go.activate ||= more.activate;
     go.teardown ||= more.teardown;
+    go.promoted ||= more.promoted;
     go.cleanup ||= more.cleanup;
     go.abort ??= more.abort;
     if (more.throughStep !== undefined) go.throughStep = Math.max(go.throughStep ?? -1, more.throughStep);
@@ -53,7 +56,12 @@ async function report(
     ...more,
     ...(ctx.status.reason ? { reason: ctx.status.reason } : {}),
   };
-  await getExternalWorkflowHandle(membership.workflowId).signal(releaseReportSignal, sent);
+  // A release that has ended (terminated, say) cannot be told; it cancels its services as it closes.
+  await getExternalWorkflowHandle(membership.workflowId)
+    .signal(releaseReportSignal, sent)
+    .catch((err: unknown) =>
+      ctx.tracker.note(`release ${membership.releaseId} could not be told ${kind}: ${String(err)}`),
+    );
 }
 
 /**
@@ -95,15 +103,33 @@ export async function holdForTurn(ctx: BlueGreenContext): Promise<void> {
   }
 }
 
-/** lockstep: step `index` of the shared plan may run once the release says so (or the deployment is promoted). */
+/**
+ * Before step `index`: lockstep, it runs once the release says so. A promoted release promotes the
+ * deployment here (it may have taken the promote message itself before it made sense: still staging).
+ */
 export async function holdForStep(ctx: BlueGreenContext, traffic: TrafficStatus, index: number): Promise<void> {
   const { go, membership } = ctx.release!;
-  if (membership.mode !== 'lockstep' || (go.throughStep ?? -1) >= index) return;
-  ctx.tracker.waiting(
-    `release ${membership.releaseId}: step ${index + 1} of ${traffic.steps} verified here at ${traffic.percent}%`,
-    `every service of the release to verify step ${index} first`,
-  );
-  await condition(() => (go.throughStep ?? -1) >= index || traffic.promoted);
+  if (membership.mode === 'lockstep' && (go.throughStep ?? -1) < index && !go.promoted && !traffic.promoted) {
+    ctx.tracker.waiting(
+      `release ${membership.releaseId}: step ${index + 1} of ${traffic.steps} verified here at ${traffic.percent}%`,
+      `every service of the release to verify step ${index} first`,
+    );
+    await condition(() => (go.throughStep ?? -1) >= index || go.promoted === true || traffic.promoted);
+  }
+  if (go.promoted && !traffic.promoted) {
+    traffic.promoted = true;
+    ctx.tracker.note(`release ${membership.releaseId} promoted: to 100% without the remaining steps and bake`);
+  }
+}
+
+/**
+ * A rollback of this deployment alone, once it has drained: refused (the release may be tearing the
+ * others down), unless the release itself is rolling back.
+ */
+export function heldForTeardown(ctx: BlueGreenContext): string | undefined {
+  const hold = ctx.release;
+  if (!hold?.drained || hold.go.abort) return undefined;
+  return `deployment is one service of release ${hold.membership.releaseId} and has drained: roll back the release (switchyard rollback ${hold.membership.releaseId})`;
 }
 
 /** lockstep: a step of the shared plan done here (after its weight read back, or its bake). */
@@ -124,7 +150,9 @@ export async function reportLive(ctx: BlueGreenContext): Promise<void> {
 
 /** Drained: teardown of the previous deployment only once every service of the release has drained. */
 export async function holdForTeardown(ctx: BlueGreenContext): Promise<void> {
-  const { go, membership } = ctx.release!;
+  const hold = ctx.release!;
+  const { go, membership } = hold;
+  hold.drained = true;
   await report(ctx, 'drained', { percent: 100 });
   if (go.teardown) return;
   ctx.tracker.waiting(

@@ -8,6 +8,7 @@ import { acceptGateMessages, awaitApproval, awaitTests } from '../common/gates';
 import { acceptRollbacks } from '../common/rollback-request';
 import { statusQuery } from '../messages';
 import { statusView, type BlueGreenContext } from './context';
+import { heldForTeardown } from './release-hold';
 
 /** Phases a rollback request is honoured in: everything before teardown. */
 const rollbackable: Phase[] = ['staging', 'awaiting_tests', 'awaiting_approval', 'activating', 'baking', 'draining'];
@@ -16,7 +17,14 @@ export function installSteering(ctx: BlueGreenContext): void {
   const { tracker, steering } = ctx;
   setHandler(statusQuery, () => statusView(ctx));
   acceptGateMessages(ctx);
-  acceptRollbacks(tracker, ctx.main, rollbackable, steering.rollback, () => rollbackSettled(ctx));
+  acceptRollbacks(
+    tracker,
+    ctx.main,
+    rollbackable,
+    steering.rollback,
+    () => rollbackSettled(ctx),
+    () => heldForTeardown(ctx),
+  );
 
   const steerable = () => {
     if (!ctx.traffic || !['activating', 'baking'].includes(tracker.phase)) return `the deployment is ${tracker.phase}`;

@@ -23,11 +23,15 @@ export function acceptRollbacks(
   phases: readonly Phase[],
   request: RollbackRequest,
   settled: RollbackSettled,
+  /** A strategy's own reason to refuse one now (a release's service past its drain). */
+  refusedBecause: () => string | undefined = () => undefined,
 ): void {
   acceptMessage(tracker, 'rollback', {
     label: 'rollback',
     refusal: () => {
       if (request.reason) return `a rollback is already under way (${request.reason})`;
+      const own = refusedBecause();
+      if (own) return own;
       if (tracker.phase === 'rolling_back') return `the deployment is already rolling back: ${tracker.status.reason}`;
       if (!phases.includes(tracker.phase)) return `the deployment is ${tracker.phase}`;
       return undefined;

@@ -34,7 +34,9 @@ export function hearReports(ctx: ReleaseContext): void {
     if (report.stepsDone !== undefined) child.status.stepsDone = child.stepsDone;
     if (report.kind === 'restored') {
       child.status.reason = report.reason;
-      stop(ctx, `${child.label} rolled back${report.reason ? `: ${report.reason}` : ''}`);
+      // Past the point of no return nothing is rolled back: what it staged goes at once.
+      if (ctx.tracker.phase === 'tearing_down') void tell(child, { cleanup: true });
+      else stop(ctx, `${child.label} rolled back${report.reason ? `: ${report.reason}` : ''}`);
     }
   });
 }

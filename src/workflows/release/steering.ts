@@ -9,9 +9,9 @@ import { acceptGateMessages } from '../common/gates';
 import { acceptRollbacks } from '../common/rollback-request';
 import { statusQuery, type MessageName } from '../messages';
 import { releaseStatusView, running, type ReleaseContext } from './context';
-import { forward } from './services';
+import { forward, tellAll } from './services';
 
-const rollbackable: Phase[] = ['staging', 'awaiting_tests', 'awaiting_approval', 'activating', 'draining'];
+const rollbackable: Phase[] = ['staging', 'awaiting_tests', 'awaiting_approval', 'activating', 'baking', 'draining'];
 
 export function installReleaseSteering(ctx: ReleaseContext): void {
   const { tracker } = ctx;
@@ -19,7 +19,8 @@ export function installReleaseSteering(ctx: ReleaseContext): void {
   acceptGateMessages(ctx);
   acceptRollbacks(tracker, ctx.main, rollbackable, ctx.steering.rollback, () => rollbackSettled(ctx));
 
-  const shifting = () => (tracker.phase !== 'activating' ? `the release is ${tracker.phase}` : undefined);
+  const shifting = () =>
+    !['activating', 'baking'].includes(tracker.phase) ? `the release is ${tracker.phase}` : undefined;
   /** The message goes on to every service moving traffic now; says to which. */
   const passOn = (name: MessageName, msg: ActorMessage) => {
     const to = running(ctx).filter((c) => c.reached.has('staged'));
@@ -39,7 +40,12 @@ export function installReleaseSteering(ctx: ReleaseContext): void {
   });
   acceptMessage(tracker, 'resume', {
     label: 'resume',
-    refusal: () => shifting() ?? (!ctx.paused ? 'the release is not paused' : undefined),
+    refusal: () =>
+      !ctx.paused
+        ? 'the release is not paused'
+        : !rollbackable.includes(tracker.phase)
+          ? `the release is ${tracker.phase}`
+          : undefined,
     apply: (msg) => {
       ctx.paused = false;
       const did = `resumed by ${sender(msg)} (sent to ${passOn('resume', msg)})`;
@@ -53,6 +59,9 @@ export function installReleaseSteering(ctx: ReleaseContext): void {
     apply: (msg) => {
       ctx.promoted = true;
       ctx.paused = false;
+      // Also as a go: a service that takes the message where it makes no sense yet (still staging, or
+      // holding before a step) goes to 100% at its next step.
+      void tellAll(ctx, { promoted: true });
       const did = `promoted by ${sender(msg)}: every service to 100% without its remaining steps and bake (sent to ${passOn('promote', msg)})`;
       tracker.note(did);
       return did;

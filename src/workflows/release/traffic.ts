@@ -34,6 +34,8 @@ async function lockstep(ctx: ReleaseContext): Promise<void> {
   }
   ctx.tracker.waiting('every service at 100%', 'every service to read production back at 100%');
   await condition(() => ctx.children.every((c) => c.reached.has('full')));
+  ctx.tracker.enter('baking', 'every service at 100%: each bakes', 'every service to pass its bake at 100%');
+  await condition(() => ctx.children.every((c) => c.reached.has('live')));
   await allDrained(ctx);
 }
 
@@ -41,7 +43,8 @@ async function ordered(ctx: ReleaseContext): Promise<void> {
   for (const child of ctx.children) {
     await holdWhilePaused(ctx);
     ctx.tracker.waiting(`${child.label}: its turn`, `${child.label} to be live (100%, its bake passed)`);
-    await tell(child, { activate: true });
+    // Once the release is promoted, each service takes its turn promoted too.
+    await tell(child, { activate: true, ...(ctx.promoted ? { promoted: true } : {}) });
     await condition(() => child.reached.has('live'));
     ctx.tracker.note(`${child.label} is live`);
   }
