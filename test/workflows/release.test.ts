@@ -298,6 +298,29 @@ describe('release', () => {
     expect(firstRemoval).toBeGreaterThan(lastProductionWrite(account));
   });
 
+  it("ordered: with orders and web live, payments' analysis fails at its step 2, and all three are put back", async () => {
+    const account = await liveAccount('ordered');
+    const { result, status } = await runRelease(account, releaseInput(account, 'ordered'), async (h) => {
+      await passReleaseTests(h);
+      await skipUntil(h, 'web live', (s) => s.release.services[1].percent === 100);
+      account.fake.unhealthy.set(tg(account.specs[2], 'new'), 1);
+    });
+    expect(result.phase).toBe('rolled_back');
+    expect(result.reason).toMatch(/payments\/rel\d+ rolled back: analysis failed at 20%/);
+    expect(status.release.services.map((s) => s.phase)).toEqual(['rolled_back', 'rolled_back', 'rolled_back']);
+    expectOnly(account, 'old');
+    expect(weightChanges(account)).toEqual([
+      'orders:20',
+      'orders:100',
+      'web:20',
+      'web:100',
+      'payments:20',
+      'payments:0',
+      'web:0',
+      'orders:0',
+    ]);
+  });
+
   it('ordered: a rollback of the release during the last service drain puts all three back', async () => {
     const account = await liveAccount('ordered');
     const { result } = await runRelease(account, releaseInput(account, 'ordered'), async (h) => {

@@ -42,12 +42,12 @@ export function releaseHoldOf(input: DeploymentInput): ReleaseHold | undefined {
   return { membership: input.release, go };
 }
 
-/** Tells the release a point this deployment has reached. */
+/** Tells the release a point this deployment has reached; false when the release could not be told. */
 async function report(
   ctx: BlueGreenContext,
   kind: ReleaseReportKind,
   more: Partial<Pick<ReleaseReport, 'stepsDone' | 'percent'>> = {},
-): Promise<void> {
+): Promise<boolean> {
   const { membership } = ctx.release!;
   const sent: ReleaseReport = {
     index: membership.index,
@@ -57,11 +57,13 @@ async function report(
     ...(ctx.status.reason ? { reason: ctx.status.reason } : {}),
   };
   // A release that has ended (terminated, say) cannot be told; it cancels its services as it closes.
-  await getExternalWorkflowHandle(membership.workflowId)
+  return getExternalWorkflowHandle(membership.workflowId)
     .signal(releaseReportSignal, sent)
-    .catch((err: unknown) =>
-      ctx.tracker.note(`release ${membership.releaseId} could not be told ${kind}: ${String(err)}`),
-    );
+    .then(() => true)
+    .catch((err: unknown) => {
+      ctx.tracker.note(`release ${membership.releaseId} could not be told ${kind}: ${String(err)}`);
+      return false;
+    });
 }
 
 /**
@@ -71,7 +73,8 @@ async function report(
 export async function holdForReleaseGates(ctx: BlueGreenContext): Promise<void> {
   const { go, membership } = ctx.release!;
   ctx.undos.push('release: production back on every service before removing what was staged', async () => {
-    await report(ctx, 'restored');
+    // No release to wait for (it has ended): what was staged goes at once.
+    if (!(await report(ctx, 'restored'))) return;
     const told = await condition(() => go.cleanup === true, cleanupHoldMs, {
       summary: `release ${membership.releaseId}: production back everywhere`,
     });
